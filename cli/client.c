@@ -1,0 +1,139 @@
+/*
+ * client.c - clusterctl's IPC client to the local clusterd.
+ */
+#include "ctl.h"
+#include "proto.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <qb/qbipcc.h>
+
+#define CTL_REQUEST_TIMEOUT_MS 30000
+
+struct ctl_conn {
+	qb_ipcc_connection_t *qb;
+	char *buf;
+};
+
+struct ctl_conn *
+ctl_connect(int *exit_code)
+{
+	struct ctl_conn *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c) {
+		fprintf(stderr, "clusterctl: out of memory\n");
+		*exit_code = CTL_EXIT_FAILED;
+		return NULL;
+	}
+	c->buf = malloc(CD_IPC_MAX_MSG);
+	c->qb = c->buf ? qb_ipcc_connect(CD_IPC_SERVICE, CD_IPC_MAX_MSG) : NULL;
+	if (!c->qb) {
+		err = c->buf ? errno : ENOMEM;
+		free(c->buf);
+		free(c);
+		if (err == EACCES || err == EPERM) {
+			fprintf(stderr, "clusterctl: permission denied by clusterd: "
+				"run as root or as a member of group haclient\n");
+			*exit_code = CTL_EXIT_ACCESS;
+		} else {
+			fprintf(stderr, "clusterctl: clusterd is not running on this "
+				"node (%s); start it with 'systemctl start clusterd'\n",
+				strerror(err));
+			*exit_code = CTL_EXIT_NO_DAEMON;
+		}
+		return NULL;
+	}
+	return c;
+}
+
+void
+ctl_disconnect(struct ctl_conn *c)
+{
+	if (!c)
+		return;
+	qb_ipcc_disconnect(c->qb);
+	free(c->buf);
+	free(c);
+}
+
+int
+ctl_request(struct ctl_conn *c, const char *cmd, json_object *args,
+	    json_object **data)
+{
+	struct cd_reply rep;
+	struct iovec iov;
+	size_t size;
+	ssize_t n;
+	void *msg;
+	int rc;
+
+	*data = NULL;
+	msg = cd_proto_request_encode(cmd, args, &size);
+	if (!msg) {
+		fprintf(stderr, "clusterctl: cannot encode request '%s': %s\n",
+			cmd, strerror(errno));
+		return CTL_EXIT_FAILED;
+	}
+	iov.iov_base = msg;
+	iov.iov_len = size;
+	n = qb_ipcc_sendv_recv(c->qb, &iov, 1, c->buf, CD_IPC_MAX_MSG,
+			       CTL_REQUEST_TIMEOUT_MS);
+	free(msg);
+	if (n < 0) {
+		if (n == -ETIMEDOUT) {
+			fprintf(stderr, "clusterctl: clusterd did not answer '%s' "
+				"within %d s\n", cmd, CTL_REQUEST_TIMEOUT_MS / 1000);
+			return CTL_EXIT_TIMEOUT;
+		}
+		fprintf(stderr, "clusterctl: lost the connection to clusterd: %s\n",
+			strerror((int)-n));
+		return CTL_EXIT_NO_DAEMON;
+	}
+	rc = cd_proto_reply_decode(c->buf, (size_t)n, &rep);
+	if (rc < 0) {
+		fprintf(stderr, "clusterctl: unreadable reply from clusterd: %s\n",
+			cd_strerror(rc));
+		return CTL_EXIT_PROTOCOL;
+	}
+	if (!rep.ok) {
+		fprintf(stderr, "clusterctl: %s: %s\n", cmd,
+			rep.message[0] ? rep.message : rep.code);
+		cd_reply_clear(&rep);
+		return CTL_EXIT_FAILED;
+	}
+	if (rep.data)
+		*data = json_object_get(rep.data);
+	cd_reply_clear(&rep);
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
+	       json_object **data)
+{
+	static char evname[CD_PROTO_CMD_MAX];
+	struct cd_event ev;
+	ssize_t n;
+	int rc;
+
+	*data = NULL;
+	n = qb_ipcc_event_recv(c->qb, c->buf, CD_IPC_MAX_MSG, timeout_ms);
+	if (n == -ETIMEDOUT || n == -EAGAIN)
+		return -ETIMEDOUT;
+	if (n < 0)
+		return -ENOTCONN;
+	rc = cd_proto_event_decode(c->buf, (size_t)n, &ev);
+	if (rc < 0)
+		return -EPROTO;
+	snprintf(evname, sizeof(evname), "%s", ev.name);
+	*name = evname;
+	if (ev.data)
+		*data = json_object_get(ev.data);
+	cd_event_clear(&ev);
+	return 0;
+}

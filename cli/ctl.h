@@ -1,0 +1,72 @@
+/*
+ * ctl.h - shared pieces of clusterctl: exit codes, the IPC client, the
+ * command table entries.
+ */
+#ifndef CLUSTERCTL_CTL_H
+#define CLUSTERCTL_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+/* Exit codes (documented in --help and docs/clusterctl.md). */
+enum ctl_exit {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_FAILED = 1,	/* the operation failed or the answer is "no" */
+	CTL_EXIT_USAGE = 2,	/* bad command line */
+	CTL_EXIT_NO_DAEMON = 3,	/* clusterd is not running on this node */
+	CTL_EXIT_ACCESS = 4,	/* not root and not in group haclient */
+	CTL_EXIT_TIMEOUT = 5,	/* a wait ran out of time */
+	CTL_EXIT_PROTOCOL = 6,	/* clusterd answered something we cannot read */
+};
+
+struct ctl_globals {
+	bool json;
+	const char *prog;
+};
+
+struct ctl_conn;
+
+/**
+ * Connect to the local clusterd. On failure prints one clear line on
+ * stderr and returns NULL with *exit_code set (NO_DAEMON, ACCESS...).
+ */
+struct ctl_conn *ctl_connect(int *exit_code);
+void ctl_disconnect(struct ctl_conn *c);
+
+/**
+ * Send a request and wait for its reply.
+ * @param args   borrowed, may be NULL
+ * @param data   out: the reply's data (new reference, caller puts it),
+ *               NULL if the reply has none
+ * @return CTL_EXIT_OK; or an exit code after printing the error on stderr
+ *         (a refused request prints clusterd's message: CTL_EXIT_FAILED)
+ */
+int ctl_request(struct ctl_conn *c, const char *cmd, json_object *args,
+		json_object **data);
+
+/**
+ * Wait for the next event.
+ * @param timeout_ms  -1 for ever
+ * @param name/data   out: the event's name (static buffer) and data (new ref)
+ * @return 0 on an event, -ETIMEDOUT, -ENOTCONN (clusterd went away), or
+ *         -EPROTO (undecodable event, skipped by callers)
+ */
+int ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
+		   json_object **data);
+
+/* Commands: argc/argv start at the command name. */
+int cmd_status(struct ctl_globals *g, int argc, char **argv);
+int cmd_events(struct ctl_globals *g, int argc, char **argv);
+int cmd_wait(struct ctl_globals *g, int argc, char **argv);
+
+/* Output helpers (output.c). */
+void ctl_print_json(json_object *o);
+void ctl_print_status(json_object *st);
+const char *ctl_jstr(json_object *o, const char *key, const char *dflt);
+int64_t ctl_jint(json_object *o, const char *key, int64_t dflt);
+bool ctl_jbool(json_object *o, const char *key);
+/** "name" of a {"id","name"} reference, or "-" */
+const char *ctl_jref_name(json_object *o, const char *key);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * output.c - clusterctl's human and JSON output.
+ */
+#include "ctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void
+ctl_print_json(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+const char *
+ctl_jstr(json_object *o, const char *key, const char *dflt)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return dflt;
+}
+
+int64_t
+ctl_jint(json_object *o, const char *key, int64_t dflt)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	return dflt;
+}
+
+bool
+ctl_jbool(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) &&
+	       json_object_is_type(v, json_type_boolean) &&
+	       json_object_get_boolean(v);
+}
+
+const char *
+ctl_jref_name(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_object))
+		return ctl_jstr(v, "name", "?");
+	return "-";
+}
+
+void
+ctl_print_status(json_object *st)
+{
+	json_object *q = NULL, *nodes = NULL;
+	size_t i, n;
+	bool quorate;
+
+	json_object_object_get_ex(st, "quorum", &q);
+	json_object_object_get_ex(st, "nodes", &nodes);
+	quorate = ctl_jbool(q, "quorate");
+
+	printf("Cluster:   %s\n", ctl_jstr(st, "cluster_name", "?"));
+	printf("This node: %s\n", ctl_jref_name(st, "local_node"));
+	printf("Corosync:  %s, ring %s\n", ctl_jstr(st, "corosync", "?"),
+	       ctl_jstr(st, "ring_id", "?"));
+	printf("Leader:    %s\n", ctl_jref_name(st, "leader"));
+	printf("Quorum:    %s, %lld of %lld expected votes (%lld needed)\n",
+	       quorate ? "quorate" : "NOT QUORATE",
+	       (long long)ctl_jint(q, "total_votes", 0),
+	       (long long)ctl_jint(q, "expected_votes", 0),
+	       (long long)ctl_jint(q, "quorum", 0));
+	printf("Members:   %lld up\n\n", (long long)ctl_jint(st, "members", 0));
+
+	printf("%4s  %-16s %-16s %-8s %s\n", "ID", "NAME", "ADDRESS", "STATE", "");
+	n = nodes && json_object_is_type(nodes, json_type_array) ?
+	    json_object_array_length(nodes) : 0;
+	for (i = 0; i < n; i++) {
+		json_object *node = json_object_array_get_idx(nodes, i);
+		char notes[64] = "";
+
+		if (ctl_jbool(node, "leader"))
+			strcat(notes, "leader ");
+		if (ctl_jbool(node, "local"))
+			strcat(notes, "(this node) ");
+		if (!ctl_jbool(node, "configured"))
+			strcat(notes, "not-in-nodelist ");
+		printf("%4lld  %-16s %-16s %-8s %s\n",
+		       (long long)ctl_jint(node, "id", 0),
+		       ctl_jstr(node, "name", "?"), ctl_jstr(node, "address", ""),
+		       ctl_jstr(node, "state", "?"), notes);
+	}
+}

@@ -1,0 +1,285 @@
+/*
+ * main.c - clusterd: start-up, the main loop, signals, shutdown.
+ */
+#include "daemon.h"
+#include "log.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct options {
+	bool foreground;
+	bool debug;
+	const char *runtime_dir;
+	const char *state_dir;
+};
+
+static struct cd_daemon daemon_obj;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"Usage: clusterd [OPTIONS]\n"
+"The clusterd cluster daemon: membership, quorum and resources for a\n"
+"failover cluster of QEMU/KVM hosts, on top of corosync.\n"
+"\n"
+"  -f, --foreground       stay in the foreground and log to stderr\n"
+"                         (default: daemonize and log to syslog)\n"
+"  -d, --debug            log debug messages too\n"
+"      --runtime-dir DIR  pidfile and sockets (default " CD_RUNTIME_DIR ")\n"
+"      --state-dir DIR    persistent state (default " CD_STATE_DIR ")\n"
+"  -h, --help             show this help\n"
+"  -V, --version          show the version\n"
+"\n"
+"Signals: SIGTERM/SIGINT leave the cluster cleanly and exit.\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "runtime-dir", required_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	o->runtime_dir = CD_RUNTIME_DIR;
+	o->state_dir = CD_STATE_DIR;
+	while ((c = getopt_long(argc, argv, "fdhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->foreground = true; break;
+		case 'd': o->debug = true; break;
+		case 'r': o->runtime_dir = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("clusterd %s\n", CLUSTERD_VERSION); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "clusterd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Take the pidfile lock: one clusterd per node. The lock dies with the
+ * process, so a crashed clusterd never blocks its successor.
+ */
+static int
+lock_pidfile(const char *dir, int *fd_out)
+{
+	char path[512], buf[32];
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd, len;
+
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		fprintf(stderr, "clusterd: cannot create %s: %s\n", dir,
+			strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/clusterd.pid", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "clusterd: cannot open %s: %s\n", path,
+			strerror(errno));
+		return -errno;
+	}
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		int err = errno;
+
+		len = (int)read(fd, buf, sizeof(buf) - 1);
+		buf[len > 0 ? len : 0] = '\0';
+		fprintf(stderr, "clusterd: already running (pid %s) per %s\n",
+			len > 0 ? strtok(buf, "\n") : "?", path);
+		close(fd);
+		return -err;
+	}
+	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)len) != len) {
+		fprintf(stderr, "clusterd: cannot write %s\n", path);
+		close(fd);
+		return -EIO;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static int
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -errno;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+static int32_t
+on_stop_signal(int32_t sig, void *data)
+{
+	struct cd_daemon *d = data;
+
+	cd_notice("received signal %d, leaving the cluster", (int)sig);
+	qb_loop_stop(d->loop);
+	return 0;
+}
+
+static void
+on_crash(int sig)
+{
+	/* Best effort: the blackbox is what a post-mortem needs. */
+	cd_log_blackbox_dump(daemon_obj.state_dir ? daemon_obj.state_dir : "/tmp");
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+json_object *
+cd_daemon_status(struct cd_daemon *d)
+{
+	json_object *st = cd_membership_to_json(&d->mship);
+
+	if (st) {
+		json_object_object_add(st, "changed_mono_ns",
+				       json_object_new_int64((int64_t)d->mship_changed_ns));
+		json_object_object_add(st, "daemon_pid",
+				       json_object_new_int64((int64_t)getpid()));
+	}
+	return st;
+}
+
+void
+cd_daemon_membership_changed(struct cd_daemon *d, const char *why)
+{
+	const struct cd_membership *m = &d->mship;
+	uint32_t leader = cd_membership_leader(m);
+	json_object *st;
+
+	d->mship_changed_ns = cd_now_mono_ns();
+	if (m->quorum.quorate != d->last_quorate)
+		cd_notice("quorum: %s (%u of %u expected votes, %u needed)",
+			  m->quorum.quorate ? "quorate" : "NOT quorate",
+			  m->quorum.total_votes, m->quorum.expected_votes,
+			  m->quorum.quorum);
+	if (leader != d->last_leader) {
+		const struct cd_node *n = cd_membership_node(m, leader);
+
+		if (leader)
+			cd_notice("leader: node %s (id %" PRIu32 ")",
+				  n ? n->name : "?", leader);
+		else
+			cd_notice("leader: none (not quorate)");
+	}
+	d->last_quorate = m->quorum.quorate;
+	d->last_leader = leader;
+	cd_info("membership (%s): %zu node(s) up, ring %" PRIu32 ".%" PRIx64,
+		why, cd_membership_count_up(m), m->ring_node, m->ring_seq);
+
+	st = cd_daemon_status(d);
+	if (st) {
+		json_object_object_add(st, "reason", json_object_new_string(why));
+		cd_ipc_broadcast(d, "membership", st);
+		json_object_put(st);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cd_daemon *d = &daemon_obj;
+	struct options o = { 0 };
+	int pidfd = -1, rc, ret = 1;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	if (!o.foreground && daemonize() < 0) {
+		fprintf(stderr, "clusterd: cannot daemonize: %s\n", strerror(errno));
+		return 1;
+	}
+	if (lock_pidfile(o.runtime_dir, &pidfd) < 0)
+		return 1;
+	if (mkdir(o.state_dir, 0750) < 0 && errno != EEXIST)
+		fprintf(stderr, "clusterd: warning: cannot create %s: %s\n",
+			o.state_dir, strerror(errno));
+
+	cd_log_init("clusterd", o.foreground, o.debug);
+	signal(SIGSEGV, on_crash);
+	signal(SIGBUS, on_crash);
+	signal(SIGABRT, on_crash);
+	signal(SIGPIPE, SIG_IGN);
+
+	cd_membership_init(&d->mship);
+	d->runtime_dir = o.runtime_dir;
+	d->state_dir = o.state_dir;
+	d->loop = qb_loop_create();
+	if (!d->loop) {
+		cd_err("cannot create the main loop");
+		goto out;
+	}
+	qb_loop_signal_add(d->loop, QB_LOOP_HIGH, SIGTERM, d, on_stop_signal, NULL);
+	qb_loop_signal_add(d->loop, QB_LOOP_HIGH, SIGINT, d, on_stop_signal, NULL);
+
+	rc = cd_ipc_start(d);
+	if (rc < 0)
+		goto out;
+	rc = cd_cs_start(d);
+	if (rc < 0)
+		goto out;
+
+	cd_notice("clusterd %s started (pid %d)", CLUSTERD_VERSION, (int)getpid());
+	qb_loop_run(d->loop);
+	ret = 0;
+	cd_notice("clusterd stopping");
+
+out:
+	cd_cs_stop(d);
+	cd_ipc_stop(d);
+	if (d->loop)
+		qb_loop_destroy(d->loop);
+	if (pidfd >= 0) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/clusterd.pid", o.runtime_dir);
+		unlink(path);
+		close(pidfd);
+	}
+	cd_log_fini();
+	return ret;
+}

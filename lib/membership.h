@@ -1,0 +1,121 @@
+/*
+ * membership.h - pure bookkeeping of who is in the cluster.
+ *
+ * Three views feed it, each from its own corosync callback:
+ *   - the configured nodelist (cmap): ids, names, addresses;
+ *   - the corosync ring membership (votequorum nodelist callback);
+ *   - the clusterd process group (CPG confchg): which nodes run clusterd;
+ * plus the quorum state (votequorum quorum callback and getinfo).
+ * No I/O here: the daemon's glue calls the setters, reads the result, and
+ * the unit tests drive the same functions with tables.
+ */
+#ifndef CLUSTERD_MEMBERSHIP_H
+#define CLUSTERD_MEMBERSHIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#define CD_MAX_NODES		64
+#define CD_NODE_NAME_MAX	64
+#define CD_NODE_ADDR_MAX	64
+#define CD_CLUSTER_NAME_MAX	64
+
+enum cd_node_state {
+	CD_NODE_DOWN = 0,	/* not in the corosync membership */
+	CD_NODE_JOINING,	/* corosync member, clusterd not (yet) in the group */
+	CD_NODE_UP,		/* corosync member running clusterd */
+};
+
+struct cd_node {
+	uint32_t id;
+	char name[CD_NODE_NAME_MAX];
+	char addr[CD_NODE_ADDR_MAX];
+	bool configured;	/* listed in corosync's nodelist */
+	bool ring_member;	/* in the current corosync ring */
+	bool cpg_member;	/* its clusterd is in our process group */
+};
+
+struct cd_quorum_info {
+	bool quorate;
+	uint32_t node_votes;	/* this node's votes */
+	uint32_t expected_votes;
+	uint32_t total_votes;
+	uint32_t quorum;	/* votes needed */
+};
+
+struct cd_membership {
+	char cluster_name[CD_CLUSTER_NAME_MAX];
+	uint32_t local_id;
+	bool connected;		/* corosync reachable */
+	uint32_t ring_node;	/* ring id: representative node ... */
+	uint64_t ring_seq;	/* ... and sequence */
+	struct cd_quorum_info quorum;
+	size_t n_nodes;
+	struct cd_node nodes[CD_MAX_NODES];	/* sorted by id */
+};
+
+/** One configured node as read from corosync's nodelist. */
+struct cd_nodelist_entry {
+	uint32_t id;
+	const char *name;	/* may be NULL: "node<ID>" is used */
+	const char *addr;	/* may be NULL */
+};
+
+void cd_membership_init(struct cd_membership *m);
+
+/**
+ * Replace the configured nodelist. Nodes that are members but not
+ * configured are kept (shown by id) until they leave.
+ * @return 1 if anything visible changed, 0 if not, -EINVAL on duplicate or
+ *         zero ids, -E2BIG beyond CD_MAX_NODES
+ */
+int cd_membership_set_nodelist(struct cd_membership *m,
+			       const struct cd_nodelist_entry *e, size_t n);
+
+/** Set the corosync ring and its members. @return 1 changed, 0 not, <0 error */
+int cd_membership_set_ring(struct cd_membership *m, uint32_t ring_node,
+			   uint64_t ring_seq, const uint32_t *ids, size_t n);
+
+/** Set which nodes run clusterd (the CPG members). @return 1/0/<0 as above */
+int cd_membership_set_group(struct cd_membership *m, const uint32_t *ids,
+			    size_t n);
+
+/** Set the quorum state. @return 1 changed, 0 not */
+int cd_membership_set_quorum(struct cd_membership *m,
+			     const struct cd_quorum_info *q);
+
+/**
+ * corosync went away (connected=false): every view is cleared, this node is
+ * not quorate and has no leader. @return 1 changed, 0 not
+ */
+int cd_membership_set_connected(struct cd_membership *m, bool connected);
+
+/** The state of a node, derived from the views. */
+enum cd_node_state cd_membership_node_state(const struct cd_node *node);
+const char *cd_node_state_str(enum cd_node_state s);
+
+/** Find a node by id; NULL if unknown. */
+const struct cd_node *cd_membership_node(const struct cd_membership *m,
+					 uint32_t id);
+
+/**
+ * The leader: the lowest node id among the nodes that are up (corosync
+ * member and clusterd in the group), and only when this partition is
+ * quorate. All nodes of a partition compute the same leader because CPG
+ * delivers the same membership to all of them.
+ * @return the leader's id, or 0 when there is none
+ */
+uint32_t cd_membership_leader(const struct cd_membership *m);
+
+/** Number of nodes in state UP. */
+size_t cd_membership_count_up(const struct cd_membership *m);
+
+/**
+ * The status document shown by `clusterctl status`.
+ * @return a new json object (caller puts it) or NULL on allocation failure
+ */
+json_object *cd_membership_to_json(const struct cd_membership *m);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * timeutil.h - monotonic time helpers. CLOCK_MONOTONIC is shared by every
+ * namespace on a host (there are no time namespaces in use), so stamps from
+ * different lab nodes can be compared.
+ */
+#ifndef CLUSTERD_TIMEUTIL_H
+#define CLUSTERD_TIMEUTIL_H
+
+#include <stdint.h>
+#include <time.h>
+
+static inline uint64_t
+cd_now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t
+cd_now_mono_ms(void)
+{
+	return cd_now_mono_ns() / 1000000ull;
+}
+
+#endif

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Install every Debian package that clusterd's build, tests, lab and demo need.
+# Idempotent: runs apt-get update and install only when something is missing.
+set -eu
+
+PKGS="
+build-essential cmake pkg-config clang llvm libclang-rt-14-dev
+corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
+libcmap-dev libcfg-dev libqb-dev libjson-c-dev libiscsi-dev libiscsi-bin libcunit1-dev
+tgt iproute2 util-linux procps psmisc openssh-server openssh-client
+"
+
+missing=""
+for p in $PKGS; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$st" in
+    "install ok installed") ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -z "$missing" ]; then
+    echo "deps: all packages present"
+    exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing packages:$missing; run 'make deps' as root" >&2
+    exit 1
+fi
+
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
