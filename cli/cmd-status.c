@@ -89,7 +89,7 @@ on_sigint(int sig)
 }
 
 static void
-print_event_line(const char *name, json_object *data, uint64_t recv_ns)
+print_event_line(const char *name, json_object *data)
 {
 	json_object *q = NULL;
 	struct timespec ts;
@@ -107,13 +107,35 @@ print_event_line(const char *name, json_object *data, uint64_t recv_ns)
 	fflush(stdout);
 }
 
+/* Print one event; takes over the reference to data. */
+static void
+print_event(struct ctl_globals *g, const char *name, json_object *data)
+{
+	if (g->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string(name));
+		json_object_object_add(o, "recv_mono_ns",
+			json_object_new_int64((int64_t)cd_now_mono_ns()));
+		json_object_object_add(o, "data", data);
+		printf("%s\n", json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fflush(stdout);
+		json_object_put(o);
+	} else {
+		print_event_line(name, data);
+		json_object_put(data);
+	}
+}
+
 int
 cmd_events(struct ctl_globals *g, int argc, char **argv)
 {
 	static const char help[] =
 "Usage: clusterctl events [--json] [--count N] [--timeout SEC]\n"
 "Print cluster events as clusterd sends them, one per line, until\n"
-"interrupted, N events were shown, or SEC seconds passed. With --json each\n"
+"interrupted, N events were shown, or SEC seconds passed. The first line\n"
+"is a \"snapshot\" of the state at subscription (not counted). With --json each\n"
 "line is the event object plus \"recv_mono_ns\", the CLOCK_MONOTONIC time\n"
 "clusterctl received it (the daemon's own stamp is \"changed_mono_ns\").\n";
 	static const struct option longopts[] = {
@@ -168,7 +190,8 @@ cmd_events(struct ctl_globals *g, int argc, char **argv)
 		ctl_disconnect(c);
 		return rc;
 	}
-	json_object_put(st);
+	/* First line: the state at subscription, so readers start in sync. */
+	print_event(g, "snapshot", st);
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 	if (timeout_s >= 0)
@@ -194,21 +217,7 @@ cmd_events(struct ctl_globals *g, int argc, char **argv)
 			ctl_disconnect(c);
 			return CTL_EXIT_NO_DAEMON;
 		}
-		if (g->json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "event", json_object_new_string(name));
-			json_object_object_add(o, "recv_mono_ns",
-				json_object_new_int64((int64_t)cd_now_mono_ns()));
-			json_object_object_add(o, "data", data);
-			printf("%s\n", json_object_to_json_string_ext(o,
-				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-			fflush(stdout);
-			json_object_put(o);
-		} else {
-			print_event_line(name, data, cd_now_mono_ns());
-			json_object_put(data);
-		}
+		print_event(g, name, data);
 		shown++;
 	}
 	ctl_disconnect(c);

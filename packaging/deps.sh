@@ -7,7 +7,7 @@ PKGS="
 build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
 libcmap-dev libcfg-dev libqb-dev libjson-c-dev libiscsi-dev libiscsi-bin libcunit1-dev
-tgt iproute2 util-linux procps psmisc openssh-server openssh-client
+tgt iproute2 util-linux procps openssh-server openssh-client jq
 "
 
 missing=""
@@ -19,7 +19,18 @@ for p in $PKGS; do
     esac
 done
 
+# clusterctl access for administrators other than root (as Pacemaker's).
+ensure_group() {
+    getent group haclient >/dev/null && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: group haclient missing; run 'make deps' as root" >&2
+        return 1
+    fi
+    groupadd --system haclient
+}
+
 if [ -z "$missing" ]; then
+    ensure_group
     echo "deps: all packages present"
     exit 0
 fi
@@ -34,3 +45,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing
+ensure_group

@@ -1,0 +1,48 @@
+# clusterd - top-level convenience targets. The real build is CMake.
+#
+#   make deps    install the Debian packages needed (idempotent, needs root)
+#   make build   configure and build into $(BUILD) (ASan+UBSan by default)
+#   make test    deps + build + every test (unit and lab integration)
+#   make demo    deps + build + a 3-node lab cluster showing what works
+#   make bench   deps + build + benchmarks under bench/
+#   make unit    unit tests only (no root, no lab)
+
+BUILD    ?= build
+SANITIZE ?= 1
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+ifeq ($(SANITIZE),1)
+SANITIZE_FLAG = -DCLUSTERD_SANITIZE=ON
+else
+SANITIZE_FLAG = -DCLUSTERD_SANITIZE=OFF
+endif
+
+.PHONY: all deps build test unit labtest demo bench clean
+
+all: build
+
+deps:
+	@packaging/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(SANITIZE_FLAG) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 1200
+
+unit: build
+	cd $(BUILD) && ctest -L unit --output-on-failure
+
+labtest: build
+	cd $(BUILD) && ctest -L lab --output-on-failure --timeout 1200
+
+demo: build
+	@tests/lab/demo
+
+bench: build
+	@bench/membership/run
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,95 @@
+# testlib.sh - helpers for the lab integration tests. Source it.
+#
+# Each test makes its own lab with a unique name, tears it down on exit
+# (also on failure), and synchronises on events with deadlines
+# (`clusterctl wait`), never on fixed sleeps.
+
+set -euo pipefail
+
+TESTLIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$TESTLIB_DIR/../.." && pwd)
+LAB="$TESTLIB_DIR/lab"
+: "${LAB_BINDIR:=$REPO/build/bin}"
+: "${LAB_ROOT:=/var/tmp/clusterd-lab}"
+export LAB_BINDIR LAB_ROOT
+
+# corosync timing used by the lab (lab default: token 1000, coefficient 0).
+TOKEN_MS=1000
+CONSENSUS_MS=$((TOKEN_MS * 12 / 10))
+# The issue's bound for survivors to see a membership change.
+DETECT_S=$(awk -v t=$TOKEN_MS -v c=$CONSENSUS_MS 'BEGIN { printf "%.1f", 2 * (t + c) / 1000 }')
+
+if [ "$(id -u)" != 0 ]; then
+	echo "lab tests need root (network namespaces, tgtd, corosync): skipped"
+	exit 77
+fi
+
+FAILS=0
+PASSES=0
+L=""
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*"; }
+
+pass() { PASSES=$((PASSES + 1)); log "PASS: $*"; }
+fail() { FAILS=$((FAILS + 1)); log "FAIL: $*"; }
+
+# new_lab_name PREFIX: a name unique to this run (lab names: [a-z][a-z0-9]{0,7})
+new_lab_name() {
+	printf '%s%04x' "$1" $(( (RANDOM << 1 ^ $$) & 0xffff ))
+}
+
+lab() { "$LAB" "$@"; }
+
+# in NODE CMD...: run a command inside a lab node
+in() { local node=$1; shift; "$LAB" exec "$L" "$node" -- "$@"; }
+
+# status_field NODE JQ: one field of `clusterctl --json status` on NODE
+status_field() { in "$1" clusterctl --json status | jq -r "$2"; }
+
+# now_ms: CLOCK_MONOTONIC in ms (shared by all namespaces)
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
+# check_sanitizers: fail the test on any ASan/UBSan report in the lab's logs
+check_sanitizers() {
+	local dir="$LAB_ROOT/$L" hits
+	[ -d "$dir" ] || return 0
+	hits=$(grep -rlE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+		--include='*.log' "$dir" 2>/dev/null || true)
+	if [ -n "$hits" ]; then
+		fail "sanitizer reports in: $hits"
+		grep -rhE -A20 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $hits | head -60
+	else
+		pass "no sanitizer reports in the lab's logs"
+	fi
+}
+
+cleanup() {
+	local rc=$?
+	if [ -n "$L" ]; then
+		check_sanitizers || true
+		if [ "${LAB_KEEP:-0}" = 1 ]; then
+			log "LAB_KEEP=1: leaving lab $L up"
+		else
+			lab down "$L" >/dev/null 2>&1 || lab down "$L" || true
+		fi
+	fi
+	finish "$rc"
+}
+
+# finish RC: print the closing summary line and exit
+finish() {
+	echo
+	echo "$PASSES passed, $FAILS failed"
+	if [ "$FAILS" -gt 0 ] || [ "${1:-0}" != 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+start_lab() {
+	L=$(new_lab_name "$1"); shift
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	log "lab up $L $*"
+	lab up "$L" "$@"
+}
