@@ -28,7 +28,7 @@ find_domain(int err)
 	size_t i;
 
 	for (i = 0; i < sizeof(domain_errors) / sizeof(domain_errors[0]); i++) {
-		if (domain_errors[i].code == -err)
+		if (-domain_errors[i].code == err)
 			return &domain_errors[i];
 	}
 	return NULL;
@@ -44,8 +44,11 @@ cd_strerror(int err)
 	d = find_domain(err);
 	if (d)
 		return d->text;
-	if (err < 0 && -err < CD_E_BASE)
-		return strerror(-err);
+	if (err < 0 && err > -CD_E_BASE) {
+		const char *s = strerrordesc_np(-err);
+
+		return s ? s : "unknown error";
+	}
 	return "unknown error";
 }
 
@@ -56,14 +59,14 @@ cd_errname(int err)
 
 	if (d)
 		return d->name;
-	switch (-err) {
-	case EACCES: return "EACCES";
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EINVAL: return "EINVAL";
-	case ENOMEM: return "ENOMEM";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case EAGAIN: return "EAGAIN";
+	switch (err) {
+	case -EACCES: return "EACCES";
+	case -EPERM: return "EPERM";
+	case -ENOENT: return "ENOENT";
+	case -EINVAL: return "EINVAL";
+	case -ENOMEM: return "ENOMEM";
+	case -ETIMEDOUT: return "ETIMEDOUT";
+	case -EAGAIN: return "EAGAIN";
 	default: return "error";
 	}
 }

@@ -122,8 +122,15 @@ cd_membership_set_nodelist(struct cd_membership *m,
 	if (rc < 0)
 		return rc;
 
-	for (i = 0; i < m->n_nodes; i++)
-		m->nodes[i].configured = false;
+	/* Replaced as a whole: forget what the old list said. */
+	for (i = 0; i < m->n_nodes; i++) {
+		struct cd_node *node = &m->nodes[i];
+
+		node->configured = false;
+		memset(node->name, 0, sizeof(node->name));
+		snprintf(node->name, sizeof(node->name), "node%" PRIu32, node->id);
+		memset(node->addr, 0, sizeof(node->addr));
+	}
 	for (i = 0; i < n; i++) {
 		struct cd_node *node = get(m, e[i].id);
 
@@ -193,9 +200,17 @@ cd_membership_set_group(struct cd_membership *m, const uint32_t *ids, size_t n)
 int
 cd_membership_set_quorum(struct cd_membership *m, const struct cd_quorum_info *q)
 {
-	bool changed = memcmp(&m->quorum, q, sizeof(*q)) != 0;
+	bool changed = m->quorum.quorate != q->quorate ||
+		       m->quorum.node_votes != q->node_votes ||
+		       m->quorum.expected_votes != q->expected_votes ||
+		       m->quorum.total_votes != q->total_votes ||
+		       m->quorum.quorum != q->quorum;
 
-	m->quorum = *q;
+	m->quorum.quorate = q->quorate;
+	m->quorum.node_votes = q->node_votes;
+	m->quorum.expected_votes = q->expected_votes;
+	m->quorum.total_votes = q->total_votes;
+	m->quorum.quorum = q->quorum;
 	return changed;
 }
 

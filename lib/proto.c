@@ -83,6 +83,7 @@ unframe(const void *msg, size_t size, int32_t want_id, size_t hdr_size,
 	tok = json_tokener_new_ex(32);
 	if (!tok)
 		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, p + hdr_size, (int)len);
 	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {
