@@ -20,6 +20,8 @@ static const struct cd_error_desc domain_errors[] = {
 	{ CD_E_BAD_ARGS, "bad-arguments", "invalid arguments" },
 	{ CD_E_NO_COROSYNC, "no-corosync", "corosync is not running on this node" },
 	{ CD_E_NOT_QUORATE, "not-quorate", "this partition is not quorate" },
+	{ CD_E_STATE_INVALID, "invalid-state", "invalid cluster state document" },
+	{ CD_E_SYNCING, "syncing", "cluster state is synchronising; retry" },
 };
 
 static const struct cd_error_desc *

@@ -18,6 +18,8 @@ enum cd_error {
 	CD_E_BAD_ARGS,		/* request arguments are missing or invalid */
 	CD_E_NO_COROSYNC,	/* corosync is not reachable on this node */
 	CD_E_NOT_QUORATE,	/* the partition is not quorate */
+	CD_E_STATE_INVALID,	/* a state document fails validation */
+	CD_E_SYNCING,		/* state synchronisation in progress; retry */
 	CD_E_MAX
 };
 

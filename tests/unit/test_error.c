@@ -26,6 +26,8 @@ static const struct {
 	{ CD_E_BAD_ARGS, "bad-arguments" },
 	{ CD_E_NO_COROSYNC, "no-corosync" },
 	{ CD_E_NOT_QUORATE, "not-quorate" },
+	{ CD_E_STATE_INVALID, "invalid-state" },
+	{ CD_E_SYNCING, "syncing" },
 };
 
 static const struct {
