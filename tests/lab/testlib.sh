@@ -40,11 +40,11 @@ new_lab_name() {
 
 lab() { "$LAB" "$@"; }
 
-# in NODE CMD...: run a command inside a lab node
-in() { local node=$1; shift; "$LAB" exec "$L" "$node" -- "$@"; }
+# on NODE CMD...: run a command inside a lab node
+on() { local node=$1; shift; "$LAB" exec "$L" "$node" -- "$@"; }
 
 # status_field NODE JQ: one field of `clusterctl --json status` on NODE
-status_field() { in "$1" clusterctl --json status | jq -r "$2"; }
+status_field() { on "$1" clusterctl --json status | jq -r "$2"; }
 
 # now_ms: CLOCK_MONOTONIC in ms (shared by all namespaces)
 now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
