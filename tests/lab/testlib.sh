@@ -26,6 +26,7 @@ fi
 
 FAILS=0
 PASSES=0
+COMPLETED=0
 L=""
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*"; }
@@ -76,8 +77,15 @@ cleanup() {
 	finish "$rc"
 }
 
+# done_testing: the last line of every test; a test that dies before it
+# (syntax error, failed command under set -e) fails.
+done_testing() { COMPLETED=1; }
+
 # finish RC: print the closing summary line and exit
 finish() {
+	if [ "$COMPLETED" != 1 ]; then
+		fail "the test stopped before its end (exit status ${1:-?})"
+	fi
 	echo
 	echo "$PASSES passed, $FAILS failed"
 	if [ "$FAILS" -gt 0 ] || [ "${1:-0}" != 0 ]; then

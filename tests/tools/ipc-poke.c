@@ -167,10 +167,12 @@ raw_connect(void)
 
 	if (fd < 0)
 		return -1;
-	/* libqb publishes its setup socket in the abstract namespace. */
+	/*
+	 * libqb publishes its setup socket in the abstract namespace, with the
+	 * name NUL-padded to the full sun_path ("@clusterd@@@..." in ss -x).
+	 */
 	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "%s", CD_IPC_SERVICE);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-			  strlen(CD_IPC_SERVICE));
+	len = (socklen_t)sizeof(sa);
 	if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
 		close(fd);
 		return -1;
