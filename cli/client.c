@@ -65,6 +65,13 @@ int
 ctl_request(struct ctl_conn *c, const char *cmd, json_object *args,
 	    json_object **data)
 {
+	return ctl_request_quiet(c, cmd, args, data, NULL);
+}
+
+int
+ctl_request_quiet(struct ctl_conn *c, const char *cmd, json_object *args,
+		  json_object **data, const char *retry_code)
+{
 	struct cd_reply rep;
 	struct iovec iov;
 	size_t size;
@@ -101,6 +108,10 @@ ctl_request(struct ctl_conn *c, const char *cmd, json_object *args,
 		return CTL_EXIT_PROTOCOL;
 	}
 	if (!rep.ok) {
+		if (retry_code && strcmp(rep.code, retry_code) == 0) {
+			cd_reply_clear(&rep);
+			return CTL_EXIT_RETRY;
+		}
 		fprintf(stderr, "clusterctl: %s: %s\n", cmd,
 			rep.message[0] ? rep.message : rep.code);
 		cd_reply_clear(&rep);

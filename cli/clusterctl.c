@@ -16,6 +16,7 @@ static const struct ctl_command commands[] = {
 	{ "status", cmd_status, "show nodes, quorum and leader as this node sees them" },
 	{ "wait", cmd_wait, "wait until members/quorum/leader reach a state" },
 	{ "events", cmd_events, "print cluster events as they happen" },
+	{ "config", cmd_config, "show or change the replicated cluster configuration" },
 };
 
 static void

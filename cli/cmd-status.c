@@ -230,6 +230,8 @@ struct wait_cond {
 	int quorate;		/* -1 any, 0 not quorate, 1 quorate */
 	const char *leader;	/* name or id; "none"; NULL: any */
 	const char *corosync;	/* "connected"/"disconnected"; NULL: any */
+	long long generation;	/* state generation at least this; -1: any */
+	bool synced;		/* no state sync round in progress */
 };
 
 static bool
@@ -238,7 +240,14 @@ cond_met(const struct wait_cond *w, json_object *st)
 	json_object *q = NULL, *lead = NULL;
 	char idbuf[24];
 
+	json_object *state = NULL;
+
 	json_object_object_get_ex(st, "quorum", &q);
+	json_object_object_get_ex(st, "state", &state);
+	if (w->generation >= 0 && ctl_jint(state, "generation", -1) < w->generation)
+		return false;
+	if (w->synced && ctl_jbool(state, "syncing"))
+		return false;
 	if (w->members >= 0 && ctl_jint(st, "members", -1) != w->members)
 		return false;
 	if (w->quorate >= 0 && ctl_jbool(q, "quorate") != (w->quorate == 1))
@@ -270,19 +279,23 @@ cmd_wait(struct ctl_globals *g, int argc, char **argv)
 "  --quorate          this partition is quorate\n"
 "  --not-quorate      this partition is not quorate\n"
 "  --leader NODE      NODE (name or id) leads; 'none' for no leader\n"
-"  --corosync STATE   'connected' or 'disconnected'\n";
+"  --corosync STATE   'connected' or 'disconnected'\n"
+"  --generation G     the replicated state reached generation G or later\n"
+"  --synced           no state synchronisation round in progress\n";
 	static const struct option longopts[] = {
 		{ "members", required_argument, NULL, 'm' },
 		{ "quorate", no_argument, NULL, 'q' },
 		{ "not-quorate", no_argument, NULL, 'Q' },
 		{ "leader", required_argument, NULL, 'l' },
 		{ "corosync", required_argument, NULL, 'c' },
+		{ "generation", required_argument, NULL, 'g' },
+		{ "synced", no_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct wait_cond w = { .members = -1, .quorate = -1 };
+	struct wait_cond w = { .members = -1, .quorate = -1, .generation = -1 };
 	double timeout_s = 60;
 	uint64_t deadline;
 	struct ctl_conn *c;
@@ -302,6 +315,15 @@ cmd_wait(struct ctl_globals *g, int argc, char **argv)
 			}
 			break;
 		case 'q': w.quorate = 1; break;
+		case 'g':
+			w.generation = strtoll(optarg, &end, 10);
+			if (*end || w.generation < 0) {
+				fprintf(stderr, "clusterctl wait: --generation needs a "
+					"number, not '%s'\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 's': w.synced = true; break;
 		case 'Q': w.quorate = 0; break;
 		case 'l': w.leader = optarg; break;
 		case 'c':
@@ -366,7 +388,7 @@ cmd_wait(struct ctl_globals *g, int argc, char **argv)
 			ctl_disconnect(c);
 			return CTL_EXIT_NO_DAEMON;
 		}
-		if (strcmp(name, "membership") == 0 && data) {
+		if ((strcmp(name, "membership") == 0 || strcmp(name, "state") == 0) && data) {
 			json_object_put(st);
 			st = data;
 		} else {

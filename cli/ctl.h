@@ -18,6 +18,7 @@ enum ctl_exit {
 	CTL_EXIT_ACCESS = 4,	/* not root and not in group haclient */
 	CTL_EXIT_TIMEOUT = 5,	/* a wait ran out of time */
 	CTL_EXIT_PROTOCOL = 6,	/* clusterd answered something we cannot read */
+	CTL_EXIT_RETRY = 100,	/* internal: the caller asked to retry this error */
 };
 
 struct ctl_globals {
@@ -46,6 +47,13 @@ int ctl_request(struct ctl_conn *c, const char *cmd, json_object *args,
 		json_object **data);
 
 /**
+ * As ctl_request, but when clusterd answers with error code retry_code
+ * (e.g. "syncing"), print nothing and return CTL_EXIT_RETRY.
+ */
+int ctl_request_quiet(struct ctl_conn *c, const char *cmd, json_object *args,
+		      json_object **data, const char *retry_code);
+
+/**
  * Wait for the next event.
  * @param timeout_ms  -1 for ever
  * @param name/data   out: the event's name (static buffer) and data (new ref)
@@ -59,6 +67,7 @@ int ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
 int cmd_status(struct ctl_globals *g, int argc, char **argv);
 int cmd_events(struct ctl_globals *g, int argc, char **argv);
 int cmd_wait(struct ctl_globals *g, int argc, char **argv);
+int cmd_config(struct ctl_globals *g, int argc, char **argv);
 
 /* Output helpers (output.c). */
 void ctl_print_json(json_object *o);

@@ -22,6 +22,16 @@
 #include <corosync/cmap.h>
 #include <corosync/cpg.h>
 #include <corosync/votequorum.h>
+#include <qb/qblist.h>
+#include <sys/uio.h>
+
+#define CS_SEND_RETRY_MS 5
+
+struct send_item {
+	struct qb_list_head list;
+	size_t len;
+	char data[];
+};
 
 struct cd_cs {
 	struct cd_daemon *d;
@@ -35,6 +45,9 @@ struct cd_cs {
 	bool warned_down;	/* log "corosync not running" only once */
 	qb_loop_timer_handle retry_timer;
 	bool retry_pending;
+	struct qb_list_head sendq;	/* messages waiting for flow control */
+	qb_loop_timer_handle send_timer;
+	bool send_pending;
 };
 
 static void cs_disconnect(struct cd_cs *cs, const char *why);
@@ -216,14 +229,95 @@ cpg_confchg(cpg_handle_t h, const struct cpg_name *group,
 		cd_err("cpg: membership rejected: %s", strerror(-rc));
 	else if (rc > 0)
 		cd_daemon_membership_changed(cs->d, "cpg");
+	/* Every group change starts a state synchronisation round. */
+	cd_replica_confchg(cs->d, ids, n);
 }
 
 static void
 cpg_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid,
 	    uint32_t pid, void *msg, size_t len)
 {
-	/* No group messages are defined yet; the replicated state adds them. */
-	cd_debug("cpg: ignoring %zu-byte message from node %" PRIu32, len, nodeid);
+	struct cd_cs *cs = NULL;
+
+	cpg_context_get(h, (void **)&cs);
+	cd_replica_deliver(cs->d, nodeid, msg, len);
+}
+
+/* ---- sending with flow control ---- */
+
+static void flush_sendq(struct cd_cs *cs);
+
+static void
+send_timer_fn(void *data)
+{
+	struct cd_cs *cs = data;
+
+	cs->send_pending = false;
+	flush_sendq(cs);
+}
+
+/* Send queued messages in order until corosync pushes back. */
+static void
+flush_sendq(struct cd_cs *cs)
+{
+	struct send_item *it;
+
+	while (cs->connected && !qb_list_empty(&cs->sendq)) {
+		struct iovec iov;
+		cs_error_t err;
+
+		it = qb_list_first_entry(&cs->sendq, struct send_item, list);
+		iov.iov_base = it->data;
+		iov.iov_len = it->len;
+		err = cpg_mcast_joined(cs->cpg, CPG_TYPE_AGREED, &iov, 1);
+		if (err == CS_ERR_TRY_AGAIN) {
+			if (!cs->send_pending) {
+				cs->send_pending = true;
+				qb_loop_timer_add(cs->d->loop, QB_LOOP_HIGH,
+						  (uint64_t)CS_SEND_RETRY_MS * QB_TIME_NS_IN_MSEC,
+						  cs, send_timer_fn, &cs->send_timer);
+			}
+			return;
+		}
+		if (err != CS_OK)
+			cd_err("cpg: dropping a %zu-byte message: %s", it->len,
+			       cd_cs_strerror(err));
+		qb_list_del(&it->list);
+		free(it);
+	}
+}
+
+static void
+drop_sendq(struct cd_cs *cs)
+{
+	struct send_item *it, *tmp;
+
+	qb_list_for_each_entry_safe(it, tmp, &cs->sendq, list) {
+		qb_list_del(&it->list);
+		free(it);
+	}
+	if (cs->send_pending) {
+		qb_loop_timer_del(cs->d->loop, cs->send_timer);
+		cs->send_pending = false;
+	}
+}
+
+int
+cd_cs_send(struct cd_daemon *d, const void *buf, size_t len)
+{
+	struct cd_cs *cs = d->cs;
+	struct send_item *it;
+
+	if (!cs || !cs->connected)
+		return -ENOTCONN;
+	it = malloc(sizeof(*it) + len);
+	if (!it)
+		return -ENOMEM;
+	it->len = len;
+	memcpy(it->data, buf, len);
+	qb_list_add_tail(&it->list, &cs->sendq);
+	flush_sendq(cs);
+	return 0;
 }
 
 /* ---- loop glue ---- */
@@ -419,6 +513,9 @@ cs_disconnect(struct cd_cs *cs, const char *why)
 	}
 	cs->nodelist_track = 0;
 	cs->connected = false;
+	drop_sendq(cs);
+	if (was)
+		cd_replica_disconnected(cs->d);
 	if (cd_membership_set_connected(&cs->d->mship, false) > 0 || was)
 		cd_daemon_membership_changed(cs->d, "disconnect");
 	schedule_retry(cs);
@@ -433,6 +530,7 @@ cd_cs_start(struct cd_daemon *d)
 		return -ENOMEM;
 	cs->d = d;
 	cs->cmap_fd = cs->vq_fd = cs->cpg_fd = -1;
+	qb_list_init(&cs->sendq);
 	d->cs = cs;
 	cs_connect(cs);
 	return 0;

@@ -14,22 +14,31 @@
 
 #define CD_RUNTIME_DIR		"/run/clusterd"
 #define CD_STATE_DIR		"/var/lib/clusterd"
+#define CD_CONFIG_PATH		"/etc/clusterd/clusterd.conf"
 #define CD_CPG_GROUP		"clusterd"
 #define CD_RECONNECT_MS		1000
 
 struct cd_cs;
 struct cd_ipc;
+struct cd_replica;
+struct cd_ipc_client;	/* one connected clusterctl */
+struct cd_ipc_deferred;	/* a request answered later */
+
+/* A handler's return value meaning "the reply comes later". */
+#define CD_IPC_DEFERRED 1
 
 struct cd_daemon {
 	qb_loop_t *loop;
 	const char *runtime_dir;
 	const char *state_dir;
+	const char *config_path;	/* clusterd.conf written by 'clusterctl create' */
 	struct cd_membership mship;
 	uint64_t mship_changed_ns;	/* when the view last changed */
 	uint32_t last_leader;		/* to log leader changes once */
 	bool last_quorate;
 	struct cd_cs *cs;
 	struct cd_ipc *ipc;
+	struct cd_replica *replica;
 };
 
 /* cs.c: the corosync connections (cmap, votequorum, cpg). */
@@ -45,6 +54,13 @@ int cd_cs_start(struct cd_daemon *d);
 /** Leave the group and close the connections. Safe to call twice. */
 void cd_cs_stop(struct cd_daemon *d);
 
+/**
+ * Multicast a message to the group in total order (CPG_TYPE_AGREED). When
+ * corosync applies flow control the message is queued and sent in order
+ * as soon as it can be. @return 0, -ENOTCONN, -ENOMEM, -EMSGSIZE
+ */
+int cd_cs_send(struct cd_daemon *d, const void *buf, size_t len);
+
 /* ipc.c: the libqb IPC server clusterctl talks to. */
 
 /** @return 0, or a negative errno when the server cannot be created */
@@ -57,6 +73,52 @@ void cd_ipc_stop(struct cd_daemon *d);
  */
 void cd_ipc_broadcast(struct cd_daemon *d, const char *event,
 		      json_object *data);
+
+/**
+ * Keep a request open: the handler returns CD_IPC_DEFERRED and answers
+ * later with cd_ipc_complete(). Holds a reference on the connection.
+ * @return the token, or NULL (ENOMEM): then answer at once
+ */
+struct cd_ipc_deferred *cd_ipc_defer(struct cd_ipc_client *client);
+
+/**
+ * Answer a deferred request (data borrowed; err 0 = ok) and free the token.
+ * If the client went away meanwhile, the answer is dropped.
+ */
+void cd_ipc_complete(struct cd_ipc_deferred *def, json_object *data, int err,
+		     const char *message);
+
+/* replica.c: the replicated cluster state. */
+
+/** Load the state from disk (or clusterd.conf). @return 0 or -ENOMEM */
+int cd_replica_start(struct cd_daemon *d);
+void cd_replica_stop(struct cd_daemon *d);
+
+/** The CPG membership changed: start a synchronisation round. */
+void cd_replica_confchg(struct cd_daemon *d, const uint32_t *members,
+			size_t n);
+
+/** A message arrived from the group, in total order. */
+void cd_replica_deliver(struct cd_daemon *d, uint32_t nodeid,
+			const void *msg, size_t len);
+
+/** corosync went away: fail pending changes, stop any sync round. */
+void cd_replica_disconnected(struct cd_daemon *d);
+
+/** The "state" section of the status document (new object). */
+json_object *cd_replica_status(struct cd_daemon *d);
+
+/* IPC handlers of replica.c; see ipc.c's table. */
+int cd_replica_ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
+			json_object *args, json_object **out);
+int cd_replica_ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
+		       json_object *args, json_object **out);
+int cd_replica_ipc_unset(struct cd_daemon *d, struct cd_ipc_client *client,
+			 json_object *args, json_object **out);
+int cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
+			 json_object *args, json_object **out);
+int cd_replica_ipc_props(struct cd_daemon *d, struct cd_ipc_client *client,
+			 json_object *args, json_object **out);
 
 /* main.c */
 

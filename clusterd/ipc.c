@@ -28,18 +28,26 @@ struct cd_ipc {
 	struct qb_list_head conns;
 };
 
-struct ipc_conn {
+struct cd_ipc_client {
 	struct qb_list_head list;
 	qb_ipcs_connection_t *c;
 	pid_t pid;
 	bool subscribed;
+	bool closed;	/* client gone; struct lives until the last unref */
 };
 
 struct ipc_handler {
 	const char *cmd;
-	/* Fill *out (new object) and return 0, or return a negative error. */
-	int (*fn)(struct cd_daemon *d, struct ipc_conn *conn, json_object *args,
+	/*
+	 * Fill *out (new object) and return 0, return a negative error, or
+	 * return CD_IPC_DEFERRED after cd_ipc_defer() to answer later.
+	 */
+	int (*fn)(struct cd_daemon *d, struct cd_ipc_client *conn, json_object *args,
 		  json_object **out);
+};
+
+struct cd_ipc_deferred {
+	struct cd_ipc_client *client;	/* its connection is referenced */
 };
 
 static struct cd_daemon *ipc_daemon;	/* for libqb's loop hooks */
@@ -47,7 +55,7 @@ static struct cd_daemon *ipc_daemon;	/* for libqb's loop hooks */
 /* ---- handlers ---- */
 
 static int
-handle_status(struct cd_daemon *d, struct ipc_conn *conn, json_object *args,
+handle_status(struct cd_daemon *d, struct cd_ipc_client *conn, json_object *args,
 	      json_object **out)
 {
 	*out = cd_daemon_status(d);
@@ -55,7 +63,7 @@ handle_status(struct cd_daemon *d, struct ipc_conn *conn, json_object *args,
 }
 
 static int
-handle_subscribe(struct cd_daemon *d, struct ipc_conn *conn,
+handle_subscribe(struct cd_daemon *d, struct cd_ipc_client *conn,
 		 json_object *args, json_object **out)
 {
 	conn->subscribed = true;
@@ -67,6 +75,11 @@ handle_subscribe(struct cd_daemon *d, struct ipc_conn *conn,
 static const struct ipc_handler handlers[] = {
 	{ "status", handle_status },
 	{ "subscribe", handle_subscribe },
+	{ "config-show", cd_replica_ipc_show },
+	{ "config-set", cd_replica_ipc_set },
+	{ "config-unset", cd_replica_ipc_unset },
+	{ "config-properties", cd_replica_ipc_props },
+	{ "nodes-update", cd_replica_ipc_nodes },
 };
 
 static const struct ipc_handler *
@@ -103,7 +116,7 @@ ipc_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 static void
 ipc_created(qb_ipcs_connection_t *c)
 {
-	struct ipc_conn *conn = calloc(1, sizeof(*conn));
+	struct cd_ipc_client *conn = calloc(1, sizeof(*conn));
 	struct qb_ipcs_connection_stats st;
 
 	if (!conn) {
@@ -122,13 +135,17 @@ ipc_created(qb_ipcs_connection_t *c)
 static int32_t
 ipc_closed(qb_ipcs_connection_t *c)
 {
+	struct cd_ipc_client *conn = qb_ipcs_context_get(c);
+
+	if (conn)
+		conn->closed = true;
 	return 0;
 }
 
 static void
 ipc_destroyed(qb_ipcs_connection_t *c)
 {
-	struct ipc_conn *conn = qb_ipcs_context_get(c);
+	struct cd_ipc_client *conn = qb_ipcs_context_get(c);
 
 	if (!conn)
 		return;
@@ -139,8 +156,8 @@ ipc_destroyed(qb_ipcs_connection_t *c)
 }
 
 static void
-send_reply(struct ipc_conn *conn, json_object *data, int err,
-	   const char *message)
+send_reply_to(qb_ipcs_connection_t *c, pid_t pid, json_object *data, int err,
+	      const char *message)
 {
 	size_t size;
 	void *msg = cd_proto_reply_encode(data, err, message, &size);
@@ -150,21 +167,57 @@ send_reply(struct ipc_conn *conn, json_object *data, int err,
 		/* Too big or no memory: still answer, with a short error. */
 		msg = cd_proto_reply_encode(NULL, -errno, NULL, &size);
 		if (!msg) {
-			cd_err("ipc client %d: cannot encode a reply", (int)conn->pid);
+			cd_err("ipc client %d: cannot encode a reply", (int)pid);
 			return;
 		}
 	}
-	rc = qb_ipcs_response_send(conn->c, msg, size);
+	rc = qb_ipcs_response_send(c, msg, size);
 	if (rc < 0)
-		cd_warn("ipc client %d: reply not sent: %s", (int)conn->pid,
+		cd_warn("ipc client %d: reply not sent: %s", (int)pid,
 			strerror((int)-rc));
 	free(msg);
+}
+
+static void
+send_reply(struct cd_ipc_client *conn, json_object *data, int err,
+	   const char *message)
+{
+	send_reply_to(conn->c, conn->pid, data, err, message);
+}
+
+struct cd_ipc_deferred *
+cd_ipc_defer(struct cd_ipc_client *client)
+{
+	struct cd_ipc_deferred *def = calloc(1, sizeof(*def));
+
+	if (!def)
+		return NULL;
+	qb_ipcs_connection_ref(client->c);
+	def->client = client;
+	return def;
+}
+
+void
+cd_ipc_complete(struct cd_ipc_deferred *def, json_object *data, int err,
+		const char *message)
+{
+	if (!def)
+		return;
+	struct cd_ipc_client *client = def->client;
+
+	if (!client->closed)
+		send_reply(client, data, err, message);
+	else
+		cd_debug("ipc client %d: gone before its answer", (int)client->pid);
+	free(def);
+	/* May destroy the connection, and free client, if it was closed. */
+	qb_ipcs_connection_unref(client->c);
 }
 
 static int32_t
 ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 {
-	struct ipc_conn *conn = qb_ipcs_context_get(c);
+	struct cd_ipc_client *conn = qb_ipcs_context_get(c);
 	const struct ipc_handler *h;
 	struct cd_request req;
 	json_object *out = NULL;
@@ -191,7 +244,17 @@ ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	}
 	cd_debug("ipc client %d: %s", (int)conn->pid, req.cmd);
 	rc = h->fn(ipc_daemon, conn, req.args, &out);
-	send_reply(conn, out, rc, NULL);
+	if (rc < 0 && out) {
+		/* A failing handler may explain itself: {"message": "..."}. */
+		json_object *msg;
+
+		if (json_object_object_get_ex(out, "message", &msg) &&
+		    json_object_is_type(msg, json_type_string))
+			snprintf(text, sizeof(text), "%s", json_object_get_string(msg));
+		send_reply(conn, NULL, rc, text);
+	} else if (rc != CD_IPC_DEFERRED) {
+		send_reply(conn, out, rc, NULL);
+	}
 	json_object_put(out);
 	cd_request_clear(&req);
 	return 0;
@@ -289,7 +352,7 @@ cd_ipc_stop(struct cd_daemon *d)
 void
 cd_ipc_broadcast(struct cd_daemon *d, const char *event, json_object *data)
 {
-	struct ipc_conn *conn;
+	struct cd_ipc_client *conn;
 	size_t size;
 	void *msg;
 
@@ -303,7 +366,7 @@ cd_ipc_broadcast(struct cd_daemon *d, const char *event, json_object *data)
 	qb_list_for_each_entry(conn, &d->ipc->conns, list) {
 		ssize_t rc;
 
-		if (!conn->subscribed)
+		if (!conn->subscribed || conn->closed)
 			continue;
 		rc = qb_ipcs_event_send(conn->c, msg, size);
 		if (rc < 0)

@@ -21,6 +21,7 @@ struct options {
 	bool debug;
 	const char *runtime_dir;
 	const char *state_dir;
+	const char *config_path;
 };
 
 static struct cd_daemon daemon_obj;
@@ -38,6 +39,8 @@ usage(FILE *f)
 "  -d, --debug            log debug messages too\n"
 "      --runtime-dir DIR  pidfile and sockets (default " CD_RUNTIME_DIR ")\n"
 "      --state-dir DIR    persistent state (default " CD_STATE_DIR ")\n"
+"      --config FILE      cluster identity written by 'clusterctl create'\n"
+"                         (default " CD_CONFIG_PATH ")\n"
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n"
 "\n"
@@ -52,6 +55,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "runtime-dir", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -60,12 +64,14 @@ parse_args(int argc, char **argv, struct options *o)
 
 	o->runtime_dir = CD_RUNTIME_DIR;
 	o->state_dir = CD_STATE_DIR;
+	o->config_path = CD_CONFIG_PATH;
 	while ((c = getopt_long(argc, argv, "fdhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->foreground = true; break;
 		case 'd': o->debug = true; break;
 		case 'r': o->runtime_dir = optarg; break;
 		case 's': o->state_dir = optarg; break;
+		case 'c': o->config_path = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("clusterd %s\n", CLUSTERD_VERSION); exit(0);
 		default: usage(stderr); return -EINVAL;
@@ -181,6 +187,7 @@ cd_daemon_status(struct cd_daemon *d)
 				       json_object_new_int64((int64_t)d->mship_changed_ns));
 		json_object_object_add(st, "daemon_pid",
 				       json_object_new_int64((int64_t)getpid()));
+		json_object_object_add(st, "state", cd_replica_status(d));
 	}
 	return st;
 }
@@ -248,6 +255,7 @@ main(int argc, char **argv)
 	cd_membership_init(&d->mship);
 	d->runtime_dir = o.runtime_dir;
 	d->state_dir = o.state_dir;
+	d->config_path = o.config_path;
 	d->loop = qb_loop_create();
 	if (!d->loop) {
 		cd_err("cannot create the main loop");
@@ -256,6 +264,9 @@ main(int argc, char **argv)
 	qb_loop_signal_add(d->loop, QB_LOOP_HIGH, SIGTERM, d, on_stop_signal, NULL);
 	qb_loop_signal_add(d->loop, QB_LOOP_HIGH, SIGINT, d, on_stop_signal, NULL);
 
+	rc = cd_replica_start(d);
+	if (rc < 0)
+		goto out;
 	rc = cd_ipc_start(d);
 	if (rc < 0)
 		goto out;
@@ -269,6 +280,7 @@ main(int argc, char **argv)
 	cd_notice("clusterd stopping");
 
 out:
+	cd_replica_stop(d);
 	cd_cs_stop(d);
 	cd_ipc_stop(d);
 	if (d->loop)

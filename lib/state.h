@@ -34,13 +34,24 @@
 #define CD_STATE_FORMAT		1
 #define CD_STATE_MAX_OPS	64
 #define CD_STATE_UUID_MAX	40
+/*
+ * Limits every valid document keeps, so that it always survives being
+ * serialised and parsed again (state file, SYNC_STATE message): at most
+ * CD_STATE_MAX_DEPTH nested objects/arrays (the document itself counts
+ * as 1), only finite numbers, and at most CD_STATE_MAX_SIZE bytes in its
+ * plain serialisation (a SYNC_STATE message must be able to carry it).
+ */
+#define CD_STATE_MAX_DEPTH	20
+#define CD_STATE_MAX_SIZE	(1000 * 1024)
 
 struct cd_state {
 	json_object *doc;	/* owned; NULL when empty */
 };
 
 /**
- * Make a fresh document with generation 0.
+ * Make a fresh document with generation 0 (an empty node list).
+ * s must be empty or hold a state (zero-initialise it first): a previous
+ * document is released on success.
  * @param cluster_name 1..63 chars; @param uuid 1..39 chars
  * @return 0, -EINVAL, -ENOMEM
  */
@@ -59,7 +70,11 @@ void cd_state_clear(struct cd_state *s);
 int cd_state_set_doc(struct cd_state *s, json_object *doc, char *err,
 		     size_t errlen);
 
-/** Deep copy of another state (for transactional work). @return 0/-ENOMEM */
+/**
+ * Deep copy of another state (for transactional work). dst must be empty
+ * or hold a state (zero-initialise it first); its previous document is
+ * released on success. @return 0/-ENOMEM
+ */
 int cd_state_copy(struct cd_state *dst, const struct cd_state *src);
 
 uint64_t cd_state_generation(const struct cd_state *s);	/* 0 if empty */
@@ -74,15 +89,21 @@ uint64_t cd_state_hash(const struct cd_state *s);
 
 /**
  * Apply a list of operations atomically and add 1 to the generation.
+ * Paths have 2 or more keys and start with "config" or "runtime"; "set"
+ * needs "value" (copied), "delete" takes none; other members are refused.
+ * The resulting document must pass the same validation as
+ * cd_state_set_doc.
  * @param ops  a JSON array of 1..CD_STATE_MAX_OPS operations (borrowed)
- * @return 0; or -CD_E_BAD_ARGS with a reason in err and the state unchanged
+ * @return 0; or -CD_E_BAD_ARGS with a reason in err and the state
+ *         unchanged (-ENOMEM likewise)
  */
 int cd_state_apply(struct cd_state *s, json_object *ops, char *err,
 		   size_t errlen);
 
 /**
- * Look up a dotted path (same syntax as the operations); borrowed result,
- * NULL if absent.
+ * Look up a dotted path (same key syntax as the operations, but any first
+ * key: "generation" works); borrowed result, NULL if absent, if the path
+ * is invalid, or if the value is JSON null.
  */
 json_object *cd_state_get(const struct cd_state *s, const char *path);
 

@@ -1,0 +1,795 @@
+/*
+ * replica.c - the replicated cluster state on this node.
+ *
+ * Every change is a CPG CHANGE message that all members apply in the same
+ * total order. Only a quorate partition submits changes (checked by the
+ * submitting node: all members of a CPG partition share one votequorum
+ * view). After every group change the members run a synchronisation
+ * round: each multicasts a SYNC_OFFER (generation, hash); once all offers
+ * are in, every member computes the same winner (highest generation, then
+ * lowest node id) and, unless all offers were equal, the winner multicasts
+ * its whole state (SYNC_STATE) for everyone to adopt. CHANGE messages
+ * delivered during a round are refused by every member alike (their
+ * submitters get "syncing, retry"), so no member applies what another
+ * does not. The state is persisted atomically after every change.
+ */
+#include "daemon.h"
+#include "log.h"
+#include "error.h"
+#include "state.h"
+#include "cpgmsg.h"
+#include "proto.h"
+#include "props.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <qb/qblist.h>
+
+#define CHANGE_TIMEOUT_MS	10000
+#define PENDING_CHECK_MS	1000
+
+struct pending_change {
+	struct qb_list_head list;
+	uint64_t req;
+	struct cd_ipc_deferred *def;
+	uint64_t deadline_ms;
+};
+
+struct cd_replica {
+	struct cd_daemon *d;
+	struct cd_state state;
+	char path[PATH_MAX];
+	bool syncing;
+	uint32_t expected[CD_MAX_NODES];
+	size_t n_expected;
+	struct cd_sync_offer offers[CD_MAX_NODES];
+	size_t n_offers;
+	uint32_t winner;
+	uint64_t next_req;
+	struct qb_list_head pending;
+	qb_loop_timer_handle timer;
+	bool timer_armed;
+};
+
+/* ---- helpers ---- */
+
+static json_object *
+message_obj(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* An error detail for the IPC reply (see ipc.c: {"message": ...}). */
+static json_object *
+message_obj(const char *fmt, ...)
+{
+	char buf[CD_PROTO_MSG_MAX];
+	json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (o)
+		json_object_object_add(o, "message", json_object_new_string(buf));
+	return o;
+}
+
+static void
+persist(struct cd_replica *r)
+{
+	int rc = cd_state_save(&r->state, r->path);
+
+	if (rc < 0)
+		cd_err("state: cannot save generation %" PRIu64 " to %s: %s",
+		       cd_state_generation(&r->state), r->path, strerror(-rc));
+}
+
+static void
+state_changed(struct cd_replica *r, const char *why)
+{
+	json_object *st;
+
+	persist(r);
+	st = cd_daemon_status(r->d);
+	if (st) {
+		json_object_object_add(st, "reason", json_object_new_string(why));
+		cd_ipc_broadcast(r->d, "state", st);
+		json_object_put(st);
+	}
+}
+
+static bool
+is_expected(const struct cd_replica *r, uint32_t nodeid)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_expected; i++) {
+		if (r->expected[i] == nodeid)
+			return true;
+	}
+	return false;
+}
+
+static struct pending_change *
+find_pending(struct cd_replica *r, uint64_t req)
+{
+	struct pending_change *p;
+
+	qb_list_for_each_entry(p, &r->pending, list) {
+		if (p->req == req)
+			return p;
+	}
+	return NULL;
+}
+
+static void
+finish_pending(struct pending_change *p, json_object *data, int err,
+	       const char *message)
+{
+	qb_list_del(&p->list);
+	cd_ipc_complete(p->def, data, err, message);
+	free(p);
+}
+
+static void
+fail_all_pending(struct cd_replica *r, int err, const char *message)
+{
+	struct pending_change *p, *tmp;
+
+	qb_list_for_each_entry_safe(p, tmp, &r->pending, list)
+		finish_pending(p, NULL, err, message);
+}
+
+static void
+pending_timer_fn(void *data)
+{
+	struct cd_replica *r = data;
+	struct pending_change *p, *tmp;
+	uint64_t now = cd_now_mono_ms();
+
+	r->timer_armed = false;
+	qb_list_for_each_entry_safe(p, tmp, &r->pending, list) {
+		if (now >= p->deadline_ms) {
+			cd_warn("state: change request %" PRIu64 " not delivered "
+				"within %d ms", p->req, CHANGE_TIMEOUT_MS);
+			finish_pending(p, NULL, -ETIMEDOUT,
+				       "the change was not delivered in time; "
+				       "check 'clusterctl status'");
+		}
+	}
+	if (!qb_list_empty(&r->pending)) {
+		r->timer_armed = true;
+		qb_loop_timer_add(r->d->loop, QB_LOOP_LOW,
+				  (uint64_t)PENDING_CHECK_MS * QB_TIME_NS_IN_MSEC,
+				  r, pending_timer_fn, &r->timer);
+	}
+}
+
+/* ---- synchronisation ---- */
+
+static void
+send_msg(struct cd_replica *r, enum cd_cpg_type type, json_object *body)
+{
+	size_t len;
+	void *buf = cd_cpg_encode(type, body, &len);
+	int rc;
+
+	if (!buf) {
+		cd_err("state: cannot encode %s: %s", cd_cpg_type_str(type),
+		       strerror(errno));
+		return;
+	}
+	rc = cd_cs_send(r->d, buf, len);
+	if (rc < 0)
+		cd_err("state: cannot send %s: %s", cd_cpg_type_str(type),
+		       strerror(-rc));
+	free(buf);
+}
+
+static void
+send_offer(struct cd_replica *r)
+{
+	json_object *body = json_object_new_object();
+	char hash[24];
+
+	if (!body)
+		return;
+	snprintf(hash, sizeof(hash), "%016" PRIx64, cd_state_hash(&r->state));
+	json_object_object_add(body, "generation",
+			       json_object_new_int64((int64_t)cd_state_generation(&r->state)));
+	json_object_object_add(body, "hash", json_object_new_string(hash));
+	json_object_object_add(body, "uuid", json_object_new_string(cd_state_uuid(&r->state)));
+	send_msg(r, CD_CPG_SYNC_OFFER, body);
+	json_object_put(body);
+}
+
+static void
+sync_done(struct cd_replica *r, const char *how)
+{
+	r->syncing = false;
+	cd_info("state: synchronised (%s), generation %" PRIu64, how,
+		cd_state_generation(&r->state));
+}
+
+/* All offers are in: everybody computes the same winner from them. */
+static void
+decide(struct cd_replica *r)
+{
+	struct cd_sync_offer with_state[CD_MAX_NODES];
+	size_t i, n = 0;
+	bool all_equal;
+
+	/* Nodes without a state (never configured) only receive. */
+	for (i = 0; i < r->n_offers; i++) {
+		if (r->offers[i].hash != 0 || r->offers[i].generation != 0)
+			with_state[n++] = r->offers[i];
+	}
+	if (n == 0) {
+		sync_done(r, "no member has a state");
+		return;
+	}
+	r->winner = cd_sync_choose(with_state, n, &all_equal);
+	if (all_equal && n == r->n_offers) {
+		sync_done(r, "all members equal");
+		return;
+	}
+	cd_info("state: node %" PRIu32 " has the newest state; %s", r->winner,
+		r->winner == r->d->mship.local_id ? "sending it" : "waiting for it");
+	if (r->winner == r->d->mship.local_id) {
+		json_object *body = json_object_new_object();
+
+		if (!body)
+			return;
+		json_object_object_add(body, "to_generation",
+			json_object_new_int64((int64_t)cd_state_generation(&r->state)));
+		json_object_object_add(body, "state", json_object_get(r->state.doc));
+		send_msg(r, CD_CPG_SYNC_STATE, body);
+		json_object_put(body);
+	}
+}
+
+void
+cd_replica_confchg(struct cd_daemon *d, const uint32_t *members, size_t n)
+{
+	struct cd_replica *r = d->replica;
+
+	if (!r)
+		return;
+	r->syncing = true;
+	r->n_expected = n < CD_MAX_NODES ? n : CD_MAX_NODES;
+	memcpy(r->expected, members, r->n_expected * sizeof(members[0]));
+	r->n_offers = 0;
+	r->winner = 0;
+	cd_debug("state: sync round with %zu member(s)", r->n_expected);
+	send_offer(r);
+}
+
+static void
+on_offer(struct cd_replica *r, uint32_t nodeid, json_object *body)
+{
+	json_object *v;
+	size_t i;
+
+	if (!r->syncing || !is_expected(r, nodeid))
+		return;
+	for (i = 0; i < r->n_offers; i++) {
+		if (r->offers[i].nodeid == nodeid)
+			return;	/* an older round's offer came first */
+	}
+	r->offers[r->n_offers].nodeid = nodeid;
+	json_object_object_get_ex(body, "generation", &v);
+	r->offers[r->n_offers].generation = (uint64_t)json_object_get_int64(v);
+	json_object_object_get_ex(body, "hash", &v);
+	r->offers[r->n_offers].hash = strtoull(json_object_get_string(v), NULL, 16);
+	json_object_object_get_ex(body, "uuid", &v);
+	if (cd_state_uuid(&r->state)[0] && json_object_get_string(v)[0] &&
+	    strcmp(json_object_get_string(v), cd_state_uuid(&r->state)))
+		cd_err("state: node %" PRIu32 " belongs to cluster %s, this node to %s",
+		       nodeid, json_object_get_string(v), cd_state_uuid(&r->state));
+	r->n_offers++;
+	if (r->n_offers == r->n_expected)
+		decide(r);
+}
+
+static void
+on_state(struct cd_replica *r, uint32_t nodeid, json_object *body)
+{
+	json_object *doc;
+	char err[256];
+	uint64_t before = cd_state_generation(&r->state);
+	int rc;
+
+	if (!r->syncing || r->winner == 0 || nodeid != r->winner)
+		return;	/* a previous round's transfer: this round decides */
+	json_object_object_get_ex(body, "state", &doc);
+	if (nodeid == r->d->mship.local_id) {
+		sync_done(r, "sent ours");
+		return;
+	}
+	rc = cd_state_set_doc(&r->state, doc, err, sizeof(err));
+	if (rc < 0) {
+		cd_err("state: node %" PRIu32 " sent an invalid state: %s", nodeid, err);
+		return;
+	}
+	cd_notice("state: adopted generation %" PRIu64 " from node %" PRIu32
+		  " (had %" PRIu64 ")", cd_state_generation(&r->state), nodeid, before);
+	sync_done(r, "adopted");
+	state_changed(r, "sync");
+}
+
+static void
+on_change(struct cd_replica *r, uint32_t nodeid, json_object *body)
+{
+	struct pending_change *p = NULL;
+	json_object *v, *ops, *out;
+	char err[256];
+	uint64_t req;
+	int rc;
+
+	json_object_object_get_ex(body, "origin", &v);
+	if ((uint32_t)json_object_get_int64(v) != nodeid) {
+		cd_warn("state: node %" PRIu32 " sent a change claiming origin %"
+			PRId64 "; ignored", nodeid, json_object_get_int64(v));
+		return;
+	}
+	json_object_object_get_ex(body, "req", &v);
+	req = (uint64_t)json_object_get_int64(v);
+	json_object_object_get_ex(body, "ops", &ops);
+	if (nodeid == r->d->mship.local_id)
+		p = find_pending(r, req);
+
+	if (r->syncing) {
+		cd_info("state: change %" PRIu32 "/%" PRIu64 " refused: sync round "
+			"in progress", nodeid, req);
+		if (p)
+			finish_pending(p, NULL, -CD_E_SYNCING, NULL);
+		return;
+	}
+	if (!r->state.doc) {
+		if (p)
+			finish_pending(p, NULL, -CD_E_STATE_INVALID,
+				       "this node has no cluster state");
+		return;
+	}
+	rc = cd_state_apply(&r->state, ops, err, sizeof(err));
+	if (rc < 0) {
+		cd_warn("state: change %" PRIu32 "/%" PRIu64 " rejected: %s",
+			nodeid, req, err);
+		if (p)
+			finish_pending(p, NULL, rc, err);
+		return;
+	}
+	cd_info("state: applied change %" PRIu32 "/%" PRIu64 " -> generation %"
+		PRIu64, nodeid, req, cd_state_generation(&r->state));
+	state_changed(r, "change");
+	if (p) {
+		out = json_object_new_object();
+		if (out)
+			json_object_object_add(out, "generation",
+				json_object_new_int64((int64_t)cd_state_generation(&r->state)));
+		finish_pending(p, out, 0, NULL);
+		json_object_put(out);
+	}
+}
+
+void
+cd_replica_deliver(struct cd_daemon *d, uint32_t nodeid, const void *msg,
+		   size_t len)
+{
+	struct cd_replica *r = d->replica;
+	struct cd_cpg_msg m;
+	int rc;
+
+	if (!r)
+		return;
+	rc = cd_cpg_decode(msg, len, &m);
+	if (rc < 0) {
+		cd_warn("cpg: ignoring a %zu-byte message from node %" PRIu32 ": %s",
+			len, nodeid, cd_strerror(rc));
+		return;
+	}
+	switch (m.type) {
+	case CD_CPG_CHANGE: on_change(r, nodeid, m.body); break;
+	case CD_CPG_SYNC_OFFER: on_offer(r, nodeid, m.body); break;
+	case CD_CPG_SYNC_STATE: on_state(r, nodeid, m.body); break;
+	}
+	cd_cpg_msg_clear(&m);
+}
+
+void
+cd_replica_disconnected(struct cd_daemon *d)
+{
+	struct cd_replica *r = d->replica;
+
+	if (!r)
+		return;
+	r->syncing = false;
+	r->n_expected = r->n_offers = 0;
+	fail_all_pending(r, -CD_E_NO_COROSYNC, NULL);
+}
+
+/* ---- submitting changes ---- */
+
+static int
+submit(struct cd_replica *r, struct cd_ipc_client *client, json_object *ops,
+       json_object **out)
+{
+	const struct cd_membership *m = &r->d->mship;
+	struct pending_change *p;
+	struct cd_state trial = { 0 };
+	json_object *body;
+	char err[256];
+	size_t len;
+	void *buf;
+	int rc;
+
+	if (!r->state.doc) {
+		*out = message_obj("this node has no cluster configuration; "
+				   "create a cluster with 'clusterctl create'");
+		return -CD_E_STATE_INVALID;
+	}
+	if (!m->connected) {
+		*out = message_obj("corosync is not running on this node");
+		return -CD_E_NO_COROSYNC;
+	}
+	if (!m->quorum.quorate) {
+		*out = message_obj("this partition is not quorate (%u of %u votes, %u "
+				   "needed): configuration changes are refused",
+				   m->quorum.total_votes, m->quorum.expected_votes,
+				   m->quorum.quorum);
+		return -CD_E_NOT_QUORATE;
+	}
+	if (r->syncing) {
+		*out = message_obj("the cluster state is synchronising after a "
+				   "membership change; retry in a moment");
+		return -CD_E_SYNCING;
+	}
+	/* Validate here for a precise error; every node re-checks on apply. */
+	rc = cd_state_copy(&trial, &r->state);
+	if (rc < 0)
+		return rc;
+	rc = cd_state_apply(&trial, ops, err, sizeof(err));
+	cd_state_clear(&trial);
+	if (rc < 0) {
+		*out = message_obj("%s", err);
+		return rc;
+	}
+
+	p = calloc(1, sizeof(*p));
+	body = json_object_new_object();
+	if (!p || !body) {
+		free(p);
+		json_object_put(body);
+		return -ENOMEM;
+	}
+	p->req = ++r->next_req;
+	json_object_object_add(body, "req", json_object_new_int64((int64_t)p->req));
+	json_object_object_add(body, "origin", json_object_new_int64(m->local_id));
+	json_object_object_add(body, "ops", json_object_get(ops));
+	buf = cd_cpg_encode(CD_CPG_CHANGE, body, &len);
+	json_object_put(body);
+	if (!buf) {
+		rc = -errno;
+		free(p);
+		*out = message_obj("the change is too large or malformed");
+		return rc;
+	}
+	p->def = cd_ipc_defer(client);
+	if (!p->def) {
+		free(buf);
+		free(p);
+		return -ENOMEM;
+	}
+	rc = cd_cs_send(r->d, buf, len);
+	free(buf);
+	if (rc < 0) {
+		cd_ipc_complete(p->def, NULL, rc, NULL);
+		free(p);
+		return CD_IPC_DEFERRED;
+	}
+	p->deadline_ms = cd_now_mono_ms() + CHANGE_TIMEOUT_MS;
+	qb_list_add_tail(&p->list, &r->pending);
+	if (!r->timer_armed) {
+		r->timer_armed = true;
+		qb_loop_timer_add(r->d->loop, QB_LOOP_LOW,
+				  (uint64_t)PENDING_CHECK_MS * QB_TIME_NS_IN_MSEC,
+				  r, pending_timer_fn, &r->timer);
+	}
+	return CD_IPC_DEFERRED;
+}
+
+/* ---- IPC handlers ---- */
+
+static const char *
+arg_str(json_object *args, const char *key)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(args, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static json_object *
+effective_properties(struct cd_replica *r)
+{
+	json_object *eff = json_object_new_object();
+	json_object *set = cd_state_get(&r->state, "config.properties");
+	const struct cd_prop *p;
+
+	if (!eff)
+		return NULL;
+	for (p = cd_props(); p->name; p++) {
+		json_object *v = NULL, *parsed = NULL;
+		char err[128];
+
+		if (set && json_object_object_get_ex(set, p->name, &v)) {
+			json_object_object_add(eff, p->name, json_object_get(v));
+		} else if (cd_prop_parse(p->name, p->dflt, &parsed, err, sizeof(err)) == 0) {
+			json_object_object_add(eff, p->name, parsed);
+		}
+	}
+	return eff;
+}
+
+int
+cd_replica_ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
+		    json_object *args, json_object **out)
+{
+	struct cd_replica *r = d->replica;
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "generation",
+			       json_object_new_int64((int64_t)cd_state_generation(&r->state)));
+	json_object_object_add(o, "syncing", json_object_new_boolean(r->syncing));
+	json_object_object_add(o, "state", json_object_get(r->state.doc));
+	json_object_object_add(o, "properties", effective_properties(r));
+	*out = o;
+	return 0;
+}
+
+static int
+property_op(struct cd_daemon *d, struct cd_ipc_client *client,
+	    json_object *args, json_object **out, bool set)
+{
+	const char *name = arg_str(args, "name");
+	const char *text = arg_str(args, "value");
+	json_object *ops, *op, *value = NULL;
+	char path[128], err[256];
+	int rc;
+
+	if (!name) {
+		*out = message_obj("a property name is required");
+		return -CD_E_BAD_ARGS;
+	}
+	if (set) {
+		rc = cd_prop_parse(name, text, &value, err, sizeof(err));
+		if (rc < 0) {
+			*out = message_obj("%s", err);
+			return rc;
+		}
+	} else if (!cd_prop_find(name)) {
+		*out = message_obj("unknown property '%s' (see 'clusterctl config "
+				   "properties')", name);
+		return -CD_E_BAD_ARGS;
+	} else if (!cd_state_get(&d->replica->state, "config.properties") ||
+		   !json_object_object_get_ex(cd_state_get(&d->replica->state,
+					      "config.properties"), name, NULL)) {
+		/* Unsetting what is not set is done already. */
+		*out = json_object_new_object();
+		json_object_object_add(*out, "generation",
+			json_object_new_int64((int64_t)cd_state_generation(&d->replica->state)));
+		return 0;
+	}
+	snprintf(path, sizeof(path), "config.properties.%s", name);
+	ops = json_object_new_array();
+	op = json_object_new_object();
+	json_object_object_add(op, "op", json_object_new_string(set ? "set" : "delete"));
+	json_object_object_add(op, "path", json_object_new_string(path));
+	if (set)
+		json_object_object_add(op, "value", value);
+	json_object_array_add(ops, op);
+	rc = submit(d->replica, client, ops, out);
+	json_object_put(ops);
+	return rc;
+}
+
+int
+cd_replica_ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
+		   json_object *args, json_object **out)
+{
+	return property_op(d, client, args, out, true);
+}
+
+int
+cd_replica_ipc_unset(struct cd_daemon *d, struct cd_ipc_client *client,
+		     json_object *args, json_object **out)
+{
+	return property_op(d, client, args, out, false);
+}
+
+/* Replace the node list (clusterctl node add/remove after corosync's). */
+int
+cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
+		     json_object *args, json_object **out)
+{
+	json_object *nodes, *ops, *op;
+	int rc;
+
+	if (!json_object_object_get_ex(args, "nodes", &nodes) ||
+	    !json_object_is_type(nodes, json_type_object)) {
+		*out = message_obj("'nodes' must be an object {name: {id, addr}}");
+		return -CD_E_BAD_ARGS;
+	}
+	ops = json_object_new_array();
+	op = json_object_new_object();
+	if (!ops || !op) {
+		json_object_put(ops);
+		json_object_put(op);
+		return -ENOMEM;
+	}
+	json_object_object_add(op, "op", json_object_new_string("set"));
+	json_object_object_add(op, "path", json_object_new_string("config.nodes"));
+	json_object_object_add(op, "value", json_object_get(nodes));
+	json_object_array_add(ops, op);
+	rc = submit(d->replica, client, ops, out);
+	json_object_put(ops);
+	return rc;
+}
+
+int
+cd_replica_ipc_props(struct cd_daemon *d, struct cd_ipc_client *client,
+		     json_object *args, json_object **out)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "properties", cd_props_to_json());
+	json_object_object_add(o, "values", effective_properties(d->replica));
+	*out = o;
+	return 0;
+}
+
+json_object *
+cd_replica_status(struct cd_daemon *d)
+{
+	struct cd_replica *r = d->replica;
+	json_object *o = json_object_new_object();
+	char hash[24];
+
+	if (!o || !r)
+		return o;
+	snprintf(hash, sizeof(hash), "%016" PRIx64, cd_state_hash(&r->state));
+	json_object_object_add(o, "generation",
+			       json_object_new_int64((int64_t)cd_state_generation(&r->state)));
+	json_object_object_add(o, "hash", json_object_new_string(hash));
+	json_object_object_add(o, "uuid", json_object_new_string(cd_state_uuid(&r->state)));
+	json_object_object_add(o, "syncing", json_object_new_boolean(r->syncing));
+	return o;
+}
+
+/* ---- start-up ---- */
+
+/*
+ * Load the persisted state, then reconcile it with clusterd.conf (written by
+ * 'clusterctl create'): a state of another cluster (other uuid) is set
+ * aside and a fresh generation-0 state is made from the configuration.
+ */
+static void
+load(struct cd_replica *r, const char *conf_path)
+{
+	json_object *conf, *v, *nodes = NULL;
+	const char *uuid = NULL, *name = NULL;
+	char err[256], aside[PATH_MAX + 32];
+	int rc;
+
+	rc = cd_state_load(&r->state, r->path, err, sizeof(err));
+	if (rc == -ENOENT) {
+		cd_info("state: no state file %s yet", r->path);
+	} else if (rc < 0) {
+		snprintf(aside, sizeof(aside), "%s.corrupt", r->path);
+		cd_err("state: %s is unusable (%s); moved to %s, the cluster "
+		       "will send this node the current state", r->path, err, aside);
+		rename(r->path, aside);
+	} else {
+		cd_info("state: loaded generation %" PRIu64 " of cluster %s",
+			cd_state_generation(&r->state), cd_state_cluster_name(&r->state));
+	}
+
+	conf = json_object_from_file(conf_path);
+	if (!conf) {
+		if (!r->state.doc)
+			cd_notice("state: no %s: this node belongs to no cluster yet",
+				  conf_path);
+		return;
+	}
+	if (json_object_object_get_ex(conf, "uuid", &v) && json_object_is_type(v, json_type_string))
+		uuid = json_object_get_string(v);
+	if (json_object_object_get_ex(conf, "cluster_name", &v) && json_object_is_type(v, json_type_string))
+		name = json_object_get_string(v);
+	json_object_object_get_ex(conf, "nodes", &nodes);
+	if (!uuid || !name) {
+		cd_err("state: %s lacks uuid or cluster_name; ignored", conf_path);
+		json_object_put(conf);
+		return;
+	}
+	if (r->state.doc && strcmp(cd_state_uuid(&r->state), uuid) == 0) {
+		json_object_put(conf);
+		return;
+	}
+	if (r->state.doc) {
+		snprintf(aside, sizeof(aside), "%s.%s", r->path, cd_state_uuid(&r->state));
+		cd_notice("state: %s holds cluster %s, configuration says %s: "
+			  "old state moved to %s", r->path, cd_state_uuid(&r->state),
+			  uuid, aside);
+		rename(r->path, aside);
+		cd_state_clear(&r->state);
+	}
+	rc = cd_state_init(&r->state, name, uuid);
+	if (rc == 0 && nodes && json_object_is_type(nodes, json_type_object)) {
+		json_object *ops = json_object_new_array(), *op;
+		struct cd_state trial = { 0 };
+
+		op = json_object_new_object();
+		json_object_object_add(op, "op", json_object_new_string("set"));
+		json_object_object_add(op, "path", json_object_new_string("config.nodes"));
+		json_object_object_add(op, "value", json_object_get(nodes));
+		json_object_array_add(ops, op);
+		/* Seed the node list without counting it as a change. */
+		if (cd_state_copy(&trial, &r->state) == 0 &&
+		    cd_state_apply(&trial, ops, err, sizeof(err)) == 0) {
+			json_object_object_add(trial.doc, "generation", json_object_new_int64(0));
+			cd_state_set_doc(&r->state, trial.doc, err, sizeof(err));
+		} else {
+			cd_err("state: nodes in %s rejected: %s", conf_path, err);
+		}
+		cd_state_clear(&trial);
+		json_object_put(ops);
+	}
+	if (rc == 0) {
+		cd_notice("state: new state for cluster %s (%s) from %s", name, uuid,
+			  conf_path);
+		persist(r);
+	}
+	json_object_put(conf);
+}
+
+int
+cd_replica_start(struct cd_daemon *d)
+{
+	struct cd_replica *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->d = d;
+	qb_list_init(&r->pending);
+	snprintf(r->path, sizeof(r->path), "%s/state.json", d->state_dir);
+	/* Request ids only need to be unique per origin and run. */
+	r->next_req = cd_now_mono_ns() & 0xffffffffffull;
+	d->replica = r;
+	load(r, d->config_path);
+	return 0;
+}
+
+void
+cd_replica_stop(struct cd_daemon *d)
+{
+	struct cd_replica *r = d->replica;
+
+	if (!r)
+		return;
+	fail_all_pending(r, -ESHUTDOWN, "clusterd is stopping");
+	if (r->timer_armed)
+		qb_loop_timer_del(d->loop, r->timer);
+	cd_state_clear(&r->state);
+	free(r);
+	d->replica = NULL;
+}
