@@ -17,6 +17,7 @@
 #include "log.h"
 #include "error.h"
 #include "state.h"
+#include "sync.h"
 #include "cpgmsg.h"
 #include "proto.h"
 #include "props.h"
@@ -45,12 +46,8 @@ struct cd_replica {
 	struct cd_daemon *d;
 	struct cd_state state;
 	char path[PATH_MAX];
-	bool syncing;
-	uint32_t expected[CD_MAX_NODES];
-	size_t n_expected;
-	struct cd_sync_offer offers[CD_MAX_NODES];
-	size_t n_offers;
-	uint32_t winner;
+	bool syncing;		/* a round is in progress: changes refused */
+	struct cd_sync_round round;
 	uint64_t next_req;
 	struct qb_list_head pending;
 	qb_loop_timer_handle timer;
@@ -100,18 +97,6 @@ state_changed(struct cd_replica *r, const char *why)
 		cd_ipc_broadcast(r->d, "state", st);
 		json_object_put(st);
 	}
-}
-
-static bool
-is_expected(const struct cd_replica *r, uint32_t nodeid)
-{
-	size_t i;
-
-	for (i = 0; i < r->n_expected; i++) {
-		if (r->expected[i] == nodeid)
-			return true;
-	}
-	return false;
 }
 
 static struct pending_change *
@@ -211,45 +196,23 @@ static void
 sync_done(struct cd_replica *r, const char *how)
 {
 	r->syncing = false;
+	cd_sync_round_end(&r->round);
 	cd_info("state: synchronised (%s), generation %" PRIu64, how,
 		cd_state_generation(&r->state));
 }
 
-/* All offers are in: everybody computes the same winner from them. */
 static void
-decide(struct cd_replica *r)
+send_state(struct cd_replica *r)
 {
-	struct cd_sync_offer with_state[CD_MAX_NODES];
-	size_t i, n = 0;
-	bool all_equal;
+	json_object *body = json_object_new_object();
 
-	/* Nodes without a state (never configured) only receive. */
-	for (i = 0; i < r->n_offers; i++) {
-		if (r->offers[i].hash != 0 || r->offers[i].generation != 0)
-			with_state[n++] = r->offers[i];
-	}
-	if (n == 0) {
-		sync_done(r, "no member has a state");
+	if (!body)
 		return;
-	}
-	r->winner = cd_sync_choose(with_state, n, &all_equal);
-	if (all_equal && n == r->n_offers) {
-		sync_done(r, "all members equal");
-		return;
-	}
-	cd_info("state: node %" PRIu32 " has the newest state; %s", r->winner,
-		r->winner == r->d->mship.local_id ? "sending it" : "waiting for it");
-	if (r->winner == r->d->mship.local_id) {
-		json_object *body = json_object_new_object();
-
-		if (!body)
-			return;
-		json_object_object_add(body, "to_generation",
-			json_object_new_int64((int64_t)cd_state_generation(&r->state)));
-		json_object_object_add(body, "state", json_object_get(r->state.doc));
-		send_msg(r, CD_CPG_SYNC_STATE, body);
-		json_object_put(body);
-	}
+	json_object_object_add(body, "to_generation",
+		json_object_new_int64((int64_t)cd_state_generation(&r->state)));
+	json_object_object_add(body, "state", json_object_get(r->state.doc));
+	send_msg(r, CD_CPG_SYNC_STATE, body);
+	json_object_put(body);
 }
 
 void
@@ -260,39 +223,47 @@ cd_replica_confchg(struct cd_daemon *d, const uint32_t *members, size_t n)
 	if (!r)
 		return;
 	r->syncing = true;
-	r->n_expected = n < CD_MAX_NODES ? n : CD_MAX_NODES;
-	memcpy(r->expected, members, r->n_expected * sizeof(members[0]));
-	r->n_offers = 0;
-	r->winner = 0;
-	cd_debug("state: sync round with %zu member(s)", r->n_expected);
+	cd_sync_round_start(&r->round, members, n);
+	cd_debug("state: sync round with %zu member(s)", r->round.n_expected);
 	send_offer(r);
 }
 
 static void
 on_offer(struct cd_replica *r, uint32_t nodeid, json_object *body)
 {
+	struct cd_sync_offer offer = { .nodeid = nodeid };
 	json_object *v;
-	size_t i;
+	const char *uuid;
 
-	if (!r->syncing || !is_expected(r, nodeid))
-		return;
-	for (i = 0; i < r->n_offers; i++) {
-		if (r->offers[i].nodeid == nodeid)
-			return;	/* an older round's offer came first */
-	}
-	r->offers[r->n_offers].nodeid = nodeid;
 	json_object_object_get_ex(body, "generation", &v);
-	r->offers[r->n_offers].generation = (uint64_t)json_object_get_int64(v);
+	offer.generation = (uint64_t)json_object_get_int64(v);
 	json_object_object_get_ex(body, "hash", &v);
-	r->offers[r->n_offers].hash = strtoull(json_object_get_string(v), NULL, 16);
+	offer.hash = strtoull(json_object_get_string(v), NULL, 16);
 	json_object_object_get_ex(body, "uuid", &v);
-	if (cd_state_uuid(&r->state)[0] && json_object_get_string(v)[0] &&
-	    strcmp(json_object_get_string(v), cd_state_uuid(&r->state)))
+	uuid = json_object_get_string(v);
+	if (cd_state_uuid(&r->state)[0] && uuid[0] &&
+	    strcmp(uuid, cd_state_uuid(&r->state)))
 		cd_err("state: node %" PRIu32 " belongs to cluster %s, this node to %s",
-		       nodeid, json_object_get_string(v), cd_state_uuid(&r->state));
-	r->n_offers++;
-	if (r->n_offers == r->n_expected)
-		decide(r);
+		       nodeid, uuid, cd_state_uuid(&r->state));
+
+	switch (cd_sync_round_offer(&r->round, &offer)) {
+	case CD_SYNC_IGNORED:
+	case CD_SYNC_WAITING:
+		break;
+	case CD_SYNC_DONE_EMPTY:
+		sync_done(r, "no member has a state");
+		break;
+	case CD_SYNC_DONE_EQUAL:
+		sync_done(r, "all members equal");
+		break;
+	case CD_SYNC_DONE_TRANSFER:
+		cd_info("state: node %" PRIu32 " has the newest state; %s",
+			r->round.winner, r->round.winner == r->d->mship.local_id ?
+			"sending it" : "waiting for it");
+		if (r->round.winner == r->d->mship.local_id)
+			send_state(r);
+		break;
+	}
 }
 
 static void
@@ -303,7 +274,7 @@ on_state(struct cd_replica *r, uint32_t nodeid, json_object *body)
 	uint64_t before = cd_state_generation(&r->state);
 	int rc;
 
-	if (!r->syncing || r->winner == 0 || nodeid != r->winner)
+	if (!r->syncing || r->round.winner == 0 || nodeid != r->round.winner)
 		return;	/* a previous round's transfer: this round decides */
 	json_object_object_get_ex(body, "state", &doc);
 	if (nodeid == r->d->mship.local_id) {
@@ -408,7 +379,7 @@ cd_replica_disconnected(struct cd_daemon *d)
 	if (!r)
 		return;
 	r->syncing = false;
-	r->n_expected = r->n_offers = 0;
+	cd_sync_round_end(&r->round);
 	fail_all_pending(r, -CD_E_NO_COROSYNC, NULL);
 }
 
