@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "membership.h"
+#include "state.h"
 
 #define CD_RUNTIME_DIR		"/run/clusterd"
 #define CD_STATE_DIR		"/var/lib/clusterd"
@@ -21,6 +22,7 @@
 struct cd_cs;
 struct cd_ipc;
 struct cd_replica;
+struct cd_rm;
 struct cd_ipc_client;	/* one connected clusterctl */
 struct cd_ipc_deferred;	/* a request answered later */
 
@@ -39,6 +41,7 @@ struct cd_daemon {
 	struct cd_cs *cs;
 	struct cd_ipc *ipc;
 	struct cd_replica *replica;
+	struct cd_rm *rm;
 };
 
 /* cs.c: the corosync connections (cmap, votequorum, cpg). */
@@ -105,6 +108,25 @@ void cd_replica_deliver(struct cd_daemon *d, uint32_t nodeid,
 /** corosync went away: fail pending changes, stop any sync round. */
 void cd_replica_disconnected(struct cd_daemon *d);
 
+/* Result of an internal change: err 0 once applied on this node. */
+typedef void (*cd_change_done_fn)(void *ctx, int err, const char *msg);
+
+/**
+ * Submit a change from inside clusterd (the resource manager): checked like
+ * a client's (quorate, not syncing, valid), then multicast; done is called
+ * when it was applied (or refused) here, or on timeout.
+ * @return 0 when sent (done will be called), or a negative error (done
+ *         will not be called)
+ */
+int cd_replica_submit(struct cd_daemon *d, json_object *ops,
+		      cd_change_done_fn done, void *ctx);
+
+/** The current state (borrowed; NULL before start). */
+const struct cd_state *cd_replica_state(struct cd_daemon *d);
+
+/** A state exists and no sync round is in progress. */
+bool cd_replica_ready(struct cd_daemon *d);
+
 /** The "state" section of the status document (new object). */
 json_object *cd_replica_status(struct cd_daemon *d);
 
@@ -119,6 +141,63 @@ int cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
 			 json_object *args, json_object **out);
 int cd_replica_ipc_props(struct cd_daemon *d, struct cd_ipc_client *client,
 			 json_object *args, json_object **out);
+
+/* rm.c: the resource manager (roles, resources, fencing). */
+
+int cd_rm_start(struct cd_daemon *d);
+void cd_rm_stop(struct cd_daemon *d);
+/** The replicated state changed (a change applied, or adopted in a sync). */
+void cd_rm_state_changed(struct cd_daemon *d);
+/** Membership or quorum changed (called from cd_daemon_membership_changed). */
+void cd_rm_membership_changed(struct cd_daemon *d);
+
+
+/* rm-ipc.c: IPC commands for roles, resources, nodes, LUNs. */
+int cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_start(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_stop(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_rsc_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_rsc_show(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_node_pause(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_node_resume(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_node_fence(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_node_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_storage_add(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_storage_remove(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_storage_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+
+struct cd_op_request;
+struct cd_op_result;
+/* Run an agent operation on this node's executor (rm.c). */
+int cd_rm_exec_run(struct cd_daemon *d, const struct cd_op_request *req,
+		   void (*done)(void *ctx, const struct cd_op_result *res), void *ctx);
+/* Fence a node now (clusterctl node fence); answers the client later. */
+int cd_rm_fence_now(struct cd_daemon *d, struct cd_ipc_client *client,
+		    const char *node, json_object **out);
 
 /* main.c */
 

@@ -225,6 +225,7 @@ cd_daemon_membership_changed(struct cd_daemon *d, const char *why)
 		cd_ipc_broadcast(d, "membership", st);
 		json_object_put(st);
 	}
+	cd_rm_membership_changed(d);
 }
 
 int
@@ -270,6 +271,11 @@ main(int argc, char **argv)
 	rc = cd_ipc_start(d);
 	if (rc < 0)
 		goto out;
+	rc = cd_rm_start(d);
+	if (rc < 0) {
+		cd_err("cannot start the resource manager: %s", strerror(-rc));
+		goto out;
+	}
 	rc = cd_cs_start(d);
 	if (rc < 0)
 		goto out;
@@ -280,6 +286,7 @@ main(int argc, char **argv)
 	cd_notice("clusterd stopping");
 
 out:
+	cd_rm_stop(d);
 	cd_replica_stop(d);
 	cd_cs_stop(d);
 	cd_ipc_stop(d);

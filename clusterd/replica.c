@@ -38,7 +38,9 @@
 struct pending_change {
 	struct qb_list_head list;
 	uint64_t req;
-	struct cd_ipc_deferred *def;
+	struct cd_ipc_deferred *def;	/* an IPC client waits, or ... */
+	cd_change_done_fn done;		/* ... an internal caller */
+	void *ctx;
 	uint64_t deadline_ms;
 };
 
@@ -91,6 +93,7 @@ state_changed(struct cd_replica *r, const char *why)
 	json_object *st;
 
 	persist(r);
+	cd_rm_state_changed(r->d);
 	st = cd_daemon_status(r->d);
 	if (st) {
 		json_object_object_add(st, "reason", json_object_new_string(why));
@@ -116,7 +119,10 @@ finish_pending(struct pending_change *p, json_object *data, int err,
 	       const char *message)
 {
 	qb_list_del(&p->list);
-	cd_ipc_complete(p->def, data, err, message);
+	if (p->def)
+		cd_ipc_complete(p->def, data, err, message);
+	else if (p->done)
+		p->done(p->ctx, err, message);
 	free(p);
 }
 
@@ -199,6 +205,7 @@ sync_done(struct cd_replica *r, const char *how)
 	cd_sync_round_end(&r->round);
 	cd_info("state: synchronised (%s), generation %" PRIu64, how,
 		cd_state_generation(&r->state));
+	cd_rm_state_changed(r->d);
 }
 
 static void
@@ -385,58 +392,56 @@ cd_replica_disconnected(struct cd_daemon *d)
 
 /* ---- submitting changes ---- */
 
+/*
+ * Check and send a change. On success the pending entry p (filled by the
+ * caller with its way of answering) is queued and 0 returned; otherwise a
+ * negative error, with *msg set to an explanation when there is one.
+ */
 static int
-submit(struct cd_replica *r, struct cd_ipc_client *client, json_object *ops,
-       json_object **out)
+send_change(struct cd_replica *r, json_object *ops, struct pending_change *p,
+	    char *msg, size_t msglen)
 {
 	const struct cd_membership *m = &r->d->mship;
-	struct pending_change *p;
 	struct cd_state trial = { 0 };
 	json_object *body;
-	char err[256];
 	size_t len;
 	void *buf;
 	int rc;
 
+	msg[0] = '\0';
 	if (!r->state.doc) {
-		*out = message_obj("this node has no cluster configuration; "
-				   "create a cluster with 'clusterctl create'");
+		snprintf(msg, msglen, "this node has no cluster configuration; "
+			 "create a cluster with 'clusterctl create'");
 		return -CD_E_STATE_INVALID;
 	}
 	if (!m->connected) {
-		*out = message_obj("corosync is not running on this node");
+		snprintf(msg, msglen, "corosync is not running on this node");
 		return -CD_E_NO_COROSYNC;
 	}
 	if (!m->quorum.quorate) {
-		*out = message_obj("this partition is not quorate (%u of %u votes, %u "
-				   "needed): configuration changes are refused",
-				   m->quorum.total_votes, m->quorum.expected_votes,
-				   m->quorum.quorum);
+		snprintf(msg, msglen, "this partition is not quorate (%u of %u votes, %u "
+			 "needed): configuration changes are refused",
+			 m->quorum.total_votes, m->quorum.expected_votes,
+			 m->quorum.quorum);
 		return -CD_E_NOT_QUORATE;
 	}
 	if (r->syncing) {
-		*out = message_obj("the cluster state is synchronising after a "
-				   "membership change; retry in a moment");
+		snprintf(msg, msglen, "the cluster state is synchronising after a "
+			 "membership change; retry in a moment");
 		return -CD_E_SYNCING;
 	}
 	/* Validate here for a precise error; every node re-checks on apply. */
 	rc = cd_state_copy(&trial, &r->state);
 	if (rc < 0)
 		return rc;
-	rc = cd_state_apply(&trial, ops, err, sizeof(err));
+	rc = cd_state_apply(&trial, ops, msg, msglen);
 	cd_state_clear(&trial);
-	if (rc < 0) {
-		*out = message_obj("%s", err);
+	if (rc < 0)
 		return rc;
-	}
 
-	p = calloc(1, sizeof(*p));
 	body = json_object_new_object();
-	if (!p || !body) {
-		free(p);
-		json_object_put(body);
+	if (!body)
 		return -ENOMEM;
-	}
 	p->req = ++r->next_req;
 	json_object_object_add(body, "req", json_object_new_int64((int64_t)p->req));
 	json_object_object_add(body, "origin", json_object_new_int64(m->local_id));
@@ -444,24 +449,13 @@ submit(struct cd_replica *r, struct cd_ipc_client *client, json_object *ops,
 	buf = cd_cpg_encode(CD_CPG_CHANGE, body, &len);
 	json_object_put(body);
 	if (!buf) {
-		rc = -errno;
-		free(p);
-		*out = message_obj("the change is too large or malformed");
-		return rc;
-	}
-	p->def = cd_ipc_defer(client);
-	if (!p->def) {
-		free(buf);
-		free(p);
-		return -ENOMEM;
+		snprintf(msg, msglen, "the change is too large or malformed");
+		return -errno;
 	}
 	rc = cd_cs_send(r->d, buf, len);
 	free(buf);
-	if (rc < 0) {
-		cd_ipc_complete(p->def, NULL, rc, NULL);
-		free(p);
-		return CD_IPC_DEFERRED;
-	}
+	if (rc < 0)
+		return rc;
 	p->deadline_ms = cd_now_mono_ms() + CHANGE_TIMEOUT_MS;
 	qb_list_add_tail(&p->list, &r->pending);
 	if (!r->timer_armed) {
@@ -470,7 +464,64 @@ submit(struct cd_replica *r, struct cd_ipc_client *client, json_object *ops,
 				  (uint64_t)PENDING_CHECK_MS * QB_TIME_NS_IN_MSEC,
 				  r, pending_timer_fn, &r->timer);
 	}
+	return 0;
+}
+
+/* A change asked by an IPC client: answered when applied here. */
+static int
+submit(struct cd_replica *r, struct cd_ipc_client *client, json_object *ops,
+       json_object **out)
+{
+	struct pending_change *p = calloc(1, sizeof(*p));
+	char msg[CD_PROTO_MSG_MAX];
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	p->def = cd_ipc_defer(client);
+	if (!p->def) {
+		free(p);
+		return -ENOMEM;
+	}
+	rc = send_change(r, ops, p, msg, sizeof(msg));
+	if (rc < 0) {
+		/* Answer through the normal path, with the explanation. */
+		cd_ipc_complete(p->def, NULL, rc, msg[0] ? msg : NULL);
+		free(p);
+	}
 	return CD_IPC_DEFERRED;
+}
+
+int
+cd_replica_submit(struct cd_daemon *d, json_object *ops, cd_change_done_fn done,
+		  void *ctx)
+{
+	struct pending_change *p = calloc(1, sizeof(*p));
+	char msg[CD_PROTO_MSG_MAX];
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	p->done = done;
+	p->ctx = ctx;
+	rc = send_change(d->replica, ops, p, msg, sizeof(msg));
+	if (rc < 0) {
+		cd_debug("state: internal change not sent: %s", msg[0] ? msg : cd_strerror(rc));
+		free(p);
+	}
+	return rc;
+}
+
+const struct cd_state *
+cd_replica_state(struct cd_daemon *d)
+{
+	return d->replica ? &d->replica->state : NULL;
+}
+
+bool
+cd_replica_ready(struct cd_daemon *d)
+{
+	return d->replica && d->replica->state.doc && !d->replica->syncing;
 }
 
 /* ---- IPC handlers ---- */

@@ -774,7 +774,7 @@ check_op(json_object *op, size_t i, char *err, size_t errlen)
 {
 	json_object *v, *pathv, *value = NULL;
 	const char *name, *path, *why;
-	bool set, has_value;
+	bool set, test, has_value;
 	struct path p;
 
 	if (!json_object_is_type(op, json_type_object)) {
@@ -785,8 +785,9 @@ check_op(json_object *op, size_t i, char *err, size_t errlen)
 	       json_object_is_type(v, json_type_string) ?
 	       json_object_get_string(v) : "";
 	set = strcmp(name, "set") == 0;
-	if (!set && strcmp(name, "delete") != 0) {
-		fail(err, errlen, "ops[%zu].op: must be \"set\" or \"delete\"", i);
+	test = strcmp(name, "test") == 0;
+	if (!set && !test && strcmp(name, "delete") != 0) {
+		fail(err, errlen, "ops[%zu].op: must be \"set\", \"delete\" or \"test\"", i);
 		return -CD_E_BAD_ARGS;
 	}
 	if (!json_object_object_get_ex(op, "path", &pathv) ||
@@ -802,11 +803,16 @@ check_op(json_object *op, size_t i, char *err, size_t errlen)
 				 strcmp(p.key[0], "runtime") != 0)))
 		why = "must name a member inside config or runtime";
 	if (why) {
-		fail(err, errlen, "ops[%zu].path \"%.80s\": %s", i, path, why);
+		fail(err, errlen, "ops[%zu].path \"%.100s\": %s", i, path, why);
 		return -CD_E_BAD_ARGS;
 	}
 	has_value = json_object_object_get_ex(op, "value", &value);
-	if (set != has_value) {
+	if (test) {
+		if (!has_value) {
+			fail(err, errlen, "ops[%zu]: \"test\" needs a \"value\"", i);
+			return -CD_E_BAD_ARGS;
+		}
+	} else if (set != has_value) {
 		fail(err, errlen, set ? "ops[%zu]: \"set\" needs a \"value\"" :
 		     "ops[%zu]: \"delete\" takes no \"value\"", i);
 		return -CD_E_BAD_ARGS;
@@ -827,6 +833,37 @@ check_op(json_object *op, size_t i, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A "test" operation: the change applies only if the member at path equals
+ * value (an absent member equals JSON null). Like JSON Patch's "test", it
+ * makes a change conditional on what its author saw (compare-and-swap).
+ */
+static int
+test_op(json_object *doc, json_object *op, size_t i, char *err, size_t errlen)
+{
+	json_object *v, *want = NULL, *cur = doc;
+	const char *path;
+	struct path p;
+	size_t k;
+
+	json_object_object_get_ex(op, "path", &v);
+	path = json_object_get_string(v);
+	parse_path(path, &p);
+	json_object_object_get_ex(op, "value", &want);
+	for (k = 0; k < p.n && cur; k++) {
+		if (!json_object_is_type(cur, json_type_object) ||
+		    !json_object_object_get_ex(cur, p.key[k], &cur))
+			cur = NULL;
+	}
+	if (cur == NULL && want == NULL)
+		return 0;
+	if (cur && want && json_object_equal(cur, want))
+		return 0;
+	fail(err, errlen, "ops[%zu]: test of %s failed: it is %.60s", i, path,
+	     cur ? json_object_to_json_string_ext(cur, JSON_C_TO_STRING_PLAIN) : "absent");
+	return -CD_E_BAD_ARGS;
+}
+
 /* Apply one operation (already checked by check_op) to doc. */
 static int
 apply_op(json_object *doc, json_object *op, size_t i, char *err, size_t errlen)
@@ -839,6 +876,8 @@ apply_op(json_object *doc, json_object *op, size_t i, char *err, size_t errlen)
 
 	json_object_object_get_ex(op, "op", &v);
 	set = strcmp(json_object_get_string(v), "set") == 0;
+	if (strcmp(json_object_get_string(v), "test") == 0)
+		return test_op(doc, op, i, err, errlen);
 	json_object_object_get_ex(op, "path", &v);
 	path = json_object_get_string(v);
 	parse_path(path, &p);
@@ -1038,6 +1077,10 @@ cd_state_load(struct cd_state *s, const char *path, char *err, size_t errlen)
 	int fd, rc;
 
 	fail(err, errlen, "%s", "");
+	if (!s || !path) {
+		fail(err, errlen, "no state or no path");
+		return -EINVAL;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		rc = errno;

@@ -19,6 +19,9 @@
  * Every change is a list of operations applied atomically (all or none):
  *   {"op": "set",    "path": "config.properties.foo", "value": <any JSON>}
  *   {"op": "delete", "path": "config.properties.foo"}
+ *   {"op": "test",   "path": "runtime.roles.web.state", "value": "started"}
+ * ("test" makes the whole change conditional: it fails unless the member
+ * equals value, an absent member counting as null.)
  * Paths are dot-separated object keys under "config" or "runtime"; each key
  * is 1..63 chars of [A-Za-z0-9_-]. "set" creates missing intermediate
  * objects; "delete" of a missing key is an error.

@@ -8,6 +8,7 @@ build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
 libcmap-dev libcfg-dev libqb-dev libjson-c-dev libiscsi-dev libiscsi-bin libcunit1-dev
 tgt iproute2 util-linux procps openssh-server openssh-client jq python3
+libxml2-dev resource-agents
 "
 
 missing=""

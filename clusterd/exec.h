@@ -1,0 +1,182 @@
+/*
+ * exec.h - the agent executor: runs OCF resource agents as child processes
+ * of clusterd's qb_loop, never blocking it.
+ *
+ * - OCF conventions: OCF_ROOT (default /usr/lib/ocf), agents at
+ *   $OCF_ROOT/resource.d/PROVIDER/TYPE for "ocf:PROVIDER:TYPE",
+ *   OCF_RESOURCE_INSTANCE, OCF_RESOURCE_TYPE, OCF_RESOURCE_PROVIDER,
+ *   OCF_RESKEY_<param> for each parameter, OCF_RESKEY_CRM_meta_timeout (ms),
+ *   OCF_RESKEY_CRM_meta_interval (ms, monitors), OCF_FUNCTIONS_DIR, plus
+ *   extra variables given by the caller; exit codes 0-7 (OCF_SUCCESS ..
+ *   OCF_NOT_RUNNING) passed through; others mapped to OCF_ERR_GENERIC.
+ * - One operation per resource at a time: later requests for the same
+ *   resource queue behind the running one (a recurring monitor is skipped,
+ *   not queued, while another operation of its resource runs).
+ * - Timeouts: SIGTERM to the agent's process group at the timeout, SIGKILL
+ *   2 s later; the result then says timed_out and rc OCF_ERR_GENERIC.
+ * - stdout and stderr of every agent are read without blocking and logged
+ *   line by line, naming the resource and action; the last 4 KiB of stdout
+ *   are handed to the callback (migrate_prepare prints its URI there).
+ *
+ * Additions to the contract above (documented here, kept small):
+ * - Children are watched with pidfds and reaped with waitid(P_PIDFD): the
+ *   executor never reaps a pid it did not start, and no other module may
+ *   call waitpid(-1) / wait() (it would steal the executor's children) or
+ *   set SIGCHLD to SIG_IGN (the kernel would reap them). No signal handler
+ *   is installed.
+ * - Agents run with an environment built only from the request (base:
+ *   PATH=/usr/sbin:/usr/bin:/sbin:/bin, LANG=C, OCF_ROOT, OCF_FUNCTIONS_DIR,
+ *   OCF_RA_VERSION_MAJOR/MINOR; OCF_RESKEY_CRM_meta_interval is always set,
+ *   0 for one-shot operations, so a one-shot monitor is a probe), in its
+ *   own process group, working directory "/", stdin on /dev/null, no other
+ *   fds, no blocked signals and default dispositions (except glibc's two
+ *   internal signals 32 and 33, which posix_spawn leaves ignored).
+ * - The meta-data action keeps the whole stdout (up to 1 MiB), not 4 KiB,
+ *   so that its output can be handed to cd_agent_meta_parse().
+ * - Output is logged at info (recurring monitors: debug; meta-data's
+ *   stdout not at all), at most 200 lines per operation. Recurring monitors
+ *   log their start at debug and their result at info only when the rc
+ *   changes.
+ * - cd_exec_free() must not be called from a done callback; every other
+ *   function may.
+ */
+#ifndef CLUSTERD_EXEC_H
+#define CLUSTERD_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <qb/qbloop.h>
+#include <json-c/json.h>
+
+enum cd_ocf_rc {
+	CD_OCF_SUCCESS = 0,
+	CD_OCF_ERR_GENERIC = 1,
+	CD_OCF_ERR_ARGS = 2,
+	CD_OCF_ERR_UNIMPLEMENTED = 3,
+	CD_OCF_ERR_PERM = 4,
+	CD_OCF_ERR_INSTALLED = 5,
+	CD_OCF_ERR_CONFIGURED = 6,
+	CD_OCF_NOT_RUNNING = 7,
+};
+
+struct cd_exec;
+
+struct cd_op_request {
+	const char *rsc_id;	/* resource instance name; NULL for agent-level
+				 * actions (meta-data): then operations queue
+				 * per agent and OCF_RESOURCE_INSTANCE is unset */
+	const char *agent;	/* "ocf:PROVIDER:TYPE" */
+	const char *action;	/* start, stop, monitor, meta-data, validate-all, ... */
+	json_object *params;	/* object of string/number/bool values, or NULL */
+	const char *const *extra_env;	/* NULL-terminated "K=V" list, or NULL */
+	uint32_t timeout_ms;	/* 0: 20 s */
+	uint32_t interval_ms;	/* > 0 only for recurring monitors */
+};
+
+struct cd_op_result {
+	const char *rsc_id;
+	const char *action;
+	int rc;			/* OCF exit code (enum cd_ocf_rc) */
+	bool timed_out;
+	int signal;		/* signal that ended the agent, 0 if it exited */
+	uint64_t duration_ms;
+	const char *output;	/* last bytes of stdout, NUL-terminated */
+};
+
+/* Called in the loop when an operation ends (also when it was cancelled:
+ * rc OCF_ERR_GENERIC and the op's action). The result is valid only during
+ * the call. A queued operation whose agent cannot be started when its turn
+ * comes ends with rc OCF_ERR_INSTALLED (agent gone) or OCF_ERR_GENERIC. */
+typedef void (*cd_op_done_fn)(void *ctx, const struct cd_op_result *res);
+
+/**
+ * Create an executor on a loop.
+ * @param ocf_root NULL for $OCF_ROOT or /usr/lib/ocf; a relative path is
+ *        made absolute against the current directory
+ * @return NULL with errno on failure (ENOSYS/EPERM: no pidfd support)
+ */
+struct cd_exec *cd_exec_new(qb_loop_t *loop, const char *ocf_root);
+
+/** Kill (SIGKILL) running agents, cancel queued ones without callbacks, free. */
+void cd_exec_free(struct cd_exec *ex);
+
+/**
+ * Run one operation (queued behind any running operation of the same
+ * resource). The request is copied.
+ * @return 0 (done will be called exactly once); -ENOENT if the agent does
+ *         not exist (checked at once); -EACCES if it is not executable;
+ *         -EINVAL for a malformed agent name, a parameter value that is an
+ *         object or array, or an extra_env entry without '='; -ENOMEM; or
+ *         the error of starting the agent when it would run at once
+ *         (-EMFILE, ...). On any error done is never called.
+ */
+int cd_exec_run(struct cd_exec *ex, const struct cd_op_request *req,
+		cd_op_done_fn done, void *ctx);
+
+/**
+ * Start a recurring monitor (every interval_ms, first after interval_ms);
+ * done is called after every run. The next run is interval_ms after the
+ * previous one ended (or was skipped). Replaces an existing monitor of the
+ * resource. @return as cd_exec_run; -EINVAL without interval_ms or rsc_id
+ */
+int cd_exec_monitor_start(struct cd_exec *ex, const struct cd_op_request *req,
+			  cd_op_done_fn done, void *ctx);
+
+/** Stop the recurring monitor of a resource (a running one finishes and
+ * its done is still called). */
+void cd_exec_monitor_stop(struct cd_exec *ex, const char *rsc_id);
+
+/**
+ * Cancel everything of a resource: queued operations are dropped (done is
+ * called with rc OCF_ERR_GENERIC before this returns), a running one is
+ * killed with SIGKILL (its done comes from the loop, rc OCF_ERR_GENERIC,
+ * signal 9), and the recurring monitor is stopped.
+ */
+void cd_exec_cancel(struct cd_exec *ex, const char *rsc_id);
+
+/** True when an operation of this resource is running or queued. */
+bool cd_exec_busy(struct cd_exec *ex, const char *rsc_id);
+
+/* ---- agent meta-data ---- */
+
+struct cd_agent_param {
+	char name[64];
+	bool required;
+	bool unique;
+	char type[16];		/* string, integer, boolean */
+	char dflt[128];
+};
+
+struct cd_agent_meta {
+	char name[64];
+	size_t n_params;
+	struct cd_agent_param params[64];
+	/* actions the agent declares (start, stop, monitor, migrate_to ...) */
+	size_t n_actions;
+	char actions[24][24];
+	uint32_t timeouts_ms[24];	/* declared timeout per action, 0 if none */
+};
+
+/**
+ * Parse an agent's meta-data XML (the output of the meta-data action) with
+ * libxml2: <parameter name= required= unique=> with <content type=
+ * default=>, and <action name= timeout=> ("20s", "2m", "500ms", "20").
+ * An action listed more than once (per role) counts once, the first;
+ * actions beyond 24 are ignored. No DTD or network access.
+ * @return 0 or -CD_E_BAD_ARGS (not OCF meta-data, more than 64 parameters
+ *         or a parameter name too long); out is zeroed on error
+ */
+int cd_agent_meta_parse(const char *xml, size_t len, struct cd_agent_meta *out);
+
+/**
+ * Check parameters against meta-data: every required parameter present
+ * (and not ""), no unknown parameter, and values of integer and boolean
+ * parameters well-formed. params may be NULL (no parameters).
+ * @return 0 or -CD_E_BAD_ARGS with a reason in err (err may be NULL only
+ *         when errlen is 0)
+ */
+int cd_agent_meta_check(const struct cd_agent_meta *meta, json_object *params,
+			char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * fence.c - storage fencing worker (see fence.h).
+ */
+#include "fence.h"
+#include "log.h"
+#include "pr.h"
+#include "iscsi-url.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FENCE_MAX_LUNS	32
+#define FENCE_MAX_KEYS	64
+
+enum job_type { JOB_SET_LUNS, JOB_REGISTER, JOB_FENCE, JOB_CHECK };
+
+struct job {
+	struct job *next;
+	enum job_type type;
+	uint64_t key;
+	uint32_t victim;
+	cd_fence_done_fn done;
+	void *ctx;
+	int err;
+	char detail[256];
+	size_t n_urls;		/* JOB_SET_LUNS */
+	char (*urls)[256];
+};
+
+struct lun {
+	char url[256];
+	struct cd_pr *pr;
+};
+
+struct cd_fence {
+	qb_loop_t *loop;
+	char initiator[224];
+	int timeout_ms;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *queue, *queue_tail;
+	bool stop;
+	/* LUN list: the worker's alone (changed through JOB_SET_LUNS) */
+	size_t n_luns;
+	struct lun luns[FENCE_MAX_LUNS];
+	size_t n_luns_loop;	/* what the loop last asked for */
+	int pipe_rd, pipe_wr;	/* finished jobs, worker -> loop */
+};
+
+/* ---- worker side ---- */
+
+static int
+ensure_session(struct cd_fence *f, struct lun *l, char *detail, size_t dlen)
+{
+	struct cd_iscsi_url url;
+	char err[128];
+	int rc;
+
+	if (l->pr && cd_pr_connected(l->pr))
+		return 0;
+	if (!l->pr) {
+		if (cd_iscsi_url_parse(l->url, &url, err, sizeof(err)) < 0) {
+			snprintf(detail, dlen, "%s: %s", l->url, err);
+			return -EINVAL;
+		}
+		l->pr = cd_pr_new(&url, f->initiator, f->timeout_ms);
+		if (!l->pr) {
+			snprintf(detail, dlen, "%s: %s", l->url, strerror(errno));
+			return -errno;
+		}
+	}
+	rc = cd_pr_reconnect(l->pr);
+	if (rc < 0)
+		snprintf(detail, dlen, "%s: cannot log in: %s", l->url,
+			 cd_pr_last_error(l->pr));
+	return rc;
+}
+
+static int
+do_register(struct cd_fence *f, struct lun *l, uint64_t key, char *detail, size_t dlen)
+{
+	struct cd_pr_reservation res;
+	int rc;
+
+	rc = cd_pr_register_ignore(l->pr, key);
+	if (rc == 0)
+		rc = cd_pr_read_reservation(l->pr, &res);
+	if (rc == 0 && !res.present) {
+		rc = cd_pr_reserve(l->pr, key, CD_PR_WERO);
+		/* Another node reserved first: fine, WERO covers us too. */
+		if (rc == -CD_PR_E_CONFLICT)
+			rc = 0;
+	}
+	if (rc < 0)
+		snprintf(detail, dlen, "%s: register: %s", l->url, cd_pr_last_error(l->pr));
+	return rc;
+}
+
+static int
+do_fence(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
+	 char *detail, size_t dlen)
+{
+	uint64_t keys[FENCE_MAX_KEYS];
+	size_t n = 0, i;
+	int rc;
+
+	rc = cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, &n, NULL);
+	if (rc < 0) {
+		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
+		return rc;
+	}
+	for (i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
+		uint32_t node, inc;
+
+		if (!cd_pr_key_decode(keys[i], &node, &inc) || node != victim)
+			continue;
+		rc = cd_pr_preempt(l->pr, key, keys[i], CD_PR_WERO);
+		if (rc < 0) {
+			snprintf(detail, dlen, "%s: preempt %016" PRIx64 ": %s", l->url,
+				 keys[i], cd_pr_last_error(l->pr));
+			return rc;
+		}
+		cd_notice("fence: preempted key %016" PRIx64 " of node %" PRIu32 " on %s",
+			  keys[i], victim, l->url);
+	}
+	return 0;
+}
+
+static int
+do_check(struct cd_fence *f, struct lun *l, uint64_t key, char *detail, size_t dlen)
+{
+	uint64_t keys[FENCE_MAX_KEYS];
+	size_t n = 0, i;
+	int rc;
+
+	rc = cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, &n, NULL);
+	if (rc < 0) {
+		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
+		return rc;
+	}
+	for (i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
+		if (keys[i] == key)
+			return 0;
+	}
+	snprintf(detail, dlen, "%s: our key %016" PRIx64 " is gone: this node was fenced",
+		 l->url, key);
+	return -CD_PR_E_PREEMPTED;
+}
+
+static void close_luns(struct cd_fence *f);
+
+static void
+run_job(struct cd_fence *f, struct job *j)
+{
+	size_t i;
+
+	j->err = 0;
+	if (j->type == JOB_SET_LUNS) {
+		bool same = j->n_urls == f->n_luns;
+
+		for (i = 0; same && i < j->n_urls; i++)
+			same = strcmp(f->luns[i].url, j->urls[i]) == 0;
+		if (!same) {
+			close_luns(f);
+			memset(f->luns, 0, sizeof(f->luns));
+			for (i = 0; i < j->n_urls; i++)
+				snprintf(f->luns[i].url, sizeof(f->luns[i].url), "%s", j->urls[i]);
+			f->n_luns = j->n_urls;
+		}
+		return;
+	}
+	for (i = 0; i < f->n_luns && j->err == 0; i++) {
+		struct lun *l = &f->luns[i];
+		int rc = ensure_session(f, l, j->detail, sizeof(j->detail));
+
+		if (rc == 0) {
+			switch (j->type) {
+			case JOB_REGISTER:
+				rc = do_register(f, l, j->key, j->detail, sizeof(j->detail));
+				break;
+			case JOB_FENCE:
+				rc = do_fence(f, l, j->key, j->victim, j->detail, sizeof(j->detail));
+				break;
+			case JOB_CHECK:
+				rc = do_check(f, l, j->key, j->detail, sizeof(j->detail));
+				break;
+			case JOB_SET_LUNS:
+				break;
+			}
+		}
+		j->err = rc;
+	}
+}
+
+static void
+close_luns(struct cd_fence *f)
+{
+	size_t i;
+
+	for (i = 0; i < FENCE_MAX_LUNS; i++) {
+		cd_pr_close(f->luns[i].pr);
+		f->luns[i].pr = NULL;
+	}
+}
+
+static void *
+worker(void *arg)
+{
+	struct cd_fence *f = arg;
+
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		struct job *j;
+
+		while (!f->stop && !f->queue)
+			pthread_cond_wait(&f->cond, &f->lock);
+		if (f->stop)
+			break;
+		j = f->queue;
+		f->queue = j->next;
+		if (!f->queue)
+			f->queue_tail = NULL;
+		pthread_mutex_unlock(&f->lock);
+		run_job(f, j);
+		if (write(f->pipe_wr, &j, sizeof(j)) != sizeof(j))
+			cd_err("fence: cannot hand a result back to the loop");
+		pthread_mutex_lock(&f->lock);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+/* ---- loop side ---- */
+
+static int32_t
+on_result(int32_t fd, int32_t revents, void *data)
+{
+	struct job *j;
+
+	while (read(fd, &j, sizeof(j)) == sizeof(j)) {
+		if (j->done)
+			j->done(j->ctx, j->err, j->err ? j->detail : "");
+		free(j->urls);
+		free(j);
+	}
+	return 0;
+}
+
+struct cd_fence *
+cd_fence_new(qb_loop_t *loop, const char *initiator, int timeout_ms)
+{
+	struct cd_fence *f = calloc(1, sizeof(*f));
+	int fds[2];
+
+	if (!f)
+		return NULL;
+	f->loop = loop;
+	f->timeout_ms = timeout_ms;
+	snprintf(f->initiator, sizeof(f->initiator), "%s", initiator);
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(f);
+		return NULL;
+	}
+	f->pipe_rd = fds[0];
+	f->pipe_wr = fds[1];
+	/* The worker blocks on the write end only if the loop is wedged. */
+	fcntl(f->pipe_wr, F_SETFL, 0);
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	if (qb_loop_poll_add(loop, QB_LOOP_HIGH, f->pipe_rd, POLLIN, f, on_result) < 0 ||
+	    pthread_create(&f->thread, NULL, worker, f) != 0) {
+		qb_loop_poll_del(loop, f->pipe_rd);
+		close(fds[0]);
+		close(fds[1]);
+		free(f);
+		errno = EAGAIN;
+		return NULL;
+	}
+	return f;
+}
+
+void
+cd_fence_free(struct cd_fence *f)
+{
+	struct job *j;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->stop = true;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	pthread_join(f->thread, NULL);
+	while ((j = f->queue)) {
+		f->queue = j->next;
+		free(j->urls);
+		free(j);
+	}
+	/* Finished jobs not yet delivered: free without calling back. */
+	while (read(f->pipe_rd, &j, sizeof(j)) == sizeof(j)) {
+		free(j->urls);
+		free(j);
+	}
+	qb_loop_poll_del(f->loop, f->pipe_rd);
+	close(f->pipe_rd);
+	close(f->pipe_wr);
+	close_luns(f);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->cond);
+	free(f);
+}
+
+static int queue_job(struct cd_fence *f, struct job *j);
+
+int
+cd_fence_set_luns(struct cd_fence *f, const char *const *urls, size_t n)
+{
+	struct job *j;
+	size_t i;
+
+	if (n > FENCE_MAX_LUNS)
+		return -E2BIG;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->type = JOB_SET_LUNS;
+	j->n_urls = n;
+	if (n) {
+		j->urls = calloc(n, sizeof(*j->urls));
+		if (!j->urls) {
+			free(j);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i++)
+		snprintf(j->urls[i], sizeof(j->urls[i]), "%s", urls[i]);
+	f->n_luns_loop = n;
+	return queue_job(f, j);
+}
+
+size_t
+cd_fence_n_luns(const struct cd_fence *f)
+{
+	return f->n_luns_loop;
+}
+
+static int
+queue_job(struct cd_fence *f, struct job *j)
+{
+	pthread_mutex_lock(&f->lock);
+	if (f->queue_tail)
+		f->queue_tail->next = j;
+	else
+		f->queue = j;
+	f->queue_tail = j;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+static int
+new_job(struct cd_fence *f, enum job_type type, uint64_t key, uint32_t victim,
+	cd_fence_done_fn done, void *ctx)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	j->type = type;
+	j->key = key;
+	j->victim = victim;
+	j->done = done;
+	j->ctx = ctx;
+	return queue_job(f, j);
+}
+
+int
+cd_fence_register(struct cd_fence *f, uint64_t key, cd_fence_done_fn done, void *ctx)
+{
+	return new_job(f, JOB_REGISTER, key, 0, done, ctx);
+}
+
+int
+cd_fence_node(struct cd_fence *f, uint64_t key, uint32_t victim,
+	      cd_fence_done_fn done, void *ctx)
+{
+	return new_job(f, JOB_FENCE, key, victim, done, ctx);
+}
+
+int
+cd_fence_check(struct cd_fence *f, uint64_t key, cd_fence_done_fn done, void *ctx)
+{
+	return new_job(f, JOB_CHECK, key, 0, done, ctx);
+}

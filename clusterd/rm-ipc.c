@@ -1,0 +1,880 @@
+/*
+ * rm-ipc.c - IPC commands for roles, resources, nodes and cluster LUNs.
+ * Each validates its arguments here (clear messages), then submits one
+ * change to the replicated state; the reply comes once it is applied.
+ */
+#include "daemon.h"
+#include "exec.h"
+#include "rm-model.h"
+#include "log.h"
+#include "error.h"
+#include "iscsi-url.h"
+#include "proto.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static json_object *
+msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_object *
+msg(const char *fmt, ...)
+{
+	char buf[CD_PROTO_MSG_MAX];
+	json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (o)
+		json_object_object_add(o, "message", json_object_new_string(buf));
+	return o;
+}
+
+static const char *
+arg_str(json_object *args, const char *key)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(args, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+/* Names that are also keys in the state: [A-Za-z0-9_-]{1,63}. */
+static bool
+valid_name(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 63)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+/* The state member PREFIX.NAME (borrowed), NULL if absent. */
+static json_object *
+get(struct cd_daemon *d, const char *prefix, const char *name)
+{
+	char path[200];
+
+	snprintf(path, sizeof(path), "%s.%s", prefix, name);
+	return cd_state_get(cd_replica_state(d), path);
+}
+
+static json_object *
+op(const char *kind, const char *path, json_object *value)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "op", json_object_new_string(kind));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	if (strcmp(kind, "delete"))
+		json_object_object_add(o, "value", value);
+	return o;
+}
+
+static void
+add_op(json_object *ops, const char *kind, json_object *value, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+add_op(json_object *ops, const char *kind, json_object *value, const char *fmt, ...)
+{
+	char path[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	json_object_array_add(ops, op(kind, path, value));
+}
+
+/* ---- submitting with a deferred reply ---- */
+
+struct change_ctx {
+	struct cd_ipc_deferred *def;
+	struct cd_daemon *d;
+};
+
+static void
+change_done(void *ctx, int err, const char *m)
+{
+	struct change_ctx *cc = ctx;
+	json_object *out = NULL;
+
+	if (!err) {
+		out = json_object_new_object();
+		json_object_object_add(out, "generation", json_object_new_int64(
+			(int64_t)cd_state_generation(cd_replica_state(cc->d))));
+	}
+	cd_ipc_complete(cc->def, out, err, err && m && *m ? m : NULL);
+	json_object_put(out);
+	free(cc);
+}
+
+/* Submit ops (consumed) for an IPC client; the reply comes when applied. */
+static int
+submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
+       json_object **out)
+{
+	struct change_ctx *cc = calloc(1, sizeof(*cc));
+	int err;
+
+	if (!cc) {
+		json_object_put(ops);
+		return -ENOMEM;
+	}
+	cc->d = d;
+	cc->def = cd_ipc_defer(client);
+	if (!cc->def) {
+		free(cc);
+		json_object_put(ops);
+		return -ENOMEM;
+	}
+	err = cd_replica_submit(d, ops, change_done, cc);
+	json_object_put(ops);
+	if (err < 0) {
+		const struct cd_membership *m = &d->mship;
+		char text[256];
+
+		if (err == -CD_E_NOT_QUORATE)
+			snprintf(text, sizeof(text), "this partition is not quorate (%u of %u "
+				 "votes, %u needed): changes are refused",
+				 m->quorum.total_votes, m->quorum.expected_votes, m->quorum.quorum);
+		else
+			snprintf(text, sizeof(text), "%s", cd_strerror(err));
+		cd_ipc_complete(cc->def, NULL, err, text);
+		free(cc);
+	}
+	return CD_IPC_DEFERRED;
+}
+
+/* ---- roles ---- */
+
+static int
+names_arg(json_object *args, const char *key, json_object **out, json_object **err,
+	  struct cd_daemon *d)
+{
+	json_object *v;
+	size_t i;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(args, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > 16) {
+		*err = msg("%s: must be a list of at most 16 node names", key);
+		return -CD_E_BAD_ARGS;
+	}
+	for (i = 0; i < json_object_array_length(v); i++) {
+		json_object *n = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(n, json_type_string) ||
+		    !get(d, "config.nodes", json_object_get_string(n))) {
+			*err = msg("%s: '%s' is not a node of this cluster", key,
+				   json_object_get_string(n));
+			return -CD_E_BAD_ARGS;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+int_arg(json_object *args, const char *key, int64_t lo, int64_t hi, json_object **cfg,
+	json_object **err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(args, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < lo ||
+	    json_object_get_int64(v) > hi) {
+		*err = msg("%s: must be an integer %lld..%lld", key, (long long)lo, (long long)hi);
+		return -CD_E_BAD_ARGS;
+	}
+	json_object_object_add(*cfg, key, json_object_get(v));
+	return 0;
+}
+
+int
+cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
+		   json_object *args, json_object **out)
+{
+	const char *name = arg_str(args, "name"), *fb = arg_str(args, "failback"),
+		   *target = arg_str(args, "target");
+	json_object *cfg, *ops, *pref, *poss, *win;
+	int rc;
+
+	if (!valid_name(name)) {
+		*out = msg("role name must be 1..63 characters of A-Z a-z 0-9 _ -");
+		return -CD_E_BAD_ARGS;
+	}
+	if (get(d, "config.roles", name)) {
+		*out = msg("role '%s' already exists", name);
+		return -EEXIST;
+	}
+	if (fb && strcmp(fb, "never") && strcmp(fb, "immediate") && strcmp(fb, "window")) {
+		*out = msg("failback must be never, immediate or window, not '%s'", fb);
+		return -CD_E_BAD_ARGS;
+	}
+	if (target && strcmp(target, "started") && strcmp(target, "stopped")) {
+		*out = msg("target must be started or stopped");
+		return -CD_E_BAD_ARGS;
+	}
+	if (names_arg(args, "preferred_owners", &pref, out, d) < 0 ||
+	    names_arg(args, "possible_owners", &poss, out, d) < 0)
+		return -CD_E_BAD_ARGS;
+	cfg = json_object_new_object();
+	json_object_object_add(cfg, "resources", json_object_new_array());
+	json_object_object_add(cfg, "preferred_owners", pref ? json_object_get(pref) : json_object_new_array());
+	json_object_object_add(cfg, "possible_owners", poss ? json_object_get(poss) : json_object_new_array());
+	json_object_object_add(cfg, "failback", json_object_new_string(fb ? fb : "never"));
+	json_object_object_add(cfg, "target", json_object_new_string(target ? target : "started"));
+	if (json_object_object_get_ex(args, "failback_window", &win)) {
+		if (!json_object_is_type(win, json_type_array) || json_object_array_length(win) != 2 ||
+		    json_object_get_int(json_object_array_get_idx(win, 0)) < 0 ||
+		    json_object_get_int(json_object_array_get_idx(win, 0)) > 23 ||
+		    json_object_get_int(json_object_array_get_idx(win, 1)) < 0 ||
+		    json_object_get_int(json_object_array_get_idx(win, 1)) > 23) {
+			json_object_put(cfg);
+			*out = msg("failback_window must be [start_hour, end_hour], hours 0..23");
+			return -CD_E_BAD_ARGS;
+		}
+		json_object_object_add(cfg, "failback_window", json_object_get(win));
+	}
+	if ((rc = int_arg(args, "priority", -1000, 1000, &cfg, out)) < 0 ||
+	    (rc = int_arg(args, "failover_threshold", 0, 1000, &cfg, out)) < 0 ||
+	    (rc = int_arg(args, "failover_period_s", 60, 30 * 86400, &cfg, out)) < 0 ||
+	    (rc = int_arg(args, "memory_mib", 0, 16 * 1024 * 1024, &cfg, out)) < 0) {
+		json_object_put(cfg);
+		return rc;
+	}
+	ops = json_object_new_array();
+	add_op(ops, "set", cfg, "config.roles.%s", name);
+	{
+		json_object *rt = json_object_new_object();
+
+		json_object_object_add(rt, "owner", json_object_new_string(""));
+		json_object_object_add(rt, "state", json_object_new_string("stopped"));
+		json_object_object_add(rt, "move_to", json_object_new_string(""));
+		json_object_object_add(rt, "failures", json_object_new_array());
+		add_op(ops, "set", rt, "runtime.roles.%s", name);
+	}
+	return submit(d, client, ops, out);
+}
+
+static json_object *
+role_summary(struct cd_daemon *d, const char *name, json_object *cfg)
+{
+	json_object *o = json_object_new_object(), *rt = get(d, "runtime.roles", name), *v;
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "target", json_object_get(json_object_object_get(cfg, "target")));
+	json_object_object_add(o, "state", json_object_get(rt ? json_object_object_get(rt, "state") : NULL));
+	json_object_object_add(o, "owner", json_object_get(rt ? json_object_object_get(rt, "owner") : NULL));
+	json_object_object_add(o, "resources", json_object_get(json_object_object_get(cfg, "resources")));
+	json_object_object_add(o, "preferred_owners",
+			       json_object_get(json_object_object_get(cfg, "preferred_owners")));
+	v = json_object_object_get(cfg, "priority");
+	json_object_object_add(o, "priority", v ? json_object_get(v) : json_object_new_int(0));
+	return o;
+}
+
+int
+cd_rm_ipc_role_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		    json_object *args, json_object **out)
+{
+	json_object *roles = cd_state_get(cd_replica_state(d), "config.roles");
+	json_object *arr = json_object_new_array();
+
+	if (roles) {
+		json_object_object_foreach(roles, name, cfg)
+			json_object_array_add(arr, role_summary(d, name, cfg));
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "roles", arr);
+	return 0;
+}
+
+int
+cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
+		    json_object *args, json_object **out)
+{
+	const char *name = arg_str(args, "name");
+	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *list, *rscs;
+	size_t i;
+
+	if (!cfg) {
+		*out = msg("no role '%s'", name ? name : "");
+		return -ENOENT;
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "name", json_object_new_string(name));
+	json_object_object_add(*out, "config", json_object_get(cfg));
+	json_object_object_add(*out, "runtime", json_object_get(get(d, "runtime.roles", name)));
+	rscs = json_object_new_array();
+	list = json_object_object_get(cfg, "resources");
+	for (i = 0; list && i < json_object_array_length(list); i++) {
+		const char *id = json_object_get_string(json_object_array_get_idx(list, i));
+		json_object *r = get(d, "config.resources", id);
+		json_object *o = r ? json_object_get(r) : json_object_new_object();
+
+		if (r) {
+			o = json_object_new_object();
+			json_object_object_foreach(r, k, v)
+				json_object_object_add(o, k, json_object_get(v));
+		}
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_array_add(rscs, o);
+	}
+	json_object_object_add(*out, "resources", rscs);
+	return 0;
+}
+
+static int
+role_target(struct cd_daemon *d, struct cd_ipc_client *client, json_object *args,
+	    json_object **out, const char *target)
+{
+	const char *name = arg_str(args, "name");
+	json_object *ops;
+
+	if (!name || !get(d, "config.roles", name)) {
+		*out = msg("no role '%s'", name ? name : "");
+		return -ENOENT;
+	}
+	ops = json_object_new_array();
+	add_op(ops, "set", json_object_new_string(target), "config.roles.%s.target", name);
+	return submit(d, client, ops, out);
+}
+
+int
+cd_rm_ipc_role_start(struct cd_daemon *d, struct cd_ipc_client *client,
+		     json_object *args, json_object **out)
+{
+	return role_target(d, client, args, out, "started");
+}
+
+int
+cd_rm_ipc_role_stop(struct cd_daemon *d, struct cd_ipc_client *client,
+		    json_object *args, json_object **out)
+{
+	return role_target(d, client, args, out, "stopped");
+}
+
+int
+cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
+		    json_object *args, json_object **out)
+{
+	const char *name = arg_str(args, "name"), *node = arg_str(args, "node");
+	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *v;
+	size_t i;
+
+	if (!cfg) {
+		*out = msg("no role '%s'", name ? name : "");
+		return -ENOENT;
+	}
+	if (!node || !get(d, "config.nodes", node)) {
+		*out = msg("'%s' is not a node of this cluster", node ? node : "");
+		return -CD_E_BAD_ARGS;
+	}
+	if (json_object_object_get_ex(cfg, "possible_owners", &v) &&
+	    json_object_array_length(v) > 0) {
+		bool ok = false;
+
+		for (i = 0; i < json_object_array_length(v); i++)
+			ok = ok || !strcmp(json_object_get_string(json_object_array_get_idx(v, i)), node);
+		if (!ok) {
+			*out = msg("%s is not a possible owner of role %s", node, name);
+			return -CD_E_BAD_ARGS;
+		}
+	}
+	v = get(d, "runtime.nodes", node);
+	if (v && json_object_get_boolean(json_object_object_get(v, "paused"))) {
+		*out = msg("node %s is paused: resume it first", node);
+		return -CD_E_BAD_ARGS;
+	}
+	rt = get(d, "runtime.roles", name);
+	if (rt && !strcmp(json_object_get_string(json_object_object_get(rt, "owner")), node) &&
+	    !strcmp(json_object_get_string(json_object_object_get(rt, "state")), "started")) {
+		*out = msg("role %s already runs on %s", name, node);
+		return -EALREADY;
+	}
+	ops = json_object_new_array();
+	add_op(ops, "set", json_object_new_string(node), "runtime.roles.%s.move_to", name);
+	add_op(ops, "set", json_object_new_string("started"), "config.roles.%s.target", name);
+	return submit(d, client, ops, out);
+}
+
+int
+cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
+		      json_object *args, json_object **out)
+{
+	const char *name = arg_str(args, "name");
+	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *list;
+	const char *state;
+	size_t i;
+
+	if (!cfg) {
+		*out = msg("no role '%s'", name ? name : "");
+		return -ENOENT;
+	}
+	rt = get(d, "runtime.roles", name);
+	state = rt ? json_object_get_string(json_object_object_get(rt, "state")) : "stopped";
+	/* Its resources' definitions go with it: only a stopped role can go. */
+	if (strcmp(state, "stopped")) {
+		*out = msg("role %s is %s: stop it first ('clusterctl role stop %s')", name,
+			   state, name);
+		return -EBUSY;
+	}
+	ops = json_object_new_array();
+	list = json_object_object_get(cfg, "resources");
+	for (i = 0; list && i < json_object_array_length(list); i++)
+		add_op(ops, "delete", NULL, "config.resources.%s",
+		       json_object_get_string(json_object_array_get_idx(list, i)));
+	add_op(ops, "delete", NULL, "config.roles.%s", name);
+	if (rt)
+		add_op(ops, "delete", NULL, "runtime.roles.%s", name);
+	return submit(d, client, ops, out);
+}
+
+/* ---- resources ---- */
+
+struct rsc_add_ctx {
+	struct cd_daemon *d;
+	struct cd_ipc_deferred *def;
+	json_object *ops;	/* the change, once the meta-data checks pass */
+	json_object *params;
+	char agent[128];
+};
+
+static void
+rsc_meta_done(void *ctx, const struct cd_op_result *res)
+{
+	struct rsc_add_ctx *rc = ctx;
+	struct cd_agent_meta meta;
+	char err[256];
+	struct change_ctx *cc;
+	int e;
+
+	if (res->rc != CD_OCF_SUCCESS ||
+	    cd_agent_meta_parse(res->output, strlen(res->output), &meta) < 0) {
+		snprintf(err, sizeof(err), "agent %s gave no usable meta-data (rc %d)",
+			 rc->agent, res->rc);
+		cd_ipc_complete(rc->def, NULL, -CD_E_BAD_ARGS, err);
+		goto out;
+	}
+	if (cd_agent_meta_check(&meta, rc->params, err, sizeof(err)) < 0) {
+		char text[400];
+
+		snprintf(text, sizeof(text), "%s: %s", rc->agent, err);
+		cd_ipc_complete(rc->def, NULL, -CD_E_BAD_ARGS, text);
+		goto out;
+	}
+	cc = calloc(1, sizeof(*cc));
+	if (!cc) {
+		cd_ipc_complete(rc->def, NULL, -ENOMEM, NULL);
+		goto out;
+	}
+	cc->d = rc->d;
+	cc->def = rc->def;
+	e = cd_replica_submit(rc->d, rc->ops, change_done, cc);
+	if (e < 0) {
+		cd_ipc_complete(rc->def, NULL, e, cd_strerror(e));
+		free(cc);
+	}
+out:
+	json_object_put(rc->ops);
+	json_object_put(rc->params);
+	free(rc);
+}
+
+/* "ocf:PROVIDER:TYPE" -> OCF_ROOT/resource.d/PROVIDER/TYPE exists? */
+static int
+agent_path(const char *agent, char *path, size_t len)
+{
+	const char *root = getenv("OCF_ROOT");
+	char prov[64], type[64];
+	struct stat st;
+
+	if (sscanf(agent, "ocf:%63[A-Za-z0-9_.-]:%63[A-Za-z0-9_.-]", prov, type) != 2)
+		return -EINVAL;
+	snprintf(path, len, "%s/resource.d/%s/%s", root ? root : "/usr/lib/ocf", prov, type);
+	if (stat(path, &st) < 0 || !(st.st_mode & S_IXUSR))
+		return -ENOENT;
+	return 0;
+}
+
+int
+cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
+		  json_object *args, json_object **out)
+{
+	const char *id = arg_str(args, "id"), *agent = arg_str(args, "agent"),
+		   *role = arg_str(args, "role");
+	json_object *params = NULL, *cfg, *ops, *rolecfg, *list, *newlist, *t, *rt;
+	struct cd_op_request req = { 0 };
+	struct rsc_add_ctx *rc;
+	char path[PATH_MAX];
+	size_t i;
+	int e;
+
+	if (!valid_name(id)) {
+		*out = msg("resource id must be 1..63 characters of A-Z a-z 0-9 _ -");
+		return -CD_E_BAD_ARGS;
+	}
+	if (get(d, "config.resources", id)) {
+		*out = msg("resource '%s' already exists", id);
+		return -EEXIST;
+	}
+	if (!role || !(rolecfg = get(d, "config.roles", role))) {
+		*out = msg("no role '%s' (create it with 'clusterctl role add')", role ? role : "");
+		return -ENOENT;
+	}
+	rt = get(d, "runtime.roles", role);
+	if (rt && strcmp(json_object_get_string(json_object_object_get(rt, "state")), "stopped")) {
+		*out = msg("role %s is running: stop it before changing its resources", role);
+		return -EBUSY;
+	}
+	if (!agent || (e = agent_path(agent, path, sizeof(path))) == -EINVAL) {
+		*out = msg("agent must be ocf:PROVIDER:TYPE, not '%s'", agent ? agent : "");
+		return -CD_E_BAD_ARGS;
+	}
+	if (e < 0) {
+		*out = msg("no agent %s on this node (%s missing)", agent, path);
+		return -ENOENT;
+	}
+	if (json_object_object_get_ex(args, "params", &params)) {
+		if (!json_object_is_type(params, json_type_object)) {
+			*out = msg("params must be an object of name: value");
+			return -CD_E_BAD_ARGS;
+		}
+		json_object_object_foreach(params, k, v) {
+			if (!valid_name(k) || !json_object_is_type(v, json_type_string)) {
+				*out = msg("parameter '%s': names are A-Z a-z 0-9 _ -, values strings", k);
+				return -CD_E_BAD_ARGS;
+			}
+		}
+	}
+	list = json_object_object_get(rolecfg, "resources");
+	if (list && json_object_array_length(list) >= RM_MAX_RSC) {
+		*out = msg("role %s has %d resources already (the most)", role, RM_MAX_RSC);
+		return -E2BIG;
+	}
+	cfg = json_object_new_object();
+	json_object_object_add(cfg, "role", json_object_new_string(role));
+	json_object_object_add(cfg, "agent", json_object_new_string(agent));
+	json_object_object_add(cfg, "params", params ? json_object_get(params) : json_object_new_object());
+	if (json_object_object_get_ex(args, "monitor_interval_ms", &t)) {
+		if (!json_object_is_type(t, json_type_int) || json_object_get_int64(t) < 0 ||
+		    json_object_get_int64(t) > 86400000) {
+			json_object_put(cfg);
+			*out = msg("monitor_interval_ms must be 0..86400000");
+			return -CD_E_BAD_ARGS;
+		}
+		json_object_object_add(cfg, "monitor_interval_ms", json_object_get(t));
+	}
+	if (json_object_object_get_ex(args, "timeouts_ms", &t)) {
+		if (!json_object_is_type(t, json_type_object)) {
+			json_object_put(cfg);
+			*out = msg("timeouts_ms must be an object");
+			return -CD_E_BAD_ARGS;
+		}
+		json_object_object_foreach(t, k, v) {
+			if ((strcmp(k, "start") && strcmp(k, "stop") && strcmp(k, "monitor")) ||
+			    !json_object_is_type(v, json_type_int) ||
+			    json_object_get_int64(v) < 100 || json_object_get_int64(v) > 3600000) {
+				json_object_put(cfg);
+				*out = msg("timeouts: start, stop and monitor, 100..3600000 ms");
+				return -CD_E_BAD_ARGS;
+			}
+		}
+		json_object_object_add(cfg, "timeouts_ms", json_object_get(t));
+	}
+	ops = json_object_new_array();
+	add_op(ops, "set", cfg, "config.resources.%s", id);
+	newlist = json_object_new_array();
+	for (i = 0; list && i < json_object_array_length(list); i++)
+		json_object_array_add(newlist, json_object_get(json_object_array_get_idx(list, i)));
+	json_object_array_add(newlist, json_object_new_string(id));
+	add_op(ops, "set", newlist, "config.roles.%s.resources", role);
+
+	/* Required parameters come from the agent's meta-data: ask it. */
+	rc = calloc(1, sizeof(*rc));
+	if (!rc) {
+		json_object_put(ops);
+		return -ENOMEM;
+	}
+	rc->d = d;
+	rc->ops = ops;
+	rc->params = params ? json_object_get(params) : json_object_new_object();
+	snprintf(rc->agent, sizeof(rc->agent), "%s", agent);
+	rc->def = cd_ipc_defer(client);
+	req.rsc_id = id;
+	req.agent = agent;
+	req.action = "meta-data";
+	req.timeout_ms = 10000;
+	if (!rc->def || cd_rm_exec_run(d, &req, rsc_meta_done, rc) < 0) {
+		if (rc->def)
+			cd_ipc_complete(rc->def, NULL, -EIO, "cannot run the agent's meta-data");
+		json_object_put(rc->ops);
+		json_object_put(rc->params);
+		free(rc);
+	}
+	return CD_IPC_DEFERRED;
+}
+
+int
+cd_rm_ipc_rsc_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		   json_object *args, json_object **out)
+{
+	json_object *rs = cd_state_get(cd_replica_state(d), "config.resources");
+	json_object *arr = json_object_new_array();
+
+	if (rs) {
+		json_object_object_foreach(rs, id, cfg) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "id", json_object_new_string(id));
+			json_object_object_foreach(cfg, k, v)
+				json_object_object_add(o, k, json_object_get(v));
+			json_object_array_add(arr, o);
+		}
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "resources", arr);
+	return 0;
+}
+
+int
+cd_rm_ipc_rsc_show(struct cd_daemon *d, struct cd_ipc_client *client,
+		   json_object *args, json_object **out)
+{
+	const char *id = arg_str(args, "id");
+	json_object *cfg = id ? get(d, "config.resources", id) : NULL, *rt;
+	const char *role;
+
+	if (!cfg) {
+		*out = msg("no resource '%s'", id ? id : "");
+		return -ENOENT;
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "id", json_object_new_string(id));
+	json_object_object_foreach(cfg, k, v)
+		json_object_object_add(*out, k, json_object_get(v));
+	role = json_object_get_string(json_object_object_get(cfg, "role"));
+	rt = role ? get(d, "runtime.roles", role) : NULL;
+	json_object_object_add(*out, "state",
+			       json_object_get(rt ? json_object_object_get(rt, "state") : NULL));
+	json_object_object_add(*out, "owner",
+			       json_object_get(rt ? json_object_object_get(rt, "owner") : NULL));
+	return 0;
+}
+
+int
+cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
+		     json_object *args, json_object **out)
+{
+	const char *id = arg_str(args, "id"), *role;
+	json_object *cfg = id ? get(d, "config.resources", id) : NULL, *list, *newlist, *rt, *ops;
+	size_t i;
+
+	if (!cfg) {
+		*out = msg("no resource '%s'", id ? id : "");
+		return -ENOENT;
+	}
+	role = json_object_get_string(json_object_object_get(cfg, "role"));
+	rt = get(d, "runtime.roles", role);
+	if (rt && strcmp(json_object_get_string(json_object_object_get(rt, "state")), "stopped")) {
+		*out = msg("role %s is running: stop it before removing %s", role, id);
+		return -EBUSY;
+	}
+	ops = json_object_new_array();
+	add_op(ops, "delete", NULL, "config.resources.%s", id);
+	list = json_object_object_get(get(d, "config.roles", role), "resources");
+	newlist = json_object_new_array();
+	for (i = 0; list && i < json_object_array_length(list); i++) {
+		json_object *v = json_object_array_get_idx(list, i);
+
+		if (strcmp(json_object_get_string(v), id))
+			json_object_array_add(newlist, json_object_get(v));
+	}
+	add_op(ops, "set", newlist, "config.roles.%s.resources", role);
+	return submit(d, client, ops, out);
+}
+
+/* ---- nodes ---- */
+
+static int
+node_flag(struct cd_daemon *d, struct cd_ipc_client *client, json_object *args,
+	  json_object **out, const char *flag, bool value)
+{
+	const char *name = arg_str(args, "name");
+	json_object *ops;
+
+	if (!name || !get(d, "config.nodes", name)) {
+		*out = msg("'%s' is not a node of this cluster", name ? name : "");
+		return -ENOENT;
+	}
+	ops = json_object_new_array();
+	add_op(ops, "set", json_object_new_boolean(value), "runtime.nodes.%s.%s", name, flag);
+	return submit(d, client, ops, out);
+}
+
+int
+cd_rm_ipc_node_pause(struct cd_daemon *d, struct cd_ipc_client *client,
+		     json_object *args, json_object **out)
+{
+	return node_flag(d, client, args, out, "paused", true);
+}
+
+int
+cd_rm_ipc_node_resume(struct cd_daemon *d, struct cd_ipc_client *client,
+		      json_object *args, json_object **out)
+{
+	return node_flag(d, client, args, out, "paused", false);
+}
+
+int
+cd_rm_ipc_node_fence(struct cd_daemon *d, struct cd_ipc_client *client,
+		     json_object *args, json_object **out)
+{
+	const char *name = arg_str(args, "name");
+	json_object *cfg = name ? get(d, "config.nodes", name) : NULL;
+	const struct cd_node *n;
+
+	if (!cfg) {
+		*out = msg("'%s' is not a node of this cluster", name ? name : "");
+		return -ENOENT;
+	}
+	n = cd_membership_node(&d->mship, (uint32_t)json_object_get_int64(
+				json_object_object_get(cfg, "id")));
+	if (n && cd_membership_node_state(n) == CD_NODE_UP) {
+		*out = msg("%s is up and running clusterd: fencing is for nodes that "
+			   "are down or whose clusterd is dead; use 'node pause' to "
+			   "drain it instead", name);
+		return -EBUSY;
+	}
+	return cd_rm_fence_now(d, client, name, out);
+}
+
+int
+cd_rm_ipc_node_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		    json_object *args, json_object **out)
+{
+	json_object *nodes = cd_state_get(cd_replica_state(d), "config.nodes");
+	json_object *roles = cd_state_get(cd_replica_state(d), "runtime.roles");
+	json_object *arr = json_object_new_array();
+
+	if (nodes) {
+		json_object_object_foreach(nodes, name, cfg) {
+			json_object *o = json_object_new_object(), *rt = get(d, "runtime.nodes", name);
+			json_object *owned = json_object_new_array();
+			uint32_t id = (uint32_t)json_object_get_int64(json_object_object_get(cfg, "id"));
+			const struct cd_node *n = cd_membership_node(&d->mship, id);
+
+			json_object_object_add(o, "name", json_object_new_string(name));
+			json_object_object_add(o, "id", json_object_new_int64(id));
+			json_object_object_add(o, "state", json_object_new_string(
+				cd_node_state_str(n ? cd_membership_node_state(n) : CD_NODE_DOWN)));
+			json_object_object_add(o, "paused", json_object_new_boolean(
+				rt && json_object_get_boolean(json_object_object_get(rt, "paused"))));
+			json_object_object_add(o, "fenced", json_object_new_boolean(
+				rt && json_object_get_boolean(json_object_object_get(rt, "fenced"))));
+			json_object_object_add(o, "incarnation", json_object_new_int64(
+				rt ? json_object_get_int64(json_object_object_get(rt, "incarnation")) : 0));
+			if (roles) {
+				json_object_object_foreach(roles, rname, rrt) {
+					const char *owner = json_object_get_string(json_object_object_get(rrt, "owner"));
+
+					if (owner && !strcmp(owner, name))
+						json_object_array_add(owned, json_object_new_string(rname));
+				}
+			}
+			json_object_object_add(o, "roles", owned);
+			json_object_array_add(arr, o);
+		}
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "nodes", arr);
+	return 0;
+}
+
+/* ---- cluster LUNs ---- */
+
+int
+cd_rm_ipc_storage_add(struct cd_daemon *d, struct cd_ipc_client *client,
+		      json_object *args, json_object **out)
+{
+	const char *name = arg_str(args, "name"), *url = arg_str(args, "url");
+	struct cd_iscsi_url u;
+	char err[160];
+	json_object *ops, *cfg;
+
+	if (!valid_name(name)) {
+		*out = msg("LUN name must be 1..63 characters of A-Z a-z 0-9 _ -");
+		return -CD_E_BAD_ARGS;
+	}
+	if (!url || cd_iscsi_url_parse(url, &u, err, sizeof(err)) < 0) {
+		*out = msg("%s", url ? err : "a LUN URL (iscsi://PORTAL/IQN/LUN) is required");
+		return -CD_E_BAD_ARGS;
+	}
+	if (get(d, "config.storage.luns", name)) {
+		*out = msg("LUN '%s' already exists", name);
+		return -EEXIST;
+	}
+	cfg = json_object_new_object();
+	json_object_object_add(cfg, "url", json_object_new_string(url));
+	ops = json_object_new_array();
+	add_op(ops, "set", cfg, "config.storage.luns.%s", name);
+	return submit(d, client, ops, out);
+}
+
+int
+cd_rm_ipc_storage_remove(struct cd_daemon *d, struct cd_ipc_client *client,
+			 json_object *args, json_object **out)
+{
+	const char *name = arg_str(args, "name");
+	json_object *ops;
+
+	if (!name || !get(d, "config.storage.luns", name)) {
+		*out = msg("no LUN '%s'", name ? name : "");
+		return -ENOENT;
+	}
+	ops = json_object_new_array();
+	add_op(ops, "delete", NULL, "config.storage.luns.%s", name);
+	return submit(d, client, ops, out);
+}
+
+int
+cd_rm_ipc_storage_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		       json_object *args, json_object **out)
+{
+	json_object *luns = cd_state_get(cd_replica_state(d), "config.storage.luns");
+	json_object *arr = json_object_new_array();
+
+	if (luns) {
+		json_object_object_foreach(luns, name, cfg) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "name", json_object_new_string(name));
+			json_object_object_add(o, "url", json_object_get(json_object_object_get(cfg, "url")));
+			json_object_array_add(arr, o);
+		}
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "luns", arr);
+	return 0;
+}

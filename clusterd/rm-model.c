@@ -1,0 +1,276 @@
+/*
+ * rm-model.c - parse the replicated state into the resource manager's model.
+ * The state was validated on the way in; here missing or odd values fall
+ * back to defaults rather than fail.
+ */
+#include "rm-model.h"
+#include "membership.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT_MS	20000
+#define DEFAULT_MONITOR_MS	10000
+#define DEFAULT_PERIOD_S	21600
+
+static const char *
+jstr(json_object *o, const char *key, const char *dflt)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return dflt;
+}
+
+static int64_t
+jint(json_object *o, const char *key, int64_t dflt)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	return dflt;
+}
+
+static bool
+jbool(json_object *o, const char *key, bool dflt)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v);
+	return dflt;
+}
+
+static size_t
+jnames(json_object *o, const char *key, char out[][CD_POLICY_NAME_MAX], size_t max)
+{
+	json_object *arr;
+	size_t i, n = 0;
+
+	if (!o || !json_object_object_get_ex(o, key, &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(arr) && n < max; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+
+		if (json_object_is_type(v, json_type_string))
+			snprintf(out[n++], CD_POLICY_NAME_MAX, "%s", json_object_get_string(v));
+	}
+	return n;
+}
+
+enum cd_role_state
+rm_role_state_parse(const char *s)
+{
+	if (!s)
+		return CD_ROLE_STOPPED;
+	if (!strcmp(s, "starting"))
+		return CD_ROLE_STARTING;
+	if (!strcmp(s, "started"))
+		return CD_ROLE_STARTED;
+	if (!strcmp(s, "stopping"))
+		return CD_ROLE_STOPPING;
+	if (!strcmp(s, "failed"))
+		return CD_ROLE_FAILED;
+	return CD_ROLE_STOPPED;
+}
+
+const char *
+rm_role_state_str(enum cd_role_state s)
+{
+	switch (s) {
+	case CD_ROLE_STARTING: return "starting";
+	case CD_ROLE_STARTED: return "started";
+	case CD_ROLE_STOPPING: return "stopping";
+	case CD_ROLE_FAILED: return "failed";
+	case CD_ROLE_STOPPED: break;
+	}
+	return "stopped";
+}
+
+static void
+load_resource(struct rm_rsc *r, const char *id, json_object *cfg)
+{
+	json_object *t = NULL;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->agent, sizeof(r->agent), "%s", jstr(cfg, "agent", ""));
+	json_object_object_get_ex(cfg, "params", &r->params);
+	json_object_object_get_ex(cfg, "timeouts_ms", &t);
+	r->monitor_interval_ms = (uint32_t)jint(cfg, "monitor_interval_ms", DEFAULT_MONITOR_MS);
+	r->start_timeout_ms = (uint32_t)jint(t, "start", DEFAULT_TIMEOUT_MS);
+	r->stop_timeout_ms = (uint32_t)jint(t, "stop", DEFAULT_TIMEOUT_MS);
+	r->monitor_timeout_ms = (uint32_t)jint(t, "monitor", DEFAULT_TIMEOUT_MS);
+}
+
+static void
+load_role(struct rm_role *role, const char *name, json_object *cfg,
+	  json_object *resources, json_object *rt)
+{
+	json_object *list = NULL, *win = NULL;
+	const char *fb;
+	size_t i;
+
+	memset(role, 0, sizeof(*role));
+	snprintf(role->p.name, sizeof(role->p.name), "%s", name);
+	role->p.target_started = strcmp(jstr(cfg, "target", "started"), "stopped") != 0;
+	role->p.priority = (int)jint(cfg, "priority", 0);
+	role->p.n_preferred = jnames(cfg, "preferred_owners", role->p.preferred,
+				     CD_POLICY_MAX_OWNERS);
+	role->p.n_possible = jnames(cfg, "possible_owners", role->p.possible,
+				    CD_POLICY_MAX_OWNERS);
+	role->p.failover_threshold = (unsigned)jint(cfg, "failover_threshold", 0);
+	role->failover_period_s = (uint32_t)jint(cfg, "failover_period_s", DEFAULT_PERIOD_S);
+	fb = jstr(cfg, "failback", "never");
+	role->p.failback = !strcmp(fb, "immediate") ? CD_FAILBACK_IMMEDIATE :
+			   !strcmp(fb, "window") ? CD_FAILBACK_WINDOW : CD_FAILBACK_NEVER;
+	if (json_object_object_get_ex(cfg, "failback_window", &win) &&
+	    json_object_is_type(win, json_type_array) && json_object_array_length(win) == 2) {
+		role->p.window_start = (unsigned)json_object_get_int(json_object_array_get_idx(win, 0)) % 24;
+		role->p.window_end = (unsigned)json_object_get_int(json_object_array_get_idx(win, 1)) % 24;
+	}
+	role->p.memory_mib = (uint64_t)jint(cfg, "memory_mib", 0);
+
+	if (json_object_object_get_ex(cfg, "resources", &list) &&
+	    json_object_is_type(list, json_type_array)) {
+		for (i = 0; i < json_object_array_length(list) && role->n_rsc < RM_MAX_RSC; i++) {
+			json_object *idv = json_object_array_get_idx(list, i), *rc;
+			const char *id = json_object_get_string(idv);
+
+			if (!json_object_is_type(idv, json_type_string) || !resources ||
+			    !json_object_object_get_ex(resources, id, &rc))
+				continue;
+			load_resource(&role->rsc[role->n_rsc++], id, rc);
+		}
+	}
+	if (rt) {
+		role->has_runtime = true;
+		snprintf(role->p.owner, sizeof(role->p.owner), "%s", jstr(rt, "owner", ""));
+		role->p.state = rm_role_state_parse(jstr(rt, "state", "stopped"));
+		snprintf(role->p.move_to, sizeof(role->p.move_to), "%s", jstr(rt, "move_to", ""));
+	}
+}
+
+void
+rm_model_free(struct rm_model *m)
+{
+	free(m->roles);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+rm_model_load(struct rm_model *m, const struct cd_state *st)
+{
+	json_object *roles, *resources, *rt_roles, *nodes, *rt_nodes, *luns;
+	struct rm_role *keep = m->roles;
+	size_t cap = m->cap_roles;
+	int rc = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->roles = keep;
+	m->cap_roles = cap;
+	if (!st || !st->doc)
+		return 0;
+	snprintf(m->cluster_name, sizeof(m->cluster_name), "%s", cd_state_cluster_name(st));
+	roles = cd_state_get(st, "config.roles");
+	resources = cd_state_get(st, "config.resources");
+	rt_roles = cd_state_get(st, "runtime.roles");
+	nodes = cd_state_get(st, "config.nodes");
+	rt_nodes = cd_state_get(st, "runtime.nodes");
+	luns = cd_state_get(st, "config.storage.luns");
+
+	if (nodes && json_object_is_type(nodes, json_type_object)) {
+		json_object_object_foreach(nodes, name, cfg) {
+			struct rm_node_rt *n;
+			json_object *rt = NULL;
+
+			if (m->n_nodes >= CD_MAX_NODES)
+				break;
+			n = &m->nodes[m->n_nodes++];
+			snprintf(n->name, sizeof(n->name), "%s", name);
+			n->id = (uint32_t)jint(cfg, "id", 0);
+			if (rt_nodes && json_object_object_get_ex(rt_nodes, name, &rt)) {
+				n->known = true;
+				n->incarnation = (uint32_t)jint(rt, "incarnation", 0);
+				n->fenced = jbool(rt, "fenced", false);
+				n->paused = jbool(rt, "paused", false);
+			}
+		}
+	}
+	if (roles && json_object_is_type(roles, json_type_object)) {
+		json_object_object_foreach(roles, name, cfg) {
+			json_object *rt = NULL;
+
+			if (m->n_roles >= m->cap_roles) {
+				size_t ncap = m->cap_roles ? m->cap_roles * 2 : 16;
+				struct rm_role *nr;
+
+				if (ncap > RM_MAX_ROLES ||
+				    !(nr = realloc(m->roles, ncap * sizeof(*nr)))) {
+					rc = -ENOMEM;
+					break;
+				}
+				m->roles = nr;
+				m->cap_roles = ncap;
+			}
+			if (rt_roles)
+				json_object_object_get_ex(rt_roles, name, &rt);
+			load_role(&m->roles[m->n_roles++], name, cfg, resources, rt);
+		}
+	}
+	if (luns && json_object_is_type(luns, json_type_object)) {
+		json_object_object_foreach(luns, name, cfg) {
+			if (m->n_luns >= RM_MAX_LUNS)
+				break;
+			snprintf(m->luns[m->n_luns].name, RM_NAME_MAX, "%s", name);
+			snprintf(m->luns[m->n_luns].url, sizeof(m->luns[0].url), "%s",
+				 jstr(cfg, "url", ""));
+			m->n_luns++;
+		}
+	}
+	return rc;
+}
+
+struct rm_role *
+rm_model_role(struct rm_model *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_roles; i++) {
+		if (!strcmp(m->roles[i].p.name, name))
+			return &m->roles[i];
+	}
+	return NULL;
+}
+
+struct rm_node_rt *
+rm_model_node(struct rm_model *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_nodes; i++) {
+		if (!strcmp(m->nodes[i].name, name))
+			return &m->nodes[i];
+	}
+	return NULL;
+}
+
+struct rm_node_rt *
+rm_model_node_id(struct rm_model *m, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_nodes; i++) {
+		if (m->nodes[i].id == id)
+			return &m->nodes[i];
+	}
+	return NULL;
+}

@@ -1,0 +1,93 @@
+/*
+ * rm-model.h - the resource manager's view of the replicated state:
+ * roles, their resources and runtime, nodes' runtime, and the cluster's
+ * LUNs, parsed from the state document after every change.
+ *
+ * State layout (see docs/ARCHITECTURE.md §7):
+ *   config.roles.R      = {"resources": [ids in start order],
+ *                          "preferred_owners": [...], "possible_owners": [...],
+ *                          "priority": 0, "failover_threshold": 0 (= nodes-1),
+ *                          "failover_period_s": 21600, "failback": "never",
+ *                          "failback_window": [22, 6], "memory_mib": 0,
+ *                          "target": "started"}
+ *   config.resources.X  = {"role": R, "agent": "ocf:P:T", "params": {...},
+ *                          "monitor_interval_ms": 10000,
+ *                          "timeouts_ms": {"start":.., "stop":.., "monitor":..}}
+ *   config.storage.luns.NAME = {"url": "iscsi://..."}
+ *   runtime.roles.R     = {"owner": "n1", "state": "started", "move_to": "",
+ *                          "failures": [{"node": "n1", "at": EPOCH_S}, ...]}
+ *   runtime.nodes.N     = {"incarnation": 3, "fenced": false, "paused": false}
+ *   runtime.fences      = [{"node", "incarnation", "at", "by", "luns"}] (last 50)
+ */
+#ifndef CLUSTERD_RM_MODEL_H
+#define CLUSTERD_RM_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "membership.h"
+#include "policy.h"
+#include "state.h"
+
+#define RM_MAX_ROLES	4096
+#define RM_MAX_RSC	8		/* resources per role */
+#define RM_MAX_LUNS	32
+#define RM_NAME_MAX	64
+
+struct rm_rsc {
+	char id[RM_NAME_MAX];
+	char agent[128];		/* ocf:PROVIDER:TYPE */
+	json_object *params;		/* borrowed from the state document */
+	uint32_t monitor_interval_ms;	/* 0: no recurring monitor */
+	uint32_t start_timeout_ms, stop_timeout_ms, monitor_timeout_ms;
+};
+
+struct rm_role {
+	struct cd_prole p;		/* policy view: config + runtime */
+	size_t n_rsc;
+	struct rm_rsc rsc[RM_MAX_RSC];
+	uint32_t failover_period_s;
+	bool has_runtime;
+};
+
+struct rm_node_rt {
+	char name[RM_NAME_MAX];
+	uint32_t id;
+	uint32_t incarnation;		/* 0: never admitted */
+	bool fenced;
+	bool paused;
+	bool known;			/* has a runtime entry */
+};
+
+struct rm_lun {
+	char name[RM_NAME_MAX];
+	char url[256];
+};
+
+struct rm_model {
+	size_t n_roles, cap_roles;
+	struct rm_role *roles;		/* grown as needed; kept between loads */
+	size_t n_nodes;
+	struct rm_node_rt nodes[CD_MAX_NODES];
+	size_t n_luns;
+	struct rm_lun luns[RM_MAX_LUNS];
+	char cluster_name[RM_NAME_MAX];
+};
+
+/**
+ * Parse the state into m (borrowing params from the document). m must be
+ * zeroed before the first load; rm_model_free releases it.
+ * @return 0 or -ENOMEM (then m holds the roles that fitted)
+ */
+int rm_model_load(struct rm_model *m, const struct cd_state *st);
+void rm_model_free(struct rm_model *m);
+
+struct rm_role *rm_model_role(struct rm_model *m, const char *name);
+struct rm_node_rt *rm_model_node(struct rm_model *m, const char *name);
+struct rm_node_rt *rm_model_node_id(struct rm_model *m, uint32_t id);
+
+enum cd_role_state rm_role_state_parse(const char *s);
+const char *rm_role_state_str(enum cd_role_state s);
+
+#endif

@@ -1,0 +1,295 @@
+/*
+ * test_vmdef.c - unit tests of VM definitions (agents/vm/vmdef.c): a table of
+ * invalid definitions with the error each must produce, defaults, and the
+ * QEMU argv generated from a definition (agents/vm/qemu-argv.c).
+ */
+#include "vmdef.h"
+#include "qemu-argv.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BASE "\"name\":\"web1\",\"memory_mib\":256,\"kernel\":\"/k/vmlinux\""
+
+static void
+test_minimal_defaults(void)
+{
+	char err[256];
+	struct cd_vmdef *d = cd_vmdef_parse("{" BASE "}", err, sizeof(err));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_STRING_EQUAL(d->name, "web1");
+	CU_ASSERT_EQUAL(d->memory_mib, 256);
+	CU_ASSERT_EQUAL(d->vcpus, 1);
+	CU_ASSERT_STRING_EQUAL(d->cpu_model, "qemu64");
+	CU_ASSERT_STRING_EQUAL(d->machine, "pc");
+	CU_ASSERT_PTR_NULL(d->initrd);
+	CU_ASSERT_EQUAL(d->n_disks, 0);
+	CU_ASSERT_EQUAL(d->n_nics, 0);
+	cd_vmdef_free(d);
+}
+
+static void
+test_full(void)
+{
+	static const char json[] =
+		"{\"name\":\"db-2.prod\",\"memory_mib\":1024,\"vcpus\":2,"
+		"\"cpu_model\":\"Westmere\",\"machine\":\"pc-i440fx-7.2\","
+		"\"disks\":[{\"path\":\"/clusterstorage/volume1/db.qcow2\",\"format\":\"qcow2\"},"
+		"{\"path\":\"/clusterstorage/volume1/data.raw\",\"bus\":\"scsi\",\"cache\":\"writeback\"}],"
+		"\"nics\":[{\"bridge\":\"vmbr0\",\"mac\":\"52:54:00:AB:cd:01\"},"
+		"{\"bridge\":\"br-mig\",\"mac\":\"52:54:00:ab:cd:02\",\"model\":\"e1000\"}],"
+		"\"extra_args\":[\"-no-reboot\",\"-rtc\",\"base=utc\"]}";
+	char err[256];
+	struct cd_vmdef *d = cd_vmdef_parse(json, err, sizeof(err));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(d->vcpus, 2);
+	CU_ASSERT_EQUAL(d->n_disks, 2);
+	CU_ASSERT_STRING_EQUAL(d->disks[0].format, "qcow2");
+	CU_ASSERT_STRING_EQUAL(d->disks[0].bus, "virtio");
+	CU_ASSERT_STRING_EQUAL(d->disks[0].cache, "none");
+	CU_ASSERT_STRING_EQUAL(d->disks[1].format, "raw");
+	CU_ASSERT_STRING_EQUAL(d->disks[1].bus, "scsi");
+	CU_ASSERT_EQUAL(d->n_nics, 2);
+	CU_ASSERT_STRING_EQUAL(d->nics[0].mac, "52:54:00:ab:cd:01");	/* lower-cased */
+	CU_ASSERT_STRING_EQUAL(d->nics[0].model, "virtio");
+	CU_ASSERT_STRING_EQUAL(d->nics[1].model, "e1000");
+	CU_ASSERT_EQUAL(d->n_extra_args, 3);
+	CU_ASSERT_STRING_EQUAL(d->extra_args[2], "base=utc");
+	cd_vmdef_free(d);
+}
+
+/* Each invalid definition and a fragment its error must contain. */
+static const struct bad_case {
+	const char *json;
+	const char *error;
+} bad_cases[] = {
+	{ "", "not valid JSON" },
+	{ "{\"name\":", "not valid JSON" },
+	{ "{" BASE "} x", "not valid JSON" },
+	{ "[1,2]", "must be a JSON object" },
+	{ "{\"memory_mib\":256,\"kernel\":\"/k\"}", "name: missing" },
+	{ "{\"name\":\"\",\"memory_mib\":256,\"kernel\":\"/k\"}", "name: must not be empty" },
+	{ "{\"name\":\"a/b\",\"memory_mib\":256,\"kernel\":\"/k\"}", "name: 'a/b'" },
+	{ "{\"name\":\"-x\",\"memory_mib\":256,\"kernel\":\"/k\"}", "name: '-x'" },
+	{ "{\"name\":\"x0123456789012345678901234567890123456789012345678901234567890123\","
+	  "\"memory_mib\":256,\"kernel\":\"/k\"}", "name: 'x0123" },
+	{ "{\"name\":7,\"memory_mib\":256,\"kernel\":\"/k\"}", "name: must be a string" },
+	{ "{\"name\":\"a\",\"kernel\":\"/k\"}", "memory_mib: missing" },
+	{ "{\"name\":\"a\",\"memory_mib\":8,\"kernel\":\"/k\"}", "memory_mib: 8 is out of range" },
+	{ "{\"name\":\"a\",\"memory_mib\":2000000,\"kernel\":\"/k\"}", "out of range" },
+	{ "{\"name\":\"a\",\"memory_mib\":\"256\",\"kernel\":\"/k\"}", "memory_mib: must be an integer" },
+	{ "{\"name\":\"a\",\"memory_mib\":256.5,\"kernel\":\"/k\"}", "memory_mib: must be an integer" },
+	{ "{" BASE ",\"vcpus\":0}", "vcpus: 0 is out of range" },
+	{ "{" BASE ",\"vcpus\":256}", "vcpus: 256 is out of range" },
+	{ "{" BASE ",\"color\":\"blue\"}", "unknown key 'color'" },
+	{ "{" BASE ",\"cpu_model\":\"qemu64,kvm=off\"}", "cpu_model: 'qemu64,kvm=off'" },
+	{ "{" BASE ",\"machine\":\"pc,accel=kvm\"}", "machine: 'pc,accel=kvm'" },
+	{ "{\"name\":\"a\",\"memory_mib\":256,\"kernel\":\"vmlinux\"}", "kernel: 'vmlinux' must be an absolute path" },
+	{ "{" BASE ",\"initrd\":\"initrd.gz\"}", "initrd: 'initrd.gz' must be an absolute path" },
+	{ "{\"name\":\"a\",\"memory_mib\":256,\"disks\":[{\"path\":\"/d\"}],\"cmdline\":\"x\"}",
+	  "need a kernel" },
+	{ "{\"name\":\"a\",\"memory_mib\":256}", "nothing to boot" },
+	{ "{" BASE ",\"disks\":{}}", "disks: must be an array" },
+	{ "{" BASE ",\"disks\":[\"/d\"]}", "disks[0]: must be an object" },
+	{ "{" BASE ",\"disks\":[{\"format\":\"raw\"}]}", "disks[0].path: missing" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"vm.img\"}]}", "disks[0].path: 'vm.img' must be an absolute path" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"format\":\"vmdk\"}]}", "disks[0].format: 'vmdk'" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"bus\":\"usb\"}]}", "disks[0].bus: 'usb'" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"cache\":\"unsafe\"}]}", "disks[0].cache: 'unsafe'" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"size\":1}]}", "disks[0]: unknown key 'size'" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\"},{\"path\":\"/d\"}]}", "disks[1].path: '/d' is already disks[0]" },
+	{ "{" BASE ",\"nics\":[{\"mac\":\"52:54:00:00:00:01\"}]}", "nics[0].bridge: missing" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\"}]}", "nics[0].mac: missing" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\",\"mac\":\"52:54:00:00:00\"}]}", "nics[0].mac: '52:54:00:00:00'" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\",\"mac\":\"52:54:00:00:00:zz\"}]}", "is not a unicast MAC" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\",\"mac\":\"52-54-00-00-00-01\"}]}", "is not a unicast MAC" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\",\"mac\":\"01:00:5e:00:00:01\"}]}", "is not a unicast MAC" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\",\"mac\":\"00:00:00:00:00:00\"}]}", "is not a unicast MAC" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\",\"mac\":\"52:54:00:00:00:01\"},"
+	  "{\"bridge\":\"br1\",\"mac\":\"52:54:00:00:00:01\"}]}", "nics[1].mac: 52:54:00:00:00:01 is already nics[0]" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\",\"mac\":\"52:54:00:00:00:01\"},"
+	  "{\"bridge\":\"br1\",\"mac\":\"52:54:00:00:00:01\"}]}", "already" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"a-very-long-bridge-name\",\"mac\":\"52:54:00:00:00:01\"}]}",
+	  "is not an interface name" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\",\"mac\":\"52:54:00:00:00:01\",\"model\":\"ne2k\"}]}",
+	  "nics[0].model: 'ne2k'" },
+	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\",\"mac\":\"52:54:00:00:00:01\",\"vlan\":5}]}",
+	  "nics[0]: unknown key 'vlan'" },
+	{ "{" BASE ",\"extra_args\":\"-no-reboot\"}", "extra_args: must be an array" },
+	{ "{" BASE ",\"extra_args\":[1]}", "extra_args[0]: must be a string" },
+};
+
+static void
+test_bad_table(void)
+{
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct cd_vmdef *d;
+
+		errno = 0;
+		d = cd_vmdef_parse(bad_cases[i].json, err, sizeof(err));
+		CU_ASSERT_PTR_NULL(d);
+		CU_ASSERT_EQUAL(errno, EINVAL);
+		if (!strstr(err, bad_cases[i].error)) {
+			printf("\n  case %zu: %s\n    got \"%s\", want \"%s\"\n", i,
+			       bad_cases[i].json, err, bad_cases[i].error);
+			CU_FAIL("error text");
+		}
+		cd_vmdef_free(d);
+	}
+}
+
+static void
+test_check_name(void)
+{
+	CU_ASSERT_EQUAL(cd_vmdef_check_name("web1"), 0);
+	CU_ASSERT_EQUAL(cd_vmdef_check_name("a.b_c-d"), 0);
+	CU_ASSERT_EQUAL(cd_vmdef_check_name(""), -EINVAL);
+	CU_ASSERT_EQUAL(cd_vmdef_check_name(".."), -EINVAL);
+	CU_ASSERT_EQUAL(cd_vmdef_check_name("a b"), -EINVAL);
+	CU_ASSERT_EQUAL(cd_vmdef_check_name(NULL), -EINVAL);
+}
+
+static void
+test_load(void)
+{
+	char path[] = "/tmp/test_vmdef.XXXXXX", err[256];
+	const char *json = "{" BASE "}";
+	struct cd_vmdef *d;
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+	d = cd_vmdef_load(path, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(d);
+	cd_vmdef_free(d);
+	unlink(path);
+	errno = 0;
+	d = cd_vmdef_load(path, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(d);
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
+}
+
+/* ---- argv ---- */
+
+static int
+argv_find(char **argv, const char *opt, const char *val)
+{
+	for (int i = 0; argv[i]; i++)
+		if (strcmp(argv[i], opt) == 0 && argv[i + 1] &&
+		    (!val || strcmp(argv[i + 1], val) == 0))
+			return i;
+	return -1;
+}
+
+static void
+test_argv(void)
+{
+	static const char json[] =
+		"{\"name\":\"web1\",\"memory_mib\":512,\"vcpus\":2,"
+		"\"kernel\":\"/k/vmlinux\",\"initrd\":\"/k/initrd\",\"cmdline\":\"console=ttyS0 a=b,c\","
+		"\"disks\":[{\"path\":\"/cs/v1/my,disk.img\",\"format\":\"raw\"},"
+		"{\"path\":\"/cs/v1/b.qcow2\",\"format\":\"qcow2\",\"cache\":\"writeback\",\"bus\":\"ide\"}],"
+		"\"nics\":[{\"bridge\":\"vmbr0\",\"mac\":\"52:54:00:00:00:01\"}],"
+		"\"extra_args\":[\"-no-reboot\"]}";
+	int taps[1] = { 9 };
+	struct cd_qemu_launch l = {
+		.binary = "qemu-system-x86_64", .accel = "tcg", .run_dir = "/run/clusterd/vm/web1",
+		.incoming = "defer", .tap_fds = taps, .daemonize = true,
+	};
+	char err[256], **argv;
+	struct cd_vmdef *d = cd_vmdef_parse(json, err, sizeof(err));
+	int n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	argv = cd_qemu_argv(d, &l);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(argv);
+	CU_ASSERT_STRING_EQUAL(argv[0], "qemu-system-x86_64");
+	CU_ASSERT(argv_find(argv, "-m", "512") > 0);
+	CU_ASSERT(argv_find(argv, "-smp", "2") > 0);
+	CU_ASSERT(argv_find(argv, "-accel", "tcg") > 0);
+	CU_ASSERT(argv_find(argv, "-cpu", "qemu64") > 0);
+	CU_ASSERT(argv_find(argv, "-machine", "pc") > 0);
+	CU_ASSERT(argv_find(argv, "-kernel", "/k/vmlinux") > 0);
+	CU_ASSERT(argv_find(argv, "-initrd", "/k/initrd") > 0);
+	/* the command line is one argv element, commas untouched */
+	CU_ASSERT(argv_find(argv, "-append", "console=ttyS0 a=b,c") > 0);
+	CU_ASSERT(argv_find(argv, "-pidfile", "/run/clusterd/vm/web1/qemu.pid") > 0);
+	CU_ASSERT(argv_find(argv, "-qmp",
+		  "unix:/run/clusterd/vm/web1/qmp.sock,server=on,wait=off") > 0);
+	CU_ASSERT(argv_find(argv, "-qmp",
+		  "unix:/run/clusterd/vm/web1/qmp-mon.sock,server=on,wait=off") > 0);
+	CU_ASSERT(argv_find(argv, "-serial", "file:/run/clusterd/vm/web1/console.log") > 0);
+	/* commas in a path are doubled inside an option string */
+	CU_ASSERT(argv_find(argv, "-drive", "file=/cs/v1/my,,disk.img,format=raw,if=none,"
+		  "id=disk0,cache=none,aio=native") > 0);
+	CU_ASSERT(argv_find(argv, "-drive", "file=/cs/v1/b.qcow2,format=qcow2,if=none,"
+		  "id=disk1,cache=writeback") > 0);
+	CU_ASSERT(argv_find(argv, "-device", "virtio-blk-pci,drive=disk0,bootindex=1") > 0);
+	CU_ASSERT(argv_find(argv, "-device", "ide-hd,drive=disk1") > 0);
+	CU_ASSERT(argv_find(argv, "-netdev", "tap,id=net0,fd=9,vhost=off") > 0);
+	CU_ASSERT(argv_find(argv, "-device", "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01") > 0);
+	CU_ASSERT(argv_find(argv, "-incoming", "defer") > 0);
+	for (n = 0; argv[n]; n++)
+		;
+	CU_ASSERT_STRING_EQUAL(argv[n - 1], "-no-reboot");	/* extra args last */
+	CU_ASSERT_STRING_EQUAL(argv[n - 2], "-daemonize");
+	cd_qemu_argv_free(argv);
+
+	l.incoming = NULL;
+	l.daemonize = false;
+	argv = cd_qemu_argv(d, &l);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(argv);
+	CU_ASSERT(argv_find(argv, "-incoming", NULL) < 0);
+	cd_qemu_argv_free(argv);
+	cd_vmdef_free(d);
+}
+
+static void
+test_escape(void)
+{
+	char *s = cd_qemu_escape("a,b,,c");
+
+	CU_ASSERT_STRING_EQUAL(s, "a,,b,,,,c");
+	free(s);
+	s = cd_qemu_escape("");
+	CU_ASSERT_STRING_EQUAL(s, "");
+	free(s);
+}
+
+static CU_TestInfo vmdef_tests[] = {
+	{ "minimal definition and defaults", test_minimal_defaults },
+	{ "full definition", test_full },
+	{ "invalid definitions give clear errors", test_bad_table },
+	{ "VM names", test_check_name },
+	{ "load from a file", test_load },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo argv_tests[] = {
+	{ "QEMU argv of a definition", test_argv },
+	{ "option value escaping", test_escape },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "vmdef", NULL, NULL, NULL, NULL, vmdef_tests },
+	{ "qemu-argv", NULL, NULL, NULL, NULL, argv_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int
+main(void)
+{
+	return cd_unit_run(suites);
+}
