@@ -5,6 +5,7 @@
 #   make test    deps + build + every test (unit and lab integration)
 #   make demo    deps + build + a 3-node lab cluster showing what works
 #   make bench   deps + build + benchmarks under bench/
+#   make fuzz    deps + build + each fuzz target for 300 s
 #   make unit    unit tests only (no root, no lab)
 
 BUILD    ?= build
@@ -18,7 +19,7 @@ else
 SANITIZE_FLAG = -DCLUSTERD_SANITIZE=OFF
 endif
 
-.PHONY: all deps build test unit labtest demo bench clean
+.PHONY: all deps build test unit labtest demo bench fuzz clean
 
 all: build
 
@@ -43,6 +44,11 @@ demo: build
 
 bench: build
 	@bench/membership/run
+	@bench/policy/run
+	@bench/failover/run
+
+fuzz: build
+	cmake --build $(BUILD) --target fuzz-long
 
 clean:
 	rm -rf $(BUILD)

@@ -22,8 +22,10 @@
  * - Children are watched with pidfds and reaped with waitid(P_PIDFD): the
  *   executor never reaps a pid it did not start, and no other module may
  *   call waitpid(-1) / wait() (it would steal the executor's children) or
- *   set SIGCHLD to SIG_IGN (the kernel would reap them). No signal handler
- *   is installed.
+ *   set SIGCHLD to SIG_IGN (the kernel would reap them). Where pidfd_open
+ *   is missing (valgrind, old kernels) or CLUSTERD_EXEC_NO_PIDFD is set in
+ *   the environment (a test seam), a qb_loop SIGCHLD handler tries each
+ *   running agent by its pid instead: the same rule holds.
  * - Agents run with an environment built only from the request (base:
  *   PATH=/usr/sbin:/usr/bin:/sbin:/bin, LANG=C, OCF_ROOT, OCF_FUNCTIONS_DIR,
  *   OCF_RA_VERSION_MAJOR/MINOR; OCF_RESKEY_CRM_meta_interval is always set,
@@ -94,7 +96,7 @@ typedef void (*cd_op_done_fn)(void *ctx, const struct cd_op_result *res);
  * Create an executor on a loop.
  * @param ocf_root NULL for $OCF_ROOT or /usr/lib/ocf; a relative path is
  *        made absolute against the current directory
- * @return NULL with errno on failure (ENOSYS/EPERM: no pidfd support)
+ * @return NULL with errno on failure
  */
 struct cd_exec *cd_exec_new(qb_loop_t *loop, const char *ocf_root);
 

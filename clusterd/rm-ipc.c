@@ -524,7 +524,7 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 {
 	const char *id = arg_str(args, "id"), *agent = arg_str(args, "agent"),
 		   *role = arg_str(args, "role");
-	json_object *params = NULL, *cfg, *ops, *rolecfg, *list, *newlist, *t, *rt;
+	json_object *params = NULL, *cfg, *ops, *rolecfg, *list, *newlist, *t;
 	struct cd_op_request req = { 0 };
 	struct rsc_add_ctx *rc;
 	char path[PATH_MAX];
@@ -542,11 +542,6 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	if (!role || !(rolecfg = get(d, "config.roles", role))) {
 		*out = msg("no role '%s' (create it with 'clusterctl role add')", role ? role : "");
 		return -ENOENT;
-	}
-	rt = get(d, "runtime.roles", role);
-	if (rt && strcmp(json_object_get_string(json_object_object_get(rt, "state")), "stopped")) {
-		*out = msg("role %s is running: stop it before changing its resources", role);
-		return -EBUSY;
 	}
 	if (!agent || (e = agent_path(agent, path, sizeof(path))) == -EINVAL) {
 		*out = msg("agent must be ocf:PROVIDER:TYPE, not '%s'", agent ? agent : "");

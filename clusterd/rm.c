@@ -93,6 +93,7 @@ struct cd_rm {
 	int probes_pending;
 	bool self_fenced;	/* stopped everything after losing quorum */
 	uint32_t registered_inc;
+	uint64_t registered_sig;	/* which LUN list the key is on */
 	bool registering;
 	bool fenced_here;	/* our key was found preempted */
 	size_t n_lost;
@@ -658,8 +659,10 @@ self_fence(struct cd_rm *rm, const char *why)
 			n++;
 		}
 	}
-	if (!rm->self_fenced)
+	if (!rm->self_fenced && n)
 		cd_warn("rm: %s: stopping %d local role(s); waiting for the cluster", why, n);
+	else if (!rm->self_fenced)
+		cd_info("rm: %s: nothing runs here; waiting for the cluster", why);
 	rm->self_fenced = true;
 }
 
@@ -704,10 +707,16 @@ owner_duties(struct cd_rm *rm)
 		case CD_ROLE_STARTED:
 			if (l->inflight)
 				break;
-			if (l->failed || l->running != (r->n_rsc ? (1u << r->n_rsc) - 1 : 0)) {
+			if (l->failed || (!l->running && r->n_rsc)) {
 				monitors_stop(rm, l);
 				report(rm, l, st, "failed", NULL,
 				       l->fail_reason[0] ? l->fail_reason : "not running on its owner");
+			} else if (l->running != (r->n_rsc ? (1u << r->n_rsc) - 1 : 0)) {
+				/* Resources added to the running role: start them. */
+				monitors_stop(rm, l);
+				l->op = L_STARTING;
+				l->idx = 0;
+				role_step(rm, l);
 			} else {
 				monitors_start(rm, l);
 			}
@@ -1122,7 +1131,24 @@ arm_delay_timer(struct cd_rm *rm, uint64_t ms)
 struct reg_ctx {
 	struct cd_rm *rm;
 	uint32_t inc;
+	uint64_t sig;
 };
+
+/* FNV-1a over the LUN URLs: re-register when the list changes. */
+static uint64_t
+luns_sig(const struct rm_model *m)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+	const char *p;
+
+	for (i = 0; i < m->n_luns; i++) {
+		for (p = m->luns[i].url; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
+	}
+	return h;
+}
 
 static void
 register_done(void *ctx, int err, const char *detail)
@@ -1135,6 +1161,7 @@ register_done(void *ctx, int err, const char *detail)
 		cd_err("fence: cannot register this node on the cluster LUNs: %s", detail);
 	} else {
 		rm->registered_inc = rc->inc;
+		rm->registered_sig = rc->sig;
 		cd_notice("fence: registered key %016" PRIx64 " on %zu LUN(s)",
 			  cd_pr_key(rm->d->mship.local_id, rc->inc), cd_fence_n_luns(rm->fence));
 	}
@@ -1150,10 +1177,12 @@ registration(struct cd_rm *rm)
 
 	if (!me || !me->known || me->fenced || !me->incarnation)
 		return;		/* the cluster has not (re)admitted us yet */
-	if (rm->registering || rm->registered_inc == me->incarnation)
+	if (rm->registering || (rm->registered_inc == me->incarnation &&
+				rm->registered_sig == luns_sig(&rm->model)))
 		return;
-	if (cd_fence_n_luns(rm->fence) == 0) {
+	if (rm->model.n_luns == 0) {
 		rm->registered_inc = me->incarnation;
+		rm->registered_sig = luns_sig(&rm->model);
 		return;
 	}
 	rc = calloc(1, sizeof(*rc));
@@ -1161,6 +1190,7 @@ registration(struct cd_rm *rm)
 		return;
 	rc->rm = rm;
 	rc->inc = me->incarnation;
+	rc->sig = luns_sig(&rm->model);
 	rm->registering = true;
 	if (cd_fence_register(rm->fence, cd_pr_key(rm->d->mship.local_id, me->incarnation),
 			      register_done, rc) < 0) {

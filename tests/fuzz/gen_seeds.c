@@ -130,6 +130,10 @@ cpg_seeds(void)
 	cpg_seed("change-refused", CD_CPG_CHANGE,
 		 "{\"req\":9,\"origin\":3,\"ops\":[{\"op\":\"set\",\"path\":\"config.x\","
 		 "\"value\":1},{\"op\":\"set\",\"path\":\"generation\",\"value\":0}]}");
+	cpg_seed("change-test", CD_CPG_CHANGE,
+		 "{\"req\":6,\"origin\":2,\"ops\":[{\"op\":\"test\",\"path\":"
+		 "\"runtime.resources.web.node\",\"value\":\"n1\"},{\"op\":\"set\","
+		 "\"path\":\"runtime.resources.web.node\",\"value\":\"n2\"}]}");
 	cpg_seed("change-invalid-result", CD_CPG_CHANGE,
 		 "{\"req\":5,\"origin\":1,\"ops\":[{\"op\":\"set\",\"path\":"
 		 "\"config.nodes.n9\",\"value\":{\"id\":1,\"addr\":\"x\"}}]}");

@@ -44,6 +44,18 @@ lab() { "$LAB" "$@"; }
 # on NODE CMD...: run a command inside a lab node
 on() { local node=$1; shift; "$LAB" exec "$L" "$node" -- "$@"; }
 
+# wait_daemon NODE [SECONDS]: until clusterd on NODE answers (after a start)
+wait_daemon() {
+	local deadline=$(( $(now_ms) + ${2:-20} * 1000 )) rc
+	while :; do
+		rc=0
+		on "$1" clusterctl status >/dev/null 2>&1 || rc=$?
+		[ "$rc" != 3 ] && return 0
+		[ "$(now_ms)" -lt "$deadline" ] || { log "clusterd on $1 does not answer"; return 1; }
+		sleep 0.05
+	done
+}
+
 # status_field NODE JQ: one field of `clusterctl --json status` on NODE
 status_field() { on "$1" clusterctl --json status | jq -r "$2"; }
 

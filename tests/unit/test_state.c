@@ -565,7 +565,6 @@ test_apply_set_delete(void)
 	cd_state_clear(&s);
 }
 
-/* Operations apply in order, and the list counts as one generation. */
 /* "test" makes a change conditional on what its author saw. */
 static void
 test_apply_test_op(void)
@@ -603,6 +602,7 @@ test_apply_test_op(void)
 	cd_state_clear(&s);
 }
 
+/* Operations apply in order, and the list counts as one generation. */
 static void
 test_apply_order(void)
 {
