@@ -344,17 +344,24 @@ dispatch_fd(int32_t fd, int32_t revents, void *data)
 	/* The dispatch above may have disconnected us already. */
 	if (!cs->connected)
 		return 0;
+	/*
+	 * On disconnect, return -1: libqb then drops this fd's entry itself
+	 * (deleting our own fd inside its callback and returning 0 would
+	 * leave a dead slot behind in the poll array).
+	 */
 	if (err != CS_OK && err != CS_ERR_TRY_AGAIN) {
 		char why[96];
 
 		snprintf(why, sizeof(why), "%s dispatch: %s", what,
 			 cd_cs_strerror(err));
 		cs_disconnect(cs, why);
+		return -1;
 	} else if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
 		char why[64];
 
 		snprintf(why, sizeof(why), "%s connection closed", what);
 		cs_disconnect(cs, why);
+		return -1;
 	}
 	return 0;
 }
