@@ -17,6 +17,14 @@ static const struct ctl_command commands[] = {
 	{ "wait", cmd_wait, "wait until members/quorum/leader reach a state" },
 	{ "events", cmd_events, "print cluster events as they happen" },
 	{ "config", cmd_config, "show or change the replicated cluster configuration" },
+	{ "create", cmd_create, "create a cluster on nodes over ssh" },
+	{ "destroy", cmd_destroy, "stop the cluster and remove its configuration" },
+	{ "node", cmd_node_rm, "list, pause, resume or fence nodes; add or remove one" },
+	{ "role", cmd_role, "add, list, show, start, stop, move or remove roles" },
+	{ "resource", cmd_resource, "add, list, show or remove resources of roles" },
+	{ "storage", cmd_storage, "the shared LUNs the cluster fences on" },
+	/* hidden (no summary): used by clusterctl itself over ssh */
+	{ "internal-nodes-update", cmd_internal_nodes_update, NULL },
 };
 
 static void
@@ -29,8 +37,10 @@ usage(FILE *f)
 "Administer a clusterd failover cluster from any of its nodes.\n"
 "\n"
 "Commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (commands[i].summary)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	}
 	fprintf(f,
 "\n"
 "Options:\n"

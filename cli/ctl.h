@@ -68,6 +68,20 @@ int cmd_status(struct ctl_globals *g, int argc, char **argv);
 int cmd_events(struct ctl_globals *g, int argc, char **argv);
 int cmd_wait(struct ctl_globals *g, int argc, char **argv);
 int cmd_config(struct ctl_globals *g, int argc, char **argv);
+/* cmd-cluster.c: making and changing the cluster over ssh */
+int cmd_create(struct ctl_globals *g, int argc, char **argv);
+int cmd_destroy(struct ctl_globals *g, int argc, char **argv);
+int cmd_node(struct ctl_globals *g, int argc, char **argv);
+int cmd_internal_nodes_update(struct ctl_globals *g, int argc, char **argv);
+/*
+ * cmd-role.c: the resource manager (role, resource, storage). cmd_node_rm
+ * is the 'node' command: list|pause|resume|fence itself, add|remove handed
+ * to cmd_node.
+ */
+int cmd_role(struct ctl_globals *g, int argc, char **argv);
+int cmd_resource(struct ctl_globals *g, int argc, char **argv);
+int cmd_storage(struct ctl_globals *g, int argc, char **argv);
+int cmd_node_rm(struct ctl_globals *g, int argc, char **argv);
 
 /* Output helpers (output.c). */
 void ctl_print_json(json_object *o);

@@ -1,0 +1,446 @@
+/*
+ * cmd-node.c - clusterctl node add and node remove: grow or shrink a
+ * running cluster over ssh, with a reload of corosync (nothing restarts),
+ * then update the node list of the replicated state; and the hidden
+ * internal-nodes-update that does the latter on another node.
+ */
+#include "ctl.h"
+#include "cluster.h"
+#include "timeutil.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An existing node must run the cluster to be changed with it. */
+static bool
+check_existing(const struct cl_def *d, struct cl_node *nd)
+{
+	nd->same = true;
+	if (!nd->ready)
+		return false;
+	if (nd->cur_kind != CL_CUR_DEF || strcmp(nd->cur.uuid, d->uuid)) {
+		fprintf(stderr, "%s: its configuration is not that of cluster %s "
+			"(uuid %s); fix it with 'clusterctl create' first\n", nd->host,
+			d->name, d->uuid);
+		return false;
+	}
+	if (!nd->cs_running || !nd->cd_running) {
+		fprintf(stderr, "%s: %s not running; start it first (every node must "
+			"run while the node list changes)\n", nd->host,
+			!nd->cs_running ? "corosync is" : "clusterd is");
+		return false;
+	}
+	return true;
+}
+
+/* Ask clusterd on this node when it is in @p d and runs clusterd, else on
+ * the first node of @p s that is in @p d. */
+static int
+update_state_nodes(const struct cl_def *d, struct cl_nodeset *s)
+{
+	struct cl_node *via = NULL, *self;
+	char me[CL_NAME_MAX + 1];
+
+	cl_local_name(me, sizeof(me));
+	self = cl_def_find(d, me) ? cl_nodeset_by_name(s, me) : NULL;
+	if (self && self->cd_running)
+		return cl_nodes_update(d, true, self);
+	for (size_t i = 0; i < s->n && !via; i++) {
+		if (cl_def_find(d, s->nd[i].name))
+			via = &s->nd[i];
+	}
+	return via ? cl_nodes_update(d, false, via) : CTL_EXIT_FAILED;
+}
+
+static int
+node_opts(struct ctl_globals *g, const char *cmd, const char *help, int argc,
+	  char **argv, bool *force, const char **arg)
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!force)
+				return cl_bad_usage(cmd);
+			*force = true;
+			break;
+		case 'j': g->json = true; break;
+		case 'h': fputs(help, stdout); return -1;
+		default: return cl_bad_usage(cmd);
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "clusterctl %s: want exactly one %s\n", cmd,
+			force ? "HOST" : "NAME");
+		return cl_bad_usage(cmd);
+	}
+	*arg = argv[optind];
+	return CTL_EXIT_OK;
+}
+
+/* Key for a new node: this node's authkey, else that of @p from. */
+static char *
+cluster_key(struct cl_node *from)
+{
+	char *text, *b64;
+	size_t len = 0;
+	FILE *f = fopen(CL_AUTHKEY, "re");
+	unsigned char key[4096];
+
+	if (f) {
+		len = fread(key, 1, sizeof(key), f);
+		fclose(f);
+	}
+	if (len > 0) {
+		b64 = cl_b64_encode(key, len);
+		memset(key, 0, sizeof(key));
+		return b64;
+	}
+	text = cl_get_key(from);
+	return text;
+}
+
+/*
+ * Can @p nw (probed) join cluster @p cur? It must not clash with a node by
+ * name or address, and belong to no other cluster unless @p force. If it is
+ * an existing node under another name, *twin is that node.
+ */
+static bool
+check_new_node(const struct cl_def *cur, struct cl_nodeset *s, struct cl_node *nw,
+	       bool force, struct cl_node **twin)
+{
+	bool fit = true;
+
+	*twin = NULL;
+	if (!nw->ready)
+		return false;
+	for (size_t i = 0; i < cur->n; i++) {
+		struct cl_node *nd = cl_nodeset_by_name(s, cur->nodes[i].name);
+
+		if (nd && strcmp(nd->name, nw->name) == 0 && strcmp(nd->addr, nw->addr) == 0) {
+			*twin = nd;
+		} else if (strcmp(cur->nodes[i].name, nw->name) == 0 ||
+			   strcmp(cur->nodes[i].addr, nw->addr) == 0) {
+			fprintf(stderr, "%s: cluster %s has a node %s %s already, and this "
+				"is %s %s\n", nw->host, cur->name, cur->nodes[i].name,
+				cur->nodes[i].addr, nw->name, nw->addr);
+			fit = false;
+		}
+	}
+	nw->same = nw->cur_kind == CL_CUR_DEF && strcmp(nw->cur.uuid, cur->uuid) == 0;
+	if (*twin || nw->cur_kind == CL_CUR_NONE || nw->same || force)
+		return fit;
+	if (nw->cur_kind == CL_CUR_DEF)
+		fprintf(stderr, "%s: belongs to cluster %s; 'clusterctl destroy' there "
+			"first, or --force to take it over\n", nw->host, nw->cur.name);
+	else
+		fprintf(stderr, "%s: has a cluster configuration clusterctl cannot "
+			"read; --force replaces it\n", nw->host);
+	return false;
+}
+
+/* Probe the cluster's nodes and HOST. @return the new node, or NULL when
+ * HOST already is a node (*twin); *fit false when something is wrong. */
+static struct cl_node *
+probe_for_add(const struct cl_def *cur, struct cl_nodeset *s, const char *host,
+	      bool force, struct cl_node **twin, bool *fit)
+{
+	struct cl_node *nw = NULL;
+
+	for (size_t i = 0; i < cur->n; i++) {
+		struct cl_node *nd = cl_nodeset_add(s, cur->nodes[i].name);
+
+		if (strcmp(cur->nodes[i].name, host) == 0)
+			*twin = nd;
+	}
+	if (!*twin)
+		nw = cl_nodeset_add(s, host);
+	fprintf(stderr, "Adding %s to cluster %s (%zu nodes): checking the nodes first\n",
+		host, cur->name, cur->n);
+	*fit = cl_probe(s->p, s->n) == 0;
+	for (size_t i = 0; i < cur->n; i++) {
+		if (!check_existing(cur, &s->nd[i]))
+			*fit = false;
+	}
+	if (nw && !check_new_node(cur, s, nw, force, twin))
+		*fit = false;
+	if (*fit && *twin && nw) {
+		/* HOST is an existing node by another name: no new node. */
+		cl_node_clear(nw);
+		s->n--;
+		nw = NULL;
+	}
+	if (*twin)
+		fprintf(stderr, "%s is node %s of cluster %s already: checking that it "
+			"runs\n", host, (*twin)->name[0] ? (*twin)->name : host, cur->name);
+	return nw;
+}
+
+static int
+node_add(struct ctl_globals *g, int argc, char **argv)
+{
+	static const char help[] =
+"Usage: clusterctl node add HOST [--force] [--json]\n"
+"Add HOST to the running cluster of this node. HOST is checked like a node\n"
+"of 'create' (ssh as root, packages, service manager, no other cluster\n"
+"unless --force); every node of the cluster must run corosync and clusterd.\n"
+"HOST gets the next node id; the new corosync.conf goes to every node and\n"
+"corosync reloads it (corosync-cfgtool -R: nothing restarts; going from 2 to\n"
+"3 nodes drops two_node at that reload); HOST gets the authkey and\n"
+"clusterd.conf and starts corosync and clusterd; then clusterctl waits until\n"
+"every node sees all members, quorate, and updates the cluster state.\n";
+	struct cl_payload pl = { 0 };
+	struct cl_def d, cur;
+	struct cl_nodeset *s = NULL;
+	struct cl_node *nw, *twin = NULL;
+	const char *host = NULL;
+	uint64_t t0 = cd_now_mono_ms();
+	bool force = false, fit;
+	char headline[256];
+	int rc;
+
+	rc = node_opts(g, "node add", help, argc, argv, &force, &host);
+	if (rc)
+		return rc < 0 ? CTL_EXIT_OK : rc;
+	if (!ctl_host_valid(host)) {
+		fprintf(stderr, "clusterctl node add: bad host name '%s'\n", host);
+		return CTL_EXIT_USAGE;
+	}
+	rc = cl_read_local_cluster("node add", &cur);
+	if (rc)
+		return rc;
+	if (cur.n >= CL_MAX_NODES) {
+		fprintf(stderr, "clusterctl node add: cluster %s has %d nodes, the most "
+			"it can have\n", cur.name, CL_MAX_NODES);
+		return CTL_EXIT_FAILED;
+	}
+	s = cl_nodeset_new();
+	if (!s)
+		return CTL_EXIT_FAILED;
+	ctl_ssh_mux_begin();
+	nw = probe_for_add(&cur, s, host, force, &twin, &fit);
+	if (!fit) {
+		fprintf(stderr, "clusterctl node add: nothing was changed\n");
+		rc = CTL_EXIT_FAILED;
+		goto out;
+	}
+	d = cur;
+	if (nw) {
+		struct cl_node_def *nn = &d.nodes[d.n++];
+
+		snprintf(nn->name, sizeof(nn->name), "%s", nw->name);
+		snprintf(nn->addr, sizeof(nn->addr), "%s", nw->addr);
+		nn->id = cl_def_max_id(&cur) + 1;
+		nw->wants_key = true;
+	}
+	rc = cl_payload_make(&d, nw ? cluster_key(&s->nd[0]) : NULL, &pl);
+	if (rc)
+		goto out;
+	if (nw && !pl.key_b64) {
+		fprintf(stderr, "clusterctl node add: cannot read the cluster's authkey; "
+			"nothing was changed\n");
+		rc = CTL_EXIT_FAILED;
+		goto out;
+	}
+	/* The others reload first, so that they accept the new node. */
+	rc = cl_apply_all("node add", s, s->p, cur.n, nw ? &nw : NULL, nw ? 1 : 0,
+			  &d, &pl);
+	if (!rc && nw)
+		rc = update_state_nodes(&d, s);
+	if (rc)
+		goto out;
+	snprintf(headline, sizeof(headline), nw ? "Node %s added to cluster %s: "
+		 "every node is a member, quorate" : "%s is a node of cluster %s "
+		 "already: every node is a member, quorate", nw ? nw->name : twin->name,
+		 d.name);
+	cl_print_summary(g, headline, &d, s, cl_anything_changed(s), t0);
+out:
+	ctl_ssh_mux_end();
+	cl_payload_clear(&pl);
+	cl_nodeset_free(s);
+	return rc;
+}
+
+/* Probe every node of @p cur; @p d gets the cluster without NAME, @p rest
+ * the other nodes. @return NAME's node; *fit false when another node is not
+ * fit (NAME itself may be unreachable). */
+static struct cl_node *
+probe_for_remove(const struct cl_def *cur, const char *name, struct cl_nodeset *s,
+		 struct cl_def *d, struct cl_node **rest, size_t *nrest, bool *fit)
+{
+	struct cl_node *gone = NULL;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", cur->name);
+	snprintf(d->uuid, sizeof(d->uuid), "%s", cur->uuid);
+	d->token_ms = cur->token_ms;
+	*nrest = 0;
+	for (size_t i = 0; i < cur->n; i++) {
+		struct cl_node *nd = cl_nodeset_add(s, cur->nodes[i].name);
+
+		if (strcmp(cur->nodes[i].name, name) == 0) {
+			gone = nd;
+		} else {
+			rest[(*nrest)++] = nd;
+			d->nodes[d->n++] = cur->nodes[i];
+		}
+	}
+	fprintf(stderr, "Removing %s from cluster %s: checking the nodes first\n",
+		name, cur->name);
+	cl_probe(s->p, s->n);
+	*fit = true;
+	for (size_t i = 0; i < *nrest; i++) {
+		if (!check_existing(cur, rest[i]))
+			*fit = false;
+	}
+	return gone;
+}
+
+static int
+node_remove(struct ctl_globals *g, int argc, char **argv)
+{
+	static const char help[] =
+"Usage: clusterctl node remove NAME [--json]\n"
+"Remove node NAME from the running cluster of this node. If NAME can be\n"
+"reached, clusterd and corosync stop there and the cluster's files are\n"
+"removed from it (as 'destroy' does); then the corosync.conf without it goes\n"
+"to the other nodes, which reload it (corosync-cfgtool -R: nothing restarts;\n"
+"going down to 2 nodes turns two_node on at that reload), the cluster state\n"
+"drops the node, and clusterctl waits until the others see each other,\n"
+"quorate. Every other node must run corosync and clusterd.\n";
+	struct cl_payload pl = { 0 };
+	struct cl_def d, cur;
+	struct cl_nodeset *s = NULL;
+	struct cl_node *gone, *rest[CL_MAX_NODES];
+	const char *name = NULL;
+	uint64_t t0 = cd_now_mono_ms();
+	bool fit, gone_clean = false;
+	char headline[256], list[512];
+	size_t nrest = 0, failed;
+	int rc;
+
+	rc = node_opts(g, "node remove", help, argc, argv, NULL, &name);
+	if (rc)
+		return rc < 0 ? CTL_EXIT_OK : rc;
+	rc = cl_read_local_cluster("node remove", &cur);
+	if (rc)
+		return rc;
+	if (!cl_def_find(&cur, name)) {
+		fprintf(stderr, "clusterctl node remove: cluster %s has no node '%s' "
+			"(it has %s)\n", cur.name, name, cl_node_list(&cur, list, sizeof(list)));
+		return CTL_EXIT_FAILED;
+	}
+	if (cur.n == 1) {
+		fprintf(stderr, "clusterctl node remove: %s is the only node of cluster "
+			"%s: 'clusterctl destroy' removes the cluster\n", name, cur.name);
+		return CTL_EXIT_FAILED;
+	}
+	s = cl_nodeset_new();
+	if (!s)
+		return CTL_EXIT_FAILED;
+	ctl_ssh_mux_begin();
+	gone = probe_for_remove(&cur, name, s, &d, rest, &nrest, &fit);
+	if (!fit) {
+		fprintf(stderr, "clusterctl node remove: nothing was changed\n");
+		rc = CTL_EXIT_FAILED;
+		goto out;
+	}
+	if (gone->ready) {
+		gone_clean = cl_destroy(&gone, 1) == 0;
+	} else {
+		fprintf(stderr, "%s: cannot be reached: it keeps its copy of the cluster's "
+			"files; when it is back, run 'clusterctl destroy --nodes %s --yes' "
+			"before it starts again\n", gone->host, gone->host);
+	}
+	rc = cl_payload_make(&d, NULL, &pl);
+	if (rc)
+		goto out;
+	failed = cl_apply(rest, nrest, &pl, d.uuid);
+	if (failed) {
+		fprintf(stderr, "clusterctl node remove: could not change %zu node%s "
+			"(see above); run the same command again when fixed\n",
+			failed, failed == 1 ? "" : "s");
+		rc = CTL_EXIT_FAILED;
+		goto out;
+	}
+	rc = update_state_nodes(&d, s);
+	if (!rc)
+		rc = cl_wait(rest, nrest, d.n);
+	if (rc)
+		goto out;
+	snprintf(headline, sizeof(headline), "Node %s removed from cluster %s%s", name,
+		 d.name, gone_clean ? " and cleaned" : " (it was not cleaned: see above)");
+	cl_print_summary(g, headline, &d, s, true, t0);
+	if (!gone_clean)
+		rc = CTL_EXIT_FAILED;
+out:
+	ctl_ssh_mux_end();
+	cl_payload_clear(&pl);
+	cl_nodeset_free(s);
+	return rc;
+}
+
+int
+cmd_node(struct ctl_globals *g, int argc, char **argv)
+{
+	static const char help[] =
+"Usage: clusterctl node add HOST [--force] [--json]\n"
+"       clusterctl node remove NAME [--json]\n"
+"Grow or shrink the running cluster of this node; see\n"
+"'clusterctl node add --help' and 'clusterctl node remove --help'.\n";
+
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return node_add(g, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
+		return node_remove(g, argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(help, stdout);
+		return CTL_EXIT_OK;
+	}
+	fprintf(stderr, "clusterctl node: want 'add HOST' or 'remove NAME'\n");
+	return cl_bad_usage("node");
+}
+
+/* Hidden: 'clusterctl internal-nodes-update JSON', how node add/remove asks
+ * another node's clusterd when this node runs none. */
+int
+cmd_internal_nodes_update(struct ctl_globals *g, int argc, char **argv)
+{
+	json_object *nodes, *args, *data = NULL;
+	struct ctl_conn *c;
+	int rc;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: clusterctl internal-nodes-update "
+			"'{\"NAME\": {\"id\": N, \"addr\": \"A\"}, ...}'\n");
+		return CTL_EXIT_USAGE;
+	}
+	nodes = json_tokener_parse(argv[1]);
+	if (!nodes || !json_object_is_type(nodes, json_type_object)) {
+		fprintf(stderr, "clusterctl internal-nodes-update: not a JSON object\n");
+		json_object_put(nodes);
+		return CTL_EXIT_USAGE;
+	}
+	args = json_object_new_object();
+	json_object_object_add(args, "nodes", nodes);
+	c = ctl_connect(&rc);
+	if (c) {
+		rc = ctl_request(c, "nodes-update", args, &data);
+		ctl_disconnect(c);
+	}
+	if (rc == CTL_EXIT_OK && g->json && data)
+		ctl_print_json(data);
+	json_object_put(data);
+	json_object_put(args);
+	return rc;
+}

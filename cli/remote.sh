@@ -1,0 +1,282 @@
+# remote.sh - the helper that clusterctl runs on a node over ssh ("sh -s").
+#
+# clusterctl embeds this file at build time and sends it on ssh's stdin,
+# followed by variable assignments (base64 or validated tokens only, single-
+# quoted) and a last line "main OP </dev/null". So nothing is installed on
+# the nodes beforehand and no argument ever passes through a remote shell
+# command line.
+#
+# Output: KEY=VALUE lines on stdout, always "helper=1" first. Errors: a line
+# on stderr (the last line is the reason clusterctl shows) and exit status
+# 1 (or the exit status of `clusterctl wait`: 3, 5...).
+#
+# Services: $CLUSTERD_SERVICE_CMD ACTION SERVICE when set (the lab sets it:
+# "lab svc NAME NODE"), else systemd when /run/systemd/system exists.
+# POSIX sh: Debian runs this with dash.
+
+set -u
+umask 022
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+COROSYNC_CONF=/etc/corosync/corosync.conf
+AUTHKEY=/etc/corosync/authkey
+CLUSTERD_CONF=/etc/clusterd/clusterd.conf
+STATE_DIR=/var/lib/clusterd
+
+node_name() {
+	h=$(uname -n)
+	echo "${h%%.*}"
+}
+
+say() { printf '%s=%s\n' "$1" "$2"; }
+
+fail() {
+	echo "$*" >&2
+	exit 1
+}
+
+b64() { base64 -w0 <"$1"; }
+
+svc_kind() {
+	if [ -n "${CLUSTERD_SERVICE_CMD:-}" ]; then
+		echo env
+	elif [ -d /run/systemd/system ]; then
+		echo systemd
+	else
+		echo none
+	fi
+}
+
+# svc ACTION SERVICE: ACTION is start, stop, reload or status (exit 0 when
+# running). systemd: start = enable --now, stop = disable --now.
+svc() {
+	case $(svc_kind) in
+	env)
+		# shellcheck disable=SC2086 # a command with arguments, split on purpose
+		$CLUSTERD_SERVICE_CMD "$1" "$2" >&2
+		;;
+	systemd)
+		case $1 in
+		start) systemctl enable --now --quiet "$2.service" >&2 ;;
+		stop) systemctl disable --now --quiet "$2.service" >&2 ;;
+		reload) corosync-cfgtool -R >&2 ;;
+		status) systemctl is-active --quiet "$2.service" ;;
+		*) return 2 ;;
+		esac
+		;;
+	*)
+		echo "no service manager on $(node_name): no systemd (/run/systemd/system)" \
+			"and no CLUSTERD_SERVICE_CMD" >&2
+		return 2
+		;;
+	esac
+}
+
+running() { svc status "$1" >/dev/null 2>&1; }
+
+quorum_flags() {
+	corosync-quorumtool -s 2>/dev/null | sed -n 's/^Flags:[[:space:]]*//p' | sed 's/[[:space:]]*$//' | head -n 1
+}
+
+op_probe() {
+	say name "$(node_name)"
+	# shellcheck disable=SC2086 # "client port server port"
+	set -- ${SSH_CONNECTION:-}
+	say addr "${3:-}"
+	missing=""
+	for p in corosync corosync-keygen corosync-cfgtool clusterd clusterctl; do
+		command -v "$p" >/dev/null 2>&1 || missing="$missing $p"
+	done
+	say missing "${missing# }"
+	kind=$(svc_kind)
+	say svc "$kind"
+	if [ "$kind" != none ]; then
+		if running corosync; then say corosync_running 1; else say corosync_running 0; fi
+		if running clusterd; then say clusterd_running 1; else say clusterd_running 0; fi
+	fi
+	if [ -f "$COROSYNC_CONF" ]; then say corosync_conf "$(b64 "$COROSYNC_CONF")"; fi
+	if [ -f "$CLUSTERD_CONF" ]; then say clusterd_conf "$(b64 "$CLUSTERD_CONF")"; fi
+	if [ -f "$AUTHKEY" ]; then
+		say authkey_sha256 "$(sha256sum <"$AUTHKEY" | cut -d ' ' -f 1)"
+	fi
+	return 0
+}
+
+# put B64 FILE MODE: install FILE atomically (temp file in the same
+# directory, fsync, rename) unless it already has that content.
+put() {
+	[ -n "$1" ] || return 0
+	dir=${2%/*}
+	mkdir -p "$dir" || fail "cannot create $dir"
+	tmp=$(mktemp "$dir/.clusterctl.XXXXXX") || fail "cannot write in $dir"
+	if ! printf '%s' "$1" | base64 -d >"$tmp"; then
+		rm -f "$tmp"
+		fail "cannot write $2"
+	fi
+	chmod "$3" "$tmp"
+	if [ -f "$2" ] && cmp -s "$tmp" "$2"; then
+		rm -f "$tmp"
+		chmod "$3" "$2"
+		return 0
+	fi
+	sync "$tmp" 2>/dev/null || true
+	if ! mv -f "$tmp" "$2"; then
+		rm -f "$tmp"
+		fail "cannot install $2"
+	fi
+	changed="$changed ${2##*/}"
+}
+
+op_install() {
+	changed=""
+	put "${CONF_B64:-}" "$COROSYNC_CONF" 0644
+	put "${KEY_B64:-}" "$AUTHKEY" 0400
+	put "${CDCONF_B64:-}" "$CLUSTERD_CONF" 0644
+	say changed "${changed# }"
+}
+
+# start: make corosync and clusterd run with the installed configuration.
+# RESTART_COROSYNC (new authkey or another cluster before), RELOAD_COROSYNC
+# (new corosync.conf), RESTART_CLUSTERD (another cluster uuid before).
+# A running daemon is left alone otherwise.
+op_start() {
+	[ "$(svc_kind)" != none ] || svc status corosync || exit 1
+	restarted_cd=0
+	if [ "${RESTART_CLUSTERD:-0}" = 1 ] && running clusterd; then
+		svc stop clusterd || fail "$(node_name): cannot stop clusterd"
+		restarted_cd=1
+	fi
+	if running corosync; then
+		if [ "${RESTART_COROSYNC:-0}" = 1 ]; then
+			svc stop corosync || fail "$(node_name): cannot stop corosync"
+			svc start corosync || fail "$(node_name): corosync does not start again" \
+				"(see /var/log/corosync/corosync.log)"
+			say corosync restarted
+		elif [ "${RELOAD_COROSYNC:-0}" = 1 ]; then
+			svc reload corosync || fail "$(node_name): corosync-cfgtool -R failed"
+			say corosync reloaded
+		else
+			say corosync running
+		fi
+	else
+		svc start corosync || fail "$(node_name): corosync does not start" \
+			"(see /var/log/corosync/corosync.log)"
+		say corosync started
+	fi
+	if running clusterd; then
+		say clusterd running
+	else
+		svc start clusterd || fail "$(node_name): clusterd does not start" \
+			"(see /var/log/clusterd or journalctl -u clusterd)"
+		if [ "$restarted_cd" = 1 ]; then say clusterd restarted; else say clusterd started; fi
+	fi
+	if [ "$(svc_kind)" = systemd ]; then
+		systemctl enable --quiet corosync.service clusterd.service >&2 || true
+	fi
+}
+
+# apply: install, then start. SAME=1 when the node's files described this
+# cluster already (else a running corosync belongs to another cluster and
+# restarts); RESTART_CLUSTERD from clusterctl (it knows the old uuid).
+# corosync-cfgtool -R reloads every node: a node that reloads early is
+# reloaded again by the last node that installs, so all end current.
+op_apply() {
+	op_install
+	RESTART_COROSYNC=0
+	RELOAD_COROSYNC=0
+	case " $changed " in *" authkey "*) RESTART_COROSYNC=1 ;; esac
+	case " $changed " in *" corosync.conf "*) RELOAD_COROSYNC=1 ;; esac
+	[ "${SAME:-0}" = 1 ] || RESTART_COROSYNC=1
+	op_start
+}
+
+# wait: until clusterd here sees MEMBERS members, quorate (TIMEOUT seconds).
+op_wait() {
+	end=$(($(date +%s) + TIMEOUT))
+	while :; do
+		left=$((end - $(date +%s)))
+		[ "$left" -ge 1 ] || left=1
+		rc=0
+		clusterctl wait --members "$MEMBERS" --quorate --timeout "$left" \
+			>/dev/null 2>/dev/null || rc=$?
+		# 3: clusterd does not listen yet
+		if [ "$rc" = 3 ] && [ "$(date +%s)" -lt "$end" ]; then
+			sleep 0.2
+			continue
+		fi
+		break
+	done
+	if [ "$rc" != 0 ]; then
+		clusterctl status >&2 || true
+		echo "$(node_name): does not see $MEMBERS members, quorate, after" \
+			"${TIMEOUT}s (clusterctl wait: exit $rc)" >&2
+		exit "$rc"
+	fi
+	say quorum_flags "$(quorum_flags)"
+}
+
+op_getkey() {
+	[ -f "$AUTHKEY" ] || fail "$(node_name): no $AUTHKEY"
+	say authkey "$(b64 "$AUTHKEY")"
+}
+
+op_keygen() {
+	d=$(mktemp -d) || fail "$(node_name): mktemp failed"
+	if ! corosync-keygen -k "$d/authkey" >"$d/out" 2>&1; then
+		cat "$d/out" >&2
+		rm -rf "$d"
+		fail "$(node_name): corosync-keygen failed"
+	fi
+	say authkey "$(b64 "$d/authkey")"
+	rm -rf "$d"
+}
+
+# destroy: stop clusterd and corosync, remove the cluster's files. Goes on
+# after a failure and reports it at the end.
+op_destroy() {
+	rc=0
+	if [ "$(svc_kind)" = none ]; then
+		echo "$(node_name): cannot stop clusterd and corosync: no service manager" \
+			"(no systemd, no CLUSTERD_SERVICE_CMD)" >&2
+		rc=1
+	else
+		for s in clusterd corosync; do
+			if running "$s"; then
+				if svc stop "$s"; then say "$s" stopped; else
+					echo "$(node_name): cannot stop $s" >&2
+					rc=1
+				fi
+			else
+				if [ "$(svc_kind)" = systemd ]; then
+					systemctl disable --quiet "$s.service" 2>/dev/null || true
+				fi
+				say "$s" not-running
+			fi
+		done
+	fi
+	removed=""
+	for f in "$COROSYNC_CONF" "$AUTHKEY" "$CLUSTERD_CONF" "$STATE_DIR"/state.json*; do
+		[ -e "$f" ] || continue
+		if rm -f "$f"; then removed="$removed $f"; else rc=1; fi
+	done
+	say removed "${removed# }"
+	return "$rc"
+}
+
+op_nodes_update() {
+	json=$(printf '%s' "$NODES_B64" | base64 -d) || fail "bad node list"
+	clusterctl internal-nodes-update "$json" >&2
+}
+
+main() {
+	say helper 1
+	case $1 in
+	probe) op_probe ;;
+	apply) op_apply ;;
+	wait) op_wait ;;
+	getkey) op_getkey ;;
+	keygen) op_keygen ;;
+	destroy) op_destroy ;;
+	nodes-update) op_nodes_update ;;
+	*) fail "clusterctl helper: unknown operation '$1'" ;;
+	esac
+}
