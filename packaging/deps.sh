@@ -9,6 +9,7 @@ corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
 libcmap-dev libcfg-dev libqb-dev libjson-c-dev libiscsi-dev libiscsi-bin libcunit1-dev
 tgt iproute2 util-linux procps openssh-server openssh-client jq python3
 libxml2-dev resource-agents
+qemu-system-x86 qemu-utils busybox-static cpio xz-utils curl
 "
 
 missing=""

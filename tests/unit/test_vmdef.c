@@ -230,6 +230,7 @@ test_argv(void)
 	CU_ASSERT(argv_find(argv, "-qmp",
 		  "unix:/run/clusterd/vm/web1/qmp-mon.sock,server=on,wait=off") > 0);
 	CU_ASSERT(argv_find(argv, "-serial", "file:/run/clusterd/vm/web1/console.log") > 0);
+	CU_ASSERT(argv_find(argv, "-D", "/run/clusterd/vm/web1/qemu.log") > 0);
 	/* commas in a path are doubled inside an option string */
 	CU_ASSERT(argv_find(argv, "-drive", "file=/cs/v1/my,,disk.img,format=raw,if=none,"
 		  "id=disk0,cache=none,aio=native") > 0);

@@ -1,0 +1,173 @@
+/*
+ * hypervisor.h - the hypervisor plugin ABI of the vm agent (public).
+ *
+ * A plugin is a shared object libcd-hv-NAME.so in the plugin directory that
+ * exports one symbol, `const struct cd_hv_ops cd_hv_plugin`. The agent
+ * dlopen()s it by name and refuses it unless abi_version equals
+ * CD_HV_ABI_VERSION (any change to a structure in this header or in
+ * vmdef.h bumps it). Plugins are stateless between calls: every call gets
+ * the VM and its runtime directory, and finds the hypervisor's processes
+ * from there, because the agent is a short-lived process per OCF action and
+ * the VM must outlive it.
+ *
+ * Every op returns 0 or a negative errno and, on failure, writes a one-line
+ * reason into vm->err. Errors with a meaning of their own:
+ *   -ENOENT     no hypervisor process for this VM
+ *   -ETIMEDOUT  a deadline passed
+ *   -ECANCELED  a migration was cancelled (by request or by a signal)
+ *   -EREMOTEIO  the hypervisor refused or failed a request
+ *   -EBUSY      the VM is in a state that does not allow the op
+ *
+ * Live migration, one call per side, in this order (DESIGN.md §7):
+ *   target migrate_prepare  start paused, listening; returns the URI
+ *   source migrate_send     send; returns once the target has everything and
+ *                           the source is paused ("post-migrate")
+ *   target migrate_finish   confirm the guest runs on the target
+ *   source stop             drop the source copy
+ * and on any failure migrate_cancel on the target first (drop the incoming
+ * copy), then on the source (cancel the transfer or resume the paused
+ * source), so that exactly one copy runs, on the source.
+ *
+ * Quick migration: source save (pause, write the state file, quit), then
+ * target restore (load the state file, continue).
+ */
+#ifndef CLUSTERD_HYPERVISOR_H
+#define CLUSTERD_HYPERVISOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "vmdef.h"
+
+#define CD_HV_ABI_VERSION	1
+#define CD_HV_SYMBOL		"cd_hv_plugin"
+#define CD_HV_PREFIX		"libcd-hv-"	/* file name: PREFIX NAME ".so" */
+#define CD_HV_URI_MAX		128
+
+/** What the agent tells a plugin about the VM an op is about. */
+struct cd_hv_vm {
+	const struct cd_vmdef *def;	/* validated definition; borrowed */
+	const char *run_dir;	/* runtime dir of this VM: /run/clusterd/vm/NAME */
+	const char *cache_dir;	/* host-wide runtime caches: /run/clusterd */
+	char *err;		/* out: one-line reason of a failure */
+	size_t err_size;
+	/* Optional log sink for detail (the agent prints it on stderr). */
+	void (*log)(void *opaque, const char *msg);
+	void *log_opaque;
+};
+
+/** Runtime state of a VM as the hypervisor sees it. */
+enum cd_hv_state {
+	CD_HV_STOPPED = 0,	/* no process, and none expected */
+	CD_HV_RUNNING,		/* guest executing */
+	CD_HV_PAUSED,		/* stopped by someone, or by an error */
+	CD_HV_INCOMING,		/* prepared migration target, waiting for state */
+	CD_HV_MIGRATED,		/* source after a completed outgoing migration */
+	CD_HV_DEAD,		/* process gone, or unresponsive, unexpectedly */
+};
+
+struct cd_hv_status {
+	enum cd_hv_state state;
+	int pid;		/* hypervisor process, 0 if none */
+	char detail[64];	/* hypervisor's own word for the state */
+};
+
+/** Settings of one live migration (cluster settings; 0 = default). */
+struct cd_hv_migrate_opts {
+	uint64_t max_bandwidth;		/* bytes/s; 0 = unlimited */
+	uint32_t downtime_limit_ms;	/* 0 = hypervisor default (300 ms) */
+	bool auto_converge;		/* throttle a guest that dirties too fast */
+	uint32_t timeout_ms;		/* whole transfer; then cancel */
+	uint32_t progress_interval_ms;	/* how often to call progress */
+};
+
+/** One progress report of a running migration. */
+struct cd_hv_progress {
+	const char *status;	/* "setup", "active", ... (hypervisor's word) */
+	double percent;		/* of RAM sent in the current pass */
+	double mbps;		/* throughput, megabits/s */
+	uint64_t transferred;	/* bytes so far */
+	uint64_t remaining;	/* bytes left in the current pass */
+	uint64_t total;		/* guest RAM, bytes */
+	uint64_t dirty_rate;	/* bytes/s the guest dirties */
+	uint64_t passes;	/* dirty-sync count */
+	uint32_t throttle_pct;	/* CPU throttle of auto-converge */
+	uint64_t elapsed_ms;
+};
+
+typedef void (*cd_hv_progress_fn)(void *opaque, const struct cd_hv_progress *p);
+
+/** Result of a migration, save or restore. */
+struct cd_hv_result {
+	uint64_t total_ms;	/* hypervisor's total time (live) or op time */
+	uint64_t downtime_ms;	/* hypervisor-reported (live) or measured pause */
+	uint64_t setup_ms;
+	uint64_t transferred;	/* bytes sent / state file size */
+	uint64_t passes;
+	/* CLOCK_MONOTONIC ms (one clock for all namespaces of a host), 0 when
+	 * not applicable: when save paused the guest, when restore resumed it */
+	uint64_t paused_at_ms;
+	uint64_t resumed_at_ms;
+};
+
+struct cd_hv_ops {
+	uint32_t abi_version;	/* CD_HV_ABI_VERSION */
+	const char *name;	/* "qemu" */
+
+	/** Boot the VM; returns once the hypervisor runs it. -EEXIST if it does. */
+	int (*start)(struct cd_hv_vm *vm, uint32_t timeout_ms);
+	/**
+	 * Stop the VM: a graceful guest shutdown for up to grace_ms if the guest
+	 * runs, then a hard stop; also removes any incoming or migrated copy.
+	 * 0 when nothing is left (also when nothing was there).
+	 */
+	int (*stop)(struct cd_hv_vm *vm, uint32_t grace_ms, uint32_t timeout_ms);
+	/** Fill *st; 0 also when stopped (st->state tells). */
+	int (*status)(struct cd_hv_vm *vm, struct cd_hv_status *st,
+		      uint32_t timeout_ms);
+
+	/**
+	 * Target: start paused, waiting for an incoming migration. With
+	 * listen_addr NULL, only start (for restore); otherwise listen on
+	 * listen_addr:port (port 0: any free port) and write the URI the source
+	 * must send to into uri ("tcp:ADDR:PORT").
+	 */
+	int (*migrate_prepare)(struct cd_hv_vm *vm, const char *listen_addr,
+			       uint16_t port, char *uri, size_t uri_size,
+			       uint32_t timeout_ms);
+	/**
+	 * Source: send the VM to uri. Calls progress every
+	 * opts->progress_interval_ms. Returns 0 once the target holds the VM
+	 * and the source is paused (CD_HV_MIGRATED). On failure, timeout or a
+	 * cancel request (*cancel set, e.g. by a signal handler) the transfer
+	 * is cancelled and the source left running.
+	 */
+	int (*migrate_send)(struct cd_hv_vm *vm, const char *uri,
+			    const struct cd_hv_migrate_opts *opts,
+			    cd_hv_progress_fn progress, void *opaque,
+			    volatile const int *cancel, struct cd_hv_result *res);
+	/** Target: wait until the migrated guest runs here. */
+	int (*migrate_finish)(struct cd_hv_vm *vm, uint32_t timeout_ms);
+	/**
+	 * Undo this side's part of a migration: a prepared or incoming target is
+	 * removed; a source with a transfer in flight cancels it; a migrated
+	 * (paused) source resumes and announces itself. 0 if nothing to undo.
+	 */
+	int (*migrate_cancel)(struct cd_hv_vm *vm, uint32_t timeout_ms);
+
+	/** Quick migration, source: pause, write the state to path, quit. */
+	int (*save)(struct cd_hv_vm *vm, const char *path,
+		    struct cd_hv_result *res, uint32_t timeout_ms);
+	/**
+	 * Quick migration, target: load the state from path (into a prepared
+	 * target if there is one), continue, delete path on success.
+	 */
+	int (*restore)(struct cd_hv_vm *vm, const char *path,
+		       struct cd_hv_result *res, uint32_t timeout_ms);
+};
+
+/** What a plugin exports (the only symbol the agent looks up). */
+extern const struct cd_hv_ops cd_hv_plugin;
+
+#endif

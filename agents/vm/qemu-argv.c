@@ -1,0 +1,242 @@
+/*
+ * qemu-argv.c - VM definition -> QEMU argv (see qemu-argv.h).
+ */
+#include "qemu-argv.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct argv {
+	char **v;
+	size_t n;
+	size_t cap;
+	int failed;
+};
+
+static void
+add(struct argv *a, const char *s)
+{
+	char *d;
+
+	if (a->failed)
+		return;
+	if (a->n + 2 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		char **nv = realloc(a->v, cap * sizeof(char *));
+
+		if (!nv) {
+			a->failed = 1;
+			return;
+		}
+		a->v = nv;
+		a->cap = cap;
+	}
+	d = strdup(s);
+	if (!d) {
+		a->failed = 1;
+		return;
+	}
+	a->v[a->n++] = d;
+	a->v[a->n] = NULL;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+addf(struct argv *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int rc;
+
+	if (a->failed)
+		return;
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (rc < 0) {
+		a->failed = 1;
+		return;
+	}
+	add(a, s);
+	free(s);
+}
+
+char *
+cd_qemu_escape(const char *s)
+{
+	size_t n = strlen(s), commas = 0, i, j;
+	char *out;
+
+	for (i = 0; i < n; i++)
+		commas += s[i] == ',';
+	out = malloc(n + commas + 1);
+	if (!out)
+		return NULL;
+	for (i = 0, j = 0; i < n; i++) {
+		out[j++] = s[i];
+		if (s[i] == ',')
+			out[j++] = ',';
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/* add "PREFIX<escaped path>SUFFIX" */
+static void
+add_path_opt(struct argv *a, const char *prefix, const char *path,
+	     const char *suffix)
+{
+	char *e = cd_qemu_escape(path);
+
+	if (!e) {
+		a->failed = 1;
+		return;
+	}
+	addf(a, "%s%s%s", prefix, e, suffix);
+	free(e);
+}
+
+static void
+add_disks(struct argv *a, const struct cd_vmdef *d)
+{
+	size_t i;
+	int have_scsi = 0;
+
+	for (i = 0; i < d->n_disks; i++) {
+		const struct cd_vmdisk *k = &d->disks[i];
+		char suffix[160];
+
+		/* aio=native needs O_DIRECT, i.e. cache=none or directsync */
+		snprintf(suffix, sizeof(suffix),
+			 ",format=%s,if=none,id=disk%zu,cache=%s%s", k->format, i,
+			 k->cache, strcmp(k->cache, "none") == 0 ||
+			 strcmp(k->cache, "directsync") == 0 ? ",aio=native" : "");
+		add(a, "-drive");
+		add_path_opt(a, "file=", k->path, suffix);
+		add(a, "-device");
+		if (strcmp(k->bus, "virtio") == 0) {
+			addf(a, "virtio-blk-pci,drive=disk%zu%s", i,
+			     i == 0 ? ",bootindex=1" : "");
+		} else if (strcmp(k->bus, "scsi") == 0) {
+			if (!have_scsi) {
+				addf(a, "virtio-scsi-pci,id=scsi0");
+				add(a, "-device");
+				have_scsi = 1;
+			}
+			addf(a, "scsi-hd,bus=scsi0.0,drive=disk%zu%s", i,
+			     i == 0 ? ",bootindex=1" : "");
+		} else {
+			addf(a, "ide-hd,drive=disk%zu%s", i, i == 0 ? ",bootindex=1" : "");
+		}
+	}
+}
+
+static const char *
+nic_device(const char *model)
+{
+	if (strcmp(model, "e1000") == 0)
+		return "e1000";
+	if (strcmp(model, "rtl8139") == 0)
+		return "rtl8139";
+	return "virtio-net-pci";
+}
+
+static void
+add_nics(struct argv *a, const struct cd_vmdef *d, const int *fds)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_nics; i++) {
+		const struct cd_vmnic *n = &d->nics[i];
+		int virtio = strcmp(n->model, "virtio") == 0;
+
+		add(a, "-netdev");
+		addf(a, "tap,id=net%zu,fd=%d%s", i, fds ? fds[i] : -1,
+		     virtio ? ",vhost=off" : "");
+		add(a, "-device");
+		addf(a, "%s,netdev=net%zu,mac=%s", nic_device(n->model), i, n->mac);
+	}
+}
+
+char **
+cd_qemu_argv(const struct cd_vmdef *d, const struct cd_qemu_launch *l)
+{
+	struct argv a = { 0 };
+	size_t i;
+
+	add(&a, l->binary);
+	add(&a, "-name");
+	addf(&a, "%s,debug-threads=on", d->name);
+	add(&a, "-machine");
+	addf(&a, "%s", d->machine);
+	add(&a, "-accel");
+	add(&a, l->accel);
+	add(&a, "-cpu");
+	add(&a, d->cpu_model);
+	add(&a, "-smp");
+	addf(&a, "%u", d->vcpus);
+	add(&a, "-m");
+	addf(&a, "%u", d->memory_mib);
+	add(&a, "-nodefaults");
+	add(&a, "-no-user-config");
+	add(&a, "-display");
+	add(&a, "none");
+	add(&a, "-vga");
+	add(&a, "none");
+	add(&a, "-serial");
+	add_path_opt(&a, "file:", l->run_dir, "/" CD_QEMU_CONSOLE);
+	add(&a, "-qmp");
+	add_path_opt(&a, "unix:", l->run_dir, "/" CD_QEMU_QMP_SOCK ",server=on,wait=off");
+	add(&a, "-qmp");
+	add_path_opt(&a, "unix:", l->run_dir, "/" CD_QEMU_MON_SOCK ",server=on,wait=off");
+	add(&a, "-pidfile");
+	addf(&a, "%s/%s", l->run_dir, CD_QEMU_PIDFILE);
+	add(&a, "-msg");
+	add(&a, "timestamp=on");
+	/* With -D, a daemonized QEMU keeps its stderr (errors after start-up,
+	 * e.g. a failed incoming migration) in this file instead of /dev/null. */
+	add(&a, "-D");
+	addf(&a, "%s/%s", l->run_dir, CD_QEMU_LOG);
+	if (d->kernel) {
+		add(&a, "-kernel");
+		add(&a, d->kernel);
+		if (d->initrd) {
+			add(&a, "-initrd");
+			add(&a, d->initrd);
+		}
+		if (d->cmdline) {
+			add(&a, "-append");
+			add(&a, d->cmdline);
+		}
+	}
+	add_disks(&a, d);
+	add_nics(&a, d, l->tap_fds);
+	if (l->incoming) {
+		add(&a, "-incoming");
+		add(&a, l->incoming);
+	}
+	if (l->daemonize)
+		add(&a, "-daemonize");
+	for (i = 0; i < d->n_extra_args; i++)
+		add(&a, d->extra_args[i]);
+	if (a.failed) {
+		cd_qemu_argv_free(a.v);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return a.v;
+}
+
+void
+cd_qemu_argv_free(char **argv)
+{
+	char **p;
+
+	if (!argv)
+		return;
+	for (p = argv; *p; p++)
+		free(*p);
+	free(argv);
+}

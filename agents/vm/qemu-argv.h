@@ -1,0 +1,44 @@
+/*
+ * qemu-argv.h - the QEMU command line of a VM definition (pure).
+ *
+ * Always an argv array handed to execv(), never a shell string: paths with
+ * spaces or commas are safe (commas inside option values are doubled, as
+ * QEMU's option parser wants).
+ */
+#ifndef CLUSTERD_QEMU_ARGV_H
+#define CLUSTERD_QEMU_ARGV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vmdef.h"
+
+/* Files of a VM inside its runtime directory. */
+#define CD_QEMU_PIDFILE		"qemu.pid"
+#define CD_QEMU_QMP_SOCK	"qmp.sock"	/* operations, one client at a time */
+#define CD_QEMU_MON_SOCK	"qmp-mon.sock"	/* monitor/status, never held long */
+#define CD_QEMU_CONSOLE		"console.log"	/* serial console */
+#define CD_QEMU_LOG		"qemu.log"	/* QEMU's own messages */
+
+struct cd_qemu_launch {
+	const char *binary;	/* "qemu-system-x86_64" or a path */
+	const char *accel;	/* "tcg" or "kvm" */
+	const char *run_dir;	/* absolute */
+	const char *incoming;	/* NULL, or the -incoming value ("defer") */
+	const int *tap_fds;	/* one open tap fd per NIC */
+	bool daemonize;
+};
+
+/**
+ * Build the argv.
+ * @return a NULL-terminated, malloc'd array of malloc'd strings (free with
+ *         cd_qemu_argv_free), or NULL with errno ENOMEM
+ */
+char **cd_qemu_argv(const struct cd_vmdef *def, const struct cd_qemu_launch *l);
+
+void cd_qemu_argv_free(char **argv);
+
+/** Double every comma of s (QEMU option value escaping); malloc'd or NULL. */
+char *cd_qemu_escape(const char *s);
+
+#endif

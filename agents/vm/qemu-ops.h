@@ -1,0 +1,53 @@
+/*
+ * qemu-ops.h - internals shared by the qemu plugin's modules: QMP helpers
+ * (qemu-qmp.c) and the ops implemented outside qemu.c. Every helper that can
+ * fail sets vm->err and returns a negative errno.
+ */
+#ifndef CLUSTERD_QEMU_OPS_H
+#define CLUSTERD_QEMU_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "hypervisor.h"
+#include "qmp.h"
+
+#define QMP_TIMEOUT_MS		5000		/* one QMP command */
+#define UNLIMITED_BW		(100ull << 30)	/* "no cap": 100 GiB/s */
+
+/** ms left until deadline (CLOCK_MONOTONIC ms), 0 when past. */
+uint32_t cd_qemu_left_ms(uint64_t deadline);
+uint32_t cd_qemu_min_ms(uint32_t a, uint32_t b);
+
+/** Connect to one of the VM's QMP sockets (CD_QEMU_QMP_SOCK, _MON_SOCK). */
+struct cd_qmp *cd_qemu_qmp_open(struct cd_hv_vm *vm, const char *sock,
+				uint32_t timeout_ms, int *rc);
+/** vm->err from the client's last error; returns rc. */
+int cd_qemu_qmp_fail(struct cd_hv_vm *vm, struct cd_qmp *q, int rc);
+/** query-status: "running", "paused", "inmigrate", "postmigrate"... */
+int cd_qemu_run_state(struct cd_hv_vm *vm, struct cd_qmp *q, char *buf,
+		      size_t size, uint32_t timeout_ms);
+/** query-migrate; *mig a new reference; its status ("" when none) in status. */
+int cd_qemu_query_migrate(struct cd_hv_vm *vm, struct cd_qmp *q,
+			  json_object **mig, char *status, size_t size);
+/** The error-desc of a failed migration, or "no reason given". */
+void cd_qemu_migrate_error(json_object *mig, char *buf, size_t size);
+/** Sleep until a MIGRATION event or ms pass. */
+void cd_qemu_wait_migration_event(struct cd_qmp *q, uint32_t ms);
+/** Capabilities (events, auto-converge; xbzrle etc. off) and parameters. */
+int cd_qemu_set_migration_params(struct cd_hv_vm *vm, struct cd_qmp *q,
+				 bool auto_converge, uint64_t bandwidth,
+				 uint32_t downtime_ms);
+int64_t cd_qemu_jint(json_object *o, const char *key);
+double cd_qemu_jdouble(json_object *o, const char *key);
+
+/* Ops (hypervisor.h) implemented outside qemu.c, and stop, used by them. */
+int cd_qemu_op_stop(struct cd_hv_vm *vm, uint32_t grace_ms, uint32_t timeout_ms);
+int cd_qemu_op_save(struct cd_hv_vm *vm, const char *path,
+		    struct cd_hv_result *res, uint32_t timeout_ms);
+int cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path,
+		       struct cd_hv_result *res, uint32_t timeout_ms);
+
+#endif

@@ -1,0 +1,510 @@
+/*
+ * qemu.c - the qemu hypervisor plugin (libcd-hv-qemu.so): the ops of
+ * hypervisor.h over QMP, live migration and the ops table here, quick
+ * migration in qemu-quick.c, QMP helpers in qemu-qmp.c, processes in
+ * qemu-proc.c. Facts behind the choices are in
+ * notes/qemu-migration/REPORT.md: xbzrle stays off (it corrupted guests),
+ * auto-converge is on, the source of a live migration stays in post-migrate
+ * until the target runs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hypervisor.h"
+#include "qemu-argv.h"
+#include "qemu-ops.h"
+#include "qemu-proc.h"
+#include "qmp.h"
+#include "timeutil.h"
+
+/* ---- status ---- */
+
+static enum cd_hv_state
+map_state(const char *s)
+{
+	if (strcmp(s, "running") == 0)
+		return CD_HV_RUNNING;
+	if (strcmp(s, "inmigrate") == 0)
+		return CD_HV_INCOMING;
+	if (strcmp(s, "postmigrate") == 0)
+		return CD_HV_MIGRATED;
+	return CD_HV_PAUSED;
+}
+
+static int
+qemu_status(struct cd_hv_vm *vm, struct cd_hv_status *st, uint32_t timeout_ms)
+{
+	char role[32], state[64];
+	struct cd_qmp *q;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->pid = cd_qemu_pid(vm);
+	cd_qemu_role_get(vm, role, sizeof(role));
+	if (!st->pid) {
+		st->state = role[0] ? CD_HV_DEAD : CD_HV_STOPPED;
+		snprintf(st->detail, sizeof(st->detail), "%s",
+			 role[0] ? "QEMU exited unexpectedly" : "stopped");
+		return 0;
+	}
+	q = cd_qemu_qmp_open(vm, CD_QEMU_MON_SOCK, timeout_ms, &rc);
+	if (!q) {
+		st->state = CD_HV_DEAD;
+		snprintf(st->detail, sizeof(st->detail), "QMP unresponsive");
+		return 0;
+	}
+	rc = cd_qemu_run_state(vm, q, state, sizeof(state), timeout_ms);
+	cd_qmp_close(q);
+	if (rc) {
+		st->state = CD_HV_DEAD;
+		snprintf(st->detail, sizeof(st->detail), "QMP unresponsive");
+		return 0;
+	}
+	st->state = map_state(state);
+	snprintf(st->detail, sizeof(st->detail), "%s", state);
+	return 0;
+}
+
+/* ---- start / stop ---- */
+
+static int
+qemu_start(struct cd_hv_vm *vm, uint32_t timeout_ms)
+{
+	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
+	char state[64];
+	struct cd_qmp *q;
+	int rc;
+
+	if (cd_qemu_pid(vm))
+		return cd_qemu_fail(vm, -EEXIST, "a QEMU for %s already runs here",
+				    vm->def->name);
+	if ((rc = cd_qemu_spawn(vm, NULL, cd_qemu_left_ms(deadline))))
+		return rc;
+	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))
+		return cd_qemu_fail(vm, rc, "cannot write the role file: %s",
+				    strerror(-rc));
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
+	if (!q)
+		return rc;
+	rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS);
+	cd_qmp_close(q);
+	if (rc)
+		return rc;
+	if (strcmp(state, "running") != 0)
+		return cd_qemu_fail(vm, -EREMOTEIO, "QEMU started but the guest is %s",
+				    state);
+	return 0;
+}
+
+int
+cd_qemu_op_stop(struct cd_hv_vm *vm, uint32_t grace_ms, uint32_t timeout_ms)
+{
+	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
+	char state[64] = "";
+	struct cd_qmp *q;
+	pid_t pid;
+	int rc;
+
+	pid = cd_qemu_pid(vm);
+	if (!pid) {
+		cd_qemu_clean_run_dir(vm);
+		return 0;
+	}
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
+	if (q && !cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS) &&
+	    strcmp(state, "running") == 0 && grace_ms) {
+		cd_qemu_log(vm, "guest shutdown requested (%u ms)", grace_ms);
+		if (!cd_qmp_cmd(q, "system_powerdown", NULL, -1, QMP_TIMEOUT_MS, NULL) &&
+		    !cd_qemu_wait_gone(pid, cd_qemu_min_ms(grace_ms, cd_qemu_left_ms(deadline)))) {
+			cd_qmp_close(q);
+			cd_qemu_clean_run_dir(vm);
+			return 0;
+		}
+		cd_qemu_log(vm, "guest did not shut down; stopping QEMU");
+	}
+	if (q) {
+		cd_qmp_cmd(q, "quit", NULL, -1, QMP_TIMEOUT_MS, NULL);
+		cd_qmp_close(q);
+		if (!cd_qemu_wait_gone(pid, cd_qemu_min_ms(5000, cd_qemu_left_ms(deadline)))) {
+			cd_qemu_clean_run_dir(vm);
+			return 0;
+		}
+	}
+	if ((rc = cd_qemu_kill(vm, pid)))
+		return cd_qemu_fail(vm, rc, "QEMU pid %d survives SIGKILL", (int)pid);
+	cd_qemu_clean_run_dir(vm);
+	return 0;
+}
+
+/* ---- live migration ---- */
+
+/* The target's actual listening URI (port 0 asks QEMU to choose). */
+static int
+incoming_uri(struct cd_hv_vm *vm, struct cd_qmp *q, const char *addr,
+	     uint16_t port, char *uri, size_t size)
+{
+	json_object *mig, *arr, *sa, *v;
+	char status[32];
+	int rc;
+
+	if (port) {
+		snprintf(uri, size, "tcp:%s:%u", addr, port);
+		return 0;
+	}
+	if ((rc = cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status))))
+		return rc;
+	rc = cd_qemu_fail(vm, -EREMOTEIO, "QEMU does not report its listening port");
+	if (json_object_object_get_ex(mig, "socket-address", &arr) &&
+	    json_object_array_length(arr) > 0) {
+		sa = json_object_array_get_idx(arr, 0);
+		if (json_object_object_get_ex(sa, "port", &v)) {
+			snprintf(uri, size, "tcp:%s:%s", addr, json_object_get_string(v));
+			rc = 0;
+		}
+	}
+	json_object_put(mig);
+	return rc;
+}
+
+static int
+qemu_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr, uint16_t port,
+		     char *uri, size_t uri_size, uint32_t timeout_ms)
+{
+	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
+	char role[32], target[160];
+	struct cd_qmp *q;
+	json_object *args;
+	int rc;
+
+	if (cd_qemu_pid(vm)) {
+		cd_qemu_role_get(vm, role, sizeof(role));
+		if (strcmp(role, CD_ROLE_INCOMING) != 0)
+			return cd_qemu_fail(vm, -EBUSY, "%s already runs here (%s)",
+					    vm->def->name, role[0] ? role : "unknown role");
+		/* a leftover prepared target: start afresh */
+		if ((rc = cd_qemu_op_stop(vm, 0, cd_qemu_left_ms(deadline))))
+			return rc;
+	}
+	if ((rc = cd_qemu_spawn(vm, "defer", cd_qemu_left_ms(deadline))))
+		return rc;
+	if ((rc = cd_qemu_role_set(vm, CD_ROLE_INCOMING)))
+		return cd_qemu_fail(vm, rc, "cannot write the role file: %s",
+				    strerror(-rc));
+	if (!listen_addr)
+		return 0;
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
+	if (!q)
+		return rc;
+	rc = cd_qmp_cmdf(q, "migrate-set-capabilities",
+			 "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}",
+			 QMP_TIMEOUT_MS, NULL);
+	if (rc) {
+		rc = cd_qemu_qmp_fail(vm, q, rc);
+		goto out;
+	}
+	snprintf(target, sizeof(target), strchr(listen_addr, ':') ? "tcp:[%s]:%u" :
+		 "tcp:%s:%u", listen_addr, port);
+	args = json_object_new_object();
+	json_object_object_add(args, "uri", json_object_new_string(target));
+	rc = cd_qmp_cmd(q, "migrate-incoming", args, -1, QMP_TIMEOUT_MS, NULL);
+	json_object_put(args);
+	if (rc) {
+		rc = cd_qemu_qmp_fail(vm, q, rc);
+		goto out;
+	}
+	rc = incoming_uri(vm, q, listen_addr, port, uri, uri_size);
+out:
+	cd_qmp_close(q);
+	if (rc)
+		cd_qemu_op_stop(vm, 0, QMP_TIMEOUT_MS);
+	return rc;
+}
+
+
+static void
+fill_progress(json_object *mig, const char *status, uint64_t elapsed,
+	      struct cd_hv_progress *p)
+{
+	json_object *ram = NULL;
+	uint64_t page;
+
+	memset(p, 0, sizeof(*p));
+	p->status = status;
+	p->elapsed_ms = elapsed;
+	json_object_object_get_ex(mig, "ram", &ram);
+	p->total = (uint64_t)cd_qemu_jint(ram, "total");
+	p->remaining = (uint64_t)cd_qemu_jint(ram, "remaining");
+	p->transferred = (uint64_t)cd_qemu_jint(ram, "transferred");
+	p->mbps = cd_qemu_jdouble(ram, "mbps");
+	p->passes = (uint64_t)cd_qemu_jint(ram, "dirty-sync-count");
+	page = (uint64_t)cd_qemu_jint(ram, "page-size");
+	p->dirty_rate = (uint64_t)cd_qemu_jint(ram, "dirty-pages-rate") * (page ? page : 4096);
+	p->throttle_pct = (uint32_t)cd_qemu_jint(mig, "cpu-throttle-percentage");
+	if (p->total)
+		p->percent = 100.0 * (double)(p->total - (p->remaining < p->total ?
+					      p->remaining : p->total)) / (double)p->total;
+}
+
+/*
+ * Cancel an outgoing migration and make sure the source runs again.
+ * QEMU restarts the guest itself after a failed or cancelled migration of a
+ * running VM; the `cont` is for the case where it had already stopped it.
+ */
+static void
+cancel_outgoing(struct cd_hv_vm *vm, struct cd_qmp *q)
+{
+	uint64_t deadline = cd_now_mono_ms() + 10000;
+	char status[32], state[64];
+	json_object *mig;
+
+	cd_qmp_cmd(q, "migrate_cancel", NULL, -1, QMP_TIMEOUT_MS, NULL);
+	while (cd_now_mono_ms() < deadline) {
+		if (cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status)))
+			break;
+		json_object_put(mig);
+		if (strcmp(status, "cancelling") != 0 && strcmp(status, "active") != 0 &&
+		    strcmp(status, "setup") != 0 && strcmp(status, "device") != 0 &&
+		    strcmp(status, "pre-switchover") != 0)
+			break;
+		cd_qemu_nap(20);
+	}
+	if (!cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS) &&
+	    strcmp(state, "running") != 0) {
+		cd_qemu_log(vm, "source is %s after the cancel: resuming it", state);
+		cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL);
+	}
+}
+
+/* Final statistics; QEMU fills them in shortly after "completed". */
+static void
+final_stats(struct cd_hv_vm *vm, struct cd_qmp *q, struct cd_hv_result *res)
+{
+	uint64_t deadline = cd_now_mono_ms() + 1000;
+	char status[32];
+	json_object *mig, *ram;
+
+	do {
+		if (cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status)))
+			return;
+		res->total_ms = (uint64_t)cd_qemu_jint(mig, "total-time");
+		res->downtime_ms = (uint64_t)cd_qemu_jint(mig, "downtime");
+		res->setup_ms = (uint64_t)cd_qemu_jint(mig, "setup-time");
+		ram = NULL;
+		json_object_object_get_ex(mig, "ram", &ram);
+		res->transferred = (uint64_t)cd_qemu_jint(ram, "transferred");
+		res->passes = (uint64_t)cd_qemu_jint(ram, "dirty-sync-count");
+		json_object_put(mig);
+		if (res->total_ms)
+			return;
+		cd_qemu_nap(5);
+	} while (cd_now_mono_ms() < deadline);
+}
+
+static int
+qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
+		  const struct cd_hv_migrate_opts *o, cd_hv_progress_fn progress,
+		  void *opaque, volatile const int *cancel, struct cd_hv_result *res)
+{
+	uint64_t t0 = cd_now_mono_ms();
+	uint64_t deadline = t0 + (o->timeout_ms ? o->timeout_ms : 600000);
+	uint32_t interval = o->progress_interval_ms ? o->progress_interval_ms : 200;
+	uint64_t next_report = 0;
+	char state[64], status[32], why[256];
+	struct cd_hv_progress p;
+	struct cd_qmp *q;
+	json_object *args, *mig;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (!cd_qemu_pid(vm))
+		return cd_qemu_fail(vm, -ENOENT, "%s does not run here", vm->def->name);
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, QMP_TIMEOUT_MS, &rc);
+	if (!q)
+		return rc;
+	if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)))
+		goto out;
+	if (strcmp(state, "running") != 0) {
+		rc = cd_qemu_fail(vm, -EBUSY, "cannot migrate: the guest is %s", state);
+		goto out;
+	}
+	if ((rc = cd_qemu_set_migration_params(vm, q, o->auto_converge, o->max_bandwidth,
+				       o->downtime_limit_ms)))
+		goto out;
+	args = json_object_new_object();
+	json_object_object_add(args, "uri", json_object_new_string(uri));
+	rc = cd_qmp_cmd(q, "migrate", args, -1, QMP_TIMEOUT_MS, NULL);
+	json_object_put(args);
+	if (rc) {
+		rc = cd_qemu_qmp_fail(vm, q, rc);
+		goto out;
+	}
+	for (;;) {
+		if ((rc = cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status))))
+			break;	/* QEMU gone or hung: nothing to cancel through */
+		if (strcmp(status, "completed") == 0) {
+			json_object_put(mig);
+			break;
+		}
+		if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0) {
+			cd_qemu_migrate_error(mig, why, sizeof(why));
+			json_object_put(mig);
+			cancel_outgoing(vm, q);
+			rc = cd_qemu_fail(vm, -EREMOTEIO, "migration %s: %s", status, why);
+			break;
+		}
+		if (progress && cd_now_mono_ms() >= next_report) {
+			fill_progress(mig, status, cd_now_mono_ms() - t0, &p);
+			progress(opaque, &p);
+			next_report = cd_now_mono_ms() + interval;
+		}
+		json_object_put(mig);
+		if (cancel && *cancel) {
+			cancel_outgoing(vm, q);
+			rc = cd_qemu_fail(vm, -ECANCELED, "migration cancelled; %s runs here",
+					  vm->def->name);
+			break;
+		}
+		if (cd_now_mono_ms() >= deadline) {
+			cancel_outgoing(vm, q);
+			rc = cd_qemu_fail(vm, -ETIMEDOUT, "migration did not finish within "
+					  "%u s; cancelled, %s runs here",
+					  (unsigned)((deadline - t0) / 1000), vm->def->name);
+			break;
+		}
+		cd_qemu_wait_migration_event(q, 50);
+	}
+	if (rc)
+		goto out;
+	final_stats(vm, q, res);
+	if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)))
+		goto out;
+	if (strcmp(state, "postmigrate") != 0) {
+		rc = cd_qemu_fail(vm, -EREMOTEIO, "migration completed but the source "
+				  "is %s, not postmigrate", state);
+		goto out;
+	}
+	rc = cd_qemu_role_set(vm, CD_ROLE_MIGRATED);
+	if (rc)
+		cd_qemu_fail(vm, rc, "cannot write the role file: %s", strerror(-rc));
+out:
+	cd_qmp_close(q);
+	return rc;
+}
+
+static int
+qemu_migrate_finish(struct cd_hv_vm *vm, uint32_t timeout_ms)
+{
+	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
+	char state[64] = "", status[32], why[256];
+	json_object *mig;
+	struct cd_qmp *q;
+	int rc;
+
+	if (!cd_qemu_pid(vm))
+		return cd_qemu_fail(vm, -ENOENT, "no incoming QEMU for %s here",
+				    vm->def->name);
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(timeout_ms, QMP_TIMEOUT_MS), &rc);
+	if (!q)
+		return rc;
+	for (;;) {
+		if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)))
+			goto out;
+		if (strcmp(state, "running") == 0)
+			break;
+		if ((rc = cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status))))
+			goto out;
+		if (strcmp(status, "failed") == 0) {
+			cd_qemu_migrate_error(mig, why, sizeof(why));
+			json_object_put(mig);
+			rc = cd_qemu_fail(vm, -EREMOTEIO, "incoming migration failed: %s", why);
+			goto out;
+		}
+		json_object_put(mig);
+		if (strcmp(state, "inmigrate") != 0 && strcmp(state, "paused") != 0 &&
+		    strcmp(state, "restore-vm") != 0) {
+			rc = cd_qemu_fail(vm, -EREMOTEIO, "the guest is %s on the target",
+					  state);
+			goto out;
+		}
+		if (cd_now_mono_ms() >= deadline) {
+			rc = cd_qemu_fail(vm, -ETIMEDOUT, "the guest is still %s on the "
+					  "target after %u ms", state, timeout_ms);
+			goto out;
+		}
+		cd_qemu_wait_migration_event(q, 10);
+	}
+	rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING);
+	if (rc)
+		cd_qemu_fail(vm, rc, "cannot write the role file: %s", strerror(-rc));
+out:
+	cd_qmp_close(q);
+	return rc;
+}
+
+static int
+qemu_migrate_cancel(struct cd_hv_vm *vm, uint32_t timeout_ms)
+{
+	char role[32], state[64], status[32];
+	json_object *mig;
+	struct cd_qmp *q;
+	int rc;
+
+	cd_qemu_role_get(vm, role, sizeof(role));
+	if (!cd_qemu_pid(vm)) {
+		if (strcmp(role, CD_ROLE_INCOMING) == 0)
+			cd_qemu_clean_run_dir(vm);
+		return 0;
+	}
+	if (strcmp(role, CD_ROLE_INCOMING) == 0) {
+		cd_qemu_log(vm, "dropping the incoming copy");
+		return cd_qemu_op_stop(vm, 0, timeout_ms);
+	}
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(timeout_ms, QMP_TIMEOUT_MS), &rc);
+	if (!q)
+		return rc;
+	if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)) ||
+	    (rc = cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status))))
+		goto out;
+	json_object_put(mig);
+	if (strcmp(state, "postmigrate") == 0) {
+		/* The target has (had) everything; resume here and tell the
+		 * network where the guest is. The caller has removed the target. */
+		cd_qemu_log(vm, "resuming the migrated source");
+		if ((rc = cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
+			rc = cd_qemu_qmp_fail(vm, q, rc);
+			goto out;
+		}
+		cd_qmp_cmdf(q, "announce-self", "{\"initial\":50,\"max\":550,"
+			    "\"rounds\":5,\"step\":100}", QMP_TIMEOUT_MS, NULL);
+	} else if (strcmp(status, "active") == 0 || strcmp(status, "setup") == 0 ||
+		   strcmp(status, "device") == 0 || strcmp(status, "pre-switchover") == 0 ||
+		   strcmp(status, "cancelling") == 0 ||
+		   (strcmp(state, "running") != 0 && (strcmp(status, "failed") == 0 ||
+						      strcmp(status, "cancelled") == 0))) {
+		/* a transfer in flight, or one that failed after pausing the
+		 * guest; a guest paused for other reasons is left alone */
+		cd_qemu_log(vm, "cancelling the outgoing migration (%s, guest %s)",
+			    status[0] ? status : "none", state);
+		cancel_outgoing(vm, q);
+	}
+	rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING);
+out:
+	cd_qmp_close(q);
+	return rc;
+}
+
+const struct cd_hv_ops cd_hv_plugin = {
+	.abi_version = CD_HV_ABI_VERSION,
+	.name = "qemu",
+	.start = qemu_start,
+	.stop = cd_qemu_op_stop,
+	.status = qemu_status,
+	.migrate_prepare = qemu_migrate_prepare,
+	.migrate_send = qemu_migrate_send,
+	.migrate_finish = qemu_migrate_finish,
+	.migrate_cancel = qemu_migrate_cancel,
+	.save = cd_qemu_op_save,
+	.restore = cd_qemu_op_restore,
+};
