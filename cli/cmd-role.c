@@ -1349,7 +1349,7 @@ cmd_role(struct ctl_globals *g, int argc, char **argv)
 "       clusterctl role start ROLE [--wait] [--timeout DUR]\n"
 "       clusterctl role stop ROLE [--wait] [--timeout DUR]\n"
 "       clusterctl role move ROLE NODE [--wait] [--timeout DUR]\n"
-"       clusterctl role remove ROLE [--force]\n"
+"       clusterctl role remove ROLE\n"
 "A role is an ordered list of resources that start in order, stop in reverse\n"
 "order and move together; it runs on one node at a time. Changes need a\n"
 "quorate partition; --json prints clusterd's answer.\n"
@@ -1370,8 +1370,9 @@ cmd_role(struct ctl_globals *g, int argc, char **argv)
 "'start' and 'stop' set the role's target; 'move' asks for it to run on NODE.\n"
 "With --wait clusterctl follows the role (progress on stderr) until it is\n"
 "there (exit 0), fails (exit 1) or DUR passes (exit 5; default 60s);\n"
-"--timeout implies --wait. 'remove' is refused while the role is started,\n"
-"unless --force. Durations: 500ms, 10s, 2m, 1h; a plain number is seconds.\n";
+"--timeout implies --wait. 'remove' is refused until the role is stopped\n"
+"(its resources' definitions go with it). Durations: 500ms, 10s, 2m, 1h;\n"
+"a plain number is seconds.\n";
 	static const struct sub subs[] = {
 		{ "add", role_add, "role-add", "name", "ROLE", 0, NULL, NULL },
 		{ "list", role_list, "role-list", NULL, "", 0, NULL, NULL },
@@ -1382,7 +1383,7 @@ cmd_role(struct ctl_globals *g, int argc, char **argv)
 		  "stop requested", "stopped" },
 		{ "move", role_move, "role-move", "name", "ROLE NODE", OPT_WAIT,
 		  NULL, "started" },
-		{ "remove", one_change, "role-remove", "name", "ROLE", OPT_FORCE,
+		{ "remove", one_change, "role-remove", "name", "ROLE", 0,
 		  "removed", NULL },
 	};
 

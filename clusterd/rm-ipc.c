@@ -331,10 +331,9 @@ cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	for (i = 0; list && i < json_object_array_length(list); i++) {
 		const char *id = json_object_get_string(json_object_array_get_idx(list, i));
 		json_object *r = get(d, "config.resources", id);
-		json_object *o = r ? json_object_get(r) : json_object_new_object();
+		json_object *o = json_object_new_object();
 
 		if (r) {
-			o = json_object_new_object();
 			json_object_object_foreach(r, k, v)
 				json_object_object_add(o, k, json_object_get(v));
 		}

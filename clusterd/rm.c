@@ -40,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define RECOVERY_DELAY_MS_DEFAULT	100
 #define FENCE_TIMEOUT_MS		5000
@@ -707,12 +708,17 @@ owner_duties(struct cd_rm *rm)
 		case CD_ROLE_STARTED:
 			if (l->inflight)
 				break;
-			if (l->failed || (!l->running && r->n_rsc)) {
+			if (l->failed || l->report_failed) {
 				monitors_stop(rm, l);
+				l->report_failed = false;
 				report(rm, l, st, "failed", NULL,
-				       l->fail_reason[0] ? l->fail_reason : "not running on its owner");
+				       l->fail_reason[0] ? l->fail_reason : "failed on its owner");
 			} else if (l->running != (r->n_rsc ? (1u << r->n_rsc) - 1 : 0)) {
-				/* Resources added to the running role: start them. */
+				/*
+				 * Not all of it runs here, and nothing failed: resources
+				 * added to the running role, or a probe after a restart
+				 * that found them gone: start what is missing.
+				 */
 				monitors_stop(rm, l);
 				l->op = L_STARTING;
 				l->idx = 0;
@@ -1297,6 +1303,9 @@ cd_rm_start(struct cd_daemon *d)
 	if (!rm)
 		return -ENOMEM;
 	rm->d = d;
+	/* HA_RSCTMP of Debian's resource-agents (Dummy keeps state there). */
+	if (mkdir("/run/resource-agents", 0755) < 0 && errno != EEXIST)
+		cd_warn("rm: cannot create /run/resource-agents: %s", strerror(errno));
 	rm->exec = cd_exec_new(d->loop, root);
 	if (!rm->exec) {
 		free(rm);
