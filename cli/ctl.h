@@ -68,6 +68,8 @@ int cmd_status(struct ctl_globals *g, int argc, char **argv);
 int cmd_events(struct ctl_globals *g, int argc, char **argv);
 int cmd_wait(struct ctl_globals *g, int argc, char **argv);
 int cmd_config(struct ctl_globals *g, int argc, char **argv);
+int cmd_vm(struct ctl_globals *g, int argc, char **argv);
+int cmd_move(struct ctl_globals *g, int argc, char **argv);
 /* cmd-cluster.c: making and changing the cluster over ssh */
 int cmd_create(struct ctl_globals *g, int argc, char **argv);
 int cmd_destroy(struct ctl_globals *g, int argc, char **argv);

@@ -379,12 +379,39 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
 {
 	const char *name = arg_str(args, "name"), *node = arg_str(args, "node");
-	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *v;
+	const char *type = arg_str(args, "type");
+	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *v, *list;
+	bool vm_role = false;
 	size_t i;
 
 	if (!cfg) {
 		*out = msg("no role '%s'", name ? name : "");
 		return -ENOENT;
+	}
+	list = json_object_object_get(cfg, "resources");
+	if (list && json_object_array_length(list) == 1) {
+		json_object *r = get(d, "config.resources",
+				     json_object_get_string(json_object_array_get_idx(list, 0)));
+		const char *agent = r ? json_object_get_string(json_object_object_get(r, "agent")) : NULL;
+
+		vm_role = agent && !strcmp(agent, "ocf:clusterd:vm");
+	}
+	if (type && strcmp(type, "live") && strcmp(type, "quick") && strcmp(type, "restart")) {
+		*out = msg("move type must be live, quick or restart, not '%s'", type);
+		return -CD_E_BAD_ARGS;
+	}
+	if (type && strcmp(type, "restart") && !vm_role) {
+		*out = msg("role %s is not a VM role: %s migration needs a role made of "
+			   "one ocf:clusterd:vm resource (use a plain move)", name, type);
+		return -CD_E_BAD_ARGS;
+	}
+	/* VMs move live unless told otherwise (Hyper-V's default). */
+	if (!type)
+		type = vm_role ? "live" : "restart";
+	rt = get(d, "runtime.roles", name);
+	if (rt && !strcmp(json_object_get_string(json_object_object_get(rt, "state")), "migrating")) {
+		*out = msg("role %s is being migrated already", name);
+		return -EBUSY;
 	}
 	if (!node || !get(d, "config.nodes", node)) {
 		*out = msg("'%s' is not a node of this cluster", node ? node : "");
@@ -406,7 +433,6 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = msg("node %s is paused: resume it first", node);
 		return -CD_E_BAD_ARGS;
 	}
-	rt = get(d, "runtime.roles", name);
 	if (rt && !strcmp(json_object_get_string(json_object_object_get(rt, "owner")), node) &&
 	    !strcmp(json_object_get_string(json_object_object_get(rt, "state")), "started")) {
 		*out = msg("role %s already runs on %s", name, node);
@@ -414,6 +440,8 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 	}
 	ops = json_object_new_array();
 	add_op(ops, "set", json_object_new_string(node), "runtime.roles.%s.move_to", name);
+	add_op(ops, "set", json_object_new_string(strcmp(type, "restart") ? type : ""),
+	       "runtime.roles.%s.move_type", name);
 	add_op(ops, "set", json_object_new_string("started"), "config.roles.%s.target", name);
 	return submit(d, client, ops, out);
 }

@@ -79,6 +79,9 @@ rm_role_state_parse(const char *s)
 		return CD_ROLE_STOPPING;
 	if (!strcmp(s, "failed"))
 		return CD_ROLE_FAILED;
+	/* A migration is a transition for the policy engine. */
+	if (!strcmp(s, "migrating"))
+		return CD_ROLE_STARTING;
 	return CD_ROLE_STOPPED;
 }
 
@@ -151,11 +154,24 @@ load_role(struct rm_role *role, const char *name, json_object *cfg,
 			load_resource(&role->rsc[role->n_rsc++], id, rc);
 		}
 	}
+	/* Live and quick migration: roles made of one VM. */
+	role->migratable = role->n_rsc == 1 && !strcmp(role->rsc[0].agent, "ocf:clusterd:vm");
 	if (rt) {
+		json_object *mig = NULL;
+
 		role->has_runtime = true;
 		snprintf(role->p.owner, sizeof(role->p.owner), "%s", jstr(rt, "owner", ""));
 		role->p.state = rm_role_state_parse(jstr(rt, "state", "stopped"));
 		snprintf(role->p.move_to, sizeof(role->p.move_to), "%s", jstr(rt, "move_to", ""));
+		snprintf(role->move_type, sizeof(role->move_type), "%s", jstr(rt, "move_type", ""));
+		if (json_object_object_get_ex(rt, "migration", &mig) &&
+		    json_object_is_type(mig, json_type_object)) {
+			role->mig.active = true;
+			snprintf(role->mig.type, sizeof(role->mig.type), "%s", jstr(mig, "type", "live"));
+			snprintf(role->mig.from, sizeof(role->mig.from), "%s", jstr(mig, "from", ""));
+			snprintf(role->mig.to, sizeof(role->mig.to), "%s", jstr(mig, "to", ""));
+			snprintf(role->mig.phase, sizeof(role->mig.phase), "%s", jstr(mig, "phase", ""));
+		}
 	}
 }
 

@@ -15,7 +15,12 @@
  *                          "timeouts_ms": {"start":.., "stop":.., "monitor":..}}
  *   config.storage.luns.NAME = {"url": "iscsi://..."}
  *   runtime.roles.R     = {"owner": "n1", "state": "started", "move_to": "",
- *                          "failures": [{"node": "n1", "at": EPOCH_S}, ...]}
+ *                          "move_type": ""|"live"|"quick",
+ *                          "failures": [{"node": "n1", "at": EPOCH_S}, ...],
+ *                          "migration": {"type", "from", "to", "phase",
+ *                                        "uris": {rsc: uri}, "result", "error"}}
+ *   (state "migrating" while a migration runs; the policy sees it as a
+ *    transition and leaves the role alone)
  *   runtime.nodes.N     = {"incarnation": 3, "fenced": false, "paused": false}
  *   runtime.fences      = [{"node", "incarnation", "at", "by", "luns"}] (last 50)
  */
@@ -43,8 +48,20 @@ struct rm_rsc {
 	uint32_t start_timeout_ms, stop_timeout_ms, monitor_timeout_ms;
 };
 
+/* A live or quick migration in progress (runtime.roles.R.migration). */
+struct rm_migration {
+	bool active;
+	char type[8];			/* "live" or "quick" */
+	char from[RM_NAME_MAX], to[RM_NAME_MAX];
+	char phase[16];			/* prepare, send, finish, cleanup, abort,
+					   abort-source */
+};
+
 struct rm_role {
 	struct cd_prole p;		/* policy view: config + runtime */
+	struct rm_migration mig;
+	char move_type[8];		/* how a requested move goes: "", live, quick */
+	bool migratable;		/* every resource is a vm agent */
 	size_t n_rsc;
 	struct rm_rsc rsc[RM_MAX_RSC];
 	uint32_t failover_period_s;

@@ -64,6 +64,7 @@ struct local_role {
 	bool report_failed;	/* stop after a failed start: report failed */
 	bool monitors;		/* recurring monitors active */
 	bool inflight;		/* a report of ours is on its way */
+	bool mig_busy;		/* a migration step runs here */
 	char fail_reason[256];
 };
 
@@ -667,6 +668,10 @@ self_fence(struct cd_rm *rm, const char *why)
 	rm->self_fenced = true;
 }
 
+/* ---- migrations (rm-migrate part) ---- */
+
+static void migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l);
+
 /* ---- owner duties ---- */
 
 static void
@@ -683,7 +688,11 @@ owner_duties(struct cd_rm *rm)
 
 		if (!l)
 			continue;
-		if (l->op != L_IDLE)
+		if (r->mig.active) {
+			migration_duties(rm, r, l);
+			continue;
+		}
+		if (l->op != L_IDLE || l->mig_busy)
 			continue;	/* busy: look again when it is done */
 		if (!mine) {
 			if (l->running)
@@ -940,6 +949,8 @@ count_failures(json_object *failures, const char *node, uint32_t period_s)
 
 static void
 arm_delay_timer(struct cd_rm *rm, uint64_t ms);
+static bool leader_migrate(struct cd_rm *rm, struct rm_role *r, const char *to);
+static void leader_resolve_migrations(struct cd_rm *rm);
 
 /* Translate one action into a guarded change. */
 static void
@@ -992,6 +1003,10 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 			json_object_new_string("starting"));
 		break;
 	case CD_ACT_MOVE:
+		if (leader_migrate(rm, r, node)) {
+			json_object_put(ops);
+			return;
+		}
 		ops_guard(ops, r->p.name, r->p.owner, st);
 		if (r->p.owner[0]) {
 			ops_add(ops, "set", "runtime.roles", r->p.name, "state",
@@ -1037,6 +1052,7 @@ leader_duties(struct cd_rm *rm)
 	int rc;
 
 	readmit(rm);
+	leader_resolve_migrations(rm);
 	nodes = calloc(rm->model.n_nodes ? rm->model.n_nodes : 1, sizeof(*nodes));
 	failures = calloc((rm->model.n_nodes ? rm->model.n_nodes : 1) *
 			  (rm->model.n_roles ? rm->model.n_roles : 1), sizeof(*failures));
@@ -1428,4 +1444,318 @@ cd_rm_fence_now(struct cd_daemon *d, struct cd_ipc_client *client, const char *n
 		manual_fence_done(mf, -ENOMEM, "out of memory");
 	}
 	return CD_IPC_DEFERRED;
+}
+
+/* ---- live and quick migration ----
+ *
+ * runtime.roles.R.migration.phase drives both ends; each step is run by one
+ * side and reported as a guarded change that names the next phase:
+ *   live:  prepare (target) -> send (source) -> finish (target)
+ *          -> cleanup (source drops its paused copy) -> done
+ *   quick: prepare (target, pre-start) -> save (source) -> restore (target)
+ *          -> cleanup (source) -> done
+ * Any failure: abort (target drops what it prepared) -> abort-source (the
+ * source resumes: migrate_abort, or restore from the state file after a
+ * save) -> done, the role still started on the source. Exactly one copy
+ * runs at every step.
+ */
+
+#define MIGRATE_TIMEOUT_MS 300000
+
+struct mig_ctx {
+	struct cd_rm *rm;
+	char role[RM_NAME_MAX];
+	char phase[16];
+};
+
+static void mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
+		       const char *next, const char *error, const char *uri,
+		       const char *result);
+
+/* The value of "key=" in agent output, up to the end of its line. */
+static void
+out_value(const char *out, const char *key, char *buf, size_t len)
+{
+	const char *p = out;
+	size_t k = strlen(key);
+
+	buf[0] = '\0';
+	while (p && *p) {
+		if (!strncmp(p, key, k)) {
+			size_t n = strcspn(p + k, "\n");
+
+			snprintf(buf, len, "%.*s", (int)n, p + k);
+			return;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+}
+
+static void
+mig_done(void *ctx, const struct cd_op_result *res)
+{
+	struct mig_ctx *mc = ctx;
+	struct cd_rm *rm = mc->rm;
+	struct local_role *l = local_get(rm, mc->role, false);
+	struct rm_role *r = rm_model_role(&rm->model, mc->role);
+	char uri[256], result[512], err[300];
+	bool ok = res->rc == CD_OCF_SUCCESS;
+
+	if (!l || !r || !r->mig.active || strcmp(r->mig.phase, mc->phase)) {
+		if (l)
+			l->mig_busy = false;
+		free(mc);
+		schedule_reconcile(rm);
+		return;
+	}
+	l->mig_busy = false;
+	snprintf(err, sizeof(err), "%s %s failed (rc %d%s)", res->rsc_id, res->action,
+		 res->rc, res->timed_out ? ", timed out" : "");
+	out_value(res->output, "uri=", uri, sizeof(uri));
+	out_value(res->output, "result ", result, sizeof(result));
+	cd_info("rm: role %s: migration %s step %s %s", r->p.name, r->mig.type, mc->phase,
+		ok ? "done" : "FAILED");
+
+	if (!strcmp(mc->phase, "prepare")) {
+		if (ok)
+			l->running = 1;	/* a prepared QEMU is ours to clean up */
+		if (ok && !strcmp(r->mig.type, "live") && !uri[0])
+			mig_report(rm, r, l, "abort", "migrate_prepare printed no uri", NULL, NULL);
+		else
+			mig_report(rm, r, l, ok ? (!strcmp(r->mig.type, "live") ? "send" : "save") :
+				   "abort", ok ? NULL : err, uri, NULL);
+	} else if (!strcmp(mc->phase, "send")) {
+		mig_report(rm, r, l, ok ? "finish" : "abort", ok ? NULL : err, NULL, result);
+	} else if (!strcmp(mc->phase, "save")) {
+		if (ok)
+			l->running = 0;
+		mig_report(rm, r, l, ok ? "restore" : "abort", ok ? NULL : err, NULL, result);
+	} else if (!strcmp(mc->phase, "finish") || !strcmp(mc->phase, "restore")) {
+		if (ok)
+			l->running = 1;
+		mig_report(rm, r, l, ok ? "cleanup" : "abort", ok ? NULL : err, NULL,
+			   !strcmp(mc->phase, "restore") ? result : NULL);
+	} else if (!strcmp(mc->phase, "cleanup")) {
+		l->running = 0;
+		mig_report(rm, r, l, "done", NULL, NULL, NULL);
+	} else if (!strcmp(mc->phase, "abort")) {
+		l->running = 0;
+		mig_report(rm, r, l, "abort-source", NULL, NULL, NULL);
+	} else if (!strcmp(mc->phase, "abort-source")) {
+		l->running = ok ? 1 : 0;
+		mig_report(rm, r, l, "done", ok ? NULL : err, NULL, NULL);
+	}
+	free(mc);
+	schedule_reconcile(rm);
+}
+
+static void
+mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *action)
+{
+	const struct cd_state *st = cd_replica_state(rm->d);
+	struct cd_op_request req = { 0 };
+	struct mig_ctx *mc;
+	char path[200], env_uri[300], env_bw[64], env_dt[64];
+	const char *env[6];
+	json_object *uri;
+	size_t ne = 0;
+
+	mc = calloc(1, sizeof(*mc));
+	if (!mc)
+		return;
+	mc->rm = rm;
+	snprintf(mc->role, sizeof(mc->role), "%s", r->p.name);
+	snprintf(mc->phase, sizeof(mc->phase), "%s", r->mig.phase);
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.uri", r->p.name);
+	uri = cd_state_get(st, path);
+	if (uri && json_object_is_type(uri, json_type_string)) {
+		snprintf(env_uri, sizeof(env_uri), "OCF_RESKEY_CRM_meta_migrate_uri=%s",
+			 json_object_get_string(uri));
+		env[ne++] = env_uri;
+	}
+	if (!strcmp(r->mig.type, "quick"))
+		env[ne++] = "OCF_RESKEY_CRM_meta_migrate_mode=quick";
+	/* Cluster migration settings, unless the resource sets its own. */
+	snprintf(env_bw, sizeof(env_bw), "OCF_RESKEY_migration_bandwidth=%lld",
+		 (long long)prop_int(rm, "migration-bandwidth-mbps", 0));
+	snprintf(env_dt, sizeof(env_dt), "OCF_RESKEY_migration_downtime=%lld",
+		 (long long)prop_int(rm, "migration-downtime-ms", 300));
+	if (!json_object_object_get_ex(r->rsc[0].params, "migration_bandwidth", NULL))
+		env[ne++] = env_bw;
+	if (!json_object_object_get_ex(r->rsc[0].params, "migration_downtime", NULL))
+		env[ne++] = env_dt;
+	env[ne] = NULL;
+	req.rsc_id = r->rsc[0].id;
+	req.agent = r->rsc[0].agent;
+	req.action = action;
+	req.params = r->rsc[0].params;
+	req.extra_env = env;
+	req.timeout_ms = MIGRATE_TIMEOUT_MS;
+	monitors_stop(rm, l);
+	l->mig_busy = true;
+	cd_info("rm: role %s: migration %s: %s here", r->p.name, r->mig.phase, action);
+	if (cd_exec_run(rm->exec, &req, mig_done, mc) < 0) {
+		struct cd_op_result res = { .rsc_id = r->rsc[0].id, .action = action,
+					    .rc = CD_OCF_ERR_INSTALLED, .output = "" };
+
+		mig_done(mc, &res);
+	}
+}
+
+static void
+migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
+{
+	const char *me = local_name(rm), *ph = r->mig.phase;
+	bool src = !strcmp(r->mig.from, me), dst = !strcmp(r->mig.to, me);
+	bool live = !strcmp(r->mig.type, "live");
+
+	if (l->mig_busy || l->inflight || l->op != L_IDLE)
+		return;
+	if (dst && !strcmp(ph, "prepare"))
+		mig_run(rm, r, l, "migrate_prepare");
+	else if (src && !strcmp(ph, "send") && live)
+		mig_run(rm, r, l, "migrate_to");
+	else if (src && !strcmp(ph, "save"))
+		mig_run(rm, r, l, "save");
+	else if (dst && !strcmp(ph, "finish"))
+		mig_run(rm, r, l, "migrate_from");
+	else if (dst && !strcmp(ph, "restore"))
+		mig_run(rm, r, l, "restore");
+	else if (src && !strcmp(ph, "cleanup"))
+		mig_run(rm, r, l, "stop");
+	else if (dst && !strcmp(ph, "abort"))
+		mig_run(rm, r, l, "migrate_abort");
+	else if (src && !strcmp(ph, "abort-source"))
+		mig_run(rm, r, l, live ? "migrate_abort" : "restore");
+}
+
+/* Report a finished step: move to the next phase (or end the migration). */
+static void
+mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
+	   const char *next, const char *error, const char *uri, const char *result)
+{
+	json_object *ops = json_object_new_array();
+	const char *name = r->p.name;
+	char path[200];
+
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", name);
+	json_object_array_add(ops, op_new("test", path, json_object_new_string(r->mig.phase)));
+	if (uri && uri[0]) {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.uri", name);
+		json_object_array_add(ops, op_new("set", path, json_object_new_string(uri)));
+	}
+	if (result && result[0]) {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", name);
+		json_object_array_add(ops, op_new("set", path, json_object_new_string(result)));
+		ops_add(ops, "set", "runtime.roles", name, "last_migration",
+			json_object_new_string(result));
+	}
+	if (error) {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.error", name);
+		json_object_array_add(ops, op_new("set", path, json_object_new_string(error)));
+		ops_add(ops, "set", "runtime.roles", name, "last_error",
+			json_object_new_string(error));
+	}
+	if (!strcmp(next, "cleanup") && strcmp(r->mig.phase, "abort")) {
+		/* The guest runs on the target now: it is the owner. */
+		ops_add(ops, "set", "runtime.roles", name, "owner",
+			json_object_new_string(r->mig.to));
+	}
+	if (!strcmp(next, "done")) {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration", name);
+		json_object_array_add(ops, op_new("delete", path, NULL));
+		ops_add(ops, "set", "runtime.roles", name, "state",
+			json_object_new_string(l->running || strcmp(r->mig.phase, "abort-source") ?
+					       "started" : "failed"));
+	} else {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", name);
+		json_object_array_add(ops, op_new("set", path, json_object_new_string(next)));
+	}
+	cd_info("rm: role %s: migration %s -> %s%s%s", name, r->mig.phase, next,
+		error ? ": " : "", error ? error : "");
+	submit_role_ops(rm, name, ops, false);
+}
+
+/*
+ * Leader: start a migration for a MOVE of a migratable role, and resolve
+ * migrations whose source or target was lost (only once that node is
+ * fenced: it may still run the guest).
+ */
+static bool
+leader_migrate(struct cd_rm *rm, struct rm_role *r, const char *to)
+{
+	json_object *ops, *mig;
+
+	if (!r->migratable || (strcmp(r->move_type, "live") && strcmp(r->move_type, "quick")) ||
+	    r->p.state != CD_ROLE_STARTED || !r->p.owner[0] || r->mig.active)
+		return false;
+	ops = json_object_new_array();
+	ops_guard(ops, r->p.name, r->p.owner, "started");
+	mig = json_object_new_object();
+	json_object_object_add(mig, "type", json_object_new_string(r->move_type));
+	json_object_object_add(mig, "from", json_object_new_string(r->p.owner));
+	json_object_object_add(mig, "to", json_object_new_string(to));
+	json_object_object_add(mig, "phase", json_object_new_string("prepare"));
+	json_object_object_add(mig, "started_at", json_object_new_int64((int64_t)time(NULL)));
+	ops_add(ops, "set", "runtime.roles", r->p.name, "migration", mig);
+	ops_add(ops, "set", "runtime.roles", r->p.name, "state", json_object_new_string("migrating"));
+	ops_add(ops, "set", "runtime.roles", r->p.name, "move_to", json_object_new_string(""));
+	ops_add(ops, "set", "runtime.roles", r->p.name, "move_type", json_object_new_string(""));
+	cd_info("rm: leader: %s migration of role %s from %s to %s", r->move_type, r->p.name,
+		r->p.owner, to);
+	submit_role_ops(rm, r->p.name, ops, true);
+	return true;
+}
+
+static void
+leader_resolve_migrations(struct cd_rm *rm)
+{
+	const struct cd_membership *m = &rm->d->mship;
+	size_t i;
+
+	for (i = 0; i < rm->model.n_roles; i++) {
+		struct rm_role *r = &rm->model.roles[i];
+		struct rm_node_rt *src, *dst;
+		const struct cd_node *ms, *md;
+		bool src_up, dst_up;
+		json_object *ops;
+		char path[200];
+
+		if (!r->mig.active || inflight_has(rm, r->p.name))
+			continue;
+		src = rm_model_node(&rm->model, r->mig.from);
+		dst = rm_model_node(&rm->model, r->mig.to);
+		ms = src ? cd_membership_node(m, src->id) : NULL;
+		md = dst ? cd_membership_node(m, dst->id) : NULL;
+		src_up = ms && cd_membership_node_state(ms) == CD_NODE_UP;
+		dst_up = md && cd_membership_node_state(md) == CD_NODE_UP;
+		if (src_up && dst_up)
+			continue;
+		ops = json_object_new_array();
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", r->p.name);
+		json_object_array_add(ops, op_new("test", path, json_object_new_string(r->mig.phase)));
+		if (!src_up && src && src->fenced) {
+			/* The source is gone and fenced: recover on the target (cold). */
+			snprintf(path, sizeof(path), "runtime.roles.%s.migration", r->p.name);
+			json_object_array_add(ops, op_new("delete", path, NULL));
+			ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
+				json_object_new_string(dst_up ? r->mig.to : ""));
+			ops_add(ops, "set", "runtime.roles", r->p.name, "state",
+				json_object_new_string(dst_up ? "starting" : "stopped"));
+		} else if (src_up && !dst_up && dst && dst->fenced &&
+			   strcmp(r->mig.phase, "abort-source")) {
+			/* The target is gone and fenced: the source takes the guest back. */
+			json_object_array_add(ops, op_new("set", path, json_object_new_string("abort-source")));
+			ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
+				json_object_new_string(r->mig.from));
+		} else {
+			json_object_put(ops);
+			continue;	/* wait until the lost node is fenced */
+		}
+		cd_warn("rm: role %s: %s lost during its migration; resolving", r->p.name,
+			src_up ? r->mig.to : r->mig.from);
+		submit_role_ops(rm, r->p.name, ops, true);
+	}
 }

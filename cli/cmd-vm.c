@@ -1,0 +1,389 @@
+/*
+ * cmd-vm.c - clusterctl vm add|list|show|start|stop|remove and
+ * clusterctl move: virtual machines as roles made of one ocf:clusterd:vm
+ * resource, moved live (default), quick, or by restart.
+ */
+#include "ctl.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SYNC_RETRIES 50
+
+static int
+request(const char *cmd, json_object *args, json_object **data)
+{
+	struct ctl_conn *c;
+	int rc, i;
+
+	c = ctl_connect(&rc);
+	if (!c)
+		return rc;
+	for (i = 0;; i++) {
+		rc = ctl_request_quiet(c, cmd, args, data, i < SYNC_RETRIES ? "syncing" : NULL);
+		if (rc != CTL_EXIT_RETRY)
+			break;
+		usleep(100 * 1000);
+	}
+	ctl_disconnect(c);
+	return rc;
+}
+
+static json_object *
+names_array(const char *csv)
+{
+	json_object *arr = json_object_new_array();
+	char *dup = strdup(csv), *save = NULL, *tok;
+
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		json_object_array_add(arr, json_object_new_string(tok));
+	free(dup);
+	return arr;
+}
+
+static const char vm_help[] =
+"Usage: clusterctl vm add NAME --config FILE [--preferred N1,N2] [--possible N1,N2]\n"
+"       clusterctl vm list|show NAME|start NAME|stop NAME|remove NAME [--json]\n"
+"A VM is a role NAME holding one ocf:clusterd:vm resource NAME whose\n"
+"definition (JSON, see agents/vm/README.md) is FILE: an absolute path every\n"
+"node can read (shared storage, e.g. /clusterstorage/volume1/NAME.json).\n"
+"Move it with 'clusterctl move NAME NODE [--live|--quick|--restart]'.\n";
+
+static int
+vm_add(struct ctl_globals *g, const char *name, const char *config,
+       const char *preferred, const char *possible)
+{
+	json_object *args, *params, *timeouts, *def, *data = NULL;
+	char path[PATH_MAX];
+	int rc;
+
+	if (!config) {
+		fprintf(stderr, "clusterctl vm add: --config FILE is required\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (!realpath(config, path)) {
+		fprintf(stderr, "clusterctl vm add: %s: %s\n", config, strerror(errno));
+		return CTL_EXIT_FAILED;
+	}
+	def = json_object_from_file(path);
+	if (!def || !json_object_is_type(def, json_type_object)) {
+		fprintf(stderr, "clusterctl vm add: %s is not a JSON VM definition\n", path);
+		json_object_put(def);
+		return CTL_EXIT_FAILED;
+	}
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(name));
+	if (preferred)
+		json_object_object_add(args, "preferred_owners", names_array(preferred));
+	if (possible)
+		json_object_object_add(args, "possible_owners", names_array(possible));
+	if (ctl_jint(def, "memory_mib", 0) > 0)
+		json_object_object_add(args, "memory_mib",
+				       json_object_new_int64(ctl_jint(def, "memory_mib", 0)));
+	json_object_object_add(args, "target", json_object_new_string("stopped"));
+	json_object_put(def);
+	rc = request("role-add", args, &data);
+	json_object_put(args);
+	json_object_put(data);
+	if (rc)
+		return rc;
+
+	args = json_object_new_object();
+	params = json_object_new_object();
+	timeouts = json_object_new_object();
+	json_object_object_add(params, "config", json_object_new_string(path));
+	json_object_object_add(timeouts, "start", json_object_new_int64(120000));
+	json_object_object_add(timeouts, "stop", json_object_new_int64(120000));
+	json_object_object_add(timeouts, "monitor", json_object_new_int64(30000));
+	json_object_object_add(args, "id", json_object_new_string(name));
+	json_object_object_add(args, "agent", json_object_new_string("ocf:clusterd:vm"));
+	json_object_object_add(args, "role", json_object_new_string(name));
+	json_object_object_add(args, "params", params);
+	json_object_object_add(args, "monitor_interval_ms", json_object_new_int64(10000));
+	json_object_object_add(args, "timeouts_ms", timeouts);
+	rc = request("resource-add", args, &data);
+	json_object_put(args);
+	json_object_put(data);
+	if (rc) {
+		/* Leave nothing half-made behind. */
+		args = json_object_new_object();
+		json_object_object_add(args, "name", json_object_new_string(name));
+		request("role-remove", args, &data);
+		json_object_put(args);
+		json_object_put(data);
+		return rc;
+	}
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(name));
+	rc = request("role-start", args, &data);
+	json_object_put(args);
+	if (rc == 0) {
+		if (g->json)
+			ctl_print_json(data);
+		else
+			printf("vm %s: added (definition %s) and starting\n", name, path);
+	}
+	json_object_put(data);
+	return rc;
+}
+
+int
+cmd_vm(struct ctl_globals *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "preferred", required_argument, NULL, 'p' },
+		{ "possible", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *sub, *config = NULL, *pref = NULL, *poss = NULL, *cmd = NULL;
+	json_object *args, *data = NULL;
+	int opt, rc;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(vm_help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
+	}
+	sub = argv[1];
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'p': pref = optarg; break;
+		case 'P': poss = optarg; break;
+		case 'j': g->json = true; break;
+		case 'h': fputs(vm_help, stdout); return CTL_EXIT_OK;
+		default: fputs(vm_help, stderr); return CTL_EXIT_USAGE;
+		}
+	}
+	if (!strcmp(sub, "list") && optind == argc) {
+		rc = request("role-list", NULL, &data);
+		if (rc == 0) {
+			json_object *roles = NULL;
+			size_t i;
+
+			json_object_object_get_ex(data, "roles", &roles);
+			if (g->json) {
+				ctl_print_json(data);
+			} else {
+				printf("%-16s %-10s %-8s\n", "NAME", "STATE", "OWNER");
+				for (i = 0; roles && i < json_object_array_length(roles); i++) {
+					json_object *r = json_object_array_get_idx(roles, i), *rs;
+
+					/* VM roles: one resource with the role's name. */
+					if (!json_object_object_get_ex(r, "resources", &rs) ||
+					    json_object_array_length(rs) != 1 ||
+					    strcmp(json_object_get_string(json_object_array_get_idx(rs, 0)),
+						   ctl_jstr(r, "name", "")))
+						continue;
+					printf("%-16s %-10s %-8s\n", ctl_jstr(r, "name", "?"),
+					       ctl_jstr(r, "state", "?"), ctl_jstr(r, "owner", "-"));
+				}
+			}
+		}
+		json_object_put(data);
+		return rc;
+	}
+	if (optind != argc - 1) {
+		fputs(vm_help, stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (!strcmp(sub, "add"))
+		return vm_add(g, argv[optind], config, pref, poss);
+	if (!strcmp(sub, "show"))
+		cmd = "role-show";
+	else if (!strcmp(sub, "start"))
+		cmd = "role-start";
+	else if (!strcmp(sub, "stop"))
+		cmd = "role-stop";
+	else if (!strcmp(sub, "remove"))
+		cmd = "role-remove";
+	if (!cmd) {
+		fprintf(stderr, "clusterctl vm: unknown subcommand '%s'\n", sub);
+		fputs(vm_help, stderr);
+		return CTL_EXIT_USAGE;
+	}
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(argv[optind]));
+	rc = request(cmd, args, &data);
+	json_object_put(args);
+	if (rc == 0) {
+		if (g->json || !strcmp(sub, "show"))
+			ctl_print_json(data);
+		else
+			printf("vm %s: %s\n", argv[optind], sub);
+	}
+	json_object_put(data);
+	return rc;
+}
+
+/* ---- move ---- */
+
+static const char move_help[] =
+"Usage: clusterctl move NAME NODE [--live|--quick|--restart] [--timeout DUR] [--json]\n"
+"Move a VM (or any role) to NODE and wait until it runs there.\n"
+"  --live     live migration (default for VMs): memory copied while the\n"
+"             guest runs, then a pause of milliseconds\n"
+"  --quick    quick migration: pause, save RAM and devices to shared storage,\n"
+"             restore on NODE\n"
+"  --restart  stop here, start there (the only way for other roles)\n"
+"Progress goes to stderr; the result (type, total time, downtime, bytes) to\n"
+"stdout. A migration that fails leaves the VM running where it was (exit 1\n"
+"with the reason). --timeout (seconds, default 300) exits 5.\n";
+
+static void
+phase_line(const char *name, json_object *mig, uint64_t t0)
+{
+	fprintf(stderr, "%s: %s migration %s -> %s: %s (%.2f s)\n", name,
+		ctl_jstr(mig, "type", "?"), ctl_jstr(mig, "from", "?"), ctl_jstr(mig, "to", "?"),
+		ctl_jstr(mig, "phase", "?"), (double)(cd_now_mono_ms() - t0) / 1000.0);
+}
+
+/* "type=live total_ms=12 downtime_ms=3 ..." -> JSON object of its fields */
+static json_object *
+parse_result(const char *line)
+{
+	json_object *o = json_object_new_object();
+	char *dup = strdup(line ? line : ""), *save = NULL, *tok;
+
+	for (tok = strtok_r(dup, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '='), *end;
+		long long v;
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		v = strtoll(eq + 1, &end, 10);
+		json_object_object_add(o, tok, *end || end == eq + 1 ?
+				       json_object_new_string(eq + 1) : json_object_new_int64(v));
+	}
+	free(dup);
+	return o;
+}
+
+int
+cmd_move(struct ctl_globals *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "live", no_argument, NULL, 'l' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "restart", no_argument, NULL, 'r' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *type = NULL, *name, *node;
+	double timeout_s = 300;
+	json_object *args, *data = NULL;
+	char last_phase[32] = "";
+	uint64_t t0, deadline;
+	bool seen_migration = false;
+	char *end;
+	int opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': type = "live"; break;
+		case 'q': type = "quick"; break;
+		case 'r': type = "restart"; break;
+		case 't':
+			timeout_s = strtod(optarg, &end);
+			if (*end || timeout_s <= 0) {
+				fprintf(stderr, "clusterctl move: --timeout needs seconds\n");
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'j': g->json = true; break;
+		case 'h': fputs(move_help, stdout); return CTL_EXIT_OK;
+		default: fputs(move_help, stderr); return CTL_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		fputs(move_help, stderr);
+		return CTL_EXIT_USAGE;
+	}
+	name = argv[optind];
+	node = argv[optind + 1];
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(name));
+	json_object_object_add(args, "node", json_object_new_string(node));
+	if (type)
+		json_object_object_add(args, "type", json_object_new_string(type));
+	t0 = cd_now_mono_ms();
+	deadline = t0 + (uint64_t)(timeout_s * 1000);
+	rc = request("role-move", args, &data);
+	json_object_put(args);
+	json_object_put(data);
+	if (rc)
+		return rc;
+
+	for (;;) {
+		json_object *rt = NULL, *mig = NULL;
+		const char *state, *owner;
+
+		args = json_object_new_object();
+		json_object_object_add(args, "name", json_object_new_string(name));
+		rc = request("role-show", args, &data);
+		json_object_put(args);
+		if (rc)
+			return rc;
+		json_object_object_get_ex(data, "runtime", &rt);
+		state = ctl_jstr(rt, "state", "");
+		owner = ctl_jstr(rt, "owner", "");
+		if (json_object_object_get_ex(rt, "migration", &mig) && mig) {
+			seen_migration = true;
+			if (strcmp(last_phase, ctl_jstr(mig, "phase", ""))) {
+				snprintf(last_phase, sizeof(last_phase), "%s", ctl_jstr(mig, "phase", ""));
+				if (!g->json)
+					phase_line(name, mig, t0);
+			}
+		} else if (!strcmp(state, "started") && !strcmp(owner, node)) {
+			json_object *res = parse_result(seen_migration ?
+						       ctl_jstr(rt, "last_migration", "") : "");
+
+			json_object_object_add(res, "role", json_object_new_string(name));
+			json_object_object_add(res, "node", json_object_new_string(node));
+			json_object_object_add(res, "elapsed_ms",
+					       json_object_new_int64((int64_t)(cd_now_mono_ms() - t0)));
+			if (!json_object_object_get_ex(res, "type", NULL))
+				json_object_object_add(res, "type", json_object_new_string(
+					seen_migration ? "live" : "restart"));
+			if (g->json)
+				ctl_print_json(res);
+			else
+				printf("%s: %s move to %s done in %.2f s (downtime %s ms, %s bytes)\n",
+				       name, ctl_jstr(res, "type", "?"), node,
+				       (double)(cd_now_mono_ms() - t0) / 1000.0,
+				       json_object_to_json_string(json_object_object_get(res, "downtime_ms")),
+				       json_object_to_json_string(json_object_object_get(res, "transferred")));
+			json_object_put(res);
+			json_object_put(data);
+			return CTL_EXIT_OK;
+		} else if ((seen_migration && strcmp(owner, node)) || !strcmp(state, "failed") ||
+			   (!seen_migration && cd_now_mono_ms() > t0 + 1000 &&
+			    !strcmp(state, "started") && !ctl_jstr(rt, "move_to", "")[0])) {
+			fprintf(stderr, "clusterctl move: %s did not move to %s: %s; it is %s on %s\n",
+				name, node, ctl_jstr(rt, "last_error", "see 'clusterctl role show'"),
+				state, owner[0] ? owner : "no node");
+			json_object_put(data);
+			return CTL_EXIT_FAILED;
+		}
+		json_object_put(data);
+		if (cd_now_mono_ms() > deadline) {
+			fprintf(stderr, "clusterctl move: %s not on %s after %.0f s\n", name, node,
+				timeout_s);
+			return CTL_EXIT_TIMEOUT;
+		}
+		usleep(50 * 1000);
+	}
+}
