@@ -291,7 +291,7 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 	int opt, rc;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l': type = "live"; break;
 		case 'q': type = "quick"; break;

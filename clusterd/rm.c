@@ -1532,11 +1532,41 @@ mig_done(void *ctx, const struct cd_op_result *res)
 		if (ok)
 			l->running = 0;
 		mig_report(rm, r, l, ok ? "restore" : "abort", ok ? NULL : err, NULL, result);
-	} else if (!strcmp(mc->phase, "finish") || !strcmp(mc->phase, "restore")) {
+	} else if (!strcmp(mc->phase, "finish")) {
 		if (ok)
 			l->running = 1;
-		mig_report(rm, r, l, ok ? "cleanup" : "abort", ok ? NULL : err, NULL,
-			   !strcmp(mc->phase, "restore") ? result : NULL);
+		mig_report(rm, r, l, ok ? "cleanup" : "abort", ok ? NULL : err, NULL, NULL);
+	} else if (!strcmp(mc->phase, "restore")) {
+		char path[200], paused[32] = "", resumed[32] = "", bytes[32] = "", combined[256];
+		json_object *saved;
+
+		if (ok)
+			l->running = 1;
+		/* The guest's pause: from the source's save to the target's resume
+		 * (CLOCK_MONOTONIC, the same on every lab node / host). */
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", r->p.name);
+		saved = cd_state_get(cd_replica_state(rm->d), path);
+		if (saved && json_object_is_type(saved, json_type_string)) {
+			const char *sv = json_object_get_string(saved), *p;
+
+			if ((p = strstr(sv, "paused_at_ms=")))
+				snprintf(paused, sizeof(paused), "%.*s", (int)strcspn(p + 13, " "), p + 13);
+			if ((p = strstr(sv, "transferred=")))
+				snprintf(bytes, sizeof(bytes), "%.*s", (int)strcspn(p + 12, " "), p + 12);
+		}
+		{
+			const char *p = strstr(result, "resumed_at_ms=");
+
+			if (p)
+				snprintf(resumed, sizeof(resumed), "%.*s", (int)strcspn(p + 14, " "), p + 14);
+		}
+		if (paused[0] && resumed[0])
+			snprintf(combined, sizeof(combined), "type=quick downtime_ms=%lld transferred=%s",
+				 atoll(resumed) - atoll(paused), bytes[0] ? bytes : "0");
+		else
+			snprintf(combined, sizeof(combined), "type=quick %s", result);
+		mig_report(rm, r, l, ok ? "cleanup" : "abort-source", ok ? NULL : err, NULL,
+			   ok ? combined : NULL);
 	} else if (!strcmp(mc->phase, "cleanup")) {
 		l->running = 0;
 		mig_report(rm, r, l, "done", NULL, NULL, NULL);
