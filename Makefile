@@ -46,6 +46,7 @@ bench: build
 	@bench/membership/run
 	@bench/policy/run
 	@bench/failover/run
+	@bench/quorum/run
 
 fuzz: build
 	cmake --build $(BUILD) --target fuzz-long

@@ -222,8 +222,20 @@ cl_corosync_conf(const struct cl_def *d)
 "quorum {\n"
 "    provider: corosync_votequorum\n",
 		  s.name, s.name, s.token_ms ? s.token_ms : CL_TOKEN_DEFAULT_MS);
-	if (s.n == 2)
+	if (s.witness_device) {
+		unsigned t = s.token_ms ? s.token_ms : CL_TOKEN_DEFAULT_MS;
+
+		/* The clusterd witness polls as this device (clusterd/witness.c). */
+		sb_printf(&b,
+"    device {\n"
+"        model: Witness\n"
+"        votes: 1\n"
+"        timeout: %u\n"
+"        sync_timeout: %u\n"
+"    }\n", 3 * t, 2 * t);
+	} else if (s.n == 2) {
 		sb_printf(&b, "    two_node: 1\n");
+	}
 	sb_printf(&b, "}\n\nnodelist {\n");
 	for (size_t i = 0; i < s.n; i++)
 		sb_printf(&b,
@@ -273,6 +285,9 @@ cc_assign(struct cl_def *d, const char *path, const char *key,
 			snprintf(d->name, sizeof(d->name), "%s", val);
 		else if (strcmp(key, "token") == 0)
 			d->token_ms = (unsigned)strtoul(val, NULL, 10);
+	} else if (strcmp(path, "quorum.device") == 0) {
+		if (strcmp(key, "model") == 0 && val[0])
+			d->witness_device = true;
 	} else if (strcmp(path, "nodelist.node") == 0 && node) {
 		if (strcmp(key, "name") == 0)
 			snprintf(node->name, sizeof(node->name), "%s", val);

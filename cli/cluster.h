@@ -36,6 +36,7 @@ struct cl_def {
 	char name[CL_NAME_MAX + 1];
 	char uuid[CL_UUID_MAX + 1];	/* "" when only corosync.conf was read */
 	unsigned token_ms;		/* 0 when unknown */
+	bool witness_device;		/* quorum.device (model Witness, issue 5) */
 	size_t n;
 	struct cl_node_def nodes[CL_MAX_NODES];
 };
@@ -63,7 +64,10 @@ const char *cl_node_list(const struct cl_def *d, char *buf, size_t len);
 
 /**
  * corosync.conf for @p d (knet, aes256/sha256, votequorum, two_node with
- * exactly two nodes, nodelist sorted by id). The same definition always
+ * exactly two nodes unless there is a witness device, nodelist sorted by
+ * id). With witness_device: quorum.device { model: Witness; votes: 1;
+ * timeout: 3 x token; sync_timeout: 2 x token } and no two_node (corosync
+ * refuses both together; expected_votes is left to corosync: nodes + 1). The same definition always
  * gives the same bytes. @return malloc'd text (caller frees), NULL on ENOMEM
  */
 char *cl_corosync_conf(const struct cl_def *d);

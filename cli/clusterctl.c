@@ -25,6 +25,9 @@ static const struct ctl_command commands[] = {
 	{ "role", cmd_role, "add, list, show, start, stop, move or remove roles" },
 	{ "resource", cmd_resource, "add, list, show or remove resources of roles" },
 	{ "storage", cmd_storage, "the shared LUNs the cluster fences on" },
+	{ "quorum", cmd_quorum, "show or set the quorum mode and the disk witness" },
+	{ "disk", cmd_disk, "add or list clustered disks (LUNs guarded by reservations)" },
+	{ "validate", cmd_validate, "test nodes, networks and storage before trusting them" },
 	/* hidden (no summary): used by clusterctl itself over ssh */
 	{ "internal-nodes-update", cmd_internal_nodes_update, NULL },
 };

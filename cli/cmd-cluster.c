@@ -23,6 +23,7 @@ struct create_opts {
 	const char *name;
 	unsigned token_ms;
 	bool force;
+	const char *witness;	/* --witness URL (issue 5) */
 };
 
 /* Can @p nd join cluster @p d? Sets nd->same. @return false (printed) if not */
@@ -148,12 +149,15 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 "reached. Running the same command again changes and restarts nothing.\n"
 "  --nodes H,...  the nodes (host names or addresses), 1 to 32\n"
 "  --token MS     corosync token timeout (default 3000, 100..60000)\n"
+"  --witness URL  a disk witness (iscsi://PORTAL/IQN/LUN): quorum mode auto,\n"
+"                 i.e. node and disk majority with an even node count\n"
 "  --force        take over nodes that belong to another cluster\n"
 "  --json         print the result as JSON\n";
 	static const struct option longopts[] = {
 		{ "nodes", required_argument, NULL, 'n' },
 		{ "token", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "witness", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -177,6 +181,7 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 			o->token_ms = (unsigned)v;
 			break;
 		case 'f': o->force = true; break;
+		case 'w': o->witness = optarg; break;
 		case 'j': g->json = true; break;
 		case 'h': fputs(help, stdout); return -1;
 		default: return cl_bad_usage("create");
@@ -254,6 +259,7 @@ cmd_create(struct ctl_globals *g, int argc, char **argv)
 		goto out;
 	snprintf(d.name, sizeof(d.name), "%s", o.name);
 	d.token_ms = o.token_ms;
+	d.witness_device = o.witness && o.witness[0] && s->n % 2 == 0;
 
 	ctl_ssh_mux_begin();
 	fprintf(stderr, "Creating cluster %s on %zu node%s: checking them first "
@@ -295,6 +301,14 @@ cmd_create(struct ctl_globals *g, int argc, char **argv)
 	rc = cl_apply_all("create", s, s->p, s->n, NULL, 0, &d, &pl);
 	if (rc)
 		goto out;
+	if (o.witness && o.witness[0]) {
+		/* Through this node's clusterd: create runs on a node of the cluster. */
+		rc = ctl_quorum_store("auto", o.witness);
+		fprintf(stderr, "quorum mode auto with witness %s... %s\n", o.witness,
+			rc ? "FAILED (run 'clusterctl quorum set' on a node)" : "ok");
+		if (rc)
+			goto out;
+	}
 	cl_print_summary(g, !cl_anything_changed(s) ? "The cluster already exists as "
 			 "asked: nothing changed" : key_sha ? "Cluster updated: every node "
 			 "is a member, quorate" : "Cluster created: every node is a member, "

@@ -83,7 +83,15 @@ int cmd_internal_nodes_update(struct ctl_globals *g, int argc, char **argv);
 int cmd_role(struct ctl_globals *g, int argc, char **argv);
 int cmd_resource(struct ctl_globals *g, int argc, char **argv);
 int cmd_storage(struct ctl_globals *g, int argc, char **argv);
+int cmd_quorum(struct ctl_globals *g, int argc, char **argv);
+/* cmd-quorum.c: store config.quorum through the local clusterd (create --witness). */
+int ctl_quorum_store(const char *mode, const char *url);
 int cmd_node_rm(struct ctl_globals *g, int argc, char **argv);
+/* cmd-disk.c: clustered disks; cmd-validate.c: validate a configuration */
+int cmd_disk(struct ctl_globals *g, int argc, char **argv);
+/** storage list: fencing LUNs and disks with their keys (cmd-disk.c) */
+int ctl_storage_list(struct ctl_globals *g, int argc, char **argv);
+int cmd_validate(struct ctl_globals *g, int argc, char **argv);
 
 /* Output helpers (output.c). */
 void ctl_print_json(json_object *o);

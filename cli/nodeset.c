@@ -120,8 +120,11 @@ cl_read_local_cluster(const char *cmd, struct cl_def *d)
 	free(text);
 	text = cl_read_text(CL_COROSYNC_CONF);
 	d->token_ms = CL_TOKEN_DEFAULT_MS;
-	if (text && cl_corosync_conf_parse(text, &cs, err, sizeof(err)) == 0 && cs.token_ms)
-		d->token_ms = cs.token_ms;
+	if (text && cl_corosync_conf_parse(text, &cs, err, sizeof(err)) == 0) {
+		if (cs.token_ms)
+			d->token_ms = cs.token_ms;
+		d->witness_device = cs.witness_device;
+	}
 	free(text);
 	return CTL_EXIT_OK;
 }

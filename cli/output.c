@@ -78,6 +78,17 @@ ctl_print_status(json_object *st)
 	       (long long)ctl_jint(q, "total_votes", 0),
 	       (long long)ctl_jint(q, "expected_votes", 0),
 	       (long long)ctl_jint(q, "quorum", 0));
+	{
+		json_object *w = NULL;
+
+		json_object_object_get_ex(st, "witness", &w);
+		if (w && ctl_jbool(w, "in_use"))
+			printf("Witness:   %s, %s, owner %s%s\n", ctl_jstr(w, "url", "?"),
+			       ctl_jstr(w, "health", "?"), ctl_jstr(w, "owner", "?"),
+			       ctl_jbool(w, "casting") ? ", vote cast" : ", no vote");
+		else if (w)
+			printf("Witness:   none (mode %s)\n", ctl_jstr(w, "mode", "?"));
+	}
 	printf("Members:   %lld up\n\n", (long long)ctl_jint(st, "members", 0));
 
 	printf("%4s  %-16s %-16s %-8s %s\n", "ID", "NAME", "ADDRESS", "STATE", "");

@@ -297,7 +297,9 @@ cl_wait(struct cl_node **nodes, size_t n, size_t members)
 	for (size_t i = 0; !failed && i < n; i++) {
 		bool two = strstr(nodes[i]->flags, "2Node") != NULL;
 
-		if (nodes[i]->flags[0] && two != (members == 2))
+		/* With a witness device corosync runs without two_node (Qdevice flag). */
+		if (nodes[i]->flags[0] && two != (members == 2) &&
+		    !(members == 2 && !two && strstr(nodes[i]->flags, "Qdevice")))
 			fprintf(stderr, "clusterctl: warning: %s: corosync runs %s two_node "
 				"(flags: %s), unlike its corosync.conf; restart corosync on "
 				"one node at a time to apply it\n", nodes[i]->host,

@@ -23,6 +23,7 @@ struct cd_cs;
 struct cd_ipc;
 struct cd_replica;
 struct cd_rm;
+struct cd_witness;
 struct cd_ipc_client;	/* one connected clusterctl */
 struct cd_ipc_deferred;	/* a request answered later */
 
@@ -42,6 +43,7 @@ struct cd_daemon {
 	struct cd_ipc *ipc;
 	struct cd_replica *replica;
 	struct cd_rm *rm;
+	struct cd_witness *witness;	/* witness.c */
 };
 
 /* cs.c: the corosync connections (cmap, votequorum, cpg). */
@@ -126,6 +128,13 @@ const struct cd_state *cd_replica_state(struct cd_daemon *d);
 
 /** A state exists and no sync round is in progress. */
 bool cd_replica_ready(struct cd_daemon *d);
+
+/**
+ * Take a document from outside the group (the witness copy at start-up,
+ * witness.c) when it is a newer generation of our cluster; persisted.
+ * @return 0, or -CD_E_STATE_INVALID / -ESTALE (not newer), doc borrowed
+ */
+int cd_replica_adopt(struct cd_daemon *d, json_object *doc, const char *why);
 
 /** The "state" section of the status document (new object). */
 json_object *cd_replica_status(struct cd_daemon *d);

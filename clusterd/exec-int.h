@@ -57,6 +57,7 @@ struct exec_op {
 	char *outbuf;			/* tail of stdout, NUL-terminated */
 	size_t out_len, out_alloc, out_max;
 	unsigned int lines_logged, lines_dropped;
+	char last_err[256];	/* the agent's last stderr line (its reason) */
 	uint64_t started_ns;
 	qb_loop_timer_handle timeout_timer, kill_timer;
 	bool timeout_armed, kill_armed;

@@ -98,6 +98,8 @@ op_log_line(struct exec_op *op, struct exec_stream *s)
 {
 	const struct exec_rsc *r = op->rsc;
 
+	if (s == &op->err && s->line_len)
+		snprintf(op->last_err, sizeof(op->last_err), "%.*s", (int)s->line_len, s->line);
 	if (s == &op->out && op->out_max == EXEC_META_MAX) {
 		/* meta-data's XML is the result, not news for the log */
 	} else if (op->lines_logged >= EXEC_LOG_LINES_MAX) {

@@ -96,6 +96,7 @@ op_deliver(struct exec_op *op, int rc, bool timed_out, int sig,
 		.signal = sig,
 		.duration_ms = duration_ms,
 		.output = op->outbuf ? op->outbuf : "",
+		.error_line = op->last_err,
 	};
 	struct exec_rsc *r = op->rsc;
 

@@ -84,6 +84,7 @@ struct cd_op_result {
 	int signal;		/* signal that ended the agent, 0 if it exited */
 	uint64_t duration_ms;
 	const char *output;	/* last bytes of stdout, NUL-terminated */
+	const char *error_line;	/* the agent's last line on stderr, or "" */
 };
 
 /* Called in the loop when an operation ends (also when it was cancelled:

@@ -7,6 +7,7 @@
  * Requests are dispatched through a table of {command, handler}.
  */
 #include "daemon.h"
+#include "witness.h"
 #include "log.h"
 #include "error.h"
 #include "proto.h"
@@ -98,6 +99,8 @@ static const struct ipc_handler handlers[] = {
 	{ "storage-add", cd_rm_ipc_storage_add },
 	{ "storage-remove", cd_rm_ipc_storage_remove },
 	{ "storage-list", cd_rm_ipc_storage_list },
+	{ "quorum-show", cd_witness_ipc_show },
+	{ "quorum-set", cd_witness_ipc_set },
 };
 
 static const struct ipc_handler *

@@ -2,6 +2,7 @@
  * main.c - clusterd: start-up, the main loop, signals, shutdown.
  */
 #include "daemon.h"
+#include "witness.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -188,6 +189,7 @@ cd_daemon_status(struct cd_daemon *d)
 		json_object_object_add(st, "daemon_pid",
 				       json_object_new_int64((int64_t)getpid()));
 		json_object_object_add(st, "state", cd_replica_status(d));
+		json_object_object_add(st, "witness", cd_witness_status(d));
 	}
 	return st;
 }
@@ -279,6 +281,11 @@ main(int argc, char **argv)
 	rc = cd_cs_start(d);
 	if (rc < 0)
 		goto out;
+	rc = cd_witness_start(d);
+	if (rc < 0) {
+		cd_err("cannot start the witness: %s", strerror(-rc));
+		goto out;
+	}
 
 	cd_notice("clusterd %s started (pid %d)", CLUSTERD_VERSION, (int)getpid());
 	qb_loop_run(d->loop);
@@ -286,6 +293,7 @@ main(int argc, char **argv)
 	cd_notice("clusterd stopping");
 
 out:
+	cd_witness_stop(d);
 	cd_rm_stop(d);
 	cd_replica_stop(d);
 	cd_cs_stop(d);

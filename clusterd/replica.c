@@ -815,3 +815,36 @@ cd_replica_stop(struct cd_daemon *d)
 	free(r);
 	d->replica = NULL;
 }
+
+/* ---- the witness copy (witness.c) ---- */
+
+int
+cd_replica_adopt(struct cd_daemon *d, json_object *doc, const char *why)
+{
+	struct cd_replica *r = d->replica;
+	uint64_t before;
+	char err[256];
+	struct cd_state tmp = { 0 };
+	int rc;
+
+	if (!r)
+		return -ENOTCONN;
+	before = cd_state_generation(&r->state);
+	rc = cd_state_set_doc(&tmp, doc, err, sizeof(err));
+	if (rc < 0) {
+		cd_err("state: %s is invalid: %s", why, err);
+		return rc;
+	}
+	if (cd_state_generation(&tmp) <= before) {
+		cd_state_clear(&tmp);
+		return -ESTALE;
+	}
+	cd_state_clear(&tmp);
+	rc = cd_state_set_doc(&r->state, doc, err, sizeof(err));
+	if (rc < 0)
+		return rc;
+	cd_notice("state: adopted generation %" PRIu64 " from the %s (had %" PRIu64 ")",
+		  cd_state_generation(&r->state), why, before);
+	state_changed(r, why);
+	return 0;
+}

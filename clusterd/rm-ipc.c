@@ -488,14 +488,66 @@ struct rsc_add_ctx {
 	char agent[128];
 };
 
+static bool
+meta_has_action(const struct cd_agent_meta *meta, const char *action)
+{
+	size_t i;
+
+	for (i = 0; i < meta->n_actions; i++) {
+		if (!strcmp(meta->actions[i], action))
+			return true;
+	}
+	return false;
+}
+
+/* The checks passed: submit the change; frees rc. */
+static void
+submit_rsc(struct rsc_add_ctx *rc)
+{
+	struct change_ctx *cc = calloc(1, sizeof(*cc));
+	int e;
+
+	if (!cc) {
+		cd_ipc_complete(rc->def, NULL, -ENOMEM, NULL);
+	} else {
+		cc->d = rc->d;
+		cc->def = rc->def;
+		e = cd_replica_submit(rc->d, rc->ops, change_done, cc);
+		if (e < 0) {
+			cd_ipc_complete(rc->def, NULL, e, cd_strerror(e));
+			free(cc);
+		}
+	}
+	json_object_put(rc->ops);
+	json_object_put(rc->params);
+	free(rc);
+}
+
+static void
+rsc_validate_done(void *ctx, const struct cd_op_result *res)
+{
+	struct rsc_add_ctx *rc = ctx;
+	char text[400];
+
+	if (res->rc != CD_OCF_SUCCESS) {
+		snprintf(text, sizeof(text), "%s validate-all failed (rc %d)%s%s", rc->agent,
+			 res->rc, res->error_line && *res->error_line ? ": " : "",
+			 res->error_line ? res->error_line : "");
+		cd_ipc_complete(rc->def, NULL, -CD_E_BAD_ARGS, text);
+		json_object_put(rc->ops);
+		json_object_put(rc->params);
+		free(rc);
+		return;
+	}
+	submit_rsc(rc);
+}
+
 static void
 rsc_meta_done(void *ctx, const struct cd_op_result *res)
 {
 	struct rsc_add_ctx *rc = ctx;
 	struct cd_agent_meta meta;
 	char err[256];
-	struct change_ctx *cc;
-	int e;
 
 	if (res->rc != CD_OCF_SUCCESS ||
 	    cd_agent_meta_parse(res->output, strlen(res->output), &meta) < 0) {
@@ -511,18 +563,21 @@ rsc_meta_done(void *ctx, const struct cd_op_result *res)
 		cd_ipc_complete(rc->def, NULL, -CD_E_BAD_ARGS, text);
 		goto out;
 	}
-	cc = calloc(1, sizeof(*cc));
-	if (!cc) {
-		cd_ipc_complete(rc->def, NULL, -ENOMEM, NULL);
-		goto out;
+	/* Then the agent judges its parameters itself (validate-all). */
+	{
+		struct cd_op_request req = { 0 };
+
+		req.rsc_id = NULL;
+		req.agent = rc->agent;
+		req.action = "validate-all";
+		req.params = rc->params;
+		req.timeout_ms = 20000;
+		if (meta_has_action(&meta, "validate-all") &&
+		    cd_rm_exec_run(rc->d, &req, rsc_validate_done, rc) == 0)
+			return;	/* rsc_validate_done takes it from here */
 	}
-	cc->d = rc->d;
-	cc->def = rc->def;
-	e = cd_replica_submit(rc->d, rc->ops, change_done, cc);
-	if (e < 0) {
-		cd_ipc_complete(rc->def, NULL, e, cd_strerror(e));
-		free(cc);
-	}
+	submit_rsc(rc);
+	return;
 out:
 	json_object_put(rc->ops);
 	json_object_put(rc->params);

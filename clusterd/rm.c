@@ -64,7 +64,8 @@ struct local_role {
 	bool report_failed;	/* stop after a failed start: report failed */
 	bool monitors;		/* recurring monitors active */
 	bool inflight;		/* a report of ours is on its way */
-	bool mig_busy;		/* a migration step runs here */
+	bool mig_busy;		/* a migration step runs here ... */
+	char mig_phase[16];	/* ... for this phase */
 	char fail_reason[256];
 };
 
@@ -1355,6 +1356,9 @@ cd_rm_stop(struct cd_daemon *d)
 	 */
 	if (rm->delay_armed)
 		qb_loop_timer_del(d->loop, rm->delay_timer);
+	/* A queued reconcile would outlive us (and leak in qb_loop_destroy). */
+	if (rm->reconcile_queued)
+		qb_loop_job_del(d->loop, QB_LOOP_MED, rm, reconcile);
 	cd_fence_free(rm->fence);
 	cd_exec_free(rm->exec);
 	while ((mc = rm->mon_ctxs)) {
@@ -1625,6 +1629,7 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *a
 	req.timeout_ms = MIGRATE_TIMEOUT_MS;
 	monitors_stop(rm, l);
 	l->mig_busy = true;
+	snprintf(l->mig_phase, sizeof(l->mig_phase), "%s", r->mig.phase);
 	cd_info("rm: role %s: migration %s: %s here", r->p.name, r->mig.phase, action);
 	if (cd_exec_run(rm->exec, &req, mig_done, mc) < 0) {
 		struct cd_op_result res = { .rsc_id = r->rsc[0].id, .action = action,
@@ -1641,6 +1646,17 @@ migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 	bool src = !strcmp(r->mig.from, me), dst = !strcmp(r->mig.to, me);
 	bool live = !strcmp(r->mig.type, "live");
 
+	if (l->mig_busy && strcmp(l->mig_phase, ph)) {
+		/*
+		 * The migration moved on without us (the other side was lost and
+		 * the leader decided): stop our step; abort-source cleans up.
+		 */
+		cd_warn("rm: role %s: migration is now %s: cancelling our %s step",
+			r->p.name, ph, l->mig_phase);
+		l->mig_phase[0] = '\0';
+		cd_exec_cancel(rm->exec, r->rsc[0].id);
+		return;
+	}
 	if (l->mig_busy || l->inflight || l->op != L_IDLE)
 		return;
 	if (dst && !strcmp(ph, "prepare"))
