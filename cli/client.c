@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/uio.h>
 #include <qb/qbipcc.h>
 
@@ -147,4 +148,26 @@ ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
 		*data = json_object_get(ev.data);
 	cd_event_clear(&ev);
 	return 0;
+}
+
+int
+ctl_call(const char *cmd, json_object *args, json_object **data)
+{
+	struct ctl_conn *c;
+	int rc, i;
+
+	*data = NULL;
+	c = ctl_connect(&rc);
+	if (!c)
+		return rc;
+	/* Right after a membership change the state synchronises briefly. */
+	for (i = 0;; i++) {
+		rc = ctl_request_quiet(c, cmd, args, data,
+				       i < CTL_SYNC_RETRIES ? "syncing" : NULL);
+		if (rc != CTL_EXIT_RETRY)
+			break;
+		usleep(100 * 1000);
+	}
+	ctl_disconnect(c);
+	return rc;
 }

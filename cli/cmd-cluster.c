@@ -11,11 +11,13 @@
 #include "cluster.h"
 #include "timeutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- create ---- */
 
@@ -24,9 +26,95 @@ struct create_opts {
 	unsigned token_ms;
 	bool force;
 	const char *witness;	/* --witness URL (issue 5) */
+	const char *ip;		/* --ip ADDR/PREFIX: the cluster access point */
 };
 
 /* Can @p nd join cluster @p d? Sets nd->same. @return false (printed) if not */
+/* A.B.C.D/N with N 1..32 */
+static bool
+valid_cidr(const char *s)
+{
+	char addr[INET_ADDRSTRLEN + 4];
+	struct in_addr a;
+	const char *slash = strchr(s, '/');
+	char *end;
+	long n;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return false;
+	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - s), s);
+	n = strtol(slash + 1, &end, 10);
+	return inet_pton(AF_INET, addr, &a) == 1 && !*end && n >= 1 && n <= 32;
+}
+
+/* One request to the local clusterd, retried while it synchronises. */
+static int
+local_request(const char *cmd, json_object *args)
+{
+	uint64_t deadline = cd_now_mono_ms() + 30000;
+	int rc = CTL_EXIT_FAILED;
+
+	while (cd_now_mono_ms() < deadline) {
+		struct ctl_conn *c = ctl_connect(&rc);
+		json_object *data = NULL;
+
+		if (c) {
+			rc = ctl_request_quiet(c, cmd, args, &data, "syncing");
+			ctl_disconnect(c);
+		}
+		json_object_put(data);
+		if (c && rc != CTL_EXIT_RETRY)
+			return rc;
+		usleep(200 * 1000);
+	}
+	return rc;
+}
+
+/*
+ * The cluster access point (WSFC's "cluster name" resource): a role of its
+ * own, placed first, holding the address with Debian's IPaddr2. Added once:
+ * a re-run of create keeps what exists.
+ */
+static int
+add_cluster_ip(const char *cidr)
+{
+	json_object *args, *params;
+	char addr[INET_ADDRSTRLEN + 4];
+	const char *slash = strchr(cidr, '/');
+	int rc;
+
+	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - cidr), cidr);
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string("cluster-ip"));
+	json_object_object_add(args, "priority", json_object_new_int(1000));
+	rc = local_request("role-show", args);
+	if (rc != CTL_EXIT_OK) {
+		rc = local_request("role-add", args);
+		if (rc) {
+			json_object_put(args);
+			return rc;
+		}
+	}
+	json_object_put(args);
+	args = json_object_new_object();
+	json_object_object_add(args, "id", json_object_new_string("cluster-ip-addr"));
+	rc = local_request("resource-show", args);
+	if (rc == CTL_EXIT_OK) {
+		json_object_put(args);
+		return 0;
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, "ip", json_object_new_string(addr));
+	json_object_object_add(params, "cidr_netmask", json_object_new_string(slash + 1));
+	json_object_object_add(args, "agent", json_object_new_string("ocf:heartbeat:IPaddr2"));
+	json_object_object_add(args, "role", json_object_new_string("cluster-ip"));
+	json_object_object_add(args, "params", params);
+	json_object_object_add(args, "monitor_interval_ms", json_object_new_int(5000));
+	rc = local_request("resource-add", args);
+	json_object_put(args);
+	return rc;
+}
+
 static bool
 check_membership(const struct create_opts *o, const struct cl_def *d,
 		 struct cl_node *nd)
@@ -151,6 +239,8 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 "  --token MS     corosync token timeout (default 3000, 100..60000)\n"
 "  --witness URL  a disk witness (iscsi://PORTAL/IQN/LUN): quorum mode auto,\n"
 "                 i.e. node and disk majority with an even node count\n"
+"  --ip A.B.C.D/N the cluster's access point: a core role 'cluster-ip' holding\n"
+"                 this address (ocf:heartbeat:IPaddr2) on whichever node runs it\n"
 "  --force        take over nodes that belong to another cluster\n"
 "  --json         print the result as JSON\n";
 	static const struct option longopts[] = {
@@ -158,6 +248,7 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 		{ "token", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "witness", required_argument, NULL, 'w' },
+		{ "ip", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -182,6 +273,14 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 			break;
 		case 'f': o->force = true; break;
 		case 'w': o->witness = optarg; break;
+		case 'i':
+			if (!valid_cidr(optarg)) {
+				fprintf(stderr, "clusterctl create: --ip wants A.B.C.D/PREFIX, "
+					"not '%s'\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			o->ip = optarg;
+			break;
 		case 'j': g->json = true; break;
 		case 'h': fputs(help, stdout); return -1;
 		default: return cl_bad_usage("create");
@@ -301,6 +400,13 @@ cmd_create(struct ctl_globals *g, int argc, char **argv)
 	rc = cl_apply_all("create", s, s->p, s->n, NULL, 0, &d, &pl);
 	if (rc)
 		goto out;
+	if (o.ip) {
+		rc = add_cluster_ip(o.ip);
+		fprintf(stderr, "cluster access point %s... %s\n", o.ip,
+			rc ? "FAILED (add it with 'clusterctl role add cluster-ip' on a node)" : "ok");
+		if (rc)
+			goto out;
+	}
 	if (o.witness && o.witness[0]) {
 		/* Through this node's clusterd: create runs on a node of the cluster. */
 		rc = ctl_quorum_store("auto", o.witness);

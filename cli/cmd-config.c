@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SYNC_RETRIES 50		/* "syncing" answers retried, 100 ms apart */
 
 static const char config_help[] =
 "Usage: clusterctl config show [--json]\n"
@@ -26,24 +25,6 @@ static const char config_help[] =
  * Send a change, retrying while the state synchronises after a membership
  * change (a short window; the daemon says "syncing").
  */
-static int
-change(const char *cmd, json_object *args, json_object **data)
-{
-	struct ctl_conn *c;
-	int rc, i;
-
-	c = ctl_connect(&rc);
-	if (!c)
-		return rc;
-	for (i = 0;; i++) {
-		rc = ctl_request_quiet(c, cmd, args, data, i < SYNC_RETRIES ? "syncing" : NULL);
-		if (rc != CTL_EXIT_RETRY)
-			break;
-		usleep(100 * 1000);
-	}
-	ctl_disconnect(c);
-	return rc;
-}
 
 static void
 print_value(json_object *v)
@@ -198,7 +179,7 @@ cmd_config(struct ctl_globals *g, int argc, char **argv)
 		if (nargs == 2)
 			json_object_object_add(args, "value",
 					       json_object_new_string(argv[optind + 1]));
-		rc = change(nargs == 2 ? "config-set" : "config-unset", args, &data);
+		rc = ctl_call(nargs == 2 ? "config-set" : "config-unset", args, &data);
 		json_object_put(args);
 		if (rc == CTL_EXIT_OK) {
 			if (g->json)

@@ -14,26 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SYNC_RETRIES 50
 
-static int
-request(const char *cmd, json_object *args, json_object **data)
-{
-	struct ctl_conn *c;
-	int rc, i;
-
-	c = ctl_connect(&rc);
-	if (!c)
-		return rc;
-	for (i = 0;; i++) {
-		rc = ctl_request_quiet(c, cmd, args, data, i < SYNC_RETRIES ? "syncing" : NULL);
-		if (rc != CTL_EXIT_RETRY)
-			break;
-		usleep(100 * 1000);
-	}
-	ctl_disconnect(c);
-	return rc;
-}
 
 static json_object *
 names_array(const char *csv)
@@ -88,7 +69,7 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 				       json_object_new_int64(ctl_jint(def, "memory_mib", 0)));
 	json_object_object_add(args, "target", json_object_new_string("stopped"));
 	json_object_put(def);
-	rc = request("role-add", args, &data);
+	rc = ctl_call("role-add", args, &data);
 	json_object_put(args);
 	json_object_put(data);
 	if (rc)
@@ -107,21 +88,21 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	json_object_object_add(args, "params", params);
 	json_object_object_add(args, "monitor_interval_ms", json_object_new_int64(10000));
 	json_object_object_add(args, "timeouts_ms", timeouts);
-	rc = request("resource-add", args, &data);
+	rc = ctl_call("resource-add", args, &data);
 	json_object_put(args);
 	json_object_put(data);
 	if (rc) {
 		/* Leave nothing half-made behind. */
 		args = json_object_new_object();
 		json_object_object_add(args, "name", json_object_new_string(name));
-		request("role-remove", args, &data);
+		ctl_call("role-remove", args, &data);
 		json_object_put(args);
 		json_object_put(data);
 		return rc;
 	}
 	args = json_object_new_object();
 	json_object_object_add(args, "name", json_object_new_string(name));
-	rc = request("role-start", args, &data);
+	rc = ctl_call("role-start", args, &data);
 	json_object_put(args);
 	if (rc == 0) {
 		if (g->json)
@@ -165,7 +146,7 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 		}
 	}
 	if (!strcmp(sub, "list") && optind == argc) {
-		rc = request("role-list", NULL, &data);
+		rc = ctl_call("role-list", NULL, &data);
 		if (rc == 0) {
 			json_object *roles = NULL;
 			size_t i;
@@ -213,7 +194,7 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 	}
 	args = json_object_new_object();
 	json_object_object_add(args, "name", json_object_new_string(argv[optind]));
-	rc = request(cmd, args, &data);
+	rc = ctl_call(cmd, args, &data);
 	json_object_put(args);
 	if (rc == 0) {
 		if (g->json || !strcmp(sub, "show"))
@@ -321,7 +302,7 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		json_object_object_add(args, "type", json_object_new_string(type));
 	t0 = cd_now_mono_ms();
 	deadline = t0 + (uint64_t)(timeout_s * 1000);
-	rc = request("role-move", args, &data);
+	rc = ctl_call("role-move", args, &data);
 	json_object_put(args);
 	json_object_put(data);
 	if (rc)
@@ -333,7 +314,7 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 
 		args = json_object_new_object();
 		json_object_object_add(args, "name", json_object_new_string(name));
-		rc = request("role-show", args, &data);
+		rc = ctl_call("role-show", args, &data);
 		json_object_put(args);
 		if (rc)
 			return rc;

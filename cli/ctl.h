@@ -53,6 +53,15 @@ int ctl_request(struct ctl_conn *c, const char *cmd, json_object *args,
 int ctl_request_quiet(struct ctl_conn *c, const char *cmd, json_object *args,
 		      json_object **data, const char *retry_code);
 
+#define CTL_SYNC_RETRIES 50	/* "syncing" answers retried, 100 ms apart */
+
+/**
+ * Connect, send one request (retrying while clusterd answers "syncing", up
+ * to 5 s), disconnect. Errors are printed as by ctl_request.
+ * @return as ctl_request; *data as ctl_request's
+ */
+int ctl_call(const char *cmd, json_object *args, json_object **data);
+
 /**
  * Wait for the next event.
  * @param timeout_ms  -1 for ever

@@ -98,6 +98,8 @@ void cd_ipc_complete(struct cd_ipc_deferred *def, json_object *data, int err,
 /** Load the state from disk (or clusterd.conf). @return 0 or -ENOMEM */
 int cd_replica_start(struct cd_daemon *d);
 void cd_replica_stop(struct cd_daemon *d);
+/** Answer every change still on its way with "stopping" (before rm stops). */
+void cd_replica_cancel_pending(struct cd_daemon *d);
 
 /** The CPG membership changed: start a synchronisation round. */
 void cd_replica_confchg(struct cd_daemon *d, const uint32_t *members,

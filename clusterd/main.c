@@ -294,6 +294,8 @@ main(int argc, char **argv)
 
 out:
 	cd_witness_stop(d);
+	/* Their callbacks reach the resource manager: before it goes. */
+	cd_replica_cancel_pending(d);
 	cd_rm_stop(d);
 	cd_replica_stop(d);
 	cd_cs_stop(d);

@@ -802,6 +802,13 @@ cd_replica_start(struct cd_daemon *d)
 }
 
 void
+cd_replica_cancel_pending(struct cd_daemon *d)
+{
+	if (d->replica)
+		fail_all_pending(d->replica, -ESHUTDOWN, "clusterd is stopping");
+}
+
+void
 cd_replica_stop(struct cd_daemon *d)
 {
 	struct cd_replica *r = d->replica;

@@ -486,6 +486,7 @@ struct rsc_add_ctx {
 	json_object *ops;	/* the change, once the meta-data checks pass */
 	json_object *params;
 	char agent[128];
+	char id[64];
 };
 
 static bool
@@ -567,7 +568,7 @@ rsc_meta_done(void *ctx, const struct cd_op_result *res)
 	{
 		struct cd_op_request req = { 0 };
 
-		req.rsc_id = NULL;
+		req.rsc_id = rc->id;	/* agents want OCF_RESOURCE_INSTANCE */
 		req.agent = rc->agent;
 		req.action = "validate-all";
 		req.params = rc->params;
@@ -698,6 +699,7 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	rc->ops = ops;
 	rc->params = params ? json_object_get(params) : json_object_new_object();
 	snprintf(rc->agent, sizeof(rc->agent), "%s", agent);
+	snprintf(rc->id, sizeof(rc->id), "%s", id);
 	rc->def = cd_ipc_defer(client);
 	req.rsc_id = id;
 	req.agent = agent;

@@ -17,10 +17,9 @@ static const struct cd_prop props[] = {
 	  "live migration bandwidth cap in MiB/s; 0 = unlimited (dedicated migration network)" },
 	{ "migration-downtime-ms", CD_PROP_INT, 1, 60000, "300",
 	  "maximum guest pause at the end of a live migration" },
-	{ "migration-network", CD_PROP_STRING, 0, 64, "",
-	  "CIDR of the network used for live migration; empty = the cluster network" },
-	{ "quorum-loss-stop-s", CD_PROP_INT, 1, 600, "30",
-	  "a node that loses quorum stops its resources within this many seconds" },
+	{ "recovery-delay-ms", CD_PROP_INT, 0, 60000, "100",
+	  "after a node is lost and fenced, wait this long from the loss before "
+	  "starting its roles elsewhere (a node cut off stops its roles itself meanwhile)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
