@@ -210,6 +210,7 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 
 static const char move_help[] =
 "Usage: clusterctl move NAME NODE [--live|--quick|--restart] [--timeout DUR] [--json]\n"
+"       clusterctl move NAME --cancel\n"
 "Move a VM (or any role) to NODE and wait until it runs there.\n"
 "  --live     live migration (default for VMs): memory copied while the\n"
 "             guest runs, then a pause of milliseconds\n"
@@ -218,7 +219,9 @@ static const char move_help[] =
 "  --restart  stop here, start there (the only way for other roles)\n"
 "Progress goes to stderr; the result (type, total time, downtime, bytes) to\n"
 "stdout. A migration that fails leaves the VM running where it was (exit 1\n"
-"with the reason). --timeout (seconds, default 300) exits 5.\n";
+"with the reason). --timeout (seconds, default 300) exits 5. --cancel (from\n"
+"any node) rolls a migration that has not switched over yet back: the VM\n"
+"stays where it was; the waiting 'move' then exits 1.\n";
 
 static void
 phase_line(const char *name, json_object *mig, uint64_t t0)
@@ -257,6 +260,7 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		{ "live", no_argument, NULL, 'l' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "restart", no_argument, NULL, 'r' },
+		{ "cancel", no_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -267,7 +271,7 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 	json_object *args, *data = NULL;
 	char last_phase[32] = "";
 	uint64_t t0, deadline;
-	bool seen_migration = false;
+	bool seen_migration = false, cancel = false;
 	char *end;
 	int opt, rc;
 
@@ -277,6 +281,7 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		case 'l': type = "live"; break;
 		case 'q': type = "quick"; break;
 		case 'r': type = "restart"; break;
+		case 'c': cancel = true; break;
 		case 't':
 			timeout_s = strtod(optarg, &end);
 			if (*end || timeout_s <= 0) {
@@ -288,6 +293,20 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		case 'h': fputs(move_help, stdout); return CTL_EXIT_OK;
 		default: fputs(move_help, stderr); return CTL_EXIT_USAGE;
 		}
+	}
+	if (cancel) {
+		if (argc - optind != 1 || type) {
+			fputs(move_help, stderr);
+			return CTL_EXIT_USAGE;
+		}
+		args = json_object_new_object();
+		json_object_object_add(args, "name", json_object_new_string(argv[optind]));
+		rc = ctl_call("role-move-cancel", args, &data);
+		json_object_put(args);
+		json_object_put(data);
+		if (rc == 0 && !g->json)
+			printf("%s: migration cancelled; it stays where it was\n", argv[optind]);
+		return rc;
 	}
 	if (argc - optind != 2) {
 		fputs(move_help, stderr);

@@ -88,6 +88,7 @@ static const struct ipc_handler handlers[] = {
 	{ "role-start", cd_rm_ipc_role_start },
 	{ "role-stop", cd_rm_ipc_role_stop },
 	{ "role-move", cd_rm_ipc_role_move },
+	{ "role-move-cancel", cd_rm_ipc_role_move_cancel },
 	{ "resource-add", cd_rm_ipc_rsc_add },
 	{ "resource-list", cd_rm_ipc_rsc_list },
 	{ "resource-show", cd_rm_ipc_rsc_show },

@@ -178,6 +178,23 @@ on_crash(int sig)
 	raise(sig);
 }
 
+static void
+stop_loop(void *data)
+{
+	qb_loop_stop(data);
+}
+
+/* One more turn of the loop, for queued jobs; bounded by a 100 ms timer. */
+static void
+flush_loop(qb_loop_t *loop)
+{
+	qb_loop_timer_handle t;
+
+	if (qb_loop_timer_add(loop, QB_LOOP_LOW, 100 * QB_TIME_NS_IN_MSEC, loop,
+			      stop_loop, &t) == 0)
+		qb_loop_run(loop);
+}
+
 json_object *
 cd_daemon_status(struct cd_daemon *d)
 {
@@ -294,12 +311,18 @@ main(int argc, char **argv)
 
 out:
 	cd_witness_stop(d);
-	/* Their callbacks reach the resource manager: before it goes. */
+	/* Their callbacks reach the resource manager and IPC: before those go. */
 	cd_replica_cancel_pending(d);
+	cd_ipc_stop(d);
+	/*
+	 * Run what the loop still has queued (libqb's own IPC jobs for the
+	 * connections just closed), so nothing is left behind in it.
+	 */
+	if (d->loop)
+		flush_loop(d->loop);
 	cd_rm_stop(d);
 	cd_replica_stop(d);
 	cd_cs_stop(d);
-	cd_ipc_stop(d);
 	if (d->loop)
 		qb_loop_destroy(d->loop);
 	if (pidfd >= 0) {

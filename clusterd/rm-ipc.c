@@ -446,6 +446,40 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 	return submit(d, client, ops, out);
 }
 
+/* clusterctl move NAME --cancel: roll a running migration back. */
+int
+cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
+			   json_object *args, json_object **out)
+{
+	const char *name = arg_str(args, "name");
+	json_object *rt = name ? get(d, "runtime.roles", name) : NULL, *mig, *ops;
+	const char *phase;
+
+	if (!rt) {
+		*out = msg("no role '%s'", name ? name : "");
+		return -ENOENT;
+	}
+	if (!json_object_object_get_ex(rt, "migration", &mig) || !mig) {
+		*out = msg("role %s is not being migrated", name);
+		return -CD_E_BAD_ARGS;
+	}
+	phase = json_object_get_string(json_object_object_get(mig, "phase"));
+	/* Past the switch-over the guest runs on the target: nothing to undo. */
+	if (!phase || (strcmp(phase, "prepare") && strcmp(phase, "send") && strcmp(phase, "save"))) {
+		*out = msg("role %s's migration is at '%s': too late to cancel", name,
+			   phase ? phase : "?");
+		return -EBUSY;
+	}
+	ops = json_object_new_array();
+	add_op(ops, "test", json_object_new_string(phase), "runtime.roles.%s.migration.phase", name);
+	add_op(ops, "set", json_object_new_string("abort"), "runtime.roles.%s.migration.phase", name);
+	add_op(ops, "set", json_object_new_string("cancelled by the administrator"),
+	       "runtime.roles.%s.migration.error", name);
+	add_op(ops, "set", json_object_new_string("migration cancelled by the administrator"),
+	       "runtime.roles.%s.last_error", name);
+	return submit(d, client, ops, out);
+}
+
 int
 cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		      json_object *args, json_object **out)
