@@ -40,6 +40,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #define RECOVERY_DELAY_MS_DEFAULT	100
@@ -1585,14 +1588,58 @@ mig_done(void *ctx, const struct cd_op_result *res)
 	schedule_reconcile(rm);
 }
 
+/*
+ * This node's IPv4 address inside the cluster property migration-network
+ * (A.B.C.D/N), or "" when the property is unset or no interface matches.
+ */
+static void
+migration_address(struct cd_rm *rm, char *out, size_t len)
+{
+	const struct cd_state *st = cd_replica_state(rm->d);
+	json_object *v = cd_state_get(st, "config.properties.migration-network");
+	struct ifaddrs *ifs, *i;
+	struct in_addr net;
+	char buf[32], *slash;
+	long prefix;
+	uint32_t mask;
+
+	out[0] = '\0';
+	if (!v || !json_object_is_type(v, json_type_string))
+		return;
+	snprintf(buf, sizeof(buf), "%s", json_object_get_string(v));
+	slash = strchr(buf, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	prefix = strtol(slash + 1, NULL, 10);
+	if (inet_pton(AF_INET, buf, &net) != 1 || prefix < 1 || prefix > 32 ||
+	    getifaddrs(&ifs) < 0)
+		return;
+	mask = prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
+	for (i = ifs; i; i = i->ifa_next) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)(void *)i->ifa_addr;
+
+		if (!sin || sin->sin_family != AF_INET)
+			continue;
+		if ((ntohl(sin->sin_addr.s_addr) & mask) == (ntohl(net.s_addr) & mask)) {
+			inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)len);
+			break;
+		}
+	}
+	freeifaddrs(ifs);
+	if (!out[0])
+		cd_warn("rm: no address of this node in migration-network %s; "
+			"using the default", json_object_get_string(v));
+}
+
 static void
 mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *action)
 {
 	const struct cd_state *st = cd_replica_state(rm->d);
 	struct cd_op_request req = { 0 };
 	struct mig_ctx *mc;
-	char path[200], env_uri[300], env_bw[64], env_dt[64];
-	const char *env[6];
+	char path[200], env_uri[300], env_bw[64], env_dt[64], env_addr[80], addr[48];
+	const char *env[7];
 	json_object *uri;
 	size_t ne = 0;
 
@@ -1611,6 +1658,15 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *a
 	}
 	if (!strcmp(r->mig.type, "quick"))
 		env[ne++] = "OCF_RESKEY_CRM_meta_migrate_mode=quick";
+	/* The target listens on the migration network when there is one. */
+	if (!strcmp(action, "migrate_prepare") &&
+	    !json_object_object_get_ex(r->rsc[0].params, "migration_address", NULL)) {
+		migration_address(rm, addr, sizeof(addr));
+		if (addr[0]) {
+			snprintf(env_addr, sizeof(env_addr), "OCF_RESKEY_migration_address=%s", addr);
+			env[ne++] = env_addr;
+		}
+	}
 	/* Cluster migration settings, unless the resource sets its own. */
 	snprintf(env_bw, sizeof(env_bw), "OCF_RESKEY_migration_bandwidth=%lld",
 		 (long long)prop_int(rm, "migration-bandwidth-mbps", 0));

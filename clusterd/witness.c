@@ -62,8 +62,10 @@
 #include <corosync/votequorum.h>
 
 #define W_NAME		"Witness"
-#define W_HB_MS		250	/* heartbeat / re-check period */
-#define W_LEASE_MS	1000	/* heartbeat unchanged this long: owner dead */
+#define W_HB_MS		150	/* the holder's heartbeat period */
+#define W_CHECK_MS	250	/* everyone else's re-check period (> W_HB_MS) */
+#define W_VALID_MS	800	/* a vote is valid this long after its evidence */
+#define W_LEASE_MS	1500	/* heartbeat unchanged this long: holder dead */
 #define W_PENDING_MS	20	/* re-check while waiting for our leader */
 #define W_PR_TIMEOUT_MS	1000
 #define W_TICK_MS	200
@@ -110,6 +112,8 @@ struct w_output {
 	uint64_t copy_gen;
 	char copy_uuid[CD_WD_UUID_MAX + 1];
 	uint64_t written_gen;
+	uint64_t valid_ms;	/* V_WIN: cast 1 until then (monotonic ms) */
+	bool holding;		/* we hold the reservation (heartbeat writer) */
 };
 
 struct cd_witness {
@@ -132,8 +136,9 @@ struct cd_witness {
 	uint64_t sent_gen;		/* state generation handed to the worker */
 	struct w_output last;		/* latest result (status) */
 	enum verdict logged_v;
-	qb_loop_timer_handle tick, deadline;
-	bool deadline_armed;
+	qb_loop_timer_handle tick, deadline, expiry;
+	bool deadline_armed, expiry_armed;
+	uint64_t valid_ms;		/* our vote's evidence expires then */
 	int pipe_rd, pipe_wr;
 	/* ---- shared ---- */
 	pthread_t th;
@@ -153,8 +158,8 @@ struct cd_witness {
 	struct cd_wd_heartbeat hb;
 	int hb_rc;
 	uint64_t hb_changed_ms, hb_counter;
-	uint64_t lost_ring;		/* ring seq + 1 in which we lost */
-	bool won_last;
+	uint64_t hb_read_ms;		/* issue time of our last heartbeat read */
+	uint64_t hb_evidence_ms;	/* the last change was written after this */
 	struct cd_wd_slot slots[2];
 	bool slots_known;
 	uint64_t written_gen;
@@ -263,7 +268,6 @@ ensure_session(struct cd_witness *w, const struct w_input *in, char *det, size_t
 				cd_notice("witness: session re-established; our old key was "
 					  "preempted meanwhile (%s)", cd_pr_last_error(w->pr));
 				cd_pr_unregister(w->pr, k);
-				w->lost_ring = in->ring_seq + 1;
 			}
 		}
 	}
@@ -390,36 +394,49 @@ write_copy(struct cd_witness *w, const struct w_input *in)
 		 in->state_gen, slot, h.seq);
 }
 
-static void
+static int
 write_hb(struct cd_witness *w, uint32_t owner, uint64_t ring_seq)
 {
 	struct cd_wd_heartbeat hb = { .owner = owner, .ring_seq = ring_seq,
 				      .counter = ++w->hb_counter };
 	size_t hl = hdr_len(w);
+	uint64_t t = cd_now_mono_ms();
+	int rc;
 
 	memset(w->iobuf, 0, hl);
 	cd_wd_hb_encode(&hb, w->iobuf, hl);
-	if (write_at(w, CD_WD_HB_OFFSET, w->iobuf, hl) == 0) {
+	rc = write_at(w, CD_WD_HB_OFFSET, w->iobuf, hl);
+	if (rc == 0) {
 		w->hb = hb;
 		w->hb_rc = 0;
 		w->hb_changed_ms = cd_now_mono_ms();
+		w->hb_evidence_ms = t;
 	}
+	return rc;
 }
 
+/*
+ * Read the heartbeat block. A change seen now was written after our previous
+ * read was issued: that issue time is the evidence a member's vote rests on.
+ * hb_changed_ms (when we saw the change) starts a challenger's lease clock.
+ */
 static void
 read_hb(struct cd_witness *w)
 {
 	struct cd_wd_heartbeat hb;
 	size_t hl = hdr_len(w);
+	uint64_t t = cd_now_mono_ms(), prev = w->hb_read_ms;
 	int rc = read_at(w, CD_WD_HB_OFFSET, w->iobuf, hl);
 
 	if (rc == 0)
 		rc = cd_wd_hb_decode(w->iobuf, hl, &hb);
 	else
 		return;
+	w->hb_read_ms = t;
 	if (rc != w->hb_rc || (rc == 0 && (hb.owner != w->hb.owner ||
 					   hb.counter != w->hb.counter))) {
 		w->hb_changed_ms = cd_now_mono_ms();
+		w->hb_evidence_ms = prev;
 		w->hb = hb;
 		w->hb_rc = rc;
 		if (rc == 0 && hb.counter > w->hb_counter)
@@ -427,61 +444,100 @@ read_hb(struct cd_witness *w)
 	}
 }
 
-/* Leader of a free partition: register, preempt the outsiders, reserve. */
-static enum verdict
-contend(struct cd_witness *w, const struct w_input *in, const uint64_t *keys,
-	size_t nk, const struct cd_pr_reservation *res, char *det, size_t dl)
+/* Register a fresh key if we have none. */
+static int
+ensure_key(struct cd_witness *w, const struct w_input *in, char *det, size_t dl)
 {
-	struct cd_pr_reservation r2;
+	uint64_t k;
 	int rc;
 
-	if (!w->key) {
-		uint64_t k = new_key(w, in->local);
-
-		PR_DO(w, rc, cd_pr_register(w->pr, k));
-		if (rc < 0) {
-			snprintf(det, dl, "register: %s", cd_pr_last_error(w->pr));
-			return rc == -CD_PR_E_CONFLICT ? V_LOSE : V_FAILED;
-		}
-		w->key = k;
+	if (w->key)
+		return 0;
+	k = new_key(w, in->local);
+	PR_DO(w, rc, cd_pr_register(w->pr, k));
+	if (rc < 0) {
+		snprintf(det, dl, "register: %s", cd_pr_last_error(w->pr));
+		return rc;
 	}
+	w->key = k;
+	return 0;
+}
+
+/*
+ * Holder duties: remove the keys of nodes outside the partition (they can
+ * no longer write), then renew the heartbeat. The vote is valid for
+ * W_VALID_MS from the moment the write was issued.
+ */
+static enum verdict
+hold(struct cd_witness *w, const struct w_input *in, const uint64_t *keys,
+     size_t nk, struct w_output *out, char *det, size_t dl)
+{
+	uint64_t t;
+	int rc;
+
 	for (size_t i = 0; i < nk && i < W_MAX_KEYS; i++) {
 		uint32_t id = key_node(keys[i]);
 
 		if (keys[i] == w->key || (id && in_members(in, id) && id != in->local))
 			continue;
 		PR_DO(w, rc, cd_pr_preempt(w->pr, w->key, keys[i], CD_PR_WERO));
-		if (id == in->local)
-			continue;	/* our own orphan: gone or not, no matter */
-		if (rc == -CD_PR_E_CONFLICT || rc == -CD_PR_E_PREEMPTED || !w->key) {
-			w->key = 0;
-			w->lost_ring = in->ring_seq + 1;
-			snprintf(det, dl, "lost the race for the witness (%s)",
-				 cd_pr_last_error(w->pr));
+		if (!w->key) {
+			snprintf(det, dl, "our key was preempted (%s)", cd_pr_last_error(w->pr));
 			return V_LOSE;
 		}
-		if (rc < 0) {
-			snprintf(det, dl, "preempt %016" PRIx64 ": %s", keys[i],
-				 cd_pr_last_error(w->pr));
-			return V_FAILED;
-		}
-		cd_notice("witness: preempted key %016" PRIx64 " of node %" PRIu32
-			  " (outside our partition)", keys[i], id);
+		if (rc == 0 && id != in->local)
+			cd_notice("witness: preempted key %016" PRIx64 " of node %" PRIu32
+				  " (outside our partition)", keys[i], id);
 	}
-	if (!res->present || !in_members(in, key_node(res->key))) {
-		PR_DO(w, rc, cd_pr_read_reservation(w->pr, &r2));
-		if (rc == 0 && !r2.present)
-			PR_DO(w, rc, cd_pr_reserve(w->pr, w->key, CD_PR_WERO));
-		if (rc < 0) {
-			snprintf(det, dl, "reserve: %s", cd_pr_last_error(w->pr));
-			return rc == -CD_PR_E_CONFLICT ? V_LOSE : V_FAILED;
-		}
+	t = cd_now_mono_ms();
+	if (write_hb(w, in->local, in->ring_seq) < 0) {
+		snprintf(det, dl, "cannot renew the heartbeat: %s", cd_pr_last_error(w->pr));
+		return w->key ? V_FAILED : V_LOSE;
 	}
-	write_hb(w, in->local, in->ring_seq);
-	snprintf(det, dl, "held by this partition");
+	out->valid_ms = t + W_VALID_MS;
+	out->holding = true;
+	snprintf(det, dl, "held by this partition (node %" PRIu32 ")", in->local);
 	return V_WIN;
 }
 
+/*
+ * Leader: take the reservation. victim != 0: PREEMPT the holder's key (its
+ * heartbeat is stale, or it is our own orphan); victim == 0: RESERVE (nobody
+ * holds it). The target serialises two contenders: the second one gets a
+ * reservation conflict.
+ */
+static enum verdict
+acquire(struct cd_witness *w, const struct w_input *in, uint64_t victim,
+	const uint64_t *keys, size_t nk, struct w_output *out, char *det, size_t dl)
+{
+	int rc = ensure_key(w, in, det, dl);
+
+	if (rc < 0)
+		return rc == -CD_PR_E_CONFLICT ? V_LOSE : V_FAILED;
+	if (victim) {
+		PR_DO(w, rc, cd_pr_preempt(w->pr, w->key, victim, CD_PR_WERO));
+	} else {
+		PR_DO(w, rc, cd_pr_reserve(w->pr, w->key, CD_PR_WERO));
+	}
+	if (rc < 0 || !w->key) {
+		snprintf(det, dl, "lost the race for the witness (%s)", cd_pr_last_error(w->pr));
+		return rc == -CD_PR_E_CONFLICT || !w->key ? V_LOSE : V_FAILED;
+	}
+	cd_notice("witness: %s the witness reservation for ring %" PRIu32 ".%" PRIx64
+		  " (key %016" PRIx64 ")", victim ? "took over" : "took", in->ring_node,
+		  in->ring_seq, w->key);
+	return hold(w, in, keys, nk, out, det, dl);
+}
+
+/*
+ * One arbitration round (see the top comment). The partition that holds the
+ * reservation wins; another partition may take it only when it is free (no
+ * reservation, and the last holder released it, belongs to us, or its
+ * heartbeat is stale) or when the holder's heartbeat has not changed for
+ * W_LEASE_MS. A vote is valid for W_VALID_MS (< W_LEASE_MS) after the
+ * evidence it rests on: our own heartbeat write, or a change of the holder's
+ * heartbeat seen after our previous read.
+ */
 static void
 evaluate(struct cd_witness *w, const struct w_input *in, struct w_output *out)
 {
@@ -489,10 +545,10 @@ evaluate(struct cd_witness *w, const struct w_input *in, struct w_output *out)
 	struct cd_pr_reservation res;
 	size_t nk = 0, foreign = 0;
 	uint32_t holder = 0, leader = UINT32_MAX;
-	bool holder_in, free_, stale;
+	bool holder_in, i_hold, stale, fresh;
 	char *det = out->detail;
 	size_t dl = sizeof(out->detail);
-	uint64_t now = cd_now_mono_ms();
+	uint64_t now;
 	int rc;
 
 	out->ring_node = in->ring_node;
@@ -524,6 +580,7 @@ evaluate(struct cd_witness *w, const struct w_input *in, struct w_output *out)
 		return;
 	}
 	read_hb(w);
+	now = cd_now_mono_ms();
 	out->n_keys = nk;
 	if (w->key) {
 		bool mine = false;
@@ -533,7 +590,6 @@ evaluate(struct cd_witness *w, const struct w_input *in, struct w_output *out)
 		if (!mine) {
 			cd_notice("witness: our key %016" PRIx64 " is gone (preempted)", w->key);
 			w->key = 0;
-			w->lost_ring = in->ring_seq + 1;
 		}
 	}
 	for (size_t i = 0; i < nk && i < W_MAX_KEYS; i++) {
@@ -547,18 +603,16 @@ evaluate(struct cd_witness *w, const struct w_input *in, struct w_output *out)
 	holder = res.present ? key_node(res.key) : 0;
 	out->holder = holder;
 	holder_in = holder && in_members(in, holder);
+	i_hold = res.present && w->key && res.key == w->key;
 	stale = now - w->hb_changed_ms >= W_LEASE_MS;
-	free_ = holder_in || stale || (w->hb_rc == 0 && (w->hb.owner == 0 ||
-		in_members(in, w->hb.owner))) || (w->hb_rc == -ENODATA) ||
-		(!res.present && w->won_last);
-	if (w->lost_ring == in->ring_seq + 1 && !stale && !holder_in)
-		free_ = false;
+	fresh = w->hb_rc == 0 && holder && w->hb.owner == holder &&
+		now < w->hb_evidence_ms + W_VALID_MS;
 
 	if (!in->can_win) {
 		if (w->key) {
-			if (leader == in->local && w->hb_rc == 0 && in_members(in, w->hb.owner))
+			if (i_hold)
 				write_hb(w, 0, in->ring_seq);	/* "released" */
-			cd_pr_unregister(w->pr, w->key);
+			cd_pr_unregister(w->pr, w->key);	/* releases the reservation */
 			cd_notice("witness: giving the witness up: a partition of %zu "
 				  "cannot reach quorum even with it", in->n);
 			w->key = 0;
@@ -566,31 +620,51 @@ evaluate(struct cd_witness *w, const struct w_input *in, struct w_output *out)
 		snprintf(det, dl, "partition of %zu cannot reach quorum even with the witness",
 			 in->n);
 		out->v = V_LOSE;
-	} else if (!free_) {
-		snprintf(det, dl, "held by another partition (node %" PRIu32 ")", holder);
-		out->v = V_LOSE;
-	} else if (leader == in->local) {
-		out->v = contend(w, in, keys, nk, &res, det, dl);
-	} else {
-		if (!w->key && holder_in) {
-			uint64_t k = new_key(w, in->local);
-
-			PR_DO(w, rc, cd_pr_register(w->pr, k));
-			if (rc == 0)
-				w->key = k;
-		}
-		if (holder_in && foreign == 0) {
+	} else if (i_hold) {
+		out->v = hold(w, in, keys, nk, out, det, dl);
+	} else if (holder_in && holder == in->local && leader == in->local) {
+		/* our node's key from an earlier process: take it over */
+		out->v = acquire(w, in, res.key, keys, nk, out, det, dl);
+	} else if (holder_in) {
+		if (fresh) {
 			snprintf(det, dl, "held by this partition (node %" PRIu32 ")", holder);
+			out->valid_ms = w->hb_evidence_ms + W_VALID_MS;
 			out->v = V_WIN;
+		} else if (stale && leader == in->local) {
+			out->v = acquire(w, in, res.key, keys, nk, out, det, dl);
 		} else {
-			snprintf(det, dl, "waiting for leader %" PRIu32, leader);
+			snprintf(det, dl, "waiting for the heartbeat of holder %" PRIu32, holder);
 			out->v = V_PENDING;
 		}
+	} else if (res.present) {
+		if (!stale) {
+			snprintf(det, dl, "held by another partition (node %" PRIu32 ")", holder);
+			out->v = V_LOSE;
+		} else if (leader == in->local) {
+			cd_notice("witness: the heartbeat of holder %" PRIu32 " has not changed "
+				  "for %" PRIu64 " ms: taking the witness over", holder,
+				  now - w->hb_changed_ms);
+			out->v = acquire(w, in, res.key, keys, nk, out, det, dl);
+		} else {
+			snprintf(det, dl, "holder %" PRIu32 " is dead; waiting for leader %" PRIu32,
+				 holder, leader);
+			out->v = V_PENDING;
+		}
+	} else if (!(stale || w->hb_rc != 0 || w->hb.owner == 0 ||
+		     in_members(in, w->hb.owner))) {
+		snprintf(det, dl, "not reserved; waiting for the partition of node %" PRIu32
+			 " (its heartbeat is fresh)", w->hb.owner);
+		out->v = V_LOSE;
+	} else if (leader == in->local) {
+		out->v = acquire(w, in, 0, keys, nk, out, det, dl);
+	} else {
+		snprintf(det, dl, "not reserved; waiting for leader %" PRIu32, leader);
+		out->v = V_PENDING;
 	}
-	w->won_last = out->v == V_WIN;
+	(void)foreign;
 	out->key = w->key;
-	if (out->v == V_WIN && leader == in->local && in->state_json &&
-	    in->state_gen != w->written_gen)
+	if (out->v == V_WIN && w->key && res.present && in->state_json &&
+	    in->state_gen != w->written_gen && (i_hold || leader == in->local))
 		write_copy(w, in);
 	out->written_gen = w->written_gen;
 }
@@ -601,7 +675,7 @@ worker(void *arg)
 	struct cd_witness *w = arg;
 	struct w_input in = { 0 };
 	uint64_t seen = 0;
-	int period = W_HB_MS;
+	int period = W_CHECK_MS;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
@@ -624,7 +698,8 @@ worker(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		evaluate(w, &in, &out);
-		period = out.v == V_PENDING ? W_PENDING_MS : W_HB_MS;
+		period = out.v == V_PENDING ? W_PENDING_MS :
+			 out.holding ? W_HB_MS : W_CHECK_MS;
 
 		pthread_mutex_lock(&w->lock);
 		free(w->out.copy_json);
@@ -724,6 +799,37 @@ set_cast(struct cd_witness *w, bool cast, const char *why)
 		w->deadline_armed = false;
 	}
 	do_poll(w, why);
+}
+
+/*
+ * The vote rests on evidence that expires (witness.c top comment): when no
+ * newer result renewed it by then, stop casting. This bounds how long a node
+ * whose witness I/O hangs keeps the vote, below the W_LEASE_MS after which
+ * another partition may take the witness over.
+ */
+static void
+expiry_fn(void *data)
+{
+	struct cd_witness *w = data;
+
+	w->expiry_armed = false;
+	if (w->registered && w->cast && cd_now_mono_ms() >= w->valid_ms) {
+		cd_warn("witness: the witness vote was not renewed within %d ms", W_VALID_MS);
+		set_cast(w, false, "witness vote not renewed in time");
+	}
+}
+
+static void
+arm_expiry(struct cd_witness *w, uint64_t valid_ms)
+{
+	uint64_t now = cd_now_mono_ms();
+
+	w->valid_ms = valid_ms;
+	if (w->expiry_armed)
+		qb_loop_timer_del(w->d->loop, w->expiry);
+	w->expiry_armed = qb_loop_timer_add(w->d->loop, QB_LOOP_HIGH,
+					    (valid_ms > now ? valid_ms - now : 0) *
+					    QB_TIME_NS_IN_MSEC, w, expiry_fn, &w->expiry) == 0;
 }
 
 static void
@@ -843,6 +949,11 @@ on_result(int32_t fd, int32_t revents, void *data)
 		return 0;
 	if (o.v == V_PENDING)
 		return 0;
+	if (o.v == V_WIN) {
+		if (o.valid_ms <= cd_now_mono_ms())
+			return 0;	/* evidence already too old: wait for the next round */
+		arm_expiry(w, o.valid_ms);
+	}
 	if (!w->decided || w->cast != (o.v == V_WIN))
 		set_cast(w, o.v == V_WIN, o.detail);
 	return 0;
@@ -1114,6 +1225,8 @@ cd_witness_stop(struct cd_daemon *d)
 	qb_loop_timer_del(d->loop, w->tick);
 	if (w->deadline_armed)
 		qb_loop_timer_del(d->loop, w->deadline);
+	if (w->expiry_armed)
+		qb_loop_timer_del(d->loop, w->expiry);
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
 	pthread_cond_signal(&w->cond);

@@ -17,6 +17,9 @@ static const struct cd_prop props[] = {
 	  "live migration bandwidth cap in MiB/s; 0 = unlimited (dedicated migration network)" },
 	{ "migration-downtime-ms", CD_PROP_INT, 1, 60000, "300",
 	  "maximum guest pause at the end of a live migration" },
+	{ "migration-network", CD_PROP_STRING, 0, 18, "",
+	  "IPv4 network (A.B.C.D/N) for live migration traffic; empty = the address "
+	  "each node's name resolves to (the cluster network)" },
 	{ "recovery-delay-ms", CD_PROP_INT, 0, 60000, "100",
 	  "after a node is lost and fenced, wait this long from the loss before "
 	  "starting its roles elsewhere (a node cut off stops its roles itself meanwhile)" },
