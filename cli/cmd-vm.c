@@ -231,6 +231,49 @@ phase_line(const char *name, json_object *mig, uint64_t t0)
 		ctl_jstr(mig, "phase", "?"), (double)(cd_now_mono_ms() - t0) / 1000.0);
 }
 
+/* The value of KEY= in a "k=v k=v" line, or "" */
+static void
+field(const char *line, const char *key, char *out, size_t len)
+{
+	size_t k = strlen(key);
+	const char *p = line;
+
+	out[0] = '\0';
+	while ((p = strstr(p, key))) {
+		if ((p == line || p[-1] == ' ') && p[k] == '=') {
+			snprintf(out, len, "%.*s", (int)strcspn(p + k + 1, " "), p + k + 1);
+			return;
+		}
+		p += k;
+	}
+}
+
+/* "percent=45 mbps=120.3 remaining=80000000 dirty_rate=..." as a bar */
+static void
+progress_bar(const char *name, const char *prog, bool tty)
+{
+	char pct[16], mbps[16], rem[32], dirty[32];
+	int p, i;
+	char bar[31];
+
+	field(prog, "percent", pct, sizeof(pct));
+	field(prog, "mbps", mbps, sizeof(mbps));
+	field(prog, "remaining", rem, sizeof(rem));
+	field(prog, "dirty_rate", dirty, sizeof(dirty));
+	p = atoi(pct);
+	if (p < 0)
+		p = 0;
+	if (p > 100)
+		p = 100;
+	for (i = 0; i < 30; i++)
+		bar[i] = i < p * 30 / 100 ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "%s%s: [%s] %3d%%  %s Mbit/s  remaining %.1f MB  dirty %s pages/s%s",
+		tty ? "\r" : "", name, bar, p, mbps[0] ? mbps : "?",
+		(double)atoll(rem) / 1e6, dirty[0] ? dirty : "?", tty ? "" : "\n");
+	fflush(stderr);
+}
+
 /* "type=live total_ms=12 downtime_ms=3 ..." -> JSON object of its fields */
 static json_object *
 parse_result(const char *line)
@@ -271,7 +314,9 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 	json_object *args, *data = NULL;
 	char last_phase[32] = "";
 	uint64_t t0, deadline;
-	bool seen_migration = false, cancel = false;
+	bool seen_migration = false, cancel = false, bar_shown = false;
+	bool tty = isatty(STDERR_FILENO);
+	char last_progress[256] = "";
 	char *end;
 	int opt, rc;
 
@@ -341,11 +386,21 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		state = ctl_jstr(rt, "state", "");
 		owner = ctl_jstr(rt, "owner", "");
 		if (json_object_object_get_ex(rt, "migration", &mig) && mig) {
+			const char *prog = ctl_jstr(mig, "progress", "");
+
 			seen_migration = true;
 			if (strcmp(last_phase, ctl_jstr(mig, "phase", ""))) {
+				if (tty && bar_shown)
+					fputc('\n', stderr);
+				bar_shown = false;
 				snprintf(last_phase, sizeof(last_phase), "%s", ctl_jstr(mig, "phase", ""));
 				if (!g->json)
 					phase_line(name, mig, t0);
+			}
+			if (!g->json && prog[0] && strcmp(prog, last_progress)) {
+				snprintf(last_progress, sizeof(last_progress), "%s", prog);
+				progress_bar(name, prog, tty);
+				bar_shown = true;
 			}
 		} else if (!strcmp(state, "started") && !strcmp(owner, node)) {
 			json_object *res = parse_result(seen_migration ?

@@ -122,7 +122,7 @@ nodelist_changed(cmap_handle_t h, cmap_track_handle_t th, int32_t event,
 /* ---- votequorum: ring membership and quorum ---- */
 
 static void
-refresh_quorum(struct cd_cs *cs, bool quorate)
+refresh_quorum(struct cd_cs *cs, bool quorate, bool settle)
 {
 	struct votequorum_info info;
 	struct cd_quorum_info q = { .quorate = quorate };
@@ -137,7 +137,9 @@ refresh_quorum(struct cd_cs *cs, bool quorate)
 	} else {
 		cd_warn("votequorum: getinfo failed: %s", cd_cs_strerror(err));
 	}
-	if (cd_membership_set_quorum(&cs->d->mship, &q) > 0)
+	/* | not ||: settle even when the numbers did not change */
+	if ((cd_membership_set_quorum(&cs->d->mship, &q) > 0) |
+	    (settle && cd_membership_quorum_settled(&cs->d->mship) > 0))
 		cd_daemon_membership_changed(cs->d, "quorum");
 }
 
@@ -150,7 +152,7 @@ vq_quorum_notify(votequorum_handle_t h, uint64_t context, uint32_t quorate,
 	votequorum_context_get(h, (void **)&cs);
 	cd_debug("votequorum: quorum callback: quorate=%" PRIu32 " entries=%" PRIu32,
 		 quorate, n);
-	refresh_quorum(cs, quorate != 0);
+	refresh_quorum(cs, quorate != 0, true);
 }
 
 static void
@@ -176,7 +178,7 @@ vq_expected_notify(votequorum_handle_t h, uint64_t context, uint32_t expected)
 	struct cd_cs *cs = NULL;
 
 	votequorum_context_get(h, (void **)&cs);
-	refresh_quorum(cs, cs->d->mship.quorum.quorate);
+	refresh_quorum(cs, cs->d->mship.quorum.quorate, false);
 }
 
 /* ---- cpg: the clusterd process group ---- */
@@ -206,13 +208,22 @@ cpg_confchg(cpg_handle_t h, const struct cpg_name *group,
 	int rc;
 
 	cpg_context_get(h, (void **)&cs);
-	for (i = 0; i < n_left; i++)
+	for (i = 0; i < n_left + n_joined; i++) {
+		const struct cpg_address *a = i < n_left ? &left[i] : &joined[i - n_left];
+		const struct cd_node *node = cd_membership_node(&cs->d->mship, a->nodeid);
+		bool in_ring = node && node->ring_member;
+
 		cd_info("cpg: clusterd on node %" PRIu32 " (pid %" PRIu32 ") %s",
-			left[i].nodeid, left[i].pid, cpg_reason_str(left[i].reason));
-	for (i = 0; i < n_joined; i++)
-		cd_info("cpg: clusterd on node %" PRIu32 " (pid %" PRIu32 ") %s",
-			joined[i].nodeid, joined[i].pid,
-			cpg_reason_str(joined[i].reason));
+			a->nodeid, a->pid, cpg_reason_str(a->reason));
+		/*
+		 * CPG delivers a node coming or going before votequorum delivers
+		 * the new ring and (after the sync) its quorum: until then the
+		 * quorum we know is the old ring's (cd_membership_expect_ring).
+		 */
+		if ((a->reason == CPG_REASON_NODEDOWN && in_ring) ||
+		    (a->reason == CPG_REASON_NODEUP && !in_ring))
+			cd_membership_expect_ring(&cs->d->mship);
+	}
 
 	/* One clusterd per node (pidfile lock), but be robust to duplicates. */
 	for (i = 0; i < n_members && n < CD_MAX_NODES; i++) {

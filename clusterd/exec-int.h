@@ -35,6 +35,7 @@ struct op_spec {
 	uint32_t interval_ms;
 	cd_op_done_fn done;
 	void *ctx;
+	void (*on_line)(void *ctx, const char *line);
 };
 
 struct exec_stream {

@@ -100,6 +100,13 @@ op_log_line(struct exec_op *op, struct exec_stream *s)
 
 	if (s == &op->err && s->line_len)
 		snprintf(op->last_err, sizeof(op->last_err), "%.*s", (int)s->line_len, s->line);
+	if (s == &op->out && op->spec.on_line && s->line_len < sizeof(s->line)) {
+		char line[EXEC_LINE_MAX + 1];
+
+		memcpy(line, s->line, s->line_len);
+		line[s->line_len] = '\0';
+		op->spec.on_line(op->spec.ctx, line);
+	}
 	if (s == &op->out && op->out_max == EXEC_META_MAX) {
 		/* meta-data's XML is the result, not news for the log */
 	} else if (op->lines_logged >= EXEC_LOG_LINES_MAX) {

@@ -160,6 +160,8 @@ exec_spec_build(struct cd_exec *ex, const struct cd_op_request *req,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	if (req)
+		s->on_line = req->on_line;
 	if (!req || !req->agent || !req->action || !req->action[0] ||
 	    strchr(req->action, '/') || (req->rsc_id && !req->rsc_id[0]))
 		return -EINVAL;

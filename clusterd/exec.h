@@ -74,6 +74,9 @@ struct cd_op_request {
 	const char *const *extra_env;	/* NULL-terminated "K=V" list, or NULL */
 	uint32_t timeout_ms;	/* 0: 20 s */
 	uint32_t interval_ms;	/* > 0 only for recurring monitors */
+	/* Optional: called in the loop with each stdout line as it comes
+	 * (progress of long operations); ctx is the op's done context. */
+	void (*on_line)(void *ctx, const char *line);
 };
 
 struct cd_op_result {

@@ -231,7 +231,8 @@ cd_daemon_membership_changed(struct cd_daemon *d, const char *why)
 			cd_notice("leader: node %s (id %" PRIu32 ")",
 				  n ? n->name : "?", leader);
 		else
-			cd_notice("leader: none (not quorate)");
+			cd_notice("leader: none (%s)", m->quorum_stale ?
+				  "quorum not settled after a ring change" : "not quorate");
 	}
 	d->last_quorate = m->quorum.quorate;
 	d->last_leader = leader;

@@ -1473,7 +1473,35 @@ struct mig_ctx {
 	struct cd_rm *rm;
 	char role[RM_NAME_MAX];
 	char phase[16];
+	uint64_t last_progress_ms;
 };
+
+#define PROGRESS_EVERY_MS 500
+
+/*
+ * migrate_to's progress lines ("progress percent=.. mbps=.. remaining=..")
+ * go into the state at most every PROGRESS_EVERY_MS, for clusterctl move's
+ * progress bar on whichever node it runs.
+ */
+static void
+mig_progress(void *ctx, const char *line)
+{
+	struct mig_ctx *mc = ctx;
+	json_object *ops;
+	char path[200];
+	uint64_t now = cd_now_mono_ms();
+
+	if (strncmp(line, "progress ", 9) || now < mc->last_progress_ms + PROGRESS_EVERY_MS)
+		return;
+	mc->last_progress_ms = now;
+	ops = json_object_new_array();
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", mc->role);
+	json_object_array_add(ops, op_new("test", path, json_object_new_string(mc->phase)));
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.progress", mc->role);
+	json_object_array_add(ops, op_new("set", path, json_object_new_string(line + 9)));
+	cd_replica_submit(mc->rm->d, ops, NULL, NULL);
+	json_object_put(ops);
+}
 
 static void mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 		       const char *next, const char *error, const char *uri,
@@ -1683,6 +1711,8 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *a
 	req.params = r->rsc[0].params;
 	req.extra_env = env;
 	req.timeout_ms = MIGRATE_TIMEOUT_MS;
+	if (!strcmp(action, "migrate_to"))
+		req.on_line = mig_progress;
 	monitors_stop(rm, l);
 	l->mig_busy = true;
 	snprintf(l->mig_phase, sizeof(l->mig_phase), "%s", r->mig.phase);

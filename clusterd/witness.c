@@ -1303,7 +1303,7 @@ cd_witness_ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	json_object_object_add(o, "config", q ? json_object_get(q) : NULL);
 	json_object_object_add(o, "nodes", json_object_new_int64(
 		(int64_t)(d->witness ? configured_nodes(d->witness, st) : 0)));
-	json_object_object_add(v, "quorate", json_object_new_boolean(qi->quorate));
+	json_object_object_add(v, "quorate", json_object_new_boolean(cd_membership_quorate(&d->mship)));
 	json_object_object_add(v, "total_votes", json_object_new_int64(qi->total_votes));
 	json_object_object_add(v, "expected_votes", json_object_new_int64(qi->expected_votes));
 	json_object_object_add(v, "quorum", json_object_new_int64(qi->quorum));
