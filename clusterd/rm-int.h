@@ -1,0 +1,147 @@
+/*
+ * rm-int.h - what the resource manager's parts share; not for use outside
+ * clusterd/rm*.c (daemon.h has the manager's interface to the daemon).
+ *
+ *   rm.c          start/stop, the reconcile pass, state/membership hooks,
+ *                 start-up probes, self-fencing, registration on the cluster
+ *                 LUNs, owner duties and agent op sequencing (start, stop,
+ *                 monitors);
+ *   rm-leader.c   leader duties: lost nodes, fencing, readmission, the
+ *                 policy engine's input and actions, the recovery delay;
+ *   rm-migrate.c  live and quick migration (both ends, and the leader's part);
+ *   rm-util.c     small helpers and reports into the replicated state.
+ *
+ * Everything runs on the daemon's one qb_loop; nothing here is thread-safe.
+ */
+#ifndef CLUSTERD_RM_INT_H
+#define CLUSTERD_RM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include <qb/qbloop.h>
+
+#include "daemon.h"
+#include "exec.h"
+#include "fence.h"
+#include "membership.h"
+#include "rm-model.h"
+
+/** The start/stop sequence a local role is in. */
+enum local_op {
+	L_IDLE = 0,
+	L_PROBING,
+	L_STARTING,
+	L_STOPPING,
+};
+
+/** What this node runs or is doing for one role. */
+struct local_role {
+	char name[RM_NAME_MAX];
+	enum local_op op;
+	int idx;		/* resource being started/stopped */
+	uint32_t running;	/* bit i: resource i started here */
+	uint32_t failed;	/* bit i: probe or monitor saw it failed */
+	bool then_start;	/* restart: start after the stop */
+	bool report_failed;	/* stop after a failed start: report failed */
+	bool monitors;		/* recurring monitors active */
+	bool inflight;		/* a report of ours is on its way */
+	bool mig_busy;		/* a migration step runs here ... */
+	char mig_phase[16];	/* ... for this phase */
+	char fail_reason[256];
+};
+
+/** A configured node this node sees lost, since when (monotonic ms). */
+struct lost_node {
+	uint32_t id;
+	uint64_t at_ms;
+	bool fencing;		/* a fence of it is running */
+};
+
+struct mon_ctx;		/* a recurring monitor's context (rm.c) */
+
+/** The resource manager of this daemon (d->rm), from cd_rm_start to cd_rm_stop. */
+struct cd_rm {
+	struct cd_daemon *d;
+	struct mon_ctx *mon_ctxs;	/* stable contexts of recurring monitors */
+	struct cd_exec *exec;
+	struct cd_fence *fence;
+	struct rm_model model;
+	size_t n_local, cap_local;
+	struct local_role *local;
+	bool reconcile_queued;
+	bool probed;		/* start-up probes done */
+	bool probing;
+	int probes_pending;
+	bool self_fenced;	/* stopped everything after losing quorum */
+	uint32_t registered_inc;
+	uint64_t registered_sig;	/* which LUN list the key is on */
+	bool registering;
+	bool fenced_here;	/* our key was found preempted */
+	size_t n_lost;
+	struct lost_node lost[CD_MAX_NODES];
+	char inflight_roles[64][RM_NAME_MAX];	/* leader changes on their way */
+	size_t n_inflight;
+	bool node_change_inflight;
+	qb_loop_timer_handle delay_timer;
+	bool delay_armed;
+};
+
+/* ---- rm.c ---- */
+
+/** Queue one reconcile pass on the loop (no-op if one is queued already). */
+void rm_schedule_reconcile(struct cd_rm *rm);
+/** Stop the recurring monitors of a local role (their contexts stay, see rm.c). */
+void rm_monitors_stop(struct cd_rm *rm, struct local_role *l);
+
+/* ---- rm-leader.c ---- */
+
+/** Note when each configured node went down, and forget it when it is back. */
+void rm_track_lost(struct cd_rm *rm);
+/** The leader's pass: readmit nodes, resolve migrations, run the policy
+ *  engine and turn its actions into guarded changes (or fences). */
+void rm_leader_duties(struct cd_rm *rm);
+
+/* ---- rm-migrate.c ---- */
+
+/** Owner side of an active migration of r: run this node's step, if any. */
+void rm_migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l);
+/** Leader: start a migration for a MOVE of r to node "to".
+ *  @return true if a migration was submitted (else do a cold move). */
+bool rm_leader_migrate(struct cd_rm *rm, struct rm_role *r, const char *to);
+/** Leader: resolve migrations whose source or target was lost and fenced. */
+void rm_leader_resolve_migrations(struct cd_rm *rm);
+
+/* ---- rm-util.c ---- */
+
+/** This node's name ("" when membership does not know it yet); not to be freed. */
+const char *rm_local_name(struct cd_rm *rm);
+/** The local record of role name; with create, added (zeroed) if missing.
+ *  @return the record (owned by rm; moves when one is added), or NULL if
+ *          missing and !create, or out of memory. */
+struct local_role *rm_local_get(struct cd_rm *rm, const char *name, bool create);
+/** Integer cluster property name (config.properties), dflt if unset. */
+int64_t rm_prop_int(struct cd_rm *rm, const char *name, int64_t dflt);
+/** A new change operation {"op", "path", "value"}; takes value's reference.
+ *  @return a new object, owned by the caller. */
+json_object *rm_op_new(const char *op, const char *path, json_object *value);
+/** Append {"op", "path": "<prefix>.<name>[.<field>]", "value"} to ops;
+ *  takes value's reference. */
+void rm_ops_add(json_object *ops, const char *op, const char *prefix, const char *name,
+		const char *field, json_object *value);
+/** Append tests that the role's runtime is still (owner, state). */
+void rm_ops_guard(json_object *ops, const char *role, const char *owner, const char *state);
+/** Submit ops (always consumed) for role: a leader decision or an owner
+ *  report, tracked until applied so that it is not sent twice.
+ *  @return 0, or a negative errno (nothing submitted). */
+int rm_submit_role_ops(struct cd_rm *rm, const char *role, json_object *ops, bool leader);
+/** Whether a leader change for role (or "@fence", "@nodes") is on its way. */
+bool rm_inflight_has(struct cd_rm *rm, const char *role);
+/** Owner report: the role l goes from expect_state to new_state (and to
+ *  new_owner if not NULL), recording failure if not NULL; guarded by this
+ *  node still being the owner in expect_state. */
+void rm_report(struct cd_rm *rm, struct local_role *l, const char *expect_state,
+	       const char *new_state, const char *new_owner, const char *failure);
+
+#endif /* CLUSTERD_RM_INT_H */

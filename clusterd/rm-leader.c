@@ -1,0 +1,477 @@
+/*
+ * rm-leader.c - the resource manager's leader duties: track lost nodes,
+ * fence them (fence.c) and record it before any of their roles move, wait
+ * recovery-delay-ms from the loss, readmit returning nodes with a new
+ * incarnation, and turn the policy engine's decisions into guarded changes.
+ * Also fencing by hand for rm-ipc.c.
+ */
+#include "rm-int.h"
+#include "log.h"
+#include "error.h"
+#include "policy.h"
+#include "pr.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RECOVERY_DELAY_MS_DEFAULT	100
+#define MAX_FENCE_RECORDS		50
+
+/* ---- leader duties ---- */
+
+static struct lost_node *
+lost_get(struct cd_rm *rm, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < rm->n_lost; i++) {
+		if (rm->lost[i].id == id)
+			return &rm->lost[i];
+	}
+	return NULL;
+}
+
+/* Track when each configured node was lost (as seen by this node). */
+void
+rm_track_lost(struct cd_rm *rm)
+{
+	const struct cd_membership *m = &rm->d->mship;
+	size_t i;
+
+	for (i = 0; i < rm->model.n_nodes; i++) {
+		const struct cd_node *n = cd_membership_node(m, rm->model.nodes[i].id);
+		bool down = !n || cd_membership_node_state(n) == CD_NODE_DOWN;
+		struct lost_node *ln = lost_get(rm, rm->model.nodes[i].id);
+
+		if (down && !ln && rm->n_lost < CD_MAX_NODES) {
+			ln = &rm->lost[rm->n_lost++];
+			memset(ln, 0, sizeof(*ln));
+			ln->id = rm->model.nodes[i].id;
+			ln->at_ms = cd_now_mono_ms();
+		} else if (!down && ln) {
+			*ln = rm->lost[--rm->n_lost];
+		}
+	}
+}
+
+struct fence_ctx {
+	struct cd_rm *rm;
+	char node[RM_NAME_MAX];
+	uint32_t id;
+	uint32_t incarnation;
+};
+
+static void
+record_fence(struct cd_rm *rm, const char *node, uint32_t incarnation, size_t n_luns)
+{
+	const struct cd_state *st = cd_replica_state(rm->d);
+	json_object *ops = json_object_new_array(), *old, *arr, *rec;
+	size_t i, n;
+
+	rm_ops_add(ops, "test", "runtime.nodes", node, "fenced",
+		   json_object_new_boolean(0));
+	rm_ops_add(ops, "set", "runtime.nodes", node, "fenced", json_object_new_boolean(1));
+	old = cd_state_get(st, "runtime.fences");
+	arr = json_object_new_array();
+	n = old && json_object_is_type(old, json_type_array) ? json_object_array_length(old) : 0;
+	for (i = n >= MAX_FENCE_RECORDS ? n - MAX_FENCE_RECORDS + 1 : 0; i < n; i++)
+		json_object_array_add(arr, json_object_get(json_object_array_get_idx(old, i)));
+	rec = json_object_new_object();
+	json_object_object_add(rec, "node", json_object_new_string(node));
+	json_object_object_add(rec, "incarnation", json_object_new_int64(incarnation));
+	json_object_object_add(rec, "at", json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(rec, "by", json_object_new_string(rm_local_name(rm)));
+	json_object_object_add(rec, "luns", json_object_new_int64((int64_t)n_luns));
+	json_object_array_add(arr, rec);
+	json_object_array_add(ops, rm_op_new("set", "runtime.fences", arr));
+	rm_submit_role_ops(rm, "@fence", ops, true);
+}
+
+static void
+fence_done(void *ctx, int err, const char *detail)
+{
+	struct fence_ctx *fc = ctx;
+	struct cd_rm *rm = fc->rm;
+	struct lost_node *ln = lost_get(rm, fc->id);
+
+	if (ln)
+		ln->fencing = false;
+	if (err) {
+		cd_err("fence: node %s NOT fenced: %s; its roles stay where they are "
+		       "until fencing succeeds (retrying)", fc->node, detail);
+	} else {
+		cd_notice("fence: node %s fenced on %zu LUN(s)", fc->node,
+			  cd_fence_n_luns(rm->fence));
+		record_fence(rm, fc->node, fc->incarnation, cd_fence_n_luns(rm->fence));
+	}
+	free(fc);
+	rm_schedule_reconcile(rm);
+}
+
+static void
+do_fence(struct cd_rm *rm, const struct rm_node_rt *victim)
+{
+	struct lost_node *ln = lost_get(rm, victim->id);
+	struct rm_node_rt *me = rm_model_node_id(&rm->model, rm->d->mship.local_id);
+	struct fence_ctx *fc;
+
+	if ((ln && ln->fencing) || rm_inflight_has(rm, "@fence"))
+		return;
+	if (cd_fence_n_luns(rm->fence) == 0) {
+		cd_warn("fence: node %s lost; no cluster LUNs to fence it on: "
+			"relying on its self-fencing", victim->name);
+		record_fence(rm, victim->name, victim->incarnation, 0);
+		return;
+	}
+	if (!me || rm->registered_inc == 0 || rm->registered_inc != me->incarnation) {
+		cd_warn("fence: cannot fence %s yet: this node is not registered on "
+			"the cluster LUNs", victim->name);
+		return;
+	}
+	fc = calloc(1, sizeof(*fc));
+	if (!fc)
+		return;
+	fc->rm = rm;
+	fc->id = victim->id;
+	fc->incarnation = victim->incarnation;
+	snprintf(fc->node, sizeof(fc->node), "%s", victim->name);
+	if (ln)
+		ln->fencing = true;
+	cd_notice("fence: fencing node %s (id %" PRIu32 ")", victim->name, victim->id);
+	if (cd_fence_node(rm->fence, cd_pr_key(rm->d->mship.local_id, me->incarnation),
+			  victim->id, fence_done, fc) < 0) {
+		if (ln)
+			ln->fencing = false;
+		free(fc);
+	}
+}
+
+/* Admit nodes that are up but new or fenced: a new incarnation (PR key). */
+static void
+readmit(struct cd_rm *rm)
+{
+	const struct cd_membership *m = &rm->d->mship;
+	json_object *ops = NULL;
+	size_t i;
+
+	if (rm->node_change_inflight || rm_inflight_has(rm, "@nodes"))
+		return;
+	for (i = 0; i < rm->model.n_nodes; i++) {
+		struct rm_node_rt *n = &rm->model.nodes[i];
+		const struct cd_node *mn = cd_membership_node(m, n->id);
+
+		if (!mn || cd_membership_node_state(mn) != CD_NODE_UP)
+			continue;
+		if (n->known && !n->fenced && n->incarnation)
+			continue;
+		if (!ops)
+			ops = json_object_new_array();
+		cd_notice("rm: admitting node %s with incarnation %" PRIu32, n->name,
+			  n->incarnation + 1);
+		rm_ops_add(ops, "set", "runtime.nodes", n->name, "incarnation",
+			   json_object_new_int64(n->incarnation + 1));
+		rm_ops_add(ops, "set", "runtime.nodes", n->name, "fenced",
+			   json_object_new_boolean(0));
+		if (!n->known)
+			rm_ops_add(ops, "set", "runtime.nodes", n->name, "paused",
+				   json_object_new_boolean(0));
+	}
+	if (ops)
+		rm_submit_role_ops(rm, "@nodes", ops, true);
+}
+
+static unsigned
+count_failures(json_object *failures, const char *node, uint32_t period_s)
+{
+	time_t now = time(NULL);
+	unsigned n = 0;
+	size_t i;
+
+	if (!failures || !json_object_is_type(failures, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(failures); i++) {
+		json_object *f = json_object_array_get_idx(failures, i), *v;
+
+		if (!json_object_object_get_ex(f, "node", &v) ||
+		    strcmp(json_object_get_string(v), node))
+			continue;
+		if (json_object_object_get_ex(f, "at", &v) &&
+		    (time_t)json_object_get_int64(v) + (time_t)period_s >= now)
+			n++;
+	}
+	return n;
+}
+
+static void
+arm_delay_timer(struct cd_rm *rm, uint64_t ms);
+
+/* Translate one action into a guarded change. */
+static void
+apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode *nodes)
+{
+	struct rm_role *r = a->role >= 0 ? &rm->model.roles[a->role] : NULL;
+	const char *node = a->node >= 0 ? nodes[a->node].name : "";
+	const char *st = r ? rm_role_state_str(r->p.state) : "";
+	json_object *ops;
+
+	if (a->type == CD_ACT_FENCE) {
+		struct rm_node_rt *victim = rm_model_node(&rm->model, node);
+
+		if (victim)
+			do_fence(rm, victim);
+		return;
+	}
+	if (!r || rm_inflight_has(rm, r->p.name))
+		return;
+	ops = json_object_new_array();
+	switch (a->type) {
+	case CD_ACT_START: {
+		/* Roles of a lost node wait until it has surely self-fenced. */
+		struct rm_node_rt *prev = r->p.owner[0] ? rm_model_node(&rm->model, r->p.owner) : NULL;
+		struct lost_node *ln = prev ? lost_get(rm, prev->id) : NULL;
+		uint64_t delay = (uint64_t)rm_prop_int(rm, "recovery-delay-ms", RECOVERY_DELAY_MS_DEFAULT);
+
+		if (ln && cd_now_mono_ms() < ln->at_ms + delay) {
+			arm_delay_timer(rm, ln->at_ms + delay - cd_now_mono_ms());
+			json_object_put(ops);
+			return;
+		}
+		rm_ops_guard(ops, r->p.name, r->p.owner, st);
+		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
+			   json_object_new_string(node));
+		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
+			   json_object_new_string("starting"));
+		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to",
+			   json_object_new_string(""));
+		break;
+	}
+	case CD_ACT_STOP:
+		rm_ops_guard(ops, r->p.name, r->p.owner, st);
+		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
+			   json_object_new_string("stopping"));
+		break;
+	case CD_ACT_RESTART:
+		rm_ops_guard(ops, r->p.name, r->p.owner, st);
+		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
+			   json_object_new_string("starting"));
+		break;
+	case CD_ACT_MOVE:
+		if (rm_leader_migrate(rm, r, node)) {
+			json_object_put(ops);
+			return;
+		}
+		rm_ops_guard(ops, r->p.name, r->p.owner, st);
+		if (r->p.owner[0]) {
+			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
+				   json_object_new_string("stopping"));
+			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to",
+				   json_object_new_string(node));
+		} else {
+			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
+				   json_object_new_string(node));
+			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
+				   json_object_new_string("starting"));
+			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to",
+				   json_object_new_string(""));
+		}
+		break;
+	case CD_ACT_REFUSE_MOVE:
+		cd_warn("rm: role %s: move refused: %s", r->p.name, a->reason);
+		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to",
+			   json_object_new_string(""));
+		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "last_error",
+			   json_object_new_string(a->reason));
+		break;
+	default:
+		json_object_put(ops);
+		return;
+	}
+	cd_info("rm: leader: %s role %s%s%s (%s)", cd_action_str(a->type), r->p.name,
+		node[0] ? " on " : "", node, a->reason);
+	rm_submit_role_ops(rm, r->p.name, ops, true);
+}
+
+void
+rm_leader_duties(struct cd_rm *rm)
+{
+	const struct cd_membership *m = &rm->d->mship;
+	struct cd_pnode *nodes;
+	unsigned *failures;
+	struct cd_action *acts;
+	struct cd_policy_input in = { 0 };
+	size_t i, j, n_acts = 0, max;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	readmit(rm);
+	rm_leader_resolve_migrations(rm);
+	nodes = calloc(rm->model.n_nodes ? rm->model.n_nodes : 1, sizeof(*nodes));
+	failures = calloc((rm->model.n_nodes ? rm->model.n_nodes : 1) *
+			  (rm->model.n_roles ? rm->model.n_roles : 1), sizeof(*failures));
+	max = rm->model.n_roles + rm->model.n_nodes + 1;
+	acts = calloc(max, sizeof(*acts));
+	if (!nodes || !failures || !acts)
+		goto out;
+
+	for (i = 0; i < rm->model.n_nodes; i++) {
+		struct rm_node_rt *n = &rm->model.nodes[i];
+		const struct cd_node *mn = cd_membership_node(m, n->id);
+		enum cd_node_state ns = mn ? cd_membership_node_state(mn) : CD_NODE_DOWN;
+
+		snprintf(nodes[i].name, sizeof(nodes[i].name), "%s", n->name);
+		nodes[i].id = n->id;
+		nodes[i].paused = n->paused;
+		if (ns == CD_NODE_UP) {
+			nodes[i].state = CD_PNODE_UP;
+			/* Up but not readmitted yet: no roles until it has a key. */
+			if (!n->known || n->fenced || !n->incarnation)
+				nodes[i].paused = true;
+		} else if (ns == CD_NODE_JOINING && !n->fenced) {
+			/* corosync member whose clusterd is down: its roles stay,
+			 * unmonitored; nothing new goes there. */
+			nodes[i].state = CD_PNODE_UP;
+			nodes[i].paused = true;
+		} else {
+			nodes[i].state = n->fenced ? CD_PNODE_DOWN_FENCED : CD_PNODE_DOWN_UNFENCED;
+		}
+	}
+	for (j = 0; j < rm->model.n_roles; j++) {
+		struct rm_role *r = &rm->model.roles[j];
+		char path[200];
+		json_object *f;
+
+		snprintf(path, sizeof(path), "runtime.roles.%s.failures", r->p.name);
+		f = cd_state_get(cd_replica_state(rm->d), path);
+		for (i = 0; i < rm->model.n_nodes; i++)
+			failures[j * rm->model.n_nodes + i] =
+				count_failures(f, rm->model.nodes[i].name, r->failover_period_s);
+		r->p.failures = &failures[j * rm->model.n_nodes];
+		if (!r->p.failover_threshold)
+			r->p.failover_threshold = rm->model.n_nodes > 1 ?
+						  (unsigned)rm->model.n_nodes - 1 : 1;
+	}
+	localtime_r(&now, &tm);
+	in.nodes = nodes;
+	in.n_nodes = rm->model.n_nodes;
+	in.hour = (unsigned)tm.tm_hour;
+	/* Policy input: the role array's cd_prole views. */
+	{
+		struct cd_prole *pr = calloc(rm->model.n_roles ? rm->model.n_roles : 1, sizeof(*pr));
+
+		if (!pr)
+			goto out;
+		for (j = 0; j < rm->model.n_roles; j++)
+			pr[j] = rm->model.roles[j].p;
+		in.roles = pr;
+		in.n_roles = rm->model.n_roles;
+		rc = cd_policy_run(&in, acts, max, &n_acts);
+		free(pr);
+	}
+	if (rc < 0) {
+		cd_err("rm: policy engine: %s", strerror(-rc));
+		goto out;
+	}
+	for (i = 0; i < n_acts; i++)
+		apply_action(rm, &acts[i], nodes);
+out:
+	for (j = 0; j < rm->model.n_roles; j++)
+		rm->model.roles[j].p.failures = NULL;
+	free(acts);
+	free(failures);
+	free(nodes);
+}
+
+static void
+delay_timer_fn(void *data)
+{
+	struct cd_rm *rm = data;
+
+	rm->delay_armed = false;
+	rm_schedule_reconcile(rm);
+}
+
+static void
+arm_delay_timer(struct cd_rm *rm, uint64_t ms)
+{
+	if (rm->delay_armed)
+		return;
+	rm->delay_armed = true;
+	qb_loop_timer_add(rm->d->loop, QB_LOOP_HIGH, (ms + 1) * QB_TIME_NS_IN_MSEC,
+			  rm, delay_timer_fn, &rm->delay_timer);
+}
+
+/* ---- services for rm-ipc.c ---- */
+
+struct manual_fence {
+	struct cd_rm *rm;
+	struct cd_ipc_deferred *def;
+	char node[RM_NAME_MAX];
+	uint32_t incarnation;
+};
+
+static void
+manual_fence_done(void *ctx, int err, const char *detail)
+{
+	struct manual_fence *mf = ctx;
+	json_object *out = NULL;
+
+	if (err) {
+		char text[320];
+
+		snprintf(text, sizeof(text), "fencing %s failed: %s", mf->node, detail);
+		cd_ipc_complete(mf->def, NULL, err, text);
+	} else {
+		record_fence(mf->rm, mf->node, mf->incarnation, cd_fence_n_luns(mf->rm->fence));
+		out = json_object_new_object();
+		json_object_object_add(out, "fenced", json_object_new_string(mf->node));
+		json_object_object_add(out, "luns",
+				       json_object_new_int64((int64_t)cd_fence_n_luns(mf->rm->fence)));
+		cd_ipc_complete(mf->def, out, 0, NULL);
+		json_object_put(out);
+	}
+	free(mf);
+}
+
+int
+cd_rm_fence_now(struct cd_daemon *d, struct cd_ipc_client *client, const char *node,
+		json_object **out)
+{
+	struct cd_rm *rm = d->rm;
+	struct rm_node_rt *victim, *me;
+	struct manual_fence *mf;
+
+	rm_model_load(&rm->model, cd_replica_state(d));
+	victim = rm_model_node(&rm->model, node);
+	me = rm_model_node_id(&rm->model, d->mship.local_id);
+	if (!victim)
+		return -ENOENT;
+	if (!d->mship.quorum.quorate)
+		return -CD_E_NOT_QUORATE;
+	mf = calloc(1, sizeof(*mf));
+	if (!mf)
+		return -ENOMEM;
+	mf->rm = rm;
+	mf->incarnation = victim->incarnation;
+	snprintf(mf->node, sizeof(mf->node), "%s", node);
+	mf->def = cd_ipc_defer(client);
+	if (!mf->def) {
+		free(mf);
+		return -ENOMEM;
+	}
+	cd_notice("fence: fencing node %s by hand", node);
+	if (cd_fence_n_luns(rm->fence) == 0) {
+		manual_fence_done(mf, 0, "");
+	} else if (!me || !rm->registered_inc) {
+		manual_fence_done(mf, -EPERM, "this node is not registered on the cluster LUNs");
+	} else if (cd_fence_node(rm->fence, cd_pr_key(d->mship.local_id, me->incarnation),
+				 victim->id, manual_fence_done, mf) < 0) {
+		manual_fence_done(mf, -ENOMEM, "out of memory");
+	}
+	return CD_IPC_DEFERRED;
+}

@@ -1,0 +1,455 @@
+/*
+ * rm-migrate.c - the resource manager's live and quick migrations: the
+ * steps each end runs (from the owner duties) and the leader's part
+ * (starting a migration for a MOVE, resolving one whose side was lost).
+ */
+#include "rm-int.h"
+#include "log.h"
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+/* ---- live and quick migration ----
+ *
+ * runtime.roles.R.migration.phase drives both ends; each step is run by one
+ * side and reported as a guarded change that names the next phase:
+ *   live:  prepare (target) -> send (source) -> finish (target)
+ *          -> cleanup (source drops its paused copy) -> done
+ *   quick: prepare (target, pre-start) -> save (source) -> restore (target)
+ *          -> cleanup (source) -> done
+ * Any failure: abort (target drops what it prepared) -> abort-source (the
+ * source resumes: migrate_abort, or restore from the state file after a
+ * save) -> done, the role still started on the source. Exactly one copy
+ * runs at every step.
+ */
+
+#define MIGRATE_TIMEOUT_MS 300000
+
+struct mig_ctx {
+	struct cd_rm *rm;
+	char role[RM_NAME_MAX];
+	char phase[16];
+	uint64_t last_progress_ms;
+};
+
+#define PROGRESS_EVERY_MS 500
+
+/*
+ * migrate_to's progress lines ("progress percent=.. mbps=.. remaining=..")
+ * go into the state at most every PROGRESS_EVERY_MS, for clusterctl move's
+ * progress bar on whichever node it runs.
+ */
+static void
+mig_progress(void *ctx, const char *line)
+{
+	struct mig_ctx *mc = ctx;
+	json_object *ops;
+	char path[200];
+	uint64_t now = cd_now_mono_ms();
+
+	if (strncmp(line, "progress ", 9) || now < mc->last_progress_ms + PROGRESS_EVERY_MS)
+		return;
+	mc->last_progress_ms = now;
+	ops = json_object_new_array();
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", mc->role);
+	json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(mc->phase)));
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.progress", mc->role);
+	json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(line + 9)));
+	cd_replica_submit(mc->rm->d, ops, NULL, NULL);
+	json_object_put(ops);
+}
+
+static void mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
+		       const char *next, const char *error, const char *uri,
+		       const char *result);
+
+/* The value of "key=" in agent output, up to the end of its line. */
+static void
+out_value(const char *out, const char *key, char *buf, size_t len)
+{
+	const char *p = out;
+	size_t k = strlen(key);
+
+	buf[0] = '\0';
+	while (p && *p) {
+		if (!strncmp(p, key, k)) {
+			size_t n = strcspn(p + k, "\n");
+
+			snprintf(buf, len, "%.*s", (int)n, p + k);
+			return;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+}
+
+static void
+mig_done(void *ctx, const struct cd_op_result *res)
+{
+	struct mig_ctx *mc = ctx;
+	struct cd_rm *rm = mc->rm;
+	struct local_role *l = rm_local_get(rm, mc->role, false);
+	struct rm_role *r = rm_model_role(&rm->model, mc->role);
+	char uri[256], result[512], err[300];
+	bool ok = res->rc == CD_OCF_SUCCESS;
+
+	if (!l || !r || !r->mig.active || strcmp(r->mig.phase, mc->phase)) {
+		if (l)
+			l->mig_busy = false;
+		free(mc);
+		rm_schedule_reconcile(rm);
+		return;
+	}
+	l->mig_busy = false;
+	snprintf(err, sizeof(err), "%s %s failed (rc %d%s)", res->rsc_id, res->action,
+		 res->rc, res->timed_out ? ", timed out" : "");
+	out_value(res->output, "uri=", uri, sizeof(uri));
+	out_value(res->output, "result ", result, sizeof(result));
+	cd_info("rm: role %s: migration %s step %s %s", r->p.name, r->mig.type, mc->phase,
+		ok ? "done" : "FAILED");
+
+	if (!strcmp(mc->phase, "prepare")) {
+		if (ok)
+			l->running = 1;	/* a prepared QEMU is ours to clean up */
+		if (ok && !strcmp(r->mig.type, "live") && !uri[0])
+			mig_report(rm, r, l, "abort", "migrate_prepare printed no uri", NULL, NULL);
+		else
+			mig_report(rm, r, l, ok ? (!strcmp(r->mig.type, "live") ? "send" : "save") :
+				   "abort", ok ? NULL : err, uri, NULL);
+	} else if (!strcmp(mc->phase, "send")) {
+		mig_report(rm, r, l, ok ? "finish" : "abort", ok ? NULL : err, NULL, result);
+	} else if (!strcmp(mc->phase, "save")) {
+		if (ok)
+			l->running = 0;
+		mig_report(rm, r, l, ok ? "restore" : "abort", ok ? NULL : err, NULL, result);
+	} else if (!strcmp(mc->phase, "finish")) {
+		if (ok)
+			l->running = 1;
+		mig_report(rm, r, l, ok ? "cleanup" : "abort", ok ? NULL : err, NULL, NULL);
+	} else if (!strcmp(mc->phase, "restore")) {
+		char path[200], paused[32] = "", resumed[32] = "", bytes[32] = "", combined[256];
+		json_object *saved;
+
+		if (ok)
+			l->running = 1;
+		/* The guest's pause: from the source's save to the target's resume
+		 * (CLOCK_MONOTONIC, the same on every lab node / host). */
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", r->p.name);
+		saved = cd_state_get(cd_replica_state(rm->d), path);
+		if (saved && json_object_is_type(saved, json_type_string)) {
+			const char *sv = json_object_get_string(saved), *p;
+
+			if ((p = strstr(sv, "paused_at_ms=")))
+				snprintf(paused, sizeof(paused), "%.*s", (int)strcspn(p + 13, " "), p + 13);
+			if ((p = strstr(sv, "transferred=")))
+				snprintf(bytes, sizeof(bytes), "%.*s", (int)strcspn(p + 12, " "), p + 12);
+		}
+		{
+			const char *p = strstr(result, "resumed_at_ms=");
+
+			if (p)
+				snprintf(resumed, sizeof(resumed), "%.*s", (int)strcspn(p + 14, " "), p + 14);
+		}
+		if (paused[0] && resumed[0])
+			snprintf(combined, sizeof(combined), "type=quick downtime_ms=%lld transferred=%s",
+				 atoll(resumed) - atoll(paused), bytes[0] ? bytes : "0");
+		else
+			snprintf(combined, sizeof(combined), "type=quick %s", result);
+		mig_report(rm, r, l, ok ? "cleanup" : "abort-source", ok ? NULL : err, NULL,
+			   ok ? combined : NULL);
+	} else if (!strcmp(mc->phase, "cleanup")) {
+		l->running = 0;
+		mig_report(rm, r, l, "done", NULL, NULL, NULL);
+	} else if (!strcmp(mc->phase, "abort")) {
+		l->running = 0;
+		mig_report(rm, r, l, "abort-source", NULL, NULL, NULL);
+	} else if (!strcmp(mc->phase, "abort-source")) {
+		l->running = ok ? 1 : 0;
+		mig_report(rm, r, l, "done", ok ? NULL : err, NULL, NULL);
+	}
+	free(mc);
+	rm_schedule_reconcile(rm);
+}
+
+/*
+ * This node's IPv4 address inside the cluster property migration-network
+ * (A.B.C.D/N), or "" when the property is unset or no interface matches.
+ */
+static void
+migration_address(struct cd_rm *rm, char *out, size_t len)
+{
+	const struct cd_state *st = cd_replica_state(rm->d);
+	json_object *v = cd_state_get(st, "config.properties.migration-network");
+	struct ifaddrs *ifs, *i;
+	struct in_addr net;
+	char buf[32], *slash;
+	long prefix;
+	uint32_t mask;
+
+	out[0] = '\0';
+	if (!v || !json_object_is_type(v, json_type_string))
+		return;
+	snprintf(buf, sizeof(buf), "%s", json_object_get_string(v));
+	slash = strchr(buf, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	prefix = strtol(slash + 1, NULL, 10);
+	if (inet_pton(AF_INET, buf, &net) != 1 || prefix < 1 || prefix > 32 ||
+	    getifaddrs(&ifs) < 0)
+		return;
+	mask = prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
+	for (i = ifs; i; i = i->ifa_next) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)(void *)i->ifa_addr;
+
+		if (!sin || sin->sin_family != AF_INET)
+			continue;
+		if ((ntohl(sin->sin_addr.s_addr) & mask) == (ntohl(net.s_addr) & mask)) {
+			inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)len);
+			break;
+		}
+	}
+	freeifaddrs(ifs);
+	if (!out[0])
+		cd_warn("rm: no address of this node in migration-network %s; "
+			"using the default", json_object_get_string(v));
+}
+
+static void
+mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *action)
+{
+	const struct cd_state *st = cd_replica_state(rm->d);
+	struct cd_op_request req = { 0 };
+	struct mig_ctx *mc;
+	char path[200], env_uri[300], env_bw[64], env_dt[64], env_addr[80], addr[48];
+	const char *env[7];
+	json_object *uri;
+	size_t ne = 0;
+
+	mc = calloc(1, sizeof(*mc));
+	if (!mc)
+		return;
+	mc->rm = rm;
+	snprintf(mc->role, sizeof(mc->role), "%s", r->p.name);
+	snprintf(mc->phase, sizeof(mc->phase), "%s", r->mig.phase);
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.uri", r->p.name);
+	uri = cd_state_get(st, path);
+	if (uri && json_object_is_type(uri, json_type_string)) {
+		snprintf(env_uri, sizeof(env_uri), "OCF_RESKEY_CRM_meta_migrate_uri=%s",
+			 json_object_get_string(uri));
+		env[ne++] = env_uri;
+	}
+	if (!strcmp(r->mig.type, "quick"))
+		env[ne++] = "OCF_RESKEY_CRM_meta_migrate_mode=quick";
+	/* The target listens on the migration network when there is one. */
+	if (!strcmp(action, "migrate_prepare") &&
+	    !json_object_object_get_ex(r->rsc[0].params, "migration_address", NULL)) {
+		migration_address(rm, addr, sizeof(addr));
+		if (addr[0]) {
+			snprintf(env_addr, sizeof(env_addr), "OCF_RESKEY_migration_address=%s", addr);
+			env[ne++] = env_addr;
+		}
+	}
+	/* Cluster migration settings, unless the resource sets its own. */
+	snprintf(env_bw, sizeof(env_bw), "OCF_RESKEY_migration_bandwidth=%lld",
+		 (long long)rm_prop_int(rm, "migration-bandwidth-mbps", 0));
+	snprintf(env_dt, sizeof(env_dt), "OCF_RESKEY_migration_downtime=%lld",
+		 (long long)rm_prop_int(rm, "migration-downtime-ms", 300));
+	if (!json_object_object_get_ex(r->rsc[0].params, "migration_bandwidth", NULL))
+		env[ne++] = env_bw;
+	if (!json_object_object_get_ex(r->rsc[0].params, "migration_downtime", NULL))
+		env[ne++] = env_dt;
+	env[ne] = NULL;
+	req.rsc_id = r->rsc[0].id;
+	req.agent = r->rsc[0].agent;
+	req.action = action;
+	req.params = r->rsc[0].params;
+	req.extra_env = env;
+	req.timeout_ms = MIGRATE_TIMEOUT_MS;
+	if (!strcmp(action, "migrate_to"))
+		req.on_line = mig_progress;
+	rm_monitors_stop(rm, l);
+	l->mig_busy = true;
+	snprintf(l->mig_phase, sizeof(l->mig_phase), "%s", r->mig.phase);
+	cd_info("rm: role %s: migration %s: %s here", r->p.name, r->mig.phase, action);
+	if (cd_exec_run(rm->exec, &req, mig_done, mc) < 0) {
+		struct cd_op_result res = { .rsc_id = r->rsc[0].id, .action = action,
+					    .rc = CD_OCF_ERR_INSTALLED, .output = "" };
+
+		mig_done(mc, &res);
+	}
+}
+
+void
+rm_migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
+{
+	const char *me = rm_local_name(rm), *ph = r->mig.phase;
+	bool src = !strcmp(r->mig.from, me), dst = !strcmp(r->mig.to, me);
+	bool live = !strcmp(r->mig.type, "live");
+
+	if (l->mig_busy && strcmp(l->mig_phase, ph)) {
+		/*
+		 * The migration moved on without us (the other side was lost and
+		 * the leader decided): stop our step; abort-source cleans up.
+		 */
+		cd_warn("rm: role %s: migration is now %s: cancelling our %s step",
+			r->p.name, ph, l->mig_phase);
+		l->mig_phase[0] = '\0';
+		cd_exec_cancel(rm->exec, r->rsc[0].id);
+		return;
+	}
+	if (l->mig_busy || l->inflight || l->op != L_IDLE)
+		return;
+	if (dst && !strcmp(ph, "prepare"))
+		mig_run(rm, r, l, "migrate_prepare");
+	else if (src && !strcmp(ph, "send") && live)
+		mig_run(rm, r, l, "migrate_to");
+	else if (src && !strcmp(ph, "save"))
+		mig_run(rm, r, l, "save");
+	else if (dst && !strcmp(ph, "finish"))
+		mig_run(rm, r, l, "migrate_from");
+	else if (dst && !strcmp(ph, "restore"))
+		mig_run(rm, r, l, "restore");
+	else if (src && !strcmp(ph, "cleanup"))
+		mig_run(rm, r, l, "stop");
+	else if (dst && !strcmp(ph, "abort"))
+		mig_run(rm, r, l, "migrate_abort");
+	else if (src && !strcmp(ph, "abort-source"))
+		mig_run(rm, r, l, live ? "migrate_abort" : "restore");
+}
+
+/* Report a finished step: move to the next phase (or end the migration). */
+static void
+mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
+	   const char *next, const char *error, const char *uri, const char *result)
+{
+	json_object *ops = json_object_new_array();
+	const char *name = r->p.name;
+	char path[200];
+
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", name);
+	json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(r->mig.phase)));
+	if (uri && uri[0]) {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.uri", name);
+		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(uri)));
+	}
+	if (result && result[0]) {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", name);
+		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(result)));
+		rm_ops_add(ops, "set", "runtime.roles", name, "last_migration",
+			   json_object_new_string(result));
+	}
+	if (error) {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.error", name);
+		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(error)));
+		rm_ops_add(ops, "set", "runtime.roles", name, "last_error",
+			   json_object_new_string(error));
+	}
+	if (!strcmp(next, "cleanup") && strcmp(r->mig.phase, "abort")) {
+		/* The guest runs on the target now: it is the owner. */
+		rm_ops_add(ops, "set", "runtime.roles", name, "owner",
+			   json_object_new_string(r->mig.to));
+	}
+	if (!strcmp(next, "done")) {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration", name);
+		json_object_array_add(ops, rm_op_new("delete", path, NULL));
+		rm_ops_add(ops, "set", "runtime.roles", name, "state",
+			   json_object_new_string(l->running || strcmp(r->mig.phase, "abort-source") ?
+						  "started" : "failed"));
+	} else {
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", name);
+		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(next)));
+	}
+	cd_info("rm: role %s: migration %s -> %s%s%s", name, r->mig.phase, next,
+		error ? ": " : "", error ? error : "");
+	rm_submit_role_ops(rm, name, ops, false);
+}
+
+/*
+ * Leader: start a migration for a MOVE of a migratable role, and resolve
+ * migrations whose source or target was lost (only once that node is
+ * fenced: it may still run the guest).
+ */
+bool
+rm_leader_migrate(struct cd_rm *rm, struct rm_role *r, const char *to)
+{
+	json_object *ops, *mig;
+
+	if (!r->migratable || (strcmp(r->move_type, "live") && strcmp(r->move_type, "quick")) ||
+	    r->p.state != CD_ROLE_STARTED || !r->p.owner[0] || r->mig.active)
+		return false;
+	ops = json_object_new_array();
+	rm_ops_guard(ops, r->p.name, r->p.owner, "started");
+	mig = json_object_new_object();
+	json_object_object_add(mig, "type", json_object_new_string(r->move_type));
+	json_object_object_add(mig, "from", json_object_new_string(r->p.owner));
+	json_object_object_add(mig, "to", json_object_new_string(to));
+	json_object_object_add(mig, "phase", json_object_new_string("prepare"));
+	json_object_object_add(mig, "started_at", json_object_new_int64((int64_t)time(NULL)));
+	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "migration", mig);
+	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state", json_object_new_string("migrating"));
+	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to", json_object_new_string(""));
+	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_type", json_object_new_string(""));
+	cd_info("rm: leader: %s migration of role %s from %s to %s", r->move_type, r->p.name,
+		r->p.owner, to);
+	rm_submit_role_ops(rm, r->p.name, ops, true);
+	return true;
+}
+
+void
+rm_leader_resolve_migrations(struct cd_rm *rm)
+{
+	const struct cd_membership *m = &rm->d->mship;
+	size_t i;
+
+	for (i = 0; i < rm->model.n_roles; i++) {
+		struct rm_role *r = &rm->model.roles[i];
+		struct rm_node_rt *src, *dst;
+		const struct cd_node *ms, *md;
+		bool src_up, dst_up;
+		json_object *ops;
+		char path[200];
+
+		if (!r->mig.active || rm_inflight_has(rm, r->p.name))
+			continue;
+		src = rm_model_node(&rm->model, r->mig.from);
+		dst = rm_model_node(&rm->model, r->mig.to);
+		ms = src ? cd_membership_node(m, src->id) : NULL;
+		md = dst ? cd_membership_node(m, dst->id) : NULL;
+		src_up = ms && cd_membership_node_state(ms) == CD_NODE_UP;
+		dst_up = md && cd_membership_node_state(md) == CD_NODE_UP;
+		if (src_up && dst_up)
+			continue;
+		ops = json_object_new_array();
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", r->p.name);
+		json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(r->mig.phase)));
+		if (!src_up && src && src->fenced) {
+			/* The source is gone and fenced: recover on the target (cold). */
+			snprintf(path, sizeof(path), "runtime.roles.%s.migration", r->p.name);
+			json_object_array_add(ops, rm_op_new("delete", path, NULL));
+			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
+				   json_object_new_string(dst_up ? r->mig.to : ""));
+			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
+				   json_object_new_string(dst_up ? "starting" : "stopped"));
+		} else if (src_up && !dst_up && dst && dst->fenced &&
+			   strcmp(r->mig.phase, "abort-source")) {
+			/* The target is gone and fenced: the source takes the guest back. */
+			json_object_array_add(ops, rm_op_new("set", path, json_object_new_string("abort-source")));
+			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
+				   json_object_new_string(r->mig.from));
+		} else {
+			json_object_put(ops);
+			continue;	/* wait until the lost node is fenced */
+		}
+		cd_warn("rm: role %s: %s lost during its migration; resolving", r->p.name,
+			src_up ? r->mig.to : r->mig.from);
+		rm_submit_role_ops(rm, r->p.name, ops, true);
+	}
+}

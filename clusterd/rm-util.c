@@ -1,0 +1,226 @@
+/*
+ * rm-util.c - the resource manager's small helpers: local role records,
+ * cluster properties, building changes, and submitting them (owner reports
+ * and leader decisions) into the replicated state.
+ */
+#include "rm-int.h"
+#include "log.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- small helpers ---- */
+
+const char *
+rm_local_name(struct cd_rm *rm)
+{
+	const struct cd_node *n = cd_membership_node(&rm->d->mship, rm->d->mship.local_id);
+
+	return n ? n->name : "";
+}
+
+struct local_role *
+rm_local_get(struct cd_rm *rm, const char *name, bool create)
+{
+	size_t i;
+
+	for (i = 0; i < rm->n_local; i++) {
+		if (!strcmp(rm->local[i].name, name))
+			return &rm->local[i];
+	}
+	if (!create)
+		return NULL;
+	if (rm->n_local == rm->cap_local) {
+		size_t ncap = rm->cap_local ? rm->cap_local * 2 : 16;
+		struct local_role *nl = realloc(rm->local, ncap * sizeof(*nl));
+
+		if (!nl)
+			return NULL;
+		rm->local = nl;
+		rm->cap_local = ncap;
+	}
+	memset(&rm->local[rm->n_local], 0, sizeof(rm->local[0]));
+	snprintf(rm->local[rm->n_local].name, RM_NAME_MAX, "%s", name);
+	return &rm->local[rm->n_local++];
+}
+
+int64_t
+rm_prop_int(struct cd_rm *rm, const char *name, int64_t dflt)
+{
+	const struct cd_state *st = cd_replica_state(rm->d);
+	json_object *props = cd_state_get(st, "config.properties"), *v;
+
+	if (props && json_object_object_get_ex(props, name, &v) &&
+	    json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	return dflt;
+}
+
+json_object *
+rm_op_new(const char *op, const char *path, json_object *value)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "op", json_object_new_string(op));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	if (value || strcmp(op, "delete"))
+		json_object_object_add(o, "value", value);
+	return o;
+}
+
+/* Append {"op", "path": "<prefix>.<name>[.<field>]", "value"} to ops. */
+void
+rm_ops_add(json_object *ops, const char *op, const char *prefix, const char *name,
+	   const char *field, json_object *value)
+{
+	char path[256];
+
+	if (field)
+		snprintf(path, sizeof(path), "%s.%s.%s", prefix, name, field);
+	else
+		snprintf(path, sizeof(path), "%s.%s", prefix, name);
+	json_object_array_add(ops, rm_op_new(op, path, value));
+}
+
+/* ---- reporting results into the state ---- */
+
+struct report_ctx {
+	struct cd_rm *rm;
+	char role[RM_NAME_MAX];
+	bool leader;		/* a leader decision (else an owner report) */
+};
+
+static void inflight_del(struct cd_rm *rm, const char *role);
+
+static void
+report_done(void *ctx, int err, const char *msg)
+{
+	struct report_ctx *rc = ctx;
+	struct cd_rm *rm = rc->rm;
+
+	if (rc->leader) {
+		inflight_del(rm, rc->role);
+	} else {
+		struct local_role *l = rm_local_get(rm, rc->role, false);
+
+		if (l)
+			l->inflight = false;
+	}
+	if (err)
+		cd_debug("rm: role %s: change not applied: %s", rc->role,
+			 msg && *msg ? msg : cd_strerror(err));
+	free(rc);
+	rm_schedule_reconcile(rm);
+}
+
+/* Submit ops for a role; owner reports and leader decisions are tracked so
+ * that the same thing is not sent twice while on its way. */
+int
+rm_submit_role_ops(struct cd_rm *rm, const char *role, json_object *ops, bool leader)
+{
+	struct report_ctx *rc = calloc(1, sizeof(*rc));
+	int err;
+
+	if (!rc) {
+		json_object_put(ops);
+		return -ENOMEM;
+	}
+	rc->rm = rm;
+	rc->leader = leader;
+	snprintf(rc->role, sizeof(rc->role), "%s", role);
+	err = cd_replica_submit(rm->d, ops, report_done, rc);
+	json_object_put(ops);
+	if (err < 0) {
+		free(rc);
+		return err;
+	}
+	if (leader) {
+		if (rm->n_inflight < 64)
+			snprintf(rm->inflight_roles[rm->n_inflight++], RM_NAME_MAX, "%s", role);
+	} else {
+		struct local_role *l = rm_local_get(rm, role, false);
+
+		if (l)
+			l->inflight = true;
+	}
+	return 0;
+}
+
+bool
+rm_inflight_has(struct cd_rm *rm, const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < rm->n_inflight; i++) {
+		if (!strcmp(rm->inflight_roles[i], role))
+			return true;
+	}
+	return false;
+}
+
+static void
+inflight_del(struct cd_rm *rm, const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < rm->n_inflight; i++) {
+		if (!strcmp(rm->inflight_roles[i], role)) {
+			memmove(&rm->inflight_roles[i], &rm->inflight_roles[i + 1],
+				(rm->n_inflight - i - 1) * RM_NAME_MAX);
+			rm->n_inflight--;
+			return;
+		}
+	}
+}
+
+/* Guard: the role's runtime is still what we saw (owner, state). */
+void
+rm_ops_guard(json_object *ops, const char *role, const char *owner, const char *state)
+{
+	rm_ops_add(ops, "test", "runtime.roles", role, "owner",
+		   json_object_new_string(owner));
+	rm_ops_add(ops, "test", "runtime.roles", role, "state",
+		   json_object_new_string(state));
+}
+
+void
+rm_report(struct cd_rm *rm, struct local_role *l, const char *expect_state,
+	  const char *new_state, const char *new_owner, const char *failure)
+{
+	json_object *ops = json_object_new_array();
+	const char *me = rm_local_name(rm);
+
+	rm_ops_guard(ops, l->name, me, expect_state);
+	rm_ops_add(ops, "set", "runtime.roles", l->name, "state",
+		   json_object_new_string(new_state));
+	if (new_owner)
+		rm_ops_add(ops, "set", "runtime.roles", l->name, "owner",
+			   json_object_new_string(new_owner));
+	if (failure) {
+		const struct cd_state *st = cd_replica_state(rm->d);
+		char path[200];
+		json_object *old, *arr = json_object_new_array(), *rec;
+		size_t i, n;
+
+		snprintf(path, sizeof(path), "runtime.roles.%s.failures", l->name);
+		old = cd_state_get(st, path);
+		n = old && json_object_is_type(old, json_type_array) ?
+		    json_object_array_length(old) : 0;
+		/* Keep the last 20 failures: the threshold window needs no more. */
+		for (i = n > 19 ? n - 19 : 0; i < n; i++)
+			json_object_array_add(arr, json_object_get(json_object_array_get_idx(old, i)));
+		rec = json_object_new_object();
+		json_object_object_add(rec, "node", json_object_new_string(me));
+		json_object_object_add(rec, "at", json_object_new_int64((int64_t)time(NULL)));
+		json_object_object_add(rec, "reason", json_object_new_string(failure));
+		json_object_array_add(arr, rec);
+		rm_ops_add(ops, "set", "runtime.roles", l->name, "failures", arr);
+	}
+	cd_info("rm: role %s: reporting %s -> %s%s%s", l->name, expect_state, new_state,
+		failure ? ": " : "", failure ? failure : "");
+	rm_submit_role_ops(rm, l->name, ops, false);
+}
