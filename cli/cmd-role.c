@@ -813,7 +813,7 @@ role_add_opt(int opt, const char *arg, json_object *args)
 		json_object_object_add(args, "failback", json_object_new_string(arg));
 		return 0;
 	case 'W': {
-		json_object *win;
+		json_object *win = NULL;
 
 		rc = parse_window(arg, &win);
 		if (!rc)
@@ -1277,6 +1277,16 @@ storage_add(struct ctl_globals *g, const struct sub *s, int argc, char **argv)
 
 /* node add|remove change the cluster over ssh: cmd-cluster.c's cmd_node. */
 static int
+node_drain(struct ctl_globals *g, const struct sub *s, int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "clusterctl node drain: want one NAME\n");
+		return CTL_EXIT_USAGE;
+	}
+	return ctl_node_drain(g, argv[1]);
+}
+
+static int
 node_cluster(struct ctl_globals *g, const struct sub *s, int argc, char **argv)
 {
 	char **av = calloc((size_t)argc + 2, sizeof(*av)), sub[16];
@@ -1426,6 +1436,7 @@ cmd_node_rm(struct ctl_globals *g, int argc, char **argv)
 "       clusterctl node pause NAME\n"
 "       clusterctl node resume NAME\n"
 "       clusterctl node fence NAME\n"
+"       clusterctl node drain NAME\n"
 "       clusterctl node add HOST [--force] [--json]\n"
 "       clusterctl node remove NAME [--json]\n"
 "'list' shows every node with its state, flags (paused, fenced), its\n"
@@ -1433,13 +1444,15 @@ cmd_node_rm(struct ctl_globals *g, int argc, char **argv)
 "roles (the ones it runs stay). 'fence' removes the node's registration key\n"
 "from every shared LUN (clusterctl storage list), as clusterd does by itself\n"
 "when a node is lost, so that it can write no more; it rejoins with a new\n"
-"key. 'add' and 'remove' change the cluster's membership over ssh; see\n"
+"key. 'drain' pauses the node and moves every role off it (VMs by live\n"
+"migration), each to its next preferred owner. 'add' and 'remove' change the cluster's membership over ssh; see\n"
 "'clusterctl node add --help' and 'clusterctl node remove --help'.\n";
 	static const struct sub subs[] = {
 		{ "list", node_list, "node-list", NULL, "", 0, NULL, NULL },
 		{ "pause", one_change, "node-pause", "name", "NAME", 0, "paused", NULL },
 		{ "resume", one_change, "node-resume", "name", "NAME", 0, "resumed", NULL },
 		{ "fence", one_change, "node-fence", "name", "NAME", 0, "fenced", NULL },
+		{ "drain", node_drain, NULL, "name", "NAME", 0, NULL, NULL },
 		{ "add", node_cluster, NULL, NULL, NULL, 0, NULL, NULL },
 		{ "remove", node_cluster, NULL, NULL, NULL, 0, NULL, NULL },
 	};

@@ -442,3 +442,106 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		usleep(50 * 1000);
 	}
 }
+
+/* ---- node drain ---- */
+
+/* An up, unpaused node other than avoid, preferring the role's owners order. */
+static const char *
+drain_target(json_object *nodes, json_object *role_cfg, const char *avoid)
+{
+	json_object *pref = NULL;
+	size_t i, j;
+
+	json_object_object_get_ex(role_cfg, "preferred_owners", &pref);
+	for (j = 0; pref && j <= json_object_array_length(pref); j++) {
+		const char *want = j < json_object_array_length(pref) ?
+				   json_object_get_string(json_object_array_get_idx(pref, j)) : NULL;
+
+		for (i = 0; i < json_object_array_length(nodes); i++) {
+			json_object *n = json_object_array_get_idx(nodes, i);
+			const char *name = ctl_jstr(n, "name", "");
+
+			if (!strcmp(name, avoid) || strcmp(ctl_jstr(n, "state", ""), "up") ||
+			    ctl_jbool(n, "paused") || ctl_jbool(n, "fenced"))
+				continue;
+			if (!want || !strcmp(name, want))
+				return name;
+		}
+	}
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i);
+		const char *name = ctl_jstr(n, "name", "");
+
+		if (strcmp(name, avoid) && !strcmp(ctl_jstr(n, "state", ""), "up") &&
+		    !ctl_jbool(n, "paused") && !ctl_jbool(n, "fenced"))
+			return name;
+	}
+	return NULL;
+}
+
+int
+ctl_node_drain(struct ctl_globals *g, const char *node)
+{
+	json_object *args, *data = NULL, *list = NULL, *nodes = NULL, *roles = NULL;
+	size_t i, moved = 0, failed = 0;
+	int rc;
+
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(node));
+	rc = ctl_call("node-pause", args, &data);
+	json_object_put(args);
+	json_object_put(data);
+	if (rc)
+		return rc;
+	fprintf(stderr, "%s: paused (no new roles); moving its roles away\n", node);
+	rc = ctl_call("node-list", NULL, &list);
+	if (rc)
+		return rc;
+	json_object_object_get_ex(list, "nodes", &nodes);
+	for (i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i);
+
+		if (!strcmp(ctl_jstr(n, "name", ""), node))
+			json_object_object_get_ex(n, "roles", &roles);
+	}
+	for (i = 0; roles && i < json_object_array_length(roles); i++) {
+		const char *role = json_object_get_string(json_object_array_get_idx(roles, i));
+		json_object *show = NULL, *cfg = NULL;
+		const char *target;
+		char *av[4], rbuf[128], tbuf[128];
+
+		args = json_object_new_object();
+		json_object_object_add(args, "name", json_object_new_string(role));
+		rc = ctl_call("role-show", args, &show);
+		json_object_put(args);
+		if (rc) {
+			failed++;
+			continue;
+		}
+		json_object_object_get_ex(show, "config", &cfg);
+		target = drain_target(nodes, cfg, node);
+		if (!target) {
+			fprintf(stderr, "%s: no node can take role %s\n", node, role);
+			json_object_put(show);
+			failed++;
+			continue;
+		}
+		snprintf(rbuf, sizeof(rbuf), "%s", role);
+		snprintf(tbuf, sizeof(tbuf), "%s", target);
+		av[0] = (char *)(uintptr_t)"move";
+		av[1] = rbuf;
+		av[2] = tbuf;
+		av[3] = NULL;
+		rc = cmd_move(g, 3, av);
+		json_object_put(show);
+		if (rc)
+			failed++;
+		else
+			moved++;
+	}
+	json_object_put(list);
+	if (!g->json)
+		printf("%s: drained: %zu role(s) moved, %zu failed; 'clusterctl node resume %s' "
+		       "lets roles come back\n", node, moved, failed, node);
+	return failed ? CTL_EXIT_FAILED : CTL_EXIT_OK;
+}

@@ -79,6 +79,8 @@ int cmd_wait(struct ctl_globals *g, int argc, char **argv);
 int cmd_config(struct ctl_globals *g, int argc, char **argv);
 int cmd_vm(struct ctl_globals *g, int argc, char **argv);
 int cmd_move(struct ctl_globals *g, int argc, char **argv);
+/** node drain: pause NODE and move its roles away (cmd-vm.c). */
+int ctl_node_drain(struct ctl_globals *g, const char *node);
 /* cmd-cluster.c: making and changing the cluster over ssh */
 int cmd_create(struct ctl_globals *g, int argc, char **argv);
 int cmd_destroy(struct ctl_globals *g, int argc, char **argv);

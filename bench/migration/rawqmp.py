@@ -1,21 +1,47 @@
 #!/usr/bin/env python3
-"""rawqmp.py - the raw baseline of bench/migration: one live migration driven
-directly over QMP, with no agent in between.
+"""rawqmp.py - QMP helpers of bench/migration (no agent, no clusterd).
 
-  rawqmp.py SRC_SOCK DST_SOCK URI [--bandwidth BYTES_PER_S] [--downtime MS]
+  rawqmp.py migrate --argv FILE --run-dir DIR --src-qmp SOCK --uri URI
+                    [--bridge BR] [--bandwidth BYTES_PER_S] [--downtime MS]
+                    [--deadline S]
+      The raw baseline: one live migration driven directly over QMP. Run it
+      INSIDE the target node (lab exec NAME nK -- python3 rawqmp.py ...):
+        1. a tap (cdtap%d, vnet_hdr) is made and added to bridge BR (vmbr0), and
+           QEMU is started with FILE's argv (one argument per line: the argv the
+           vm agent itself used for an `-incoming defer` QEMU, captured from
+           /proc/PID/cmdline; its tap fd= is replaced by ours) - daemonized,
+           waited for like the agent does; role file "incoming";
+        2. target: QMP greeting, events on, migrate-incoming URI;
+        3. source (SOCK, the running guest's QMP socket, reachable by path
+           from the target's mount namespace): capabilities as the agent sets
+           them (events, auto-converge on; xbzrle, postcopy-ram, compress off),
+           max-bandwidth, downtime-limit, migrate;
+        4. query-migrate every 10 ms until completed; then query-status on
+           the target every 5 ms until it runs; role file "running";
+        5. quit the source and wait until its QMP connection closes (QEMU
+           exited). Statistics are read before the quit.
+      Prints one JSON object: wall_ms (1-5), spawn_ms (1), migrate_ms
+      (migrate command to target running), and QEMU's total_ms, downtime_ms,
+      setup_ms, transferred.
 
-Both sockets are QMP unix sockets of already running QEMUs: the source runs
-the guest, the destination was started with -incoming defer. Steps: target
-migrate-incoming URI; source capabilities (events, auto-converge; xbzrle
-off, as the agent), parameters, migrate; poll query-migrate every 20 ms;
-then poll the target until it runs; then quit the source. Prints one JSON
-object: wall_ms (migrate command to target running), and QEMU's total_ms,
-downtime_ms, setup_ms, transferred.
+  rawqmp.py watch SOCK [--deadline S]
+      Polls query-migrate on a QMP socket (the source's qmp-mon.sock) every
+      100 ms while a migration runs; prints a JSON summary: final status,
+      max cpu-throttle-percentage, max dirty rate (MiB/s), passes. Read-only.
 """
+import fcntl
 import json
+import os
 import socket
+import struct
+import subprocess
 import sys
 import time
+
+TUNSETIFF = 0x400454CA
+IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
+SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCBRADDIF = 0x8913, 0x8914, 0x89A2
+IFF_UP = 0x1
 
 
 class Qmp:
@@ -33,7 +59,7 @@ class Qmp:
     def _read(self):
         line = self.f.readline()
         if not line:
-            raise RuntimeError("QMP connection closed")
+            raise EOFError("QMP connection closed")
         return json.loads(line)
 
     def cmd(self, name, **args):
@@ -50,31 +76,107 @@ class Qmp:
                 raise RuntimeError("%s: %s" % (name, m["error"].get("desc")))
             return m.get("return")
 
+    def wait_closed(self, deadline):
+        """After quit: read until EOF (the QEMU process is gone)."""
+        while time.monotonic() < deadline:
+            try:
+                self._read()
+            except (EOFError, OSError):
+                return True
+        return False
+
     def close(self):
         self.s.close()
 
 
-def main():
-    args = sys.argv[1:]
-    if len(args) < 3:
-        sys.exit(__doc__)
-    src_path, dst_path, uri = args[:3]
-    opts = dict(zip(args[3::2], args[4::2]))
-    bandwidth = int(opts.get("--bandwidth", 100 << 30))
-    downtime = int(opts.get("--downtime", 300))
+def connect(path, deadline):
+    """QMP of a freshly daemonized QEMU: the socket exists once it runs."""
+    while True:
+        try:
+            return Qmp(path)
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.002)
 
-    dst = Qmp(dst_path)
-    src = Qmp(src_path)
-    caps = [{"capability": c, "state": s} for c, s in
-            (("events", True), ("auto-converge", True), ("xbzrle", False))]
-    dst.cmd("migrate-set-capabilities", capabilities=caps[:1])
-    dst.cmd("migrate-incoming", uri=uri)
-    src.cmd("migrate-set-capabilities", capabilities=caps)
-    src.cmd("migrate-set-parameters", **{"max-bandwidth": bandwidth,
-                                         "downtime-limit": downtime})
+
+def make_tap(bridge):
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    ifr = struct.pack("16sH22x", b"cdtap%d", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
+    name = fcntl.ioctl(fd, TUNSETIFF, ifr)[:16].rstrip(b"\0")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        idx = socket.if_nametoindex(name.decode())
+        fcntl.ioctl(s, SIOCBRADDIF, struct.pack("16si20x", bridge.encode(), idx))
+        flags = struct.unpack("16sH", fcntl.ioctl(s, SIOCGIFFLAGS,
+                                                   struct.pack("16sH22x", name, 0))[:18])[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH22x", name, flags | IFF_UP))
+    finally:
+        s.close()
+    return fd
+
+
+def set_role(run_dir, role):
+    tmp = os.path.join(run_dir, "role.tmp")
+    with open(tmp, "w") as f:
+        f.write(role + "\n")
+    os.rename(tmp, os.path.join(run_dir, "role"))
+
+
+def opts_of(args, defaults):
+    o = dict(defaults)
+    it = iter(args)
+    for k in it:
+        if not k.startswith("--"):
+            sys.exit("unexpected argument %s" % k)
+        o[k[2:]] = next(it)
+    return o
+
+
+def cmd_migrate(args):
+    o = opts_of(args, {"bandwidth": str(100 << 30), "downtime": "300", "deadline": "120",
+                       "bridge": "vmbr0"})
+    with open(o["argv"]) as f:
+        argv = [line.rstrip("\n") for line in f if line.strip()]
+    run_dir = o["run-dir"]
     t0 = time.monotonic()
-    src.cmd("migrate", uri=uri)
-    deadline = t0 + 300
+    deadline = t0 + float(o["deadline"])
+    # 1. tap + QEMU -incoming defer, daemonized (as the agent's cd_qemu_spawn)
+    tapfd = make_tap(o["bridge"])
+    for i, a in enumerate(argv):
+        if a.startswith("tap,"):
+            argv[i] = ",".join("fd=%d" % tapfd if p.startswith("fd=") else p
+                               for p in a.split(","))
+    os.makedirs(run_dir, exist_ok=True)
+    for leftover in ("qmp.sock", "qmp-mon.sock", "qemu.pid", "role"):
+        try:
+            os.unlink(os.path.join(run_dir, leftover))
+        except FileNotFoundError:
+            pass
+    with open(os.path.join(run_dir, "qemu.log"), "a") as log:
+        rc = subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=log, pass_fds=(tapfd,), timeout=30)
+    os.close(tapfd)
+    if rc != 0:
+        sys.exit("QEMU failed to start (exit %d): see %s/qemu.log" % (rc, run_dir))
+    set_role(run_dir, "incoming")
+    t_spawned = time.monotonic()
+    # 2. target
+    dst = connect(os.path.join(run_dir, "qmp.sock"), deadline)
+    dst.cmd("migrate-set-capabilities",
+            capabilities=[{"capability": "events", "state": True}])
+    dst.cmd("migrate-incoming", uri=o["uri"])
+    # 3. source
+    src = Qmp(o["src-qmp"])
+    caps = [{"capability": c, "state": s} for c, s in
+            (("events", True), ("auto-converge", True), ("xbzrle", False),
+             ("postcopy-ram", False), ("compress", False))]
+    src.cmd("migrate-set-capabilities", capabilities=caps)
+    src.cmd("migrate-set-parameters", **{"max-bandwidth": int(o["bandwidth"]),
+                                         "downtime-limit": int(o["downtime"])})
+    t_mig = time.monotonic()
+    src.cmd("migrate", uri=o["uri"])
+    # 4. until completed, then until the target runs
     while True:
         st = src.cmd("query-migrate").get("status")
         if st == "completed":
@@ -82,28 +184,86 @@ def main():
         if st in ("failed", "cancelled") or time.monotonic() > deadline:
             src.cmd("migrate_cancel")
             sys.exit("raw migration %s" % st)
-        time.sleep(0.02)
+        time.sleep(0.01)
     while dst.cmd("query-status").get("status") != "running":
         if time.monotonic() > deadline:
             sys.exit("target never ran")
         time.sleep(0.005)
-    t1 = time.monotonic()
-    # QEMU fills in its statistics shortly after "completed"
-    for _ in range(50):
+    t_run = time.monotonic()
+    set_role(run_dir, "running")
+    info = {}
+    for _ in range(100):  # QEMU fills in its statistics shortly after "completed"
         info = src.cmd("query-migrate")
         if info.get("total-time"):
             break
-        time.sleep(0.02)
-    src.cmd("quit")
+        time.sleep(0.005)
+    # 5. drop the source
+    src.f.write(b'{"execute": "quit"}\n')
+    src.wait_closed(deadline)
+    t_end = time.monotonic()
     src.close()
     dst.close()
     print(json.dumps({
-        "wall_ms": round((t1 - t0) * 1000, 1),
+        "wall_ms": round((t_end - t0) * 1000, 1),
+        "spawn_ms": round((t_spawned - t0) * 1000, 1),
+        "migrate_ms": round((t_run - t_mig) * 1000, 1),
+        "quit_ms": round((t_end - t_run) * 1000, 1),
         "total_ms": info.get("total-time", 0),
         "downtime_ms": info.get("downtime", 0),
         "setup_ms": info.get("setup-time", 0),
         "transferred": info.get("ram", {}).get("transferred", 0),
     }))
+
+
+def cmd_watch(args):
+    if not args:
+        sys.exit(__doc__)
+    path = args[0]
+    o = opts_of(args[1:], {"deadline": "60"})
+    deadline = time.monotonic() + float(o["deadline"])
+    out = {"status": "none", "max_throttle": 0, "max_dirty_mibs": 0.0, "passes": 0,
+           "samples": 0}
+    try:
+        q = Qmp(path, timeout=2.0)
+    except OSError as e:
+        out["status"] = "no-qmp: %s" % e
+        print(json.dumps(out))
+        return
+    seen = False
+    try:
+        while time.monotonic() < deadline:
+            m = q.cmd("query-migrate")
+            st = m.get("status", "none")
+            ram = m.get("ram", {})
+            if st in ("setup", "active", "device", "pre-switchover", "cancelling"):
+                seen = True
+            if seen:
+                out["samples"] += 1
+                out["status"] = st
+                out["max_throttle"] = max(out["max_throttle"],
+                                          m.get("cpu-throttle-percentage", 0))
+                rate = ram.get("dirty-pages-rate", 0) * ram.get("page-size", 4096)
+                out["max_dirty_mibs"] = max(out["max_dirty_mibs"], round(rate / 1048576, 1))
+                out["passes"] = max(out["passes"], ram.get("dirty-sync-count", 0))
+                if st in ("completed", "failed", "cancelled"):
+                    break
+            time.sleep(0.1)
+    except (EOFError, OSError, RuntimeError):
+        if seen and out["status"] not in ("failed", "cancelled"):
+            out["status"] = "completed?(source gone)"
+    q.close()
+    print(json.dumps(out))
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    if sys.argv[1] == "migrate":
+        cmd_migrate(sys.argv[2:])
+    elif sys.argv[1] == "watch":
+        cmd_watch(sys.argv[2:])
+    else:
+        sys.exit(__doc__)
 
 
 if __name__ == "__main__":
