@@ -315,7 +315,7 @@ static void
 check_hypervisor(struct v_report *rep, struct v_node *nodes, size_t n)
 {
 	struct v_result *q, *k, *cpu, *br;
-	const char *sets[V_MAX_NODES];
+	const char *sets[V_MAX_NODES] = { 0 };
 	char *flags[V_MAX_NODES] = { 0 };
 	char a[4096], b[1024], models[2][256] = { "", "" };
 	size_t i, m = 0, noqemu = 0, nokvm = 0;

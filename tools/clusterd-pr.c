@@ -276,7 +276,7 @@ cmd_unregister(struct cli *cli, char **argv, json_object *out)
 static int
 cmd_reserve(struct cli *cli, char **argv, json_object *out)
 {
-	enum cd_pr_type type;
+	enum cd_pr_type type = CD_PR_WERO;
 	uint64_t key;
 
 	if (arg_key(cli, argv[0], &key, true) < 0 || arg_type(cli, argv[1], &type) < 0)
@@ -287,7 +287,7 @@ cmd_reserve(struct cli *cli, char **argv, json_object *out)
 static int
 cmd_release(struct cli *cli, char **argv, json_object *out)
 {
-	enum cd_pr_type type;
+	enum cd_pr_type type = CD_PR_WERO;
 	uint64_t key;
 
 	if (arg_key(cli, argv[0], &key, true) < 0 || arg_type(cli, argv[1], &type) < 0)
@@ -309,7 +309,7 @@ static int
 cmd_preempt(struct cli *cli, char **argv, json_object *out)
 {
 	uint64_t key, victim;
-	enum cd_pr_type type;
+	enum cd_pr_type type = CD_PR_WERO;
 
 	if (arg_key(cli, argv[0], &key, true) < 0 ||
 	    arg_key(cli, argv[1], &victim, false) < 0 ||
