@@ -366,9 +366,28 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		json_object_object_add(args, "type", json_object_new_string(type));
 	t0 = cd_now_mono_ms();
 	deadline = t0 + (uint64_t)(timeout_s * 1000);
-	rc = ctl_call("role-move", args, &data);
+	/*
+	 * A migration that just switched over is still dropping its source
+	 * copy for a moment ("being migrated already"): wait that out.
+	 */
+	for (;;) {
+		struct ctl_conn *c = ctl_connect(&rc);
+
+		if (!c) {
+			json_object_put(args);
+			return rc;
+		}
+		/* The last try (deadline near) prints the refusal. */
+		rc = ctl_request_quiet(c, "role-move", args, &data,
+				       cd_now_mono_ms() + 100 < deadline ? "EBUSY" : NULL);
+		ctl_disconnect(c);
+		json_object_put(data);
+		data = NULL;
+		if (rc != CTL_EXIT_RETRY)
+			break;
+		usleep(50 * 1000);
+	}
 	json_object_put(args);
-	json_object_put(data);
 	if (rc)
 		return rc;
 
@@ -385,7 +404,10 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		json_object_object_get_ex(data, "runtime", &rt);
 		state = ctl_jstr(rt, "state", "");
 		owner = ctl_jstr(rt, "owner", "");
-		if (json_object_object_get_ex(rt, "migration", &mig) && mig) {
+		if (json_object_object_get_ex(rt, "migration", &mig) && mig &&
+		    !(!strcmp(ctl_jstr(mig, "phase", ""), "cleanup") && !strcmp(owner, node))) {
+			/* (At cleanup the guest already runs on NODE: the move is done;
+			 * the source only drops its paused copy.) */
 			const char *prog = ctl_jstr(mig, "progress", "");
 
 			seen_migration = true;
@@ -402,7 +424,7 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 				progress_bar(name, prog, tty);
 				bar_shown = true;
 			}
-		} else if (!strcmp(state, "started") && !strcmp(owner, node)) {
+		} else if ((!strcmp(state, "started") || mig) && !strcmp(owner, node)) {
 			json_object *res = parse_result(seen_migration ?
 						       ctl_jstr(rt, "last_migration", "") : "");
 
@@ -439,7 +461,7 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 				timeout_s);
 			return CTL_EXIT_TIMEOUT;
 		}
-		usleep(50 * 1000);
+		usleep(20 * 1000);
 	}
 }
 

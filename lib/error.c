@@ -69,6 +69,7 @@ cd_errname(int err)
 	case -ENOMEM: return "ENOMEM";
 	case -ETIMEDOUT: return "ETIMEDOUT";
 	case -EAGAIN: return "EAGAIN";
+	case -EBUSY: return "EBUSY";
 	default: return "error";
 	}
 }

@@ -188,7 +188,39 @@ cd_membership_set_ring(struct cd_membership *m, uint32_t ring_node,
 		return rc;
 	m->ring_node = ring_node;
 	m->ring_seq = ring_seq;
-	return rc || old_node != ring_node || old_seq != ring_seq;
+	if (old_node != ring_node || old_seq != ring_seq) {
+		/* the new ring's quorum comes with its quorum callback */
+		m->quorum_stale = true;
+		m->ring_expected = false;
+		return 1;
+	}
+	return rc;
+}
+
+int
+cd_membership_expect_ring(struct cd_membership *m)
+{
+	bool was = m->quorum_stale;
+
+	m->ring_expected = true;
+	m->quorum_stale = true;
+	return !was;
+}
+
+int
+cd_membership_quorum_settled(struct cd_membership *m)
+{
+	bool was = m->quorum_stale;
+
+	if (!m->ring_expected)
+		m->quorum_stale = false;
+	return was != m->quorum_stale;
+}
+
+bool
+cd_membership_quorate(const struct cd_membership *m)
+{
+	return m->connected && m->quorum.quorate && !m->quorum_stale;
 }
 
 int
@@ -227,6 +259,8 @@ cd_membership_set_connected(struct cd_membership *m, bool connected)
 			m->nodes[i].cpg_member = false;
 		}
 		memset(&m->quorum, 0, sizeof(m->quorum));
+		m->quorum_stale = false;
+		m->ring_expected = false;
 		m->ring_node = 0;
 		m->ring_seq = 0;
 		prune(m);
@@ -258,7 +292,7 @@ cd_membership_leader(const struct cd_membership *m)
 {
 	size_t i;
 
-	if (!m->connected || !m->quorum.quorate)
+	if (!cd_membership_quorate(m))
 		return 0;
 	/* nodes[] is sorted by id: the first one up is the lowest. */
 	for (i = 0; i < m->n_nodes; i++) {
@@ -329,7 +363,8 @@ cd_membership_to_json(const struct cd_membership *m)
 	json_object_object_add(root, "members",
 			       json_object_new_int64((int64_t)cd_membership_count_up(m)));
 
-	json_object_object_add(q, "quorate", json_object_new_boolean(m->quorum.quorate));
+	json_object_object_add(q, "quorate", json_object_new_boolean(cd_membership_quorate(m)));
+	json_object_object_add(q, "settled", json_object_new_boolean(!m->quorum_stale));
 	json_object_object_add(q, "node_votes", json_object_new_int64(m->quorum.node_votes));
 	json_object_object_add(q, "expected_votes",
 			       json_object_new_int64(m->quorum.expected_votes));

@@ -52,6 +52,16 @@ struct cd_membership {
 	uint32_t ring_node;	/* ring id: representative node ... */
 	uint64_t ring_seq;	/* ... and sequence */
 	struct cd_quorum_info quorum;
+	/*
+	 * The ring changed (or CPG reported a node coming or going, which
+	 * announces a ring change) and votequorum's quorum callback for the new
+	 * ring has not come yet: quorum.quorate is the old ring's and must not
+	 * be acted on (no leader; shown as not quorate). votequorum delivers the
+	 * nodelist callback of a ring first and its quorum callback after the
+	 * sync (after the quorum device's poll, corosync-lab REPORT §6 q4/q9).
+	 */
+	bool quorum_stale;
+	bool ring_expected;	/* CPG announced a ring change not seen yet */
 	size_t n_nodes;
 	struct cd_node nodes[CD_MAX_NODES];	/* sorted by id */
 };
@@ -87,6 +97,24 @@ int cd_membership_set_quorum(struct cd_membership *m,
 			     const struct cd_quorum_info *q);
 
 /**
+ * CPG reported a node down that is still in the current ring, or a node up
+ * that is not in it yet: a ring change is under way; the quorum is stale
+ * until the new ring and then its quorum callback arrive.
+ * @return 1 changed, 0 not
+ */
+int cd_membership_expect_ring(struct cd_membership *m);
+
+/**
+ * votequorum's quorum callback arrived: the quorum state is settled for the
+ * current ring (unless a ring change announced by CPG is still to come).
+ * Call after cd_membership_set_quorum(). @return 1 changed, 0 not
+ */
+int cd_membership_quorum_settled(struct cd_membership *m);
+
+/** Quorate and settled: what decisions may rely on. */
+bool cd_membership_quorate(const struct cd_membership *m);
+
+/**
  * corosync went away (connected=false): every view is cleared, this node is
  * not quorate and has no leader. @return 1 changed, 0 not
  */
@@ -103,7 +131,7 @@ const struct cd_node *cd_membership_node(const struct cd_membership *m,
 /**
  * The leader: the lowest node id among the nodes that are up (corosync
  * member and clusterd in the group), and only when this partition is
- * quorate. All nodes of a partition compute the same leader because CPG
+ * quorate and the quorum is settled (not stale after a ring change). All nodes of a partition compute the same leader because CPG
  * delivers the same membership to all of them.
  * @return the leader's id, or 0 when there is none
  */
