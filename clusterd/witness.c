@@ -7,37 +7,51 @@
  * timeout/3 and at once on every decision. On a new ring we do NOT poll
  * until the arbitration decided (votequorum holds its sync for that poll,
  * so quorum does not blip), at most 3/4 of quorum.device.sync_timeout; then
- * we poll with 0.
+ * we poll with 0. Every partition but a dead holder's decides in one round
+ * of disk reads (a few ms): only a member waiting for its leader waits.
  *
  * Arbitration (worker thread, one iSCSI session per node, lib/pr.h). The
  * result travels through the disk, not through CPG (CPG sends are refused
  * while votequorum holds the sync): every node reads the reservation, the
- * keys and the heartbeat block itself.
+ * keys and the heartbeat block itself, and decides at once.
  *  - Keys: cd_pr_key(nodeid, inc), inc a random 31-bit start + 1 per new
  *    registration of this process: own scheme, because the witness must work
  *    before the replicated state (runtime.nodes.*.incarnation) exists.
  *  - The partition is the ring membership M; its leader is the lowest id.
- *  - "free" (the partition may contend): the reservation holder is in M; or
- *    the heartbeat writer (the last winning leader) is in M or wrote 0
- *    ("released"), or the heartbeat has not changed for W_LEASE_MS (the
- *    owning partition is dead); or nobody holds it and we held it (target
- *    restart). A node that lost in this ring contends again only after the
- *    lease, so a loser can never take the disk from a live owner.
+ *  - The holder H is the node of the WERO reservation's key. The holder
+ *    writes the heartbeat block (owner H, counter + 1) every W_HB_MS and
+ *    removes (PREEMPT) the keys of nodes outside M.
+ *  - H in M: the partition holds the witness. H casts 1 while its heartbeat
+ *    writes succeed; every other member casts 1 while it sees H's heartbeat
+ *    change. Other partitions cast 0 at once: a live holder is never
+ *    challenged, so two live partitions never race.
+ *  - H outside M: cast 0, unless H's heartbeat has not changed for
+ *    W_LEASE_MS: then the holder is dead and our leader PREEMPTs its key,
+ *    which moves the reservation to us. No reservation (released, or the
+ *    target forgot it): our leader RESERVEs, unless the heartbeat is fresh
+ *    and written by a node outside M (that partition re-reserves first).
+ *    The target serialises contenders: the second gets a conflict.
+ *  - Leases: a vote is valid W_VALID_MS after its evidence (the holder: the
+ *    issue of its last successful heartbeat write; a member: the issue of
+ *    the read before the one that saw the heartbeat change); the loop stops
+ *    casting when no newer result renewed it. A challenger waits W_LEASE_MS
+ *    (> W_VALID_MS + a re-check) after it last saw a change, so the old
+ *    holder's partition has stopped casting before anyone takes over.
  *  - A partition that cannot reach quorum even with the witness vote gives
- *    the disk up (unregisters; the leader writes a "released" heartbeat).
- *  - Leader of a free partition: register, PREEMPT every key of a node
- *    outside M, RESERVE (WERO) if nobody holds it. The target serialises two
- *    leaders: the loser's PREEMPT fails (conflict or "preempted").
- *  - Every member casts 1 iff the holder is in M and no key of a node
- *    outside M is left; 0 if the partition is not free; else it waits.
- *  - The winning leader writes the heartbeat every W_HB_MS and the state
- *    copy (witness-disk.h) after state changes, at most every W_TICK_MS.
+ *    it up: the holder writes a "released" heartbeat (owner 0) and
+ *    unregisters, which releases the reservation.
  *  - Session lost: reconnect, register a new key, PREEMPT the old one:
  *    conflict means we were preempted meanwhile (lib/pr.h's rejoin rule).
- *    Target restart (UA 29/xx: every key gone): the owner registers and
- *    reserves again. Witness unreachable: cast 0, status "failed".
+ *    Target restart (UA 29/xx: every key gone): no reservation, and the
+ *    heartbeat is ours: the leader reserves again. Witness unreachable:
+ *    cast 0, status "failed" (the node majority still applies).
+ *  - The holder writes the state copy (witness-disk.h) after state changes.
  *  - Start-up: the state copy is read before the device registers, and a
  *    newer copy of our cluster is adopted: no amnesia.
+ *
+ * clusterd's decisions do not rely on the quorate flag between a ring change
+ * and votequorum's quorum callback for the new ring (lib/membership.h,
+ * quorum_stale): the loser's flag is stale until its poll.
  */
 #include "witness.h"
 #include "daemon.h"
@@ -663,8 +677,8 @@ evaluate(struct cd_witness *w, const struct w_input *in, struct w_output *out)
 	}
 	(void)foreign;
 	out->key = w->key;
-	if (out->v == V_WIN && w->key && res.present && in->state_json &&
-	    in->state_gen != w->written_gen && (i_hold || leader == in->local))
+	if (out->v == V_WIN && out->holding && in->state_json &&
+	    in->state_gen != w->written_gen)
 		write_copy(w, in);
 	out->written_gen = w->written_gen;
 }
@@ -1126,14 +1140,28 @@ read_config(struct cd_witness *w)
 	try_register(w);
 }
 
-static uint32_t
-min_member(const struct cd_witness *w)
+/*
+ * votequorum sends no quorum callback when only the vote counts change (the
+ * device starts or stops casting, expected votes grow with the device): keep
+ * the numbers shown by status current. The quorate flag is not touched.
+ */
+static void
+refresh_votes(struct cd_witness *w)
 {
-	uint32_t m = UINT32_MAX;
+	struct cd_membership *m = &w->d->mship;
+	struct votequorum_info info;
+	struct cd_quorum_info q;
 
-	for (size_t i = 0; i < w->n; i++)
-		m = w->members[i] < m ? w->members[i] : m;
-	return m;
+	if (!w->vq_up || !m->connected || m->quorum_stale ||
+	    votequorum_getinfo(w->vq, 0, &info) != CS_OK)
+		return;
+	q = m->quorum;
+	q.node_votes = info.node_votes;
+	q.expected_votes = info.node_expected_votes;
+	q.total_votes = info.total_votes;
+	q.quorum = info.quorum;
+	if (cd_membership_set_quorum(m, &q) > 0)
+		cd_daemon_membership_changed(w->d, "votes");
 }
 
 static void
@@ -1144,13 +1172,16 @@ tick_fn(void *data)
 	uint64_t now = cd_now_mono_ms();
 
 	read_config(w);
+	refresh_votes(w);
+	if (w->in.local != w->d->mship.local_id)	/* corosync connected after our start */
+		push_input(w, NULL, 0);
 	if (!w->vq_up)
 		w_connect(w);
 	if (w->registered && w->decided && now - w->last_poll_ms >= w->timeout_ms / 3)
 		do_poll(w, "periodic");
-	/* The partition's leader keeps the witness copy of the state current. */
-	if (st && w->enabled && w->last.v == V_WIN && w->n && w->d->mship.local_id ==
-	    min_member(w) && cd_state_generation(st) != w->sent_gen &&
+	/* The holder (a registrant: it may write) keeps the state copy current. */
+	if (st && w->enabled && w->last.v == V_WIN && w->last.holding &&
+	    cd_state_generation(st) != w->sent_gen &&
 	    cd_replica_ready(w->d)) {
 		const char *s = json_object_to_json_string_ext(st->doc, JSON_C_TO_STRING_PLAIN);
 		char *copy = s ? strdup(s) : NULL;

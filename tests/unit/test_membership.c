@@ -36,6 +36,7 @@ three_up(struct cd_membership *m)
 	CU_ASSERT_EQUAL_FATAL(cd_membership_set_ring(m, 1, 8, all, 3), 1);
 	CU_ASSERT_EQUAL_FATAL(cd_membership_set_group(m, all, 3), 1);
 	CU_ASSERT_EQUAL_FATAL(cd_membership_set_quorum(m, &q), 1);
+	CU_ASSERT_EQUAL_FATAL(cd_membership_quorum_settled(m), 1);
 }
 
 static bool
@@ -482,6 +483,8 @@ test_disconnect_clears_views(void)
 	three_up(&m);
 	CU_ASSERT_EQUAL(cd_membership_set_ring(&m, 1, 9, ring, 4), 1);
 	CU_ASSERT_EQUAL(m.n_nodes, 4);
+	CU_ASSERT_EQUAL(cd_membership_leader(&m), 0);	/* new ring: quorum stale */
+	CU_ASSERT_EQUAL(cd_membership_quorum_settled(&m), 1);
 	CU_ASSERT_EQUAL(cd_membership_leader(&m), 1);
 	CU_ASSERT_EQUAL(cd_membership_count_up(&m), 3);
 	CU_ASSERT_EQUAL(cd_membership_set_connected(&m, true), 0);
@@ -495,6 +498,7 @@ test_disconnect_clears_views(void)
 	CU_ASSERT_EQUAL(m.quorum.expected_votes, 0);
 	CU_ASSERT_EQUAL(m.quorum.total_votes, 0);
 	CU_ASSERT_EQUAL(m.quorum.quorum, 0);
+	CU_ASSERT_FALSE(m.quorum_stale);
 	CU_ASSERT_EQUAL(cd_membership_leader(&m), 0);
 	CU_ASSERT_EQUAL(cd_membership_count_up(&m), 0);
 	/* Configured nodes stay (down); the unknown member 9 is gone. */
@@ -619,6 +623,7 @@ apply_case(struct cd_membership *m, const struct leader_case *c)
 	CU_ASSERT(cd_membership_set_ring(m, 1, 1, c->ring, count_ids(c->ring)) >= 0);
 	CU_ASSERT(cd_membership_set_group(m, c->group, count_ids(c->group)) >= 0);
 	CU_ASSERT(cd_membership_set_quorum(m, &q) >= 0);
+	CU_ASSERT(cd_membership_quorum_settled(m) >= 0);
 }
 
 static void
@@ -665,6 +670,7 @@ test_leader_transitions(void)
 	q.quorate = false;
 	CU_ASSERT_EQUAL(cd_membership_set_ring(&m, 3, 12, r3, 1), 1);
 	CU_ASSERT_EQUAL(cd_membership_set_quorum(&m, &q), 1);
+	CU_ASSERT_EQUAL(cd_membership_quorum_settled(&m), 1);
 	CU_ASSERT_EQUAL(cd_membership_leader(&m), 0);
 	CU_ASSERT_EQUAL(cd_membership_count_up(&m), 1);
 	q.quorate = true;
@@ -726,7 +732,7 @@ static const char *const root_keys[] = {
 	"members", "quorum", "nodes",
 };
 static const char *const quorum_keys[] = {
-	"quorate", "node_votes", "expected_votes", "total_votes", "quorum",
+	"quorate", "settled", "node_votes", "expected_votes", "total_votes", "quorum",
 };
 static const char *const node_keys[] = {
 	"id", "name", "address", "state", "configured", "local", "leader",
@@ -761,6 +767,7 @@ test_json_document(void)
 	CU_ASSERT_EQUAL(cd_membership_set_ring(&m, 1, 0x1a2b, ring, 3), 1);
 	CU_ASSERT_EQUAL(cd_membership_set_group(&m, group, 2), 1);
 	CU_ASSERT_EQUAL(cd_membership_set_quorum(&m, &q), 1);
+	CU_ASSERT_EQUAL(cd_membership_quorum_settled(&m), 1);
 
 	doc = cd_membership_to_json(&m);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
@@ -869,6 +876,66 @@ test_json_no_leader_when_not_quorate(void)
 	json_object_put(doc);
 }
 
+/*
+ * The quorum of a new ring is unknown until votequorum's quorum callback
+ * for it: the old ring's quorate flag is stale (no leader, shown not
+ * quorate). CPG announces a ring change before the ring arrives.
+ */
+static void
+test_quorum_stale_after_ring_change(void)
+{
+	static const uint32_t r12[] = { 1, 2 }, r2[] = { 2 };
+	struct cd_quorum_info q;
+	struct cd_membership m;
+	json_object *doc;
+
+	three_up(&m);
+	CU_ASSERT_TRUE(cd_membership_quorate(&m));
+	CU_ASSERT_FALSE(m.quorum_stale);
+	/* the same ring again (e.g. CS_TRACK_CURRENT): nothing stale */
+	CU_ASSERT_EQUAL(cd_membership_set_ring(&m, 1, 8, (uint32_t[]){ 1, 2, 3 }, 3), 0);
+	CU_ASSERT_TRUE(cd_membership_quorate(&m));
+
+	/* CPG: node 3 down (still in the ring): stale at once */
+	CU_ASSERT_EQUAL(cd_membership_expect_ring(&m), 1);
+	CU_ASSERT_EQUAL(cd_membership_expect_ring(&m), 0);
+	CU_ASSERT_TRUE(m.quorum.quorate);		/* the raw flag stays */
+	CU_ASSERT_FALSE(cd_membership_quorate(&m));
+	CU_ASSERT_EQUAL(cd_membership_leader(&m), 0);
+	/* a quorum callback before the announced ring does not settle it */
+	CU_ASSERT_EQUAL(cd_membership_quorum_settled(&m), 0);
+	CU_ASSERT_FALSE(cd_membership_quorate(&m));
+	/* the ring, then its quorum callback */
+	CU_ASSERT_EQUAL(cd_membership_set_ring(&m, 1, 12, r12, 2), 1);
+	CU_ASSERT_EQUAL(cd_membership_set_group(&m, r12, 2), 1);
+	CU_ASSERT_EQUAL(cd_membership_leader(&m), 0);
+	doc = cd_membership_to_json(&m);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	assert_bool(get(doc, "quorum"), "quorate", false);
+	assert_bool(get(doc, "quorum"), "settled", false);
+	json_object_put(doc);
+	q = m.quorum;
+	CU_ASSERT_EQUAL(cd_membership_set_quorum(&m, &q), 0);
+	CU_ASSERT_EQUAL(cd_membership_quorum_settled(&m), 1);
+	CU_ASSERT_TRUE(cd_membership_quorate(&m));
+	CU_ASSERT_EQUAL(cd_membership_leader(&m), 1);
+
+	/* ring first (no CPG announcement), settled by its quorum callback */
+	CU_ASSERT_EQUAL(cd_membership_set_ring(&m, 2, 16, r2, 1), 1);
+	CU_ASSERT_FALSE(cd_membership_quorate(&m));
+	q.quorate = false;
+	CU_ASSERT_EQUAL(cd_membership_set_quorum(&m, &q), 1);
+	CU_ASSERT_EQUAL(cd_membership_quorum_settled(&m), 1);
+	CU_ASSERT_FALSE(cd_membership_quorate(&m));
+	CU_ASSERT_EQUAL(cd_membership_leader(&m), 0);
+
+	/* disconnect clears it */
+	CU_ASSERT_EQUAL(cd_membership_expect_ring(&m), 1);
+	CU_ASSERT_EQUAL(cd_membership_set_connected(&m, false), 1);
+	CU_ASSERT_FALSE(m.quorum_stale);
+	CU_ASSERT_FALSE(m.ring_expected);
+}
+
 /* 32-bit ids and 64-bit ring sequences print without loss. */
 static void
 test_json_large_ids(void)
@@ -885,6 +952,7 @@ test_json_large_ids(void)
 					       UINT64_C(0xfedcba9876543210), ring, 2), 1);
 	CU_ASSERT_EQUAL(cd_membership_set_group(&m, ring, 2), 1);
 	CU_ASSERT_EQUAL(cd_membership_set_quorum(&m, &q), 1);
+	CU_ASSERT_EQUAL(cd_membership_quorum_settled(&m), 1);
 	doc = cd_membership_to_json(&m);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	assert_str(doc, "ring_id", "4294967295.fedcba9876543210");
@@ -937,6 +1005,7 @@ static CU_TestInfo json_tests[] = {
 	{ "disconnected", test_json_disconnected },
 	{ "not quorate", test_json_no_leader_when_not_quorate },
 	{ "large ids", test_json_large_ids },
+	{ "quorum stale after a ring change", test_quorum_stale_after_ring_change },
 	CU_TEST_INFO_NULL,
 };
 
