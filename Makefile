@@ -47,6 +47,7 @@ bench: build
 	@bench/policy/run
 	@bench/failover/run
 	@bench/quorum/run
+	@bench/migration/run
 
 fuzz: build
 	cmake --build $(BUILD) --target fuzz-long
