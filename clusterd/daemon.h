@@ -80,6 +80,12 @@ void cd_ipc_broadcast(struct cd_daemon *d, const char *event,
 		      json_object *data);
 
 /**
+ * The explanation a failing handler returns in *out: {"message": text};
+ * ipc.c sends it as the error's message. @return a new object or NULL
+ */
+json_object *cd_ipc_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/**
  * Keep a request open: the handler returns CD_IPC_DEFERRED and answers
  * later with cd_ipc_complete(). Holds a reference on the connection.
  * @return the token, or NULL (ENOMEM): then answer at once

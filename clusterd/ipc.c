@@ -14,6 +14,8 @@
 #include "timeutil.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +116,21 @@ find_handler(const char *cmd)
 			return &handlers[i];
 	}
 	return NULL;
+}
+
+json_object *
+cd_ipc_message(const char *fmt, ...)
+{
+	char buf[CD_PROTO_MSG_MAX];
+	json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (o)
+		json_object_object_add(o, "message", json_object_new_string(buf));
+	return o;
 }
 
 /* ---- libqb service callbacks ---- */

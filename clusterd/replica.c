@@ -58,24 +58,6 @@ struct cd_replica {
 
 /* ---- helpers ---- */
 
-static json_object *
-message_obj(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* An error detail for the IPC reply (see ipc.c: {"message": ...}). */
-static json_object *
-message_obj(const char *fmt, ...)
-{
-	char buf[CD_PROTO_MSG_MAX];
-	json_object *o = json_object_new_object();
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (o)
-		json_object_object_add(o, "message", json_object_new_string(buf));
-	return o;
-}
 
 static void
 persist(struct cd_replica *r)
@@ -588,17 +570,17 @@ property_op(struct cd_daemon *d, struct cd_ipc_client *client,
 	int rc;
 
 	if (!name) {
-		*out = message_obj("a property name is required");
+		*out = cd_ipc_message("a property name is required");
 		return -CD_E_BAD_ARGS;
 	}
 	if (set) {
 		rc = cd_prop_parse(name, text, &value, err, sizeof(err));
 		if (rc < 0) {
-			*out = message_obj("%s", err);
+			*out = cd_ipc_message("%s", err);
 			return rc;
 		}
 	} else if (!cd_prop_find(name)) {
-		*out = message_obj("unknown property '%s' (see 'clusterctl config "
+		*out = cd_ipc_message("unknown property '%s' (see 'clusterctl config "
 				   "properties')", name);
 		return -CD_E_BAD_ARGS;
 	} else if (!cd_state_get(&d->replica->state, "config.properties") ||
@@ -647,7 +629,7 @@ cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
 
 	if (!json_object_object_get_ex(args, "nodes", &nodes) ||
 	    !json_object_is_type(nodes, json_type_object)) {
-		*out = message_obj("'nodes' must be an object {name: {id, addr}}");
+		*out = cd_ipc_message("'nodes' must be an object {name: {id, addr}}");
 		return -CD_E_BAD_ARGS;
 	}
 	ops = json_object_new_array();

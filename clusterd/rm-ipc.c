@@ -21,23 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static json_object *
-msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_object *
-msg(const char *fmt, ...)
-{
-	char buf[CD_PROTO_MSG_MAX];
-	json_object *o = json_object_new_object();
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (o)
-		json_object_object_add(o, "message", json_object_new_string(buf));
-	return o;
-}
 
 static const char *
 arg_str(json_object *args, const char *key)
@@ -176,7 +159,7 @@ names_arg(json_object *args, const char *key, json_object **out, json_object **e
 	if (!json_object_object_get_ex(args, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > 16) {
-		*err = msg("%s: must be a list of at most 16 node names", key);
+		*err = cd_ipc_message("%s: must be a list of at most 16 node names", key);
 		return -CD_E_BAD_ARGS;
 	}
 	for (i = 0; i < json_object_array_length(v); i++) {
@@ -184,7 +167,7 @@ names_arg(json_object *args, const char *key, json_object **out, json_object **e
 
 		if (!json_object_is_type(n, json_type_string) ||
 		    !get(d, "config.nodes", json_object_get_string(n))) {
-			*err = msg("%s: '%s' is not a node of this cluster", key,
+			*err = cd_ipc_message("%s: '%s' is not a node of this cluster", key,
 				   json_object_get_string(n));
 			return -CD_E_BAD_ARGS;
 		}
@@ -203,7 +186,7 @@ int_arg(json_object *args, const char *key, int64_t lo, int64_t hi, json_object 
 		return 0;
 	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < lo ||
 	    json_object_get_int64(v) > hi) {
-		*err = msg("%s: must be an integer %lld..%lld", key, (long long)lo, (long long)hi);
+		*err = cd_ipc_message("%s: must be an integer %lld..%lld", key, (long long)lo, (long long)hi);
 		return -CD_E_BAD_ARGS;
 	}
 	json_object_object_add(*cfg, key, json_object_get(v));
@@ -220,19 +203,19 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	int rc;
 
 	if (!valid_name(name)) {
-		*out = msg("role name must be 1..63 characters of A-Z a-z 0-9 _ -");
+		*out = cd_ipc_message("role name must be 1..63 characters of A-Z a-z 0-9 _ -");
 		return -CD_E_BAD_ARGS;
 	}
 	if (get(d, "config.roles", name)) {
-		*out = msg("role '%s' already exists", name);
+		*out = cd_ipc_message("role '%s' already exists", name);
 		return -EEXIST;
 	}
 	if (fb && strcmp(fb, "never") && strcmp(fb, "immediate") && strcmp(fb, "window")) {
-		*out = msg("failback must be never, immediate or window, not '%s'", fb);
+		*out = cd_ipc_message("failback must be never, immediate or window, not '%s'", fb);
 		return -CD_E_BAD_ARGS;
 	}
 	if (target && strcmp(target, "started") && strcmp(target, "stopped")) {
-		*out = msg("target must be started or stopped");
+		*out = cd_ipc_message("target must be started or stopped");
 		return -CD_E_BAD_ARGS;
 	}
 	if (names_arg(args, "preferred_owners", &pref, out, d) < 0 ||
@@ -251,7 +234,7 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object_get_int(json_object_array_get_idx(win, 1)) < 0 ||
 		    json_object_get_int(json_object_array_get_idx(win, 1)) > 23) {
 			json_object_put(cfg);
-			*out = msg("failback_window must be [start_hour, end_hour], hours 0..23");
+			*out = cd_ipc_message("failback_window must be [start_hour, end_hour], hours 0..23");
 			return -CD_E_BAD_ARGS;
 		}
 		json_object_object_add(cfg, "failback_window", json_object_get(win));
@@ -319,7 +302,7 @@ cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	size_t i;
 
 	if (!cfg) {
-		*out = msg("no role '%s'", name ? name : "");
+		*out = cd_ipc_message("no role '%s'", name ? name : "");
 		return -ENOENT;
 	}
 	*out = json_object_new_object();
@@ -352,7 +335,7 @@ role_target(struct cd_daemon *d, struct cd_ipc_client *client, json_object *args
 	json_object *ops;
 
 	if (!name || !get(d, "config.roles", name)) {
-		*out = msg("no role '%s'", name ? name : "");
+		*out = cd_ipc_message("no role '%s'", name ? name : "");
 		return -ENOENT;
 	}
 	ops = json_object_new_array();
@@ -385,7 +368,7 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 	size_t i;
 
 	if (!cfg) {
-		*out = msg("no role '%s'", name ? name : "");
+		*out = cd_ipc_message("no role '%s'", name ? name : "");
 		return -ENOENT;
 	}
 	list = json_object_object_get(cfg, "resources");
@@ -397,11 +380,11 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		vm_role = agent && !strcmp(agent, "ocf:clusterd:vm");
 	}
 	if (type && strcmp(type, "live") && strcmp(type, "quick") && strcmp(type, "restart")) {
-		*out = msg("move type must be live, quick or restart, not '%s'", type);
+		*out = cd_ipc_message("move type must be live, quick or restart, not '%s'", type);
 		return -CD_E_BAD_ARGS;
 	}
 	if (type && strcmp(type, "restart") && !vm_role) {
-		*out = msg("role %s is not a VM role: %s migration needs a role made of "
+		*out = cd_ipc_message("role %s is not a VM role: %s migration needs a role made of "
 			   "one ocf:clusterd:vm resource (use a plain move)", name, type);
 		return -CD_E_BAD_ARGS;
 	}
@@ -410,11 +393,11 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		type = vm_role ? "live" : "restart";
 	rt = get(d, "runtime.roles", name);
 	if (rt && !strcmp(json_object_get_string(json_object_object_get(rt, "state")), "migrating")) {
-		*out = msg("role %s is being migrated already", name);
+		*out = cd_ipc_message("role %s is being migrated already", name);
 		return -EBUSY;
 	}
 	if (!node || !get(d, "config.nodes", node)) {
-		*out = msg("'%s' is not a node of this cluster", node ? node : "");
+		*out = cd_ipc_message("'%s' is not a node of this cluster", node ? node : "");
 		return -CD_E_BAD_ARGS;
 	}
 	if (json_object_object_get_ex(cfg, "possible_owners", &v) &&
@@ -424,18 +407,18 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		for (i = 0; i < json_object_array_length(v); i++)
 			ok = ok || !strcmp(json_object_get_string(json_object_array_get_idx(v, i)), node);
 		if (!ok) {
-			*out = msg("%s is not a possible owner of role %s", node, name);
+			*out = cd_ipc_message("%s is not a possible owner of role %s", node, name);
 			return -CD_E_BAD_ARGS;
 		}
 	}
 	v = get(d, "runtime.nodes", node);
 	if (v && json_object_get_boolean(json_object_object_get(v, "paused"))) {
-		*out = msg("node %s is paused: resume it first", node);
+		*out = cd_ipc_message("node %s is paused: resume it first", node);
 		return -CD_E_BAD_ARGS;
 	}
 	if (rt && !strcmp(json_object_get_string(json_object_object_get(rt, "owner")), node) &&
 	    !strcmp(json_object_get_string(json_object_object_get(rt, "state")), "started")) {
-		*out = msg("role %s already runs on %s", name, node);
+		*out = cd_ipc_message("role %s already runs on %s", name, node);
 		return -EALREADY;
 	}
 	ops = json_object_new_array();
@@ -456,17 +439,17 @@ cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
 	const char *phase;
 
 	if (!rt) {
-		*out = msg("no role '%s'", name ? name : "");
+		*out = cd_ipc_message("no role '%s'", name ? name : "");
 		return -ENOENT;
 	}
 	if (!json_object_object_get_ex(rt, "migration", &mig) || !mig) {
-		*out = msg("role %s is not being migrated", name);
+		*out = cd_ipc_message("role %s is not being migrated", name);
 		return -CD_E_BAD_ARGS;
 	}
 	phase = json_object_get_string(json_object_object_get(mig, "phase"));
 	/* Past the switch-over the guest runs on the target: nothing to undo. */
 	if (!phase || (strcmp(phase, "prepare") && strcmp(phase, "send") && strcmp(phase, "save"))) {
-		*out = msg("role %s's migration is at '%s': too late to cancel", name,
+		*out = cd_ipc_message("role %s's migration is at '%s': too late to cancel", name,
 			   phase ? phase : "?");
 		return -EBUSY;
 	}
@@ -490,14 +473,14 @@ cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 	size_t i;
 
 	if (!cfg) {
-		*out = msg("no role '%s'", name ? name : "");
+		*out = cd_ipc_message("no role '%s'", name ? name : "");
 		return -ENOENT;
 	}
 	rt = get(d, "runtime.roles", name);
 	state = rt ? json_object_get_string(json_object_object_get(rt, "state")) : "stopped";
 	/* Its resources' definitions go with it: only a stopped role can go. */
 	if (strcmp(state, "stopped")) {
-		*out = msg("role %s is %s: stop it first ('clusterctl role stop %s')", name,
+		*out = cd_ipc_message("role %s is %s: stop it first ('clusterctl role stop %s')", name,
 			   state, name);
 		return -EBUSY;
 	}
@@ -649,40 +632,40 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	int e;
 
 	if (!valid_name(id)) {
-		*out = msg("resource id must be 1..63 characters of A-Z a-z 0-9 _ -");
+		*out = cd_ipc_message("resource id must be 1..63 characters of A-Z a-z 0-9 _ -");
 		return -CD_E_BAD_ARGS;
 	}
 	if (get(d, "config.resources", id)) {
-		*out = msg("resource '%s' already exists", id);
+		*out = cd_ipc_message("resource '%s' already exists", id);
 		return -EEXIST;
 	}
 	if (!role || !(rolecfg = get(d, "config.roles", role))) {
-		*out = msg("no role '%s' (create it with 'clusterctl role add')", role ? role : "");
+		*out = cd_ipc_message("no role '%s' (create it with 'clusterctl role add')", role ? role : "");
 		return -ENOENT;
 	}
 	if (!agent || (e = agent_path(agent, path, sizeof(path))) == -EINVAL) {
-		*out = msg("agent must be ocf:PROVIDER:TYPE, not '%s'", agent ? agent : "");
+		*out = cd_ipc_message("agent must be ocf:PROVIDER:TYPE, not '%s'", agent ? agent : "");
 		return -CD_E_BAD_ARGS;
 	}
 	if (e < 0) {
-		*out = msg("no agent %s on this node (%s missing)", agent, path);
+		*out = cd_ipc_message("no agent %s on this node (%s missing)", agent, path);
 		return -ENOENT;
 	}
 	if (json_object_object_get_ex(args, "params", &params)) {
 		if (!json_object_is_type(params, json_type_object)) {
-			*out = msg("params must be an object of name: value");
+			*out = cd_ipc_message("params must be an object of name: value");
 			return -CD_E_BAD_ARGS;
 		}
 		json_object_object_foreach(params, k, v) {
 			if (!valid_name(k) || !json_object_is_type(v, json_type_string)) {
-				*out = msg("parameter '%s': names are A-Z a-z 0-9 _ -, values strings", k);
+				*out = cd_ipc_message("parameter '%s': names are A-Z a-z 0-9 _ -, values strings", k);
 				return -CD_E_BAD_ARGS;
 			}
 		}
 	}
 	list = json_object_object_get(rolecfg, "resources");
 	if (list && json_object_array_length(list) >= RM_MAX_RSC) {
-		*out = msg("role %s has %d resources already (the most)", role, RM_MAX_RSC);
+		*out = cd_ipc_message("role %s has %d resources already (the most)", role, RM_MAX_RSC);
 		return -E2BIG;
 	}
 	cfg = json_object_new_object();
@@ -693,7 +676,7 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		if (!json_object_is_type(t, json_type_int) || json_object_get_int64(t) < 0 ||
 		    json_object_get_int64(t) > 86400000) {
 			json_object_put(cfg);
-			*out = msg("monitor_interval_ms must be 0..86400000");
+			*out = cd_ipc_message("monitor_interval_ms must be 0..86400000");
 			return -CD_E_BAD_ARGS;
 		}
 		json_object_object_add(cfg, "monitor_interval_ms", json_object_get(t));
@@ -701,7 +684,7 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	if (json_object_object_get_ex(args, "timeouts_ms", &t)) {
 		if (!json_object_is_type(t, json_type_object)) {
 			json_object_put(cfg);
-			*out = msg("timeouts_ms must be an object");
+			*out = cd_ipc_message("timeouts_ms must be an object");
 			return -CD_E_BAD_ARGS;
 		}
 		json_object_object_foreach(t, k, v) {
@@ -709,7 +692,7 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 			    !json_object_is_type(v, json_type_int) ||
 			    json_object_get_int64(v) < 100 || json_object_get_int64(v) > 3600000) {
 				json_object_put(cfg);
-				*out = msg("timeouts: start, stop and monitor, 100..3600000 ms");
+				*out = cd_ipc_message("timeouts: start, stop and monitor, 100..3600000 ms");
 				return -CD_E_BAD_ARGS;
 			}
 		}
@@ -780,7 +763,7 @@ cd_rm_ipc_rsc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	const char *role;
 
 	if (!cfg) {
-		*out = msg("no resource '%s'", id ? id : "");
+		*out = cd_ipc_message("no resource '%s'", id ? id : "");
 		return -ENOENT;
 	}
 	*out = json_object_new_object();
@@ -805,13 +788,13 @@ cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 	size_t i;
 
 	if (!cfg) {
-		*out = msg("no resource '%s'", id ? id : "");
+		*out = cd_ipc_message("no resource '%s'", id ? id : "");
 		return -ENOENT;
 	}
 	role = json_object_get_string(json_object_object_get(cfg, "role"));
 	rt = get(d, "runtime.roles", role);
 	if (rt && strcmp(json_object_get_string(json_object_object_get(rt, "state")), "stopped")) {
-		*out = msg("role %s is running: stop it before removing %s", role, id);
+		*out = cd_ipc_message("role %s is running: stop it before removing %s", role, id);
 		return -EBUSY;
 	}
 	ops = json_object_new_array();
@@ -838,7 +821,7 @@ node_flag(struct cd_daemon *d, struct cd_ipc_client *client, json_object *args,
 	json_object *ops;
 
 	if (!name || !get(d, "config.nodes", name)) {
-		*out = msg("'%s' is not a node of this cluster", name ? name : "");
+		*out = cd_ipc_message("'%s' is not a node of this cluster", name ? name : "");
 		return -ENOENT;
 	}
 	ops = json_object_new_array();
@@ -869,13 +852,13 @@ cd_rm_ipc_node_fence(struct cd_daemon *d, struct cd_ipc_client *client,
 	const struct cd_node *n;
 
 	if (!cfg) {
-		*out = msg("'%s' is not a node of this cluster", name ? name : "");
+		*out = cd_ipc_message("'%s' is not a node of this cluster", name ? name : "");
 		return -ENOENT;
 	}
 	n = cd_membership_node(&d->mship, (uint32_t)json_object_get_int64(
 				json_object_object_get(cfg, "id")));
 	if (n && cd_membership_node_state(n) == CD_NODE_UP) {
-		*out = msg("%s is up and running clusterd: fencing is for nodes that "
+		*out = cd_ipc_message("%s is up and running clusterd: fencing is for nodes that "
 			   "are down or whose clusterd is dead; use 'node pause' to "
 			   "drain it instead", name);
 		return -EBUSY;
@@ -937,15 +920,15 @@ cd_rm_ipc_storage_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	json_object *ops, *cfg;
 
 	if (!valid_name(name)) {
-		*out = msg("LUN name must be 1..63 characters of A-Z a-z 0-9 _ -");
+		*out = cd_ipc_message("LUN name must be 1..63 characters of A-Z a-z 0-9 _ -");
 		return -CD_E_BAD_ARGS;
 	}
 	if (!url || cd_iscsi_url_parse(url, &u, err, sizeof(err)) < 0) {
-		*out = msg("%s", url ? err : "a LUN URL (iscsi://PORTAL/IQN/LUN) is required");
+		*out = cd_ipc_message("%s", url ? err : "a LUN URL (iscsi://PORTAL/IQN/LUN) is required");
 		return -CD_E_BAD_ARGS;
 	}
 	if (get(d, "config.storage.luns", name)) {
-		*out = msg("LUN '%s' already exists", name);
+		*out = cd_ipc_message("LUN '%s' already exists", name);
 		return -EEXIST;
 	}
 	cfg = json_object_new_object();
@@ -963,7 +946,7 @@ cd_rm_ipc_storage_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 	json_object *ops;
 
 	if (!name || !get(d, "config.storage.luns", name)) {
-		*out = msg("no LUN '%s'", name ? name : "");
+		*out = cd_ipc_message("no LUN '%s'", name ? name : "");
 		return -ENOENT;
 	}
 	ops = json_object_new_array();
