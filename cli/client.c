@@ -4,6 +4,7 @@
 #include "ctl.h"
 #include "proto.h"
 #include "error.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -151,23 +152,54 @@ ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
 }
 
 int
-ctl_call(const char *cmd, json_object *args, json_object **data)
+ctl_request_sync(struct ctl_conn *c, const char *cmd, json_object *args,
+		 json_object **data)
 {
-	struct ctl_conn *c;
 	int rc, i;
 
-	*data = NULL;
-	c = ctl_connect(&rc);
-	if (!c)
-		return rc;
 	/* Right after a membership change the state synchronises briefly. */
 	for (i = 0;; i++) {
 		rc = ctl_request_quiet(c, cmd, args, data,
 				       i < CTL_SYNC_RETRIES ? "syncing" : NULL);
 		if (rc != CTL_EXIT_RETRY)
-			break;
+			return rc;
 		usleep(100 * 1000);
 	}
+}
+
+int
+ctl_call(const char *cmd, json_object *args, json_object **data)
+{
+	struct ctl_conn *c;
+	int rc;
+
+	*data = NULL;
+	c = ctl_connect(&rc);
+	if (!c)
+		return rc;
+	rc = ctl_request_sync(c, cmd, args, data);
 	ctl_disconnect(c);
 	return rc;
+}
+
+int
+ctl_call_patient(const char *cmd, json_object *args, int timeout_ms)
+{
+	uint64_t deadline = cd_now_mono_ms() + (uint64_t)timeout_ms;
+	int rc = CTL_EXIT_FAILED;
+
+	while (cd_now_mono_ms() < deadline) {
+		struct ctl_conn *c = ctl_connect(&rc);
+		json_object *data = NULL;
+
+		if (c) {
+			rc = ctl_request_quiet(c, cmd, args, &data, "syncing");
+			ctl_disconnect(c);
+		}
+		json_object_put(data);
+		if (c && rc != CTL_EXIT_RETRY)
+			return rc;
+		usleep(200 * 1000);
+	}
+	return rc == CTL_EXIT_RETRY ? CTL_EXIT_TIMEOUT : rc;
 }

@@ -47,29 +47,6 @@ valid_cidr(const char *s)
 	return inet_pton(AF_INET, addr, &a) == 1 && !*end && n >= 1 && n <= 32;
 }
 
-/* One request to the local clusterd, retried while it synchronises. */
-static int
-local_request(const char *cmd, json_object *args)
-{
-	uint64_t deadline = cd_now_mono_ms() + 30000;
-	int rc = CTL_EXIT_FAILED;
-
-	while (cd_now_mono_ms() < deadline) {
-		struct ctl_conn *c = ctl_connect(&rc);
-		json_object *data = NULL;
-
-		if (c) {
-			rc = ctl_request_quiet(c, cmd, args, &data, "syncing");
-			ctl_disconnect(c);
-		}
-		json_object_put(data);
-		if (c && rc != CTL_EXIT_RETRY)
-			return rc;
-		usleep(200 * 1000);
-	}
-	return rc;
-}
-
 /*
  * The cluster access point (WSFC's "cluster name" resource): a role of its
  * own, placed first, holding the address with Debian's IPaddr2. Added once:
@@ -87,9 +64,9 @@ add_cluster_ip(const char *cidr)
 	args = json_object_new_object();
 	json_object_object_add(args, "name", json_object_new_string("cluster-ip"));
 	json_object_object_add(args, "priority", json_object_new_int(1000));
-	rc = local_request("role-show", args);
+	rc = ctl_call_patient("role-show", args, 30000);
 	if (rc != CTL_EXIT_OK) {
-		rc = local_request("role-add", args);
+		rc = ctl_call_patient("role-add", args, 30000);
 		if (rc) {
 			json_object_put(args);
 			return rc;
@@ -98,7 +75,7 @@ add_cluster_ip(const char *cidr)
 	json_object_put(args);
 	args = json_object_new_object();
 	json_object_object_add(args, "id", json_object_new_string("cluster-ip-addr"));
-	rc = local_request("resource-show", args);
+	rc = ctl_call_patient("resource-show", args, 30000);
 	if (rc == CTL_EXIT_OK) {
 		json_object_put(args);
 		return 0;
@@ -110,7 +87,7 @@ add_cluster_ip(const char *cidr)
 	json_object_object_add(args, "role", json_object_new_string("cluster-ip"));
 	json_object_object_add(args, "params", params);
 	json_object_object_add(args, "monitor_interval_ms", json_object_new_int(5000));
-	rc = local_request("resource-add", args);
+	rc = ctl_call_patient("resource-add", args, 30000);
 	json_object_put(args);
 	return rc;
 }

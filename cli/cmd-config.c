@@ -41,14 +41,9 @@ static int
 config_show(struct ctl_globals *g)
 {
 	json_object *data, *state = NULL, *props = NULL, *cfg = NULL, *nodes = NULL;
-	struct ctl_conn *c;
 	int rc;
 
-	c = ctl_connect(&rc);
-	if (!c)
-		return rc;
-	rc = ctl_request(c, "config-show", NULL, &data);
-	ctl_disconnect(c);
+	rc = ctl_call("config-show", NULL, &data);
 	if (rc)
 		return rc;
 	if (g->json) {
@@ -93,15 +88,10 @@ static int
 config_properties(struct ctl_globals *g)
 {
 	json_object *data, *list = NULL, *values = NULL;
-	struct ctl_conn *c;
 	size_t i, n;
 	int rc;
 
-	c = ctl_connect(&rc);
-	if (!c)
-		return rc;
-	rc = ctl_request(c, "config-properties", NULL, &data);
-	ctl_disconnect(c);
+	rc = ctl_call("config-properties", NULL, &data);
 	if (rc)
 		return rc;
 	if (g->json) {

@@ -25,20 +25,6 @@ static const char help[] =
 "/run/clusterd/disk/NAME/device. A fencing LUN (clusterctl storage) cannot\n"
 "be a disk.\n";
 
-/* Retry while clusterd synchronises its state after a membership change. */
-static int
-request(struct ctl_conn *c, const char *cmd, json_object *args, json_object **data)
-{
-	int rc, i;
-
-	for (i = 0;; i++) {
-		rc = ctl_request_quiet(c, cmd, args, data, i < 50 ? "syncing" : NULL);
-		if (rc != CTL_EXIT_RETRY)
-			return rc;
-		usleep(100 * 1000);
-	}
-}
-
 /* The fencing LUN with this URL, if any (canonical forms compared). */
 static const char *
 fencing_lun(json_object *luns, const struct cd_iscsi_url *u, char *name, size_t len)
@@ -113,7 +99,7 @@ disk_add(struct ctl_globals *g, int argc, char **argv)
 	c = ctl_connect(&rc);
 	if (!c)
 		return rc;
-	rc = request(c, "storage-list", NULL, &data);
+	rc = ctl_request_sync(c, "storage-list", NULL, &data);
 	if (rc == CTL_EXIT_OK && json_object_object_get_ex(data, "luns", &luns) &&
 	    fencing_lun(luns, &url, fname, sizeof(fname))) {
 		fprintf(stderr, "clusterctl disk add: %s is the fencing LUN '%s': every node "
@@ -133,7 +119,7 @@ disk_add(struct ctl_globals *g, int argc, char **argv)
 		json_object_object_add(args, "params", params);
 		json_object_object_add(args, "monitor_interval_ms",
 				       json_object_new_int64((int64_t)interval_s * 1000));
-		rc = request(c, "resource-add", args, &data);
+		rc = ctl_request_sync(c, "resource-add", args, &data);
 		json_object_put(args);
 		if (rc == CTL_EXIT_OK) {
 			if (g->json)
@@ -164,7 +150,7 @@ disk_list(struct ctl_globals *g, int argc, char **argv)
 	c = ctl_connect(&rc);
 	if (!c)
 		return rc;
-	rc = request(c, "resource-list", NULL, &data);
+	rc = ctl_request_sync(c, "resource-list", NULL, &data);
 	ctl_disconnect(c);
 	if (rc)
 		return rc;
@@ -361,11 +347,11 @@ ctl_storage_list(struct ctl_globals *g, int argc, char **argv)
 		json_object_put(out);
 		return rc;
 	}
-	rc = request(c, "storage-list", NULL, &fl);
+	rc = ctl_request_sync(c, "storage-list", NULL, &fl);
 	if (!rc)
-		rc = request(c, "resource-list", NULL, &rl);
+		rc = ctl_request_sync(c, "resource-list", NULL, &rl);
 	if (!rc)
-		rc = request(c, "node-list", NULL, &nl);
+		rc = ctl_request_sync(c, "node-list", NULL, &nl);
 	ctl_disconnect(c);
 	if (rc)
 		goto out;

@@ -103,28 +103,17 @@ check_lun(const char *url_text)
 int
 ctl_quorum_store(const char *mode, const char *url)
 {
-	uint64_t deadline = cd_now_mono_ms() + 30000;
-	int rc = CTL_EXIT_FAILED;
+	json_object *args = json_object_new_object();
+	int rc;
 
-	while (cd_now_mono_ms() < deadline) {
-		struct ctl_conn *c = ctl_connect(&rc);
-		json_object *args = json_object_new_object(), *data = NULL;
-
-		json_object_object_add(args, "mode", json_object_new_string(mode));
-		if (url)
-			json_object_object_add(args, "witness", url[0] ?
-					       json_object_new_string(url) : NULL);
-		if (c) {
-			rc = ctl_request_quiet(c, "quorum-set", args, &data, "syncing");
-			ctl_disconnect(c);
-		}
-		json_object_put(args);
-		json_object_put(data);
-		if (c && rc != CTL_EXIT_RETRY)
-			return rc;
-		usleep(200 * 1000);
-	}
-	fprintf(stderr, "clusterctl: could not store the quorum configuration in time\n");
+	json_object_object_add(args, "mode", json_object_new_string(mode));
+	if (url)
+		json_object_object_add(args, "witness", url[0] ?
+				       json_object_new_string(url) : NULL);
+	rc = ctl_call_patient("quorum-set", args, 30000);
+	json_object_put(args);
+	if (rc == CTL_EXIT_TIMEOUT)
+		fprintf(stderr, "clusterctl: could not store the quorum configuration in time\n");
 	return rc;
 }
 

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SYNC_RETRIES	50		/* "syncing" answers retried, 100 ms apart */
 #define POLL_MS		100		/* --wait polls role-show this often */
 #define WAIT_DEFAULT_MS	60000
 #define MOVE_GRACE_MS	1000		/* see wait_check() */
@@ -339,34 +338,12 @@ sub_opts(struct ctl_globals *g, const struct sub *s, int argc, char **argv,
 
 /* ---- talking to clusterd ---- */
 
-/* Retry while the state synchronises after a membership change. */
-static int
-request(struct ctl_conn *c, const char *cmd, json_object *args, json_object **data)
-{
-	int rc, i;
-
-	for (i = 0;; i++) {
-		rc = ctl_request_quiet(c, cmd, args, data,
-				       i < SYNC_RETRIES ? "syncing" : NULL);
-		if (rc != CTL_EXIT_RETRY)
-			return rc;
-		usleep(100 * 1000);
-	}
-}
-
 /* Connect, send, disconnect. Takes over @p args (may be NULL). */
 static int
 call(const char *cmd, json_object *args, json_object **data)
 {
-	struct ctl_conn *c;
-	int rc;
+	int rc = ctl_call(cmd, args, data);
 
-	*data = NULL;
-	c = ctl_connect(&rc);
-	if (c) {
-		rc = request(c, cmd, args, data);
-		ctl_disconnect(c);
-	}
 	json_object_put(args);
 	return rc;
 }
@@ -656,7 +633,7 @@ wait_role(struct ctl_conn *c, const struct wait_goal *w, uint64_t t0,
 
 	*last = NULL;
 	for (;;) {
-		rc = request(c, "role-show", args, &data);
+		rc = ctl_request_sync(c, "role-show", args, &data);
 		if (rc)
 			break;
 		rt = NULL;
@@ -711,7 +688,7 @@ change_and_wait(struct ctl_globals *g, const struct sub *s,
 
 	c = ctl_connect(&rc);
 	if (c) {
-		rc = request(c, s->ipc, args, &data);
+		rc = ctl_request_sync(c, s->ipc, args, &data);
 		if (rc == CTL_EXIT_OK && a->wait)
 			rc = wait_role(c, &w, t0, a->timeout_ms, &rt);
 		ctl_disconnect(c);

@@ -62,6 +62,17 @@ int ctl_request_quiet(struct ctl_conn *c, const char *cmd, json_object *args,
  */
 int ctl_call(const char *cmd, json_object *args, json_object **data);
 
+/** ctl_request on an open connection, retrying "syncing" as ctl_call does. */
+int ctl_request_sync(struct ctl_conn *c, const char *cmd, json_object *args,
+		     json_object **data);
+
+/**
+ * For a clusterd that may be starting or syncing (right after create):
+ * retry connecting and "syncing" answers until timeout_ms; the reply's data
+ * is dropped. @return as ctl_request, CTL_EXIT_TIMEOUT when time ran out
+ */
+int ctl_call_patient(const char *cmd, json_object *args, int timeout_ms);
+
 /**
  * Wait for the next event.
  * @param timeout_ms  -1 for ever
