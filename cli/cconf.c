@@ -6,6 +6,7 @@
  * the same cluster gives the same bytes on every node and on every run:
  * "unchanged" is then a byte comparison on the node.
  */
+#include "jsonget.h"
 #include "cluster.h"
 
 #include <ctype.h>
@@ -413,16 +414,6 @@ cl_clusterd_conf(const struct cl_def *d)
 	return text;
 }
 
-static const char *
-jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
-
 int
 cl_clusterd_conf_parse(const char *text, struct cl_def *d, char *err,
 		       size_t errlen)
@@ -439,8 +430,8 @@ cl_clusterd_conf_parse(const char *text, struct cl_def *d, char *err,
 			o ? "" : json_tokener_error_desc(jerr));
 		goto out;
 	}
-	name = jstr(o, "cluster_name");
-	uuid = jstr(o, "uuid");
+	name = cd_jstr(o, "cluster_name", NULL);
+	uuid = cd_jstr(o, "uuid", NULL);
 	if (!name || !uuid || !cl_valid_cluster_name(name) ||
 	    strlen(uuid) > CL_UUID_MAX || !uuid[0]) {
 		set_err(err, errlen, "no valid cluster_name and uuid");
@@ -455,7 +446,7 @@ cl_clusterd_conf_parse(const char *text, struct cl_def *d, char *err,
 	}
 	json_object_object_foreach(nodes, key, val) {
 		json_object *id;
-		const char *addr = jstr(val, "addr");
+		const char *addr = cd_jstr(val, "addr", NULL);
 
 		if (d->n >= CL_MAX_NODES || !cl_valid_node_name(key) || !addr ||
 		    !json_object_object_get_ex(val, "id", &id) ||

@@ -2,6 +2,7 @@
  * output.c - clusterctl's human and JSON output.
  */
 #include "ctl.h"
+#include "jsonget.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,33 +18,19 @@ ctl_print_json(json_object *o)
 const char *
 ctl_jstr(json_object *o, const char *key, const char *dflt)
 {
-	json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return dflt;
+	return cd_jstr(o, key, dflt);
 }
 
 int64_t
 ctl_jint(json_object *o, const char *key, int64_t dflt)
 {
-	json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_int))
-		return json_object_get_int64(v);
-	return dflt;
+	return cd_jint(o, key, dflt);
 }
 
 bool
 ctl_jbool(json_object *o, const char *key)
 {
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) &&
-	       json_object_is_type(v, json_type_boolean) &&
-	       json_object_get_boolean(v);
+	return cd_jbool(o, key, false);
 }
 
 const char *

@@ -14,6 +14,7 @@
  * does not. The state is persisted atomically after every change.
  */
 #include "daemon.h"
+#include "jsonget.h"
 #include "log.h"
 #include "error.h"
 #include "state.h"
@@ -508,17 +509,6 @@ cd_replica_ready(struct cd_daemon *d)
 
 /* ---- IPC handlers ---- */
 
-static const char *
-arg_str(json_object *args, const char *key)
-{
-	json_object *v;
-
-	if (json_object_object_get_ex(args, key, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
-
 static json_object *
 effective_properties(struct cd_replica *r)
 {
@@ -563,8 +553,8 @@ static int
 property_op(struct cd_daemon *d, struct cd_ipc_client *client,
 	    json_object *args, json_object **out, bool set)
 {
-	const char *name = arg_str(args, "name");
-	const char *text = arg_str(args, "value");
+	const char *name = cd_jstr(args, "name", NULL);
+	const char *text = cd_jstr(args, "value", NULL);
 	json_object *ops, *op, *value = NULL;
 	char path[128], err[256];
 	int rc;
@@ -690,7 +680,7 @@ cd_replica_status(struct cd_daemon *d)
 static void
 load(struct cd_replica *r, const char *conf_path)
 {
-	json_object *conf, *v, *nodes = NULL;
+	json_object *conf, *nodes = NULL;
 	const char *uuid = NULL, *name = NULL;
 	char err[256], aside[PATH_MAX + 32];
 	int rc;
@@ -715,10 +705,8 @@ load(struct cd_replica *r, const char *conf_path)
 				  conf_path);
 		return;
 	}
-	if (json_object_object_get_ex(conf, "uuid", &v) && json_object_is_type(v, json_type_string))
-		uuid = json_object_get_string(v);
-	if (json_object_object_get_ex(conf, "cluster_name", &v) && json_object_is_type(v, json_type_string))
-		name = json_object_get_string(v);
+	uuid = cd_jstr(conf, "uuid", NULL);
+	name = cd_jstr(conf, "cluster_name", NULL);
 	json_object_object_get_ex(conf, "nodes", &nodes);
 	if (!uuid || !name) {
 		cd_err("state: %s lacks uuid or cluster_name; ignored", conf_path);

@@ -4,6 +4,7 @@
  * change to the replicated state; the reply comes once it is applied.
  */
 #include "daemon.h"
+#include "jsonget.h"
 #include "exec.h"
 #include "rm-model.h"
 #include "log.h"
@@ -21,17 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-static const char *
-arg_str(json_object *args, const char *key)
-{
-	json_object *v;
-
-	if (json_object_object_get_ex(args, key, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
 
 /* Names that are also keys in the state: [A-Za-z0-9_-]{1,63}. */
 static bool
@@ -197,8 +187,8 @@ int
 cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		   json_object *args, json_object **out)
 {
-	const char *name = arg_str(args, "name"), *fb = arg_str(args, "failback"),
-		   *target = arg_str(args, "target");
+	const char *name = cd_jstr(args, "name", NULL), *fb = cd_jstr(args, "failback", NULL),
+		   *target = cd_jstr(args, "target", NULL);
 	json_object *cfg, *ops, *pref, *poss, *win;
 	int rc;
 
@@ -297,7 +287,7 @@ int
 cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
 {
-	const char *name = arg_str(args, "name");
+	const char *name = cd_jstr(args, "name", NULL);
 	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *list, *rscs;
 	size_t i;
 
@@ -331,7 +321,7 @@ static int
 role_target(struct cd_daemon *d, struct cd_ipc_client *client, json_object *args,
 	    json_object **out, const char *target)
 {
-	const char *name = arg_str(args, "name");
+	const char *name = cd_jstr(args, "name", NULL);
 	json_object *ops;
 
 	if (!name || !get(d, "config.roles", name)) {
@@ -361,8 +351,8 @@ int
 cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
 {
-	const char *name = arg_str(args, "name"), *node = arg_str(args, "node");
-	const char *type = arg_str(args, "type");
+	const char *name = cd_jstr(args, "name", NULL), *node = cd_jstr(args, "node", NULL);
+	const char *type = cd_jstr(args, "type", NULL);
 	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *v, *list;
 	bool vm_role = false;
 	size_t i;
@@ -434,7 +424,7 @@ int
 cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
 			   json_object *args, json_object **out)
 {
-	const char *name = arg_str(args, "name");
+	const char *name = cd_jstr(args, "name", NULL);
 	json_object *rt = name ? get(d, "runtime.roles", name) : NULL, *mig, *ops;
 	const char *phase;
 
@@ -467,7 +457,7 @@ int
 cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		      json_object *args, json_object **out)
 {
-	const char *name = arg_str(args, "name");
+	const char *name = cd_jstr(args, "name", NULL);
 	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *list;
 	const char *state;
 	size_t i;
@@ -622,8 +612,8 @@ int
 cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		  json_object *args, json_object **out)
 {
-	const char *id = arg_str(args, "id"), *agent = arg_str(args, "agent"),
-		   *role = arg_str(args, "role");
+	const char *id = cd_jstr(args, "id", NULL), *agent = cd_jstr(args, "agent", NULL),
+		   *role = cd_jstr(args, "role", NULL);
 	json_object *params = NULL, *cfg, *ops, *rolecfg, *list, *newlist, *t;
 	struct cd_op_request req = { 0 };
 	struct rsc_add_ctx *rc;
@@ -758,7 +748,7 @@ int
 cd_rm_ipc_rsc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 		   json_object *args, json_object **out)
 {
-	const char *id = arg_str(args, "id");
+	const char *id = cd_jstr(args, "id", NULL);
 	json_object *cfg = id ? get(d, "config.resources", id) : NULL, *rt;
 	const char *role;
 
@@ -783,7 +773,7 @@ int
 cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
-	const char *id = arg_str(args, "id"), *role;
+	const char *id = cd_jstr(args, "id", NULL), *role;
 	json_object *cfg = id ? get(d, "config.resources", id) : NULL, *list, *newlist, *rt, *ops;
 	size_t i;
 
@@ -817,7 +807,7 @@ static int
 node_flag(struct cd_daemon *d, struct cd_ipc_client *client, json_object *args,
 	  json_object **out, const char *flag, bool value)
 {
-	const char *name = arg_str(args, "name");
+	const char *name = cd_jstr(args, "name", NULL);
 	json_object *ops;
 
 	if (!name || !get(d, "config.nodes", name)) {
@@ -847,7 +837,7 @@ int
 cd_rm_ipc_node_fence(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
-	const char *name = arg_str(args, "name");
+	const char *name = cd_jstr(args, "name", NULL);
 	json_object *cfg = name ? get(d, "config.nodes", name) : NULL;
 	const struct cd_node *n;
 
@@ -914,7 +904,7 @@ int
 cd_rm_ipc_storage_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		      json_object *args, json_object **out)
 {
-	const char *name = arg_str(args, "name"), *url = arg_str(args, "url");
+	const char *name = cd_jstr(args, "name", NULL), *url = cd_jstr(args, "url", NULL);
 	struct cd_iscsi_url u;
 	char err[160];
 	json_object *ops, *cfg;
@@ -942,7 +932,7 @@ int
 cd_rm_ipc_storage_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 			 json_object *args, json_object **out)
 {
-	const char *name = arg_str(args, "name");
+	const char *name = cd_jstr(args, "name", NULL);
 	json_object *ops;
 
 	if (!name || !get(d, "config.storage.luns", name)) {

@@ -4,6 +4,7 @@
  * back to defaults rather than fail.
  */
 #include "rm-model.h"
+#include "jsonget.h"
 #include "membership.h"
 
 #include <errno.h>
@@ -14,39 +15,6 @@
 #define DEFAULT_TIMEOUT_MS	20000
 #define DEFAULT_MONITOR_MS	10000
 #define DEFAULT_PERIOD_S	21600
-
-static const char *
-jstr(json_object *o, const char *key, const char *dflt)
-{
-	json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return dflt;
-}
-
-static int64_t
-jint(json_object *o, const char *key, int64_t dflt)
-{
-	json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_int))
-		return json_object_get_int64(v);
-	return dflt;
-}
-
-static bool
-jbool(json_object *o, const char *key, bool dflt)
-{
-	json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_boolean))
-		return json_object_get_boolean(v);
-	return dflt;
-}
 
 static size_t
 jnames(json_object *o, const char *key, char out[][CD_POLICY_NAME_MAX], size_t max)
@@ -105,13 +73,13 @@ load_resource(struct rm_rsc *r, const char *id, json_object *cfg)
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->id, sizeof(r->id), "%s", id);
-	snprintf(r->agent, sizeof(r->agent), "%s", jstr(cfg, "agent", ""));
+	snprintf(r->agent, sizeof(r->agent), "%s", cd_jstr(cfg, "agent", ""));
 	json_object_object_get_ex(cfg, "params", &r->params);
 	json_object_object_get_ex(cfg, "timeouts_ms", &t);
-	r->monitor_interval_ms = (uint32_t)jint(cfg, "monitor_interval_ms", DEFAULT_MONITOR_MS);
-	r->start_timeout_ms = (uint32_t)jint(t, "start", DEFAULT_TIMEOUT_MS);
-	r->stop_timeout_ms = (uint32_t)jint(t, "stop", DEFAULT_TIMEOUT_MS);
-	r->monitor_timeout_ms = (uint32_t)jint(t, "monitor", DEFAULT_TIMEOUT_MS);
+	r->monitor_interval_ms = (uint32_t)cd_jint(cfg, "monitor_interval_ms", DEFAULT_MONITOR_MS);
+	r->start_timeout_ms = (uint32_t)cd_jint(t, "start", DEFAULT_TIMEOUT_MS);
+	r->stop_timeout_ms = (uint32_t)cd_jint(t, "stop", DEFAULT_TIMEOUT_MS);
+	r->monitor_timeout_ms = (uint32_t)cd_jint(t, "monitor", DEFAULT_TIMEOUT_MS);
 }
 
 static void
@@ -124,15 +92,15 @@ load_role(struct rm_role *role, const char *name, json_object *cfg,
 
 	memset(role, 0, sizeof(*role));
 	snprintf(role->p.name, sizeof(role->p.name), "%s", name);
-	role->p.target_started = strcmp(jstr(cfg, "target", "started"), "stopped") != 0;
-	role->p.priority = (int)jint(cfg, "priority", 0);
+	role->p.target_started = strcmp(cd_jstr(cfg, "target", "started"), "stopped") != 0;
+	role->p.priority = (int)cd_jint(cfg, "priority", 0);
 	role->p.n_preferred = jnames(cfg, "preferred_owners", role->p.preferred,
 				     CD_POLICY_MAX_OWNERS);
 	role->p.n_possible = jnames(cfg, "possible_owners", role->p.possible,
 				    CD_POLICY_MAX_OWNERS);
-	role->p.failover_threshold = (unsigned)jint(cfg, "failover_threshold", 0);
-	role->failover_period_s = (uint32_t)jint(cfg, "failover_period_s", DEFAULT_PERIOD_S);
-	fb = jstr(cfg, "failback", "never");
+	role->p.failover_threshold = (unsigned)cd_jint(cfg, "failover_threshold", 0);
+	role->failover_period_s = (uint32_t)cd_jint(cfg, "failover_period_s", DEFAULT_PERIOD_S);
+	fb = cd_jstr(cfg, "failback", "never");
 	role->p.failback = !strcmp(fb, "immediate") ? CD_FAILBACK_IMMEDIATE :
 			   !strcmp(fb, "window") ? CD_FAILBACK_WINDOW : CD_FAILBACK_NEVER;
 	if (json_object_object_get_ex(cfg, "failback_window", &win) &&
@@ -140,7 +108,7 @@ load_role(struct rm_role *role, const char *name, json_object *cfg,
 		role->p.window_start = (unsigned)json_object_get_int(json_object_array_get_idx(win, 0)) % 24;
 		role->p.window_end = (unsigned)json_object_get_int(json_object_array_get_idx(win, 1)) % 24;
 	}
-	role->p.memory_mib = (uint64_t)jint(cfg, "memory_mib", 0);
+	role->p.memory_mib = (uint64_t)cd_jint(cfg, "memory_mib", 0);
 
 	if (json_object_object_get_ex(cfg, "resources", &list) &&
 	    json_object_is_type(list, json_type_array)) {
@@ -160,17 +128,17 @@ load_role(struct rm_role *role, const char *name, json_object *cfg,
 		json_object *mig = NULL;
 
 		role->has_runtime = true;
-		snprintf(role->p.owner, sizeof(role->p.owner), "%s", jstr(rt, "owner", ""));
-		role->p.state = rm_role_state_parse(jstr(rt, "state", "stopped"));
-		snprintf(role->p.move_to, sizeof(role->p.move_to), "%s", jstr(rt, "move_to", ""));
-		snprintf(role->move_type, sizeof(role->move_type), "%s", jstr(rt, "move_type", ""));
+		snprintf(role->p.owner, sizeof(role->p.owner), "%s", cd_jstr(rt, "owner", ""));
+		role->p.state = rm_role_state_parse(cd_jstr(rt, "state", "stopped"));
+		snprintf(role->p.move_to, sizeof(role->p.move_to), "%s", cd_jstr(rt, "move_to", ""));
+		snprintf(role->move_type, sizeof(role->move_type), "%s", cd_jstr(rt, "move_type", ""));
 		if (json_object_object_get_ex(rt, "migration", &mig) &&
 		    json_object_is_type(mig, json_type_object)) {
 			role->mig.active = true;
-			snprintf(role->mig.type, sizeof(role->mig.type), "%s", jstr(mig, "type", "live"));
-			snprintf(role->mig.from, sizeof(role->mig.from), "%s", jstr(mig, "from", ""));
-			snprintf(role->mig.to, sizeof(role->mig.to), "%s", jstr(mig, "to", ""));
-			snprintf(role->mig.phase, sizeof(role->mig.phase), "%s", jstr(mig, "phase", ""));
+			snprintf(role->mig.type, sizeof(role->mig.type), "%s", cd_jstr(mig, "type", "live"));
+			snprintf(role->mig.from, sizeof(role->mig.from), "%s", cd_jstr(mig, "from", ""));
+			snprintf(role->mig.to, sizeof(role->mig.to), "%s", cd_jstr(mig, "to", ""));
+			snprintf(role->mig.phase, sizeof(role->mig.phase), "%s", cd_jstr(mig, "phase", ""));
 		}
 	}
 }
@@ -212,12 +180,12 @@ rm_model_load(struct rm_model *m, const struct cd_state *st)
 				break;
 			n = &m->nodes[m->n_nodes++];
 			snprintf(n->name, sizeof(n->name), "%s", name);
-			n->id = (uint32_t)jint(cfg, "id", 0);
+			n->id = (uint32_t)cd_jint(cfg, "id", 0);
 			if (rt_nodes && json_object_object_get_ex(rt_nodes, name, &rt)) {
 				n->known = true;
-				n->incarnation = (uint32_t)jint(rt, "incarnation", 0);
-				n->fenced = jbool(rt, "fenced", false);
-				n->paused = jbool(rt, "paused", false);
+				n->incarnation = (uint32_t)cd_jint(rt, "incarnation", 0);
+				n->fenced = cd_jbool(rt, "fenced", false);
+				n->paused = cd_jbool(rt, "paused", false);
 			}
 		}
 	}
@@ -248,7 +216,7 @@ rm_model_load(struct rm_model *m, const struct cd_state *st)
 				break;
 			snprintf(m->luns[m->n_luns].name, RM_NAME_MAX, "%s", name);
 			snprintf(m->luns[m->n_luns].url, sizeof(m->luns[0].url), "%s",
-				 jstr(cfg, "url", ""));
+				 cd_jstr(cfg, "url", ""));
 			m->n_luns++;
 		}
 	}
