@@ -555,7 +555,7 @@ property_op(struct cd_daemon *d, struct cd_ipc_client *client,
 {
 	const char *name = cd_jstr(args, "name", NULL);
 	const char *text = cd_jstr(args, "value", NULL);
-	json_object *ops, *op, *value = NULL;
+	json_object *ops, *value = NULL;
 	char path[128], err[256];
 	int rc;
 
@@ -584,12 +584,7 @@ property_op(struct cd_daemon *d, struct cd_ipc_client *client,
 	}
 	snprintf(path, sizeof(path), "config.properties.%s", name);
 	ops = json_object_new_array();
-	op = json_object_new_object();
-	json_object_object_add(op, "op", json_object_new_string(set ? "set" : "delete"));
-	json_object_object_add(op, "path", json_object_new_string(path));
-	if (set)
-		json_object_object_add(op, "value", value);
-	json_object_array_add(ops, op);
+	json_object_array_add(ops, cd_state_op(set ? "set" : "delete", path, value));
 	rc = submit(d->replica, client, ops, out);
 	json_object_put(ops);
 	return rc;
@@ -614,7 +609,7 @@ int
 cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
-	json_object *nodes, *ops, *op;
+	json_object *nodes, *ops;
 	int rc;
 
 	if (!json_object_object_get_ex(args, "nodes", &nodes) ||
@@ -623,16 +618,9 @@ cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
 		return -CD_E_BAD_ARGS;
 	}
 	ops = json_object_new_array();
-	op = json_object_new_object();
-	if (!ops || !op) {
-		json_object_put(ops);
-		json_object_put(op);
+	if (!ops)
 		return -ENOMEM;
-	}
-	json_object_object_add(op, "op", json_object_new_string("set"));
-	json_object_object_add(op, "path", json_object_new_string("config.nodes"));
-	json_object_object_add(op, "value", json_object_get(nodes));
-	json_object_array_add(ops, op);
+	json_object_array_add(ops, cd_state_op("set", "config.nodes", json_object_get(nodes)));
 	rc = submit(d->replica, client, ops, out);
 	json_object_put(ops);
 	return rc;
@@ -727,14 +715,10 @@ load(struct cd_replica *r, const char *conf_path)
 	}
 	rc = cd_state_init(&r->state, name, uuid);
 	if (rc == 0 && nodes && json_object_is_type(nodes, json_type_object)) {
-		json_object *ops = json_object_new_array(), *op;
+		json_object *ops = json_object_new_array();
 		struct cd_state trial = { 0 };
 
-		op = json_object_new_object();
-		json_object_object_add(op, "op", json_object_new_string("set"));
-		json_object_object_add(op, "path", json_object_new_string("config.nodes"));
-		json_object_object_add(op, "value", json_object_get(nodes));
-		json_object_array_add(ops, op);
+		json_object_array_add(ops, cd_state_op("set", "config.nodes", json_object_get(nodes)));
 		/* Seed the node list without counting it as a change. */
 		if (cd_state_copy(&trial, &r->state) == 0 &&
 		    cd_state_apply(&trial, ops, err, sizeof(err)) == 0) {

@@ -48,18 +48,6 @@ get(struct cd_daemon *d, const char *prefix, const char *name)
 	return cd_state_get(cd_replica_state(d), path);
 }
 
-static json_object *
-op(const char *kind, const char *path, json_object *value)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "op", json_object_new_string(kind));
-	json_object_object_add(o, "path", json_object_new_string(path));
-	if (strcmp(kind, "delete"))
-		json_object_object_add(o, "value", value);
-	return o;
-}
-
 static void
 add_op(json_object *ops, const char *kind, json_object *value, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -73,7 +61,7 @@ add_op(json_object *ops, const char *kind, json_object *value, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	json_object_array_add(ops, op(kind, path, value));
+	json_object_array_add(ops, cd_state_op(kind, path, value));
 }
 
 /* ---- submitting with a deferred reply ---- */

@@ -63,13 +63,7 @@ rm_prop_int(struct cd_rm *rm, const char *name, int64_t dflt)
 json_object *
 rm_op_new(const char *op, const char *path, json_object *value)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "op", json_object_new_string(op));
-	json_object_object_add(o, "path", json_object_new_string(path));
-	if (value || strcmp(op, "delete"))
-		json_object_object_add(o, "value", value);
-	return o;
+	return cd_state_op(op, path, value);
 }
 
 /* Append {"op", "path": "<prefix>.<name>[.<field>]", "value"} to ops. */

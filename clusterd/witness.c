@@ -1354,7 +1354,7 @@ int
 cd_witness_ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
 		   json_object *args, json_object **out)
 {
-	json_object *m = NULL, *u = NULL, *ops, *op;
+	json_object *m = NULL, *u = NULL, *ops;
 	const char *mode;
 	struct cd_iscsi_url url;
 	char err[128];
@@ -1377,18 +1377,11 @@ cd_witness_ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
 			return -EINVAL;
 	}
 	ops = json_object_new_array();
-	op = json_object_new_object();
-	json_object_object_add(op, "op", json_object_new_string("set"));
-	json_object_object_add(op, "path", json_object_new_string("config.quorum.mode"));
-	json_object_object_add(op, "value", json_object_new_string(mode));
-	json_object_array_add(ops, op);
-	if (u) {
-		op = json_object_new_object();
-		json_object_object_add(op, "op", json_object_new_string("set"));
-		json_object_object_add(op, "path", json_object_new_string("config.quorum.witness"));
-		json_object_object_add(op, "value", json_object_get(u));
-		json_object_array_add(ops, op);
-	}
+	json_object_array_add(ops, cd_state_op("set", "config.quorum.mode",
+					       json_object_new_string(mode)));
+	if (u)
+		json_object_array_add(ops, cd_state_op("set", "config.quorum.witness",
+						       json_object_get(u)));
 	def = cd_ipc_defer(client);
 	if (!def) {
 		json_object_put(ops);

@@ -613,6 +613,24 @@ parse_path(const char *s, struct path *p)
 }
 
 json_object *
+cd_state_op(const char *kind, const char *path, json_object *value)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o) {
+		json_object_put(value);
+		return NULL;
+	}
+	json_object_object_add(o, "op", json_object_new_string(kind));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	if (strcmp(kind, "delete"))
+		json_object_object_add(o, "value", value);
+	else
+		json_object_put(value);
+	return o;
+}
+
+json_object *
 cd_state_get(const struct cd_state *s, const char *path)
 {
 	struct path p;

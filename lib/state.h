@@ -104,6 +104,14 @@ int cd_state_apply(struct cd_state *s, json_object *ops, char *err,
 		   size_t errlen);
 
 /**
+ * Build one operation {"op": kind, "path": path, "value": value} for
+ * cd_state_apply. value is taken over (NULL is JSON null, as "test" may
+ * want); a "delete" gets no value member.
+ * @return a new object, or NULL when out of memory
+ */
+json_object *cd_state_op(const char *kind, const char *path, json_object *value);
+
+/**
  * Look up a dotted path (same key syntax as the operations, but any first
  * key: "generation" works); borrowed result, NULL if absent, if the path
  * is invalid, or if the value is JSON null.

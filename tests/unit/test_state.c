@@ -565,6 +565,32 @@ test_apply_set_delete(void)
 	cd_state_clear(&s);
 }
 
+/* cd_state_op builds operations cd_state_apply takes. */
+static void
+test_state_op(void)
+{
+	struct cd_state s = { 0 };
+	json_object *ops, *del;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(cd_state_init(&s, "c", "u"), 0);
+	ops = json_object_new_array();
+	json_object_array_add(ops, cd_state_op("set", "config.properties.description",
+					       json_object_new_string("x")));
+	CU_ASSERT_EQUAL(cd_state_apply(&s, ops, err, sizeof(err)), 0);
+	json_object_put(ops);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(
+		cd_state_get(&s, "config.properties.description")), "x");
+	del = cd_state_op("delete", "config.properties.description", NULL);
+	CU_ASSERT_FALSE(json_object_object_get_ex(del, "value", NULL));
+	ops = json_object_new_array();
+	json_object_array_add(ops, del);
+	CU_ASSERT_EQUAL(cd_state_apply(&s, ops, err, sizeof(err)), 0);
+	json_object_put(ops);
+	CU_ASSERT_PTR_NULL(cd_state_get(&s, "config.properties.description"));
+	cd_state_clear(&s);
+}
+
 /* "test" makes a change conditional on what its author saw. */
 static void
 test_apply_test_op(void)
@@ -1315,6 +1341,7 @@ static CU_TestInfo apply_tests[] = {
 	{ "set and delete", test_apply_set_delete },
 	{ "operations in order, one generation", test_apply_order },
 	{ "test operations (compare and swap)", test_apply_test_op },
+	{ "cd_state_op builds applicable operations", test_state_op },
 	{ "set values are copied", test_apply_copies_value },
 	{ "64 operations at most", test_apply_op_count },
 	{ "path limits", test_apply_path_limits },
