@@ -71,6 +71,7 @@ struct cd_rm {
 	size_t n_local, cap_local;
 	struct local_role *local;
 	bool reconcile_queued;
+	qb_loop_timer_handle reconcile_timer;
 	bool probed;		/* start-up probes done */
 	bool probing;
 	int probes_pending;

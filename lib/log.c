@@ -16,7 +16,7 @@ cd_log_init(const char *name, bool to_stderr, bool debug)
 	log_name = name;
 	qb_log_init(name, LOG_DAEMON, LOG_INFO);
 	qb_log_format_set(QB_LOG_SYSLOG, "%b");
-	qb_log_format_set(QB_LOG_STDERR, "%t %N[%P] %p: %b");
+	qb_log_format_set(QB_LOG_STDERR, "%T %N[%P] %p: %b");
 
 	if (to_stderr) {
 		qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
