@@ -296,6 +296,119 @@ parse_result(const char *line)
 	return o;
 }
 
+/* Wait for the next change (an event), at most until the deadline. */
+static void
+wait_change(struct ctl_conn *ev, uint64_t deadline)
+{
+	uint64_t now = cd_now_mono_ms();
+	const char *evname;
+	json_object *evdata;
+	int first = now + 250 < deadline ? 250 : (int)(deadline > now ? deadline - now : 0);
+
+	if (!ev) {
+		usleep(20 * 1000);
+		return;
+	}
+	/* One event wakes us; drain what else is queued without waiting. */
+	if (ctl_next_event(ev, first, &evname, &evdata) == -ETIMEDOUT)
+		return;
+	json_object_put(evdata);
+	while (ctl_next_event(ev, 0, &evname, &evdata) == 0)
+		json_object_put(evdata);
+}
+
+/*
+ * Follow a requested move to its end: the migration object gone (the
+ * source has dropped its copy too) and the role started on NODE.
+ */
+static int
+follow_move(struct ctl_globals *g, const char *name, const char *node, uint64_t t0,
+	    uint64_t deadline, double timeout_s, struct ctl_conn *ev)
+{
+	json_object *args, *data = NULL;
+	char last_phase[32] = "", last_progress[256] = "";
+	bool seen_migration = false, bar_shown = false;
+	bool tty = isatty(STDERR_FILENO);
+	int rc;
+
+	for (;;) {
+		json_object *rt = NULL, *mig = NULL;
+		const char *state, *owner;
+
+		args = json_object_new_object();
+		json_object_object_add(args, "name", json_object_new_string(name));
+		if (ev) {
+			data = NULL;
+			rc = ctl_request_sync(ev, "role-show", args, &data);
+		} else {
+			rc = ctl_call("role-show", args, &data);
+		}
+		json_object_put(args);
+		if (rc)
+			return rc;
+		json_object_object_get_ex(data, "runtime", &rt);
+		state = ctl_jstr(rt, "state", "");
+		owner = ctl_jstr(rt, "owner", "");
+		if (json_object_object_get_ex(rt, "migration", &mig) && mig) {
+			/* Until the end: at cleanup the guest runs on NODE already,
+			 * and the source still drops its paused copy. */
+			const char *prog = ctl_jstr(mig, "progress", "");
+
+			seen_migration = true;
+			if (strcmp(last_phase, ctl_jstr(mig, "phase", ""))) {
+				if (tty && bar_shown)
+					fputc('\n', stderr);
+				bar_shown = false;
+				snprintf(last_phase, sizeof(last_phase), "%s", ctl_jstr(mig, "phase", ""));
+				if (!g->json)
+					phase_line(name, mig, t0);
+			}
+			if (!g->json && prog[0] && strcmp(prog, last_progress)) {
+				snprintf(last_progress, sizeof(last_progress), "%s", prog);
+				progress_bar(name, prog, tty);
+				bar_shown = true;
+			}
+		} else if (!strcmp(state, "started") && !strcmp(owner, node)) {
+			json_object *res = parse_result(seen_migration ?
+						       ctl_jstr(rt, "last_migration", "") : "");
+
+			json_object_object_add(res, "role", json_object_new_string(name));
+			json_object_object_add(res, "node", json_object_new_string(node));
+			json_object_object_add(res, "elapsed_ms",
+					       json_object_new_int64((int64_t)(cd_now_mono_ms() - t0)));
+			if (!json_object_object_get_ex(res, "type", NULL))
+				json_object_object_add(res, "type", json_object_new_string(
+					seen_migration ? "live" : "restart"));
+			if (g->json)
+				ctl_print_json(res);
+			else
+				printf("%s: %s move to %s done in %.2f s (downtime %s ms, %s bytes)\n",
+				       name, ctl_jstr(res, "type", "?"), node,
+				       (double)(cd_now_mono_ms() - t0) / 1000.0,
+				       json_object_to_json_string(json_object_object_get(res, "downtime_ms")),
+				       json_object_to_json_string(json_object_object_get(res, "transferred")));
+			json_object_put(res);
+			json_object_put(data);
+			return CTL_EXIT_OK;
+		} else if ((seen_migration && strcmp(owner, node)) || !strcmp(state, "failed") ||
+			   (!seen_migration && cd_now_mono_ms() > t0 + 1000 &&
+			    !strcmp(state, "started") && !ctl_jstr(rt, "move_to", "")[0])) {
+			fprintf(stderr, "clusterctl move: %s did not move to %s: %s; it is %s on %s\n",
+				name, node, ctl_jstr(rt, "last_error", "see 'clusterctl role show'"),
+				state, owner[0] ? owner : "no node");
+			json_object_put(data);
+			return CTL_EXIT_FAILED;
+		}
+		json_object_put(data);
+		if (cd_now_mono_ms() > deadline) {
+			fprintf(stderr, "clusterctl move: %s not on %s after %.0f s\n", name, node,
+				timeout_s);
+			return CTL_EXIT_TIMEOUT;
+		}
+		wait_change(ev, deadline);
+	}
+}
+
 int
 cmd_move(struct ctl_globals *g, int argc, char **argv)
 {
@@ -312,11 +425,9 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 	const char *type = NULL, *name, *node;
 	double timeout_s = 300;
 	json_object *args, *data = NULL;
-	char last_phase[32] = "";
+	struct ctl_conn *ev;
 	uint64_t t0, deadline;
-	bool seen_migration = false, cancel = false, bar_shown = false;
-	bool tty = isatty(STDERR_FILENO);
-	char last_progress[256] = "";
+	bool cancel = false;
 	char *end;
 	int opt, rc;
 
@@ -367,6 +478,18 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 	t0 = cd_now_mono_ms();
 	deadline = t0 + (uint64_t)(timeout_s * 1000);
 	/*
+	 * Follow the role by clusterd's events (every applied change is one),
+	 * subscribed before the request so none is missed; polling every
+	 * 20 ms only if the subscription fails.
+	 */
+	ev = ctl_connect(&rc);
+	if (ev && ctl_request(ev, "subscribe", NULL, &data) != CTL_EXIT_OK) {
+		ctl_disconnect(ev);
+		ev = NULL;
+	}
+	json_object_put(data);
+	data = NULL;
+	/*
 	 * A migration that just switched over is still dropping its source
 	 * copy for a moment ("being migrated already"): wait that out.
 	 */
@@ -388,81 +511,15 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		usleep(50 * 1000);
 	}
 	json_object_put(args);
-	if (rc)
+	if (rc) {
+		if (ev)
+			ctl_disconnect(ev);
 		return rc;
-
-	for (;;) {
-		json_object *rt = NULL, *mig = NULL;
-		const char *state, *owner;
-
-		args = json_object_new_object();
-		json_object_object_add(args, "name", json_object_new_string(name));
-		rc = ctl_call("role-show", args, &data);
-		json_object_put(args);
-		if (rc)
-			return rc;
-		json_object_object_get_ex(data, "runtime", &rt);
-		state = ctl_jstr(rt, "state", "");
-		owner = ctl_jstr(rt, "owner", "");
-		if (json_object_object_get_ex(rt, "migration", &mig) && mig &&
-		    !(!strcmp(ctl_jstr(mig, "phase", ""), "cleanup") && !strcmp(owner, node))) {
-			/* (At cleanup the guest already runs on NODE: the move is done;
-			 * the source only drops its paused copy.) */
-			const char *prog = ctl_jstr(mig, "progress", "");
-
-			seen_migration = true;
-			if (strcmp(last_phase, ctl_jstr(mig, "phase", ""))) {
-				if (tty && bar_shown)
-					fputc('\n', stderr);
-				bar_shown = false;
-				snprintf(last_phase, sizeof(last_phase), "%s", ctl_jstr(mig, "phase", ""));
-				if (!g->json)
-					phase_line(name, mig, t0);
-			}
-			if (!g->json && prog[0] && strcmp(prog, last_progress)) {
-				snprintf(last_progress, sizeof(last_progress), "%s", prog);
-				progress_bar(name, prog, tty);
-				bar_shown = true;
-			}
-		} else if ((!strcmp(state, "started") || mig) && !strcmp(owner, node)) {
-			json_object *res = parse_result(seen_migration ?
-						       ctl_jstr(rt, "last_migration", "") : "");
-
-			json_object_object_add(res, "role", json_object_new_string(name));
-			json_object_object_add(res, "node", json_object_new_string(node));
-			json_object_object_add(res, "elapsed_ms",
-					       json_object_new_int64((int64_t)(cd_now_mono_ms() - t0)));
-			if (!json_object_object_get_ex(res, "type", NULL))
-				json_object_object_add(res, "type", json_object_new_string(
-					seen_migration ? "live" : "restart"));
-			if (g->json)
-				ctl_print_json(res);
-			else
-				printf("%s: %s move to %s done in %.2f s (downtime %s ms, %s bytes)\n",
-				       name, ctl_jstr(res, "type", "?"), node,
-				       (double)(cd_now_mono_ms() - t0) / 1000.0,
-				       json_object_to_json_string(json_object_object_get(res, "downtime_ms")),
-				       json_object_to_json_string(json_object_object_get(res, "transferred")));
-			json_object_put(res);
-			json_object_put(data);
-			return CTL_EXIT_OK;
-		} else if ((seen_migration && strcmp(owner, node)) || !strcmp(state, "failed") ||
-			   (!seen_migration && cd_now_mono_ms() > t0 + 1000 &&
-			    !strcmp(state, "started") && !ctl_jstr(rt, "move_to", "")[0])) {
-			fprintf(stderr, "clusterctl move: %s did not move to %s: %s; it is %s on %s\n",
-				name, node, ctl_jstr(rt, "last_error", "see 'clusterctl role show'"),
-				state, owner[0] ? owner : "no node");
-			json_object_put(data);
-			return CTL_EXIT_FAILED;
-		}
-		json_object_put(data);
-		if (cd_now_mono_ms() > deadline) {
-			fprintf(stderr, "clusterctl move: %s not on %s after %.0f s\n", name, node,
-				timeout_s);
-			return CTL_EXIT_TIMEOUT;
-		}
-		usleep(20 * 1000);
 	}
+	rc = follow_move(g, name, node, t0, deadline, timeout_s, ev);
+	if (ev)
+		ctl_disconnect(ev);
+	return rc;
 }
 
 /* ---- node drain ---- */
