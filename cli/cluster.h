@@ -174,6 +174,10 @@ size_t cl_apply(struct cl_node **nodes, size_t n, const struct cl_payload *pl,
 int cl_wait(struct cl_node **nodes, size_t n, size_t members);
 /** Stop clusterd and corosync, remove the files. @return failures */
 size_t cl_destroy(struct cl_node **nodes, size_t n);
+/** Check the witness LUN @p url from each node (`clusterctl quorum check`
+ *  there: login, register and remove a test key); a failed node's why says
+ *  what went wrong. @return how many nodes cannot use it */
+size_t cl_witness_check(struct cl_node **nodes, size_t n, const char *url);
 /** The authkey of @p nd (getkey), base64, malloc'd; NULL on failure. */
 char *cl_get_key(struct cl_node *nd);
 /** A new authkey: corosync-keygen here if possible, else on @p nd. */
@@ -227,6 +231,20 @@ void cl_print_summary(struct ctl_globals *g, const char *headline,
 		      uint64_t t0);
 /** Did any node get a new file or a (re)started or reloaded daemon? */
 bool cl_anything_changed(struct cl_nodeset *s);
+
+/* ---- cmd-quorum.c: the witness in the cluster commands */
+
+/** Does corosync.conf get the witness device (quorum.device)? Mode
+ *  node-disk-majority with a witness, or auto with a witness and an even
+ *  node count (as WSFC chooses). Pure. */
+bool cl_quorum_wants_device(const char *mode, const char *url, size_t nodes);
+/** The same for a cluster of @p nodes, with config.quorum read from the
+ *  local clusterd; @p fallback (say, the current corosync.conf) when
+ *  clusterd cannot tell (a warning is printed). */
+bool cl_quorum_device_for(const char *cmd, size_t nodes, bool fallback);
+/** Check the witness @p url from every node of @p s (cl_witness_check);
+ *  names those that cannot use it. @return CTL_EXIT_OK or CTL_EXIT_FAILED */
+int cl_quorum_check_nodes(const char *cmd, struct cl_nodeset *s, const char *url);
 
 /** Base64 (RFC 4648, no line breaks). malloc'd, NULL on ENOMEM. */
 char *cl_b64_encode(const void *data, size_t len);

@@ -215,7 +215,8 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 "  --nodes H,...  the nodes (host names or addresses), 1 to 32\n"
 "  --token MS     corosync token timeout (default 3000, 100..60000)\n"
 "  --witness URL  a disk witness (iscsi://PORTAL/IQN/LUN): quorum mode auto,\n"
-"                 i.e. node and disk majority with an even node count\n"
+"                 i.e. node and disk majority with an even node count; checked\n"
+"                 from every node first (clusterctl quorum check)\n"
 "  --ip A.B.C.D/N the cluster's access point: a core role 'cluster-ip' holding\n"
 "                 this address (ocf:heartbeat:IPaddr2) on whichever node runs it\n"
 "  --force        take over nodes that belong to another cluster\n"
@@ -358,6 +359,8 @@ cmd_create(struct ctl_globals *g, int argc, char **argv)
 		fprintf(stderr, "clusterctl create: nothing was changed\n");
 		goto out;
 	}
+	if (o.witness && o.witness[0] && cl_quorum_check_nodes("create", s, o.witness))
+		goto out;
 	rc = reuse_identity(&o, &d, s, &key_sha);
 	if (rc)
 		goto out;

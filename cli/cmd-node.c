@@ -196,8 +196,9 @@ node_add(struct ctl_globals *g, int argc, char **argv)
 "unless --force); every node of the cluster must run corosync and clusterd.\n"
 "HOST gets the next node id; the new corosync.conf goes to every node and\n"
 "corosync reloads it (corosync-cfgtool -R: nothing restarts; going from 2 to\n"
-"3 nodes drops two_node at that reload); HOST gets the authkey and\n"
-"clusterd.conf and starts corosync and clusterd; then clusterctl waits until\n"
+"3 nodes drops two_node at that reload; in quorum mode auto with a witness\n"
+"an even count adds the witness device, an odd one drops it); HOST gets the\n"
+"authkey and clusterd.conf and starts corosync and clusterd; then clusterctl waits until\n"
 "every node sees all members, quorate, and updates the cluster state.\n";
 	struct cl_payload pl = { 0 };
 	struct cl_def d, cur;
@@ -243,6 +244,8 @@ node_add(struct ctl_globals *g, int argc, char **argv)
 		nn->id = cl_def_max_id(&cur) + 1;
 		nw->wants_key = true;
 	}
+	/* auto: the witness device follows the node count (even: in use). */
+	d.witness_device = cl_quorum_device_for("node add", d.n, cur.witness_device);
 	rc = cl_payload_make(&d, nw ? cluster_key(&s->nd[0]) : NULL, &pl);
 	if (rc)
 		goto out;
@@ -315,8 +318,9 @@ node_remove(struct ctl_globals *g, int argc, char **argv)
 "reached, clusterd and corosync stop there and the cluster's files are\n"
 "removed from it (as 'destroy' does); then the corosync.conf without it goes\n"
 "to the other nodes, which reload it (corosync-cfgtool -R: nothing restarts;\n"
-"going down to 2 nodes turns two_node on at that reload), the cluster state\n"
-"drops the node, and clusterctl waits until the others see each other,\n"
+"going down to 2 nodes turns two_node on at that reload; in quorum mode\n"
+"auto with a witness an even count adds the witness device, an odd one\n"
+"drops it), the cluster state drops the node, and clusterctl waits until the others see each other,\n"
 "quorate. Every other node must run corosync and clusterd.\n";
 	struct cl_payload pl = { 0 };
 	struct cl_def d, cur;
@@ -355,6 +359,8 @@ node_remove(struct ctl_globals *g, int argc, char **argv)
 		rc = CTL_EXIT_FAILED;
 		goto out;
 	}
+	/* Asked before NAME (maybe this node) stops: auto follows the count. */
+	d.witness_device = cl_quorum_device_for("node remove", d.n, cur.witness_device);
 	if (gone->ready) {
 		gone_clean = cl_destroy(&gone, 1) == 0;
 	} else {

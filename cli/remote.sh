@@ -267,6 +267,17 @@ op_nodes_update() {
 	clusterctl internal-nodes-update "$json" >&2
 }
 
+# witness: check the witness LUN (WITNESS_B64) from this node (login,
+# register and remove a test key: clusterctl quorum check).
+op_witness() {
+	command -v clusterctl >/dev/null 2>&1 || fail "$(node_name): no clusterctl"
+	url=$(printf '%s' "$WITNESS_B64" | base64 -d) || fail "bad witness URL"
+	err=$(clusterctl quorum check --witness "$url" 2>&1 >/dev/null)
+	rc=$?
+	[ "$rc" = 0 ] || fail "$(printf '%s\n' "$err" | tail -n 1)"
+	say witness ok
+}
+
 main() {
 	say helper 1
 	case $1 in
@@ -277,6 +288,7 @@ main() {
 	keygen) op_keygen ;;
 	destroy) op_destroy ;;
 	nodes-update) op_nodes_update ;;
+	witness) op_witness ;;
 	*) fail "clusterctl helper: unknown operation '$1'" ;;
 	esac
 }

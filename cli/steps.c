@@ -17,6 +17,7 @@
 #define START_TIMEOUT_MS	90000
 #define DESTROY_TIMEOUT_MS	90000
 #define KEY_TIMEOUT_MS		30000
+#define WITNESS_TIMEOUT_MS	30000
 
 struct step {
 	const char *what;
@@ -402,6 +403,24 @@ cl_new_key(struct cl_node *nd)
 	}
 	/* Not root here, say: the first node makes it. */
 	return remote_key(nd, "keygen", "generating the authkey");
+}
+
+/* ---- the witness LUN, checked from every node ---- */
+
+size_t
+cl_witness_check(struct cl_node **nodes, size_t n, const char *url)
+{
+	char *b64 = cl_b64_encode(url, strlen(url));
+	const char *vars[] = { "WITNESS_B64", b64, NULL };
+	int rc;
+
+	if (!b64)
+		return n;
+	rc = prepare_all(nodes, n, "witness", vars, WITNESS_TIMEOUT_MS);
+	free(b64);
+	if (rc < 0)
+		return n;
+	return run_step(nodes, n, "checking the witness", NULL);
 }
 
 /* ---- nodes-update ---- */
