@@ -279,8 +279,10 @@ ensure_session(struct cd_witness *w, const struct w_input *in, char *det, size_t
 				cd_notice("witness: session re-established, key %016" PRIx64
 					  " replaces %016" PRIx64, k, old);
 			} else {
-				cd_notice("witness: session re-established; our old key was "
-					  "preempted meanwhile (%s)", cd_pr_last_error(w->pr));
+				cd_notice("witness: session re-established; our old key %016"
+					  PRIx64 " is gone (preempted by another partition, or "
+					  "the target lost its registrations: %s)", old,
+					  cd_pr_last_error(w->pr));
 				cd_pr_unregister(w->pr, k);
 			}
 		}
