@@ -3,6 +3,12 @@
  * state to a file (passed to QEMU as an fd, no shell), restore it elsewhere.
  * The bandwidth cap is lifted first: a stopped VM's migration is still
  * throttled (1.1 s instead of 0.2 s for 256 MiB in the spike).
+ *
+ * After the save the source QEMU stays, paused in "postmigrate" with the
+ * role file "migrated" (as after a live migration): quitting it is not on
+ * the guest's pause path (~20 ms), the cleanup's stop does it; and a restore
+ * that fails on the target is rolled back by resuming that QEMU in place
+ * (restore on the source), without reading the state file again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -130,12 +136,17 @@ cd_qemu_op_save(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 	res->transferred = (uint64_t)sb.st_size;
 	res->downtime_ms = cd_now_mono_ms() - t_stop;
 	res->paused_at_ms = t_stop;
-	cd_qmp_cmd(q, "quit", NULL, -1, QMP_TIMEOUT_MS, NULL);
-	cd_qmp_close(q);
-	q = NULL;
-	if (cd_qemu_wait_gone(pid, 5000))
-		cd_qemu_kill(vm, pid);
-	cd_qemu_clean_run_dir(vm);
+	/* The guest has left this QEMU: a probe or monitor must not count it. */
+	if ((rc = cd_qemu_role_set(vm, CD_ROLE_MIGRATED))) {
+		cd_qemu_log(vm, "cannot write the role file (%s): stopping QEMU now",
+			    strerror(-rc));
+		cd_qmp_cmd(q, "quit", NULL, -1, QMP_TIMEOUT_MS, NULL);
+		cd_qmp_close(q);
+		q = NULL;
+		if (cd_qemu_wait_gone(pid, 5000))
+			cd_qemu_kill(vm, pid);
+		cd_qemu_clean_run_dir(vm);
+	}
 	res->total_ms = cd_now_mono_ms() - t0;
 	rc = 0;
 	goto out;
@@ -197,18 +208,63 @@ incoming_target(struct cd_hv_vm *vm, uint64_t deadline, struct cd_qmp **qp)
 	return *qp ? 0 : rc;
 }
 
+/*
+ * Restore on the node that saved (a rollback): its QEMU, paused since the
+ * save with the guest's memory intact, continues. Nothing ran elsewhere
+ * (the target's copy was dropped first), so memory and disks agree.
+ */
+static int
+resume_saved(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res)
+{
+	uint64_t t0 = cd_now_mono_ms();
+	char state[64];
+	struct cd_qmp *q;
+	int rc;
+
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, QMP_TIMEOUT_MS, &rc);
+	if (!q)
+		return rc;
+	if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)))
+		goto out;
+	if (strcmp(state, "postmigrate") != 0) {
+		rc = cd_qemu_fail(vm, -EBUSY, "%s: the saved QEMU is %s, not postmigrate",
+				  vm->def->name, state);
+		goto out;
+	}
+	cd_qemu_log(vm, "resuming the saved source in place");
+	if ((rc = cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
+		rc = cd_qemu_qmp_fail(vm, q, rc);
+		goto out;
+	}
+	cd_qmp_cmdf(q, "announce-self", "{\"initial\":50,\"max\":550,"
+		    "\"rounds\":5,\"step\":100}", QMP_TIMEOUT_MS, NULL);
+	res->resumed_at_ms = cd_now_mono_ms();
+	res->total_ms = res->resumed_at_ms - t0;
+	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))
+		cd_qemu_log(vm, "cannot write the role file: %s", strerror(-rc));
+	rc = 0;
+	if (unlink(path) < 0 && errno != ENOENT)
+		cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
+out:
+	cd_qmp_close(q);
+	return rc;
+}
+
 int
 cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 	     uint32_t timeout_ms)
 {
 	uint64_t t0 = cd_now_mono_ms(), deadline = t0 + timeout_ms, t_load;
-	char state[64], status[32];
+	char state[64], status[32], role[32];
 	struct cd_qmp *q = NULL;
 	struct stat sb;
 	json_object *args, *mig;
 	int fd, rc;
 
 	memset(res, 0, sizeof(*res));
+	cd_qemu_role_get(vm, role, sizeof(role));
+	if (cd_qemu_pid(vm) && strcmp(role, CD_ROLE_MIGRATED) == 0)
+		return resume_saved(vm, path, res);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) < 0) {
 		rc = cd_qemu_fail(vm, -errno, "state file %s: %s", path, strerror(errno));
@@ -271,10 +327,10 @@ cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *r
 	res->resumed_at_ms = cd_now_mono_ms();
 	res->downtime_ms = res->resumed_at_ms - t_load;	/* load + cont */
 	res->transferred = (uint64_t)sb.st_size;
-	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING))) {
-		cd_qemu_fail(vm, rc, "cannot write the role file: %s", strerror(-rc));
-		goto out;
-	}
+	/* The guest runs here now: from this point on, success. */
+	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))
+		cd_qemu_log(vm, "cannot write the role file: %s", strerror(-rc));
+	rc = 0;
 	if (unlink(path) < 0)
 		cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
 	res->total_ms = cd_now_mono_ms() - t0;
@@ -282,8 +338,6 @@ out:
 	close(fd);
 	cd_qmp_close(q);
 	if (rc && rc != -EBUSY) {
-		char role[32];
-
 		/* leave nothing half-loaded behind; the state file stays */
 		cd_qemu_role_get(vm, role, sizeof(role));
 		if (strcmp(role, CD_ROLE_INCOMING) == 0)
