@@ -124,6 +124,13 @@ const char *rm_local_name(struct cd_rm *rm);
 struct local_role *rm_local_get(struct cd_rm *rm, const char *name, bool create);
 /** Integer cluster property name (config.properties), dflt if unset. */
 int64_t rm_prop_int(struct cd_rm *rm, const char *name, int64_t dflt);
+
+/*
+ * An agent operation's failure for the state and the log: "RSC ACTION
+ * failed (rc N[, timed out]): <the agent's last line on stderr>", so that
+ * clusterctl can say why (e.g. "bridge vmbr1 does not exist on this node").
+ */
+void rm_op_failure(char *buf, size_t len, const struct cd_op_result *res);
 /** A new change operation {"op", "path", "value"}; takes value's reference.
  *  @return a new object, owned by the caller. */
 json_object *rm_op_new(const char *op, const char *path, json_object *value);

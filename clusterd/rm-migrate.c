@@ -108,8 +108,7 @@ mig_done(void *ctx, const struct cd_op_result *res)
 		return;
 	}
 	l->mig_busy = false;
-	snprintf(err, sizeof(err), "%s %s failed (rc %d%s)", res->rsc_id, res->action,
-		 res->rc, res->timed_out ? ", timed out" : "");
+	rm_op_failure(err, sizeof(err), res);
 	out_value(res->output, "uri=", uri, sizeof(uri));
 	out_value(res->output, "result ", result, sizeof(result));
 	cd_info("rm: role %s: migration %s step %s %s", r->p.name, r->mig.type, mc->phase,

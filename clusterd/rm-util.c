@@ -144,6 +144,15 @@ rm_submit_role_ops(struct cd_rm *rm, const char *role, json_object *ops, bool le
 	return 0;
 }
 
+void
+rm_op_failure(char *buf, size_t len, const struct cd_op_result *res)
+{
+	const char *e = res->error_line ? res->error_line : "";
+
+	snprintf(buf, len, "%s %s failed (rc %d%s)%s%s", res->rsc_id, res->action,
+		 res->rc, res->timed_out ? ", timed out" : "", *e ? ": " : "", e);
+}
+
 bool
 rm_inflight_has(struct cd_rm *rm, const char *role)
 {

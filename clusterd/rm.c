@@ -85,8 +85,7 @@ op_done(void *ctx, const struct cd_op_result *res)
 			l->running |= 1u << oc->idx;
 			l->idx++;
 		} else {
-			snprintf(l->fail_reason, sizeof(l->fail_reason), "%s start failed (rc %d%s)",
-				 res->rsc_id, res->rc, res->timed_out ? ", timed out" : "");
+			rm_op_failure(l->fail_reason, sizeof(l->fail_reason), res);
 			cd_warn("rm: role %s: %s; stopping what started", l->name, l->fail_reason);
 			l->op = L_STOPPING;
 			l->report_failed = true;
@@ -98,8 +97,7 @@ op_done(void *ctx, const struct cd_op_result *res)
 			l->running &= ~(1u << oc->idx);
 			l->failed &= ~(1u << oc->idx);
 		} else {
-			snprintf(l->fail_reason, sizeof(l->fail_reason), "%s stop failed (rc %d%s)",
-				 res->rsc_id, res->rc, res->timed_out ? ", timed out" : "");
+			rm_op_failure(l->fail_reason, sizeof(l->fail_reason), res);
 			cd_err("rm: role %s: %s", l->name, l->fail_reason);
 			l->report_failed = true;
 		}
@@ -240,8 +238,7 @@ monitor_done(void *ctx, const struct cd_op_result *res)
 	cd_warn("rm: role %s: monitor of %s failed (rc %d%s)", l->name, res->rsc_id,
 		res->rc, res->timed_out ? ", timed out" : "");
 	l->failed |= 1u << oc->idx;
-	snprintf(l->fail_reason, sizeof(l->fail_reason), "%s monitor failed (rc %d)",
-		 res->rsc_id, res->rc);
+	rm_op_failure(l->fail_reason, sizeof(l->fail_reason), res);
 	rm_schedule_reconcile(rm);
 }
 

@@ -160,6 +160,43 @@ add_nics(struct argv *a, const struct cd_vmdef *d, const int *fds)
 	}
 }
 
+int
+cd_qemu_cpu_model_check(const char *help, const char *model, const char *accel,
+			char *why, size_t why_size)
+{
+	const char *p = help ? strstr(help, "Available CPUs:") : NULL;
+	size_t mlen = strlen(model), listed = 0;
+
+	if (!p)
+		return -EINVAL;
+	p = strchr(p, '\n');
+	while (p && *++p && *p != '\n') {	/* up to the blank line */
+		const char *name = p, *end;
+
+		if (!strncmp(name, "x86 ", 4))
+			name += 4;
+		while (*name == ' ')
+			name++;
+		end = name + strcspn(name, " \n");
+		if (end > name)
+			listed++;
+		if ((size_t)(end - name) == mlen && !strncmp(name, model, mlen)) {
+			if (!strcmp(model, "host") && strcmp(accel, "kvm")) {
+				snprintf(why, why_size, "CPU model 'host' needs KVM, and this "
+					 "node runs guests with %s", accel);
+				return -ENOTSUP;
+			}
+			return 0;
+		}
+		p = strchr(p, '\n');
+	}
+	if (!listed)
+		return -EINVAL;
+	snprintf(why, why_size, "CPU model '%s' is not one of the %zu models this "
+		 "node's QEMU knows (qemu-system-x86_64 -cpu help)", model, listed);
+	return -ENOENT;
+}
+
 char **
 cd_qemu_argv(const struct cd_vmdef *d, const struct cd_qemu_launch *l)
 {

@@ -38,6 +38,19 @@ char **cd_qemu_argv(const struct cd_vmdef *def, const struct cd_qemu_launch *l);
 
 void cd_qemu_argv_free(char **argv);
 
+/**
+ * Can this QEMU run a guest with CPU model `model` under accelerator `accel`?
+ * @param help   the output of `qemu-system-x86_64 -cpu help` on this node:
+ *               "x86 NAME  description" lines after "Available CPUs:", up to
+ *               the first blank line
+ * @param why    on refusal, the reason (for an administrator)
+ * @return 0 (listed, and runnable with accel), -ENOENT (not a model of this
+ *         QEMU), -ENOTSUP ("host" without KVM), -EINVAL (help has no model
+ *         list at all: treat as unknown, do not refuse)
+ */
+int cd_qemu_cpu_model_check(const char *help, const char *model, const char *accel,
+			    char *why, size_t why_size);
+
 /** Double every comma of s (QEMU option value escaping); malloc'd or NULL. */
 char *cd_qemu_escape(const char *s);
 

@@ -376,6 +376,131 @@ cd_qemu_accel(struct cd_hv_vm *vm)
 	return kvm ? "kvm" : "tcg";
 }
 
+/* This node's name for messages an administrator reads elsewhere. */
+static const char *
+node_name(void)
+{
+	static char host[65];
+
+	if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "this node");
+	return host;
+}
+
+/* ---- CPU models ---- */
+
+#define CPU_HELP_MAX	(64 * 1024)
+
+/* "size mtime" of the QEMU binary found in PATH, or "" */
+static void
+binary_key(char *key, size_t size)
+{
+	const char *bin = qemu_binary(), *path = getenv("PATH");
+	char full[4096];
+	struct stat sb;
+
+	key[0] = '\0';
+	if (strchr(bin, '/')) {
+		if (stat(bin, &sb) == 0)
+			snprintf(key, size, "%lld %lld", (long long)sb.st_size,
+				 (long long)sb.st_mtime);
+		return;
+	}
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(full, sizeof(full), "%.*s/%s", (int)n, path, bin);
+		if (stat(full, &sb) == 0) {
+			snprintf(key, size, "%lld %lld", (long long)sb.st_size,
+				 (long long)sb.st_mtime);
+			return;
+		}
+		path += n + (path[n] == ':');
+	}
+}
+
+/*
+ * `qemu-system-x86_64 -cpu help` of this node into buf, cached in
+ * cache_dir/qemu-cpu-help (first line: the binary's size and mtime, so an
+ * upgraded QEMU is asked again). Returns the length, or -1.
+ */
+static ssize_t
+cpu_help(struct cd_hv_vm *vm, char *buf, size_t size)
+{
+	char path[4096], key[64], *nl;
+	uint64_t t0 = cd_now_mono_ms();
+	ssize_t n, got = 0;
+	int pfd[2], status, fd;
+	pid_t pid;
+
+	binary_key(key, sizeof(key));
+	snprintf(path, sizeof(path), "%s/qemu-cpu-help", vm->cache_dir);
+	n = read_small(path, buf, size);
+	if (n > 0 && key[0] && (nl = strchr(buf, '\n')) &&
+	    (size_t)(nl - buf) == strlen(key) && !strncmp(buf, key, strlen(key))) {
+		memmove(buf, nl + 1, (size_t)n - (size_t)(nl + 1 - buf) + 1);
+		return n - (nl + 1 - buf);
+	}
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+
+		dup2(nul, 0);
+		dup2(pfd[1], 1);
+		dup2(nul, 2);
+		execlp(qemu_binary(), qemu_binary(), "-cpu", "help", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got < (ssize_t)size - 1 &&
+	       (n = read(pfd[0], buf + got, size - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(pfd[0]);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || got == 0)
+		return -1;
+	cd_qemu_log(vm, "read %zd bytes of CPU models from %s -cpu help in %llu ms",
+		    got, qemu_binary(), (unsigned long long)(cd_now_mono_ms() - t0));
+	mkdir_p(vm->cache_dir, 0755);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dprintf(fd, "%s\n%s", key, buf);
+		close(fd);
+	}
+	return got;
+}
+
+int
+cd_qemu_check_cpu(struct cd_hv_vm *vm, const char *accel)
+{
+	char why[300];
+	char *help = malloc(CPU_HELP_MAX);
+	int rc;
+
+	if (!help)
+		return cd_qemu_fail(vm, -ENOMEM, "out of memory");
+	if (cpu_help(vm, help, CPU_HELP_MAX) < 0) {
+		/* no list to check against: QEMU itself will say it at start */
+		cd_qemu_log(vm, "cannot list QEMU's CPU models; not checked");
+		free(help);
+		return 0;
+	}
+	rc = cd_qemu_cpu_model_check(help, vm->def->cpu_model, accel, why, sizeof(why));
+	free(help);
+	if (rc == -ENOENT || rc == -ENOTSUP)
+		return cd_qemu_fail(vm, rc, "%s cannot run on %s: %s", vm->def->name,
+				    node_name(), why);
+	return 0;
+}
+
 /* ---- taps ---- */
 
 /* A tap device (name chosen by the kernel) added to bridge and up. */
@@ -388,8 +513,8 @@ make_tap(struct cd_hv_vm *vm, const char *bridge, int *tap_fd)
 
 	br_index = if_nametoindex(bridge);
 	if (!br_index)
-		return cd_qemu_fail(vm, -ENODEV, "bridge %s does not exist on this node",
-				    bridge);
+		return cd_qemu_fail(vm, -ENODEV, "bridge %s does not exist on %s",
+				    bridge, node_name());
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return cd_qemu_fail(vm, -errno, "/dev/net/tun: %s", strerror(errno));
@@ -537,14 +662,16 @@ cd_qemu_spawn(struct cd_hv_vm *vm, const char *incoming, uint32_t timeout_ms)
 	 * QEMU's own overhead must be available. */
 	avail = mem_available_mib();
 	if (avail >= 0 && (uint64_t)avail < (uint64_t)d->memory_mib + QEMU_OVERHEAD_MIB)
-		return cd_qemu_fail(vm, -ENOMEM, "not enough free memory on this node "
+		return cd_qemu_fail(vm, -ENOMEM, "not enough free memory on %s "
 				    "for %s: %u MiB + %u MiB overhead needed, %ld MiB "
-				    "available", d->name, d->memory_mib,
+				    "available", node_name(), d->name, d->memory_mib,
 				    QEMU_OVERHEAD_MIB, avail);
 	if ((rc = cd_qemu_make_run_dir(vm)))
 		return rc;
 	cd_qemu_clean_run_dir(vm);
 	l.accel = cd_qemu_accel(vm);
+	if ((rc = cd_qemu_check_cpu(vm, l.accel)))
+		return rc;
 	for (i = 0; i < d->n_nics; i++) {
 		if ((rc = make_tap(vm, d->nics[i].bridge, &taps[i])))
 			goto out;

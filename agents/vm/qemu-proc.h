@@ -63,6 +63,13 @@ const char *cd_qemu_accel(struct cd_hv_vm *vm);
  * @return 0, or a negative errno with vm->err set (QEMU's own message when
  *         it refused to start)
  */
+/**
+ * Refuse, with a clear reason naming this node, a VM whose CPU model this
+ * node's QEMU does not know ('host' also needs KVM). The model list is read
+ * once per QEMU binary and cached in cache_dir. 0 when runnable or unknown.
+ */
+int cd_qemu_check_cpu(struct cd_hv_vm *vm, const char *accel);
+
 int cd_qemu_spawn(struct cd_hv_vm *vm, const char *incoming,
 		  uint32_t timeout_ms);
 

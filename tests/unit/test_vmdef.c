@@ -268,6 +268,43 @@ test_escape(void)
 	free(s);
 }
 
+static void
+test_cpu_models(void)
+{
+	static const char help[] =
+		"Available CPUs:\n"
+		"x86 486                   (alias configured by machine type)\n"
+		"x86 486-v1                \n"
+		"x86 Skylake-Client        (alias configured by machine type)\n"
+		"x86 host                  processor with all supported host features \n"
+		"x86 max                   Enables all features supported by the accelerator\n"
+		"x86 qemu64                (alias configured by machine type)\n"
+		"\n"
+		"Recognized CPUID flags:\n"
+		"  3dnow 3dnowext fpu sse sse2 Bogus\n";
+	char why[200] = "";
+
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "qemu64", "tcg", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "486-v1", "tcg", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "Skylake-Client", "kvm", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "max", "tcg", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "host", "kvm", why, sizeof(why)), 0);
+	/* prefixes, CPUID flags and other sections are not models */
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "Skylake", "tcg", why, sizeof(why)), -ENOENT);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "Bogus", "tcg", why, sizeof(why)), -ENOENT);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "Icelake-Server", "kvm", why, sizeof(why)),
+			-ENOENT);
+	CU_ASSERT_STRING_EQUAL(why, "CPU model 'Icelake-Server' is not one of the 6 models "
+			       "this node's QEMU knows (qemu-system-x86_64 -cpu help)");
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "host", "tcg", why, sizeof(why)), -ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "needs KVM"));
+	/* no list at all: unknown, not a refusal */
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check("", "qemu64", "tcg", why, sizeof(why)), -EINVAL);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(NULL, "qemu64", "tcg", why, sizeof(why)), -EINVAL);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check("Available CPUs:\n\n", "qemu64", "tcg", why,
+						sizeof(why)), -EINVAL);
+}
+
 static CU_TestInfo vmdef_tests[] = {
 	{ "minimal definition and defaults", test_minimal_defaults },
 	{ "full definition", test_full },
@@ -280,6 +317,7 @@ static CU_TestInfo vmdef_tests[] = {
 static CU_TestInfo argv_tests[] = {
 	{ "QEMU argv of a definition", test_argv },
 	{ "option value escaping", test_escape },
+	{ "CPU models of 'qemu -cpu help'", test_cpu_models },
 	CU_TEST_INFO_NULL,
 };
 
