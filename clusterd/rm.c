@@ -660,6 +660,39 @@ cd_rm_membership_changed(struct cd_daemon *d)
 	rm_schedule_reconcile(rm);
 }
 
+static void
+host_probe_done(void *ctx, const struct cd_op_result *res)
+{
+	const char *out = res->output ? res->output : "";
+	int n = (int)strcspn(out, "\n");
+
+	(void)ctx;
+	if (res->rc == CD_OCF_SUCCESS)
+		cd_info("rm: this node runs VMs with %.*s (vm probe-host, %llu ms)", n, out,
+			(unsigned long long)res->duration_ms);
+	else
+		cd_warn("rm: vm probe-host failed (rc %d): %s", res->rc,
+			res->error_line ? res->error_line : "");
+}
+
+/*
+ * What this node can run VMs with (the KVM boot probe takes up to 3 s where
+ * KVM hangs): found out once now, in the background, and cached by the vm
+ * agent, instead of inside the first VM start or migration here.
+ */
+static void
+host_probe(struct cd_rm *rm)
+{
+	struct cd_op_request req = { 0 };
+
+	req.rsc_id = "clusterd-host-probe";
+	req.agent = "ocf:clusterd:vm";
+	req.action = "probe-host";
+	req.timeout_ms = 30000;
+	if (cd_exec_run(rm->exec, &req, host_probe_done, rm) < 0)
+		cd_debug("rm: no vm agent here: no host probe");
+}
+
 int
 cd_rm_start(struct cd_daemon *d)
 {
@@ -689,6 +722,7 @@ cd_rm_start(struct cd_daemon *d)
 		return -errno;
 	}
 	d->rm = rm;
+	host_probe(rm);
 	return 0;
 }
 

@@ -28,8 +28,14 @@
  * copy), then on the source (cancel the transfer or resume the paused
  * source), so that exactly one copy runs, on the source.
  *
- * Quick migration: source save (pause, write the state file, quit), then
- * target restore (load the state file, continue).
+ * Quick migration: source save (pause, write the state file; the paused
+ * copy stays, as after migrate_send), then target restore (load the state
+ * file, continue), then source stop; restore on the source is the rollback
+ * (it resumes the paused copy, or loads the file when that copy is gone).
+ *
+ * probe_host: what this node can run (accelerator, CPU models), cached for
+ * the later calls; clusterd runs it once when it starts, so the first VM on
+ * a node does not pay for it.
  */
 #ifndef CLUSTERD_HYPERVISOR_H
 #define CLUSTERD_HYPERVISOR_H
@@ -40,7 +46,7 @@
 
 #include "vmdef.h"
 
-#define CD_HV_ABI_VERSION	1
+#define CD_HV_ABI_VERSION	2
 #define CD_HV_SYMBOL		"cd_hv_plugin"
 #define CD_HV_PREFIX		"libcd-hv-"	/* file name: PREFIX NAME ".so" */
 #define CD_HV_URI_MAX		128
@@ -156,7 +162,10 @@ struct cd_hv_ops {
 	 */
 	int (*migrate_cancel)(struct cd_hv_vm *vm, uint32_t timeout_ms);
 
-	/** Quick migration, source: pause, write the state to path, quit. */
+	/**
+	 * Quick migration, source: pause, write the state to path; the paused
+	 * copy stays (CD_HV_MIGRATED) until stop, or restore resumes it.
+	 */
 	int (*save)(struct cd_hv_vm *vm, const char *path,
 		    struct cd_hv_result *res, uint32_t timeout_ms);
 	/**
@@ -165,6 +174,14 @@ struct cd_hv_ops {
 	 */
 	int (*restore)(struct cd_hv_vm *vm, const char *path,
 		       struct cd_hv_result *res, uint32_t timeout_ms);
+
+	/**
+	 * Probe this node (vm->def may be NULL; vm->cache_dir is set) and
+	 * write one line about it into out, e.g. "accel=tcg cpu_models=132
+	 * detail=...". Results are cached in cache_dir.
+	 */
+	int (*probe_host)(struct cd_hv_vm *vm, char *out, size_t out_size,
+			  uint32_t timeout_ms);
 };
 
 /** What a plugin exports (the only symbol the agent looks up). */

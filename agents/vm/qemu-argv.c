@@ -161,15 +161,15 @@ add_nics(struct argv *a, const struct cd_vmdef *d, const int *fds)
 }
 
 int
-cd_qemu_cpu_model_check(const char *help, const char *model, const char *accel,
-			char *why, size_t why_size)
+cd_qemu_cpu_models(const char *help, const char *model, bool *found)
 {
 	const char *p = help ? strstr(help, "Available CPUs:") : NULL;
-	size_t mlen = strlen(model), listed = 0;
+	size_t mlen = model ? strlen(model) : 0;
+	int listed = 0;
 
-	if (!p)
-		return -EINVAL;
-	p = strchr(p, '\n');
+	if (found)
+		*found = false;
+	p = p ? strchr(p, '\n') : NULL;
 	while (p && *++p && *p != '\n') {	/* up to the blank line */
 		const char *name = p, *end;
 
@@ -180,21 +180,33 @@ cd_qemu_cpu_model_check(const char *help, const char *model, const char *accel,
 		end = name + strcspn(name, " \n");
 		if (end > name)
 			listed++;
-		if ((size_t)(end - name) == mlen && !strncmp(name, model, mlen)) {
-			if (!strcmp(model, "host") && strcmp(accel, "kvm")) {
-				snprintf(why, why_size, "CPU model 'host' needs KVM, and this "
-					 "node runs guests with %s", accel);
-				return -ENOTSUP;
-			}
-			return 0;
-		}
+		if (model && found && (size_t)(end - name) == mlen && !strncmp(name, model, mlen))
+			*found = true;
 		p = strchr(p, '\n');
 	}
+	return listed;
+}
+
+int
+cd_qemu_cpu_model_check(const char *help, const char *model, const char *accel,
+			char *why, size_t why_size)
+{
+	bool found;
+	int listed = cd_qemu_cpu_models(help, model, &found);
+
 	if (!listed)
 		return -EINVAL;
-	snprintf(why, why_size, "CPU model '%s' is not one of the %zu models this "
-		 "node's QEMU knows (qemu-system-x86_64 -cpu help)", model, listed);
-	return -ENOENT;
+	if (!found) {
+		snprintf(why, why_size, "CPU model '%s' is not one of the %d models this "
+			 "node's QEMU knows (qemu-system-x86_64 -cpu help)", model, listed);
+		return -ENOENT;
+	}
+	if (!strcmp(model, "host") && strcmp(accel, "kvm")) {
+		snprintf(why, why_size, "CPU model 'host' needs KVM, and this node runs "
+			 "guests with %s", accel);
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 char **

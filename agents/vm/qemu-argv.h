@@ -48,6 +48,12 @@ void cd_qemu_argv_free(char **argv);
  *         QEMU), -ENOTSUP ("host" without KVM), -EINVAL (help has no model
  *         list at all: treat as unknown, do not refuse)
  */
+/**
+ * The CPU models in `qemu -cpu help` output (see below): how many, and
+ * whether `model` (may be NULL) is one of them (*found).
+ */
+int cd_qemu_cpu_models(const char *help, const char *model, bool *found);
+
 int cd_qemu_cpu_model_check(const char *help, const char *model, const char *accel,
 			    char *why, size_t why_size);
 

@@ -479,6 +479,18 @@ cpu_help(struct cd_hv_vm *vm, char *buf, size_t size)
 }
 
 int
+cd_qemu_cpu_model_count(struct cd_hv_vm *vm)
+{
+	char *help = malloc(CPU_HELP_MAX);
+	int n = -1;
+
+	if (help && cpu_help(vm, help, CPU_HELP_MAX) >= 0)
+		n = cd_qemu_cpu_models(help, NULL, NULL);
+	free(help);
+	return n;
+}
+
+int
 cd_qemu_check_cpu(struct cd_hv_vm *vm, const char *accel)
 {
 	char why[300];

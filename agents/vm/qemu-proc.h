@@ -70,6 +70,9 @@ const char *cd_qemu_accel(struct cd_hv_vm *vm);
  */
 int cd_qemu_check_cpu(struct cd_hv_vm *vm, const char *accel);
 
+/** How many CPU models this node's QEMU lists (caches the list), or -1. */
+int cd_qemu_cpu_model_count(struct cd_hv_vm *vm);
+
 int cd_qemu_spawn(struct cd_hv_vm *vm, const char *incoming,
 		  uint32_t timeout_ms);
 

@@ -495,6 +495,17 @@ out:
 	return rc;
 }
 
+static int
+qemu_probe_host(struct cd_hv_vm *vm, char *out, size_t out_size, uint32_t timeout_ms)
+{
+	const char *accel = cd_qemu_accel(vm);
+	int models = cd_qemu_cpu_model_count(vm);
+
+	(void)timeout_ms;	/* the KVM probe has its own 3 s bound */
+	snprintf(out, out_size, "accel=%s cpu_models=%d", accel, models);
+	return 0;
+}
+
 const struct cd_hv_ops cd_hv_plugin = {
 	.abi_version = CD_HV_ABI_VERSION,
 	.name = "qemu",
@@ -507,4 +518,5 @@ const struct cd_hv_ops cd_hv_plugin = {
 	.migrate_cancel = qemu_migrate_cancel,
 	.save = cd_qemu_op_save,
 	.restore = cd_qemu_op_restore,
+	.probe_host = qemu_probe_host,
 };

@@ -555,7 +555,8 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: vm {start|stop|monitor|status|validate-all|meta-data|"
-		"migrate_prepare|migrate_to|migrate_from|migrate_abort|save|restore}\n"
+		"migrate_prepare|migrate_to|migrate_from|migrate_abort|save|restore|\n"
+		"          probe-host}\n"
 		"OCF resource agent; parameters in OCF_RESKEY_* (see `vm meta-data`)\n");
 	return OCF_ERR_ARGS;
 }
@@ -582,6 +583,36 @@ run(struct agent *a, const struct action *act)
 	return act->fn(a);
 }
 
+/*
+ * probe-host (not an OCF action; no VM, no 'config'): what this node can
+ * run - the accelerator (KVM only after a boot probe) and QEMU's CPU models -
+ * cached under the run root for every later action. clusterd runs it once
+ * when it starts, so the first VM on a node does not wait for the probe.
+ */
+static int
+act_probe_host(struct agent *a)
+{
+	const char *root = getenv("CD_VM_RUN_ROOT");
+	char out[256];
+	int rc;
+
+	if ((rc = load_plugin(a)))
+		return rc;
+	snprintf(a->run_root, sizeof(a->run_root), "%s", root && *root ? root :
+		 "/run/clusterd");
+	a->vm.cache_dir = a->run_root;
+	a->vm.err = a->err;
+	a->vm.err_size = sizeof(a->err);
+	if (debug_on()) {
+		a->vm.log = plugin_log;
+		a->vm.log_opaque = a;
+	}
+	if (a->plugin.ops->probe_host(&a->vm, out, sizeof(out), 30000))
+		return error(OCF_ERR_GENERIC, "probe-host: %s", a->err);
+	printf("%s\n", out);
+	return OCF_SUCCESS;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -600,6 +631,12 @@ main(int argc, char **argv)
 	if (strcmp(a.action, "-h") == 0 || strcmp(a.action, "--help") == 0) {
 		usage();
 		return OCF_SUCCESS;
+	}
+	if (strcmp(a.action, "probe-host") == 0) {
+		rc = act_probe_host(&a);
+		fflush(stdout);
+		cd_hv_unload(&a.plugin);
+		return rc;
 	}
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
 		if (strcmp(actions[i].name, a.action) == 0) {

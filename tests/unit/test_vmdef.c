@@ -284,6 +284,14 @@ test_cpu_models(void)
 		"  3dnow 3dnowext fpu sse sse2 Bogus\n";
 	char why[200] = "";
 
+	bool found = true;
+
+	CU_ASSERT_EQUAL(cd_qemu_cpu_models(help, NULL, NULL), 6);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_models(help, "max", &found), 6);
+	CU_ASSERT_TRUE(found);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_models(help, "3dnow", &found), 6);
+	CU_ASSERT_FALSE(found);
+	CU_ASSERT_EQUAL(cd_qemu_cpu_models("garbage", NULL, NULL), 0);
 	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "qemu64", "tcg", why, sizeof(why)), 0);
 	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "486-v1", "tcg", why, sizeof(why)), 0);
 	CU_ASSERT_EQUAL(cd_qemu_cpu_model_check(help, "Skylake-Client", "kvm", why, sizeof(why)), 0);
