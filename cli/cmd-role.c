@@ -371,6 +371,11 @@ print_done(struct ctl_globals *g, json_object *data, const char *fmt, ...)
 		ctl_print_json(data);
 		return;
 	}
+	/* A change that was not needed: clusterd says why (no generation). */
+	if (ctl_jstr(data, "message", NULL) && ctl_jint(data, "generation", -1) < 0) {
+		printf("%s\n", ctl_jstr(data, "message", ""));
+		return;
+	}
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -608,7 +613,10 @@ wait_check(const struct wait_goal *w, json_object *rt, uint64_t elapsed_ms,
 		seen->move = true;
 	if (!*move_to && settled && *owner &&
 	    (seen->move || elapsed_ms >= MOVE_GRACE_MS)) {
-		reason = failure_reason(rt, w->node);
+		/* the leader's refusal ("cannot move to n1: banned, ..."), else
+		 * the latest failure there */
+		if (!reason || strncmp(reason, "cannot move to ", 15))
+			reason = failure_reason(rt, w->node);
 		fprintf(stderr, "%s: %s did not move to %s%s%s%s; it is %s on %s\n",
 			prog, w->role, w->node, reason ? " (" : "", reason ? reason : "",
 			reason ? ")" : "", state, owner);
@@ -1337,6 +1345,7 @@ cmd_role(struct ctl_globals *g, int argc, char **argv)
 "       clusterctl role stop ROLE [--wait] [--timeout DUR]\n"
 "       clusterctl role move ROLE NODE [--wait] [--timeout DUR]\n"
 "       clusterctl role remove ROLE\n"
+"       clusterctl role cleanup ROLE\n"
 "A role is an ordered list of resources that start in order, stop in reverse\n"
 "order and move together; it runs on one node at a time. Changes need a\n"
 "quorate partition; --json prints clusterd's answer.\n"
@@ -1358,8 +1367,10 @@ cmd_role(struct ctl_globals *g, int argc, char **argv)
 "With --wait clusterctl follows the role (progress on stderr) until it is\n"
 "there (exit 0), fails (exit 1) or DUR passes (exit 5; default 60s);\n"
 "--timeout implies --wait. 'remove' is refused until the role is stopped\n"
-"(its resources' definitions go with it). Durations: 500ms, 10s, 2m, 1h;\n"
-"a plain number is seconds.\n";
+"(its resources' definitions go with it). 'cleanup' forgets the role's\n"
+"failures and last error, which also lifts a node's ban after\n"
+"--failover-threshold failures; the role is then placed as usual.\n"
+"Durations: 500ms, 10s, 2m, 1h; a plain number is seconds.\n";
 	static const struct sub subs[] = {
 		{ "add", role_add, "role-add", "name", "ROLE", 0, NULL, NULL },
 		{ "list", role_list, "role-list", NULL, "", 0, NULL, NULL },
@@ -1372,6 +1383,8 @@ cmd_role(struct ctl_globals *g, int argc, char **argv)
 		  NULL, "started" },
 		{ "remove", one_change, "role-remove", "name", "ROLE", 0,
 		  "removed", NULL },
+		{ "cleanup", one_change, "role-cleanup", "name", "ROLE", 0,
+		  "failure history cleared", NULL },
 	};
 
 	return dispatch(g, help, subs, NSUBS(subs), argc, argv);

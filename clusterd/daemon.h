@@ -186,6 +186,8 @@ int cd_rm_ipc_role_stop(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object *args, json_object **out);
 int cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object *args, json_object **out);
+int cd_rm_ipc_role_cleanup(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
 int cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object *args, json_object **out);
 int cd_rm_ipc_rsc_list(struct cd_daemon *d, struct cd_ipc_client *client,

@@ -91,6 +91,7 @@ static const struct ipc_handler handlers[] = {
 	{ "role-stop", cd_rm_ipc_role_stop },
 	{ "role-move", cd_rm_ipc_role_move },
 	{ "role-move-cancel", cd_rm_ipc_role_move_cancel },
+	{ "role-cleanup", cd_rm_ipc_role_cleanup },
 	{ "resource-add", cd_rm_ipc_rsc_add },
 	{ "resource-list", cd_rm_ipc_rsc_list },
 	{ "resource-show", cd_rm_ipc_rsc_show },

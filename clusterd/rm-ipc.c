@@ -335,6 +335,42 @@ cd_rm_ipc_role_stop(struct cd_daemon *d, struct cd_ipc_client *client,
 	return role_target(d, client, args, out, "stopped");
 }
 
+/*
+ * Forget a role's failure history (pcs resource cleanup): its failures (and
+ * with them a node's ban from failover-threshold) and last_error. The leader
+ * then places or restarts it by the usual rules. Guarded: a failure recorded
+ * meanwhile makes the request fail rather than vanish.
+ */
+int
+cd_rm_ipc_role_cleanup(struct cd_daemon *d, struct cd_ipc_client *client,
+		       json_object *args, json_object **out)
+{
+	const char *name = cd_jstr(args, "name", NULL);
+	json_object *rt, *fails, *ops;
+
+	if (!name || !get(d, "config.roles", name)) {
+		*out = cd_ipc_message("no role '%s'", name ? name : "");
+		return -ENOENT;
+	}
+	rt = get(d, "runtime.roles", name);
+	fails = rt ? json_object_object_get(rt, "failures") : NULL;
+	if ((!fails || !json_object_array_length(fails)) &&
+	    !(rt && json_object_object_get_ex(rt, "last_error", NULL))) {
+		*out = cd_ipc_message("role %s has no failures to clean up", name);
+		return 0;
+	}
+	ops = json_object_new_array();
+	if (fails) {
+		add_op(ops, "test", json_object_get(fails), "runtime.roles.%s.failures", name);
+		add_op(ops, "set", json_object_new_array(), "runtime.roles.%s.failures", name);
+	}
+	if (json_object_object_get_ex(rt, "last_error", NULL))
+		add_op(ops, "delete", NULL, "runtime.roles.%s.last_error", name);
+	cd_info("rm: role %s: failure history cleared on request (%zu failures)", name,
+		fails ? json_object_array_length(fails) : 0);
+	return submit(d, client, ops, out);
+}
+
 int
 cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
