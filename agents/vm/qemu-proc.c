@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "qemu-argv.h"
@@ -222,6 +224,23 @@ cd_qemu_wait_gone(pid_t pid, uint32_t timeout_ms)
 	char path[64], stat[512];
 	const char *p;
 
+	/* Woken by the exit itself where pidfds exist (Linux 5.3), else polled. */
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (pfd >= 0) {
+		struct pollfd pf = { .fd = pfd, .events = POLLIN };
+		int n;
+
+		do {
+			uint64_t now = cd_now_mono_ms();
+
+			n = poll(&pf, 1, now >= deadline ? 0 : (int)(deadline - now));
+		} while (n < 0 && errno == EINTR);
+		close(pfd);
+		return n > 0 ? 0 : -ETIMEDOUT;
+	}
+	if (errno == ESRCH)
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	for (;;) {
 		/* a zombie counts as gone: its reaper is not us */
@@ -716,9 +735,10 @@ cd_qemu_spawn(struct cd_hv_vm *vm, const char *incoming, uint32_t timeout_ms)
 	if (pid == 0)
 		child_exec(argv, log_fd, taps, n_taps);
 	/* With -daemonize the first process exits once the daemon is set up. */
+	cd_qemu_wait_gone(pid, timeout_ms);
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0 &&
 	       cd_now_mono_ms() < deadline)
-		cd_qemu_nap(5);
+		cd_qemu_nap(2);
 	if (w == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);

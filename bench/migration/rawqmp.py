@@ -16,8 +16,10 @@
            from the target's mount namespace): capabilities as the agent sets
            them (events, auto-converge on; xbzrle, postcopy-ram, compress off),
            max-bandwidth, downtime-limit, migrate;
-        4. query-migrate every 10 ms until completed; then query-status on
-           the target every 5 ms until it runs; role file "running";
+        4. the source's MIGRATION event "completed" (QMP events, as the
+           agent waits; polling query-migrate every 10 ms slowed TCG
+           migrations down by taking QEMU's big lock), then the target's
+           RESUME event (or query-status "running"); role file "running";
         5. quit the source and wait until its QMP connection closes (QEMU
            exited). Statistics are read before the quit.
       Prints one JSON object: wall_ms (1-5), spawn_ms (1), migrate_ms
@@ -51,6 +53,7 @@ class Qmp:
         self.s.connect(path)
         self.f = self.s.makefile("rwb", buffering=0)
         self.id = 0
+        self.events = []
         greeting = self._read()
         if "QMP" not in greeting:
             raise RuntimeError("no QMP greeting")
@@ -70,11 +73,35 @@ class Qmp:
         self.f.write((json.dumps(msg) + "\n").encode())
         while True:
             m = self._read()
-            if "event" in m or m.get("id") != self.id:
+            if "event" in m:
+                self.events.append(m)
+                continue
+            if m.get("id") != self.id:
                 continue
             if "error" in m:
                 raise RuntimeError("%s: %s" % (name, m["error"].get("desc")))
             return m.get("return")
+
+    def wait_event(self, match, deadline):
+        """The first event (kept or new) for which match(event) is true."""
+        while True:
+            for i, e in enumerate(self.events):
+                if match(e):
+                    del self.events[: i + 1]
+                    return e
+            self.events.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.s.settimeout(min(left, 1.0))
+            try:
+                m = self._read()
+            except socket.timeout:
+                continue
+            finally:
+                self.s.settimeout(10.0)
+            if "event" in m:
+                self.events.append(m)
 
     def wait_closed(self, deadline):
         """After quit: read until EOF (the QEMU process is gone)."""
@@ -176,19 +203,17 @@ def cmd_migrate(args):
                                          "downtime-limit": int(o["downtime"])})
     t_mig = time.monotonic()
     src.cmd("migrate", uri=o["uri"])
-    # 4. until completed, then until the target runs
-    while True:
-        st = src.cmd("query-migrate").get("status")
-        if st == "completed":
-            break
-        if st in ("failed", "cancelled") or time.monotonic() > deadline:
-            src.cmd("migrate_cancel")
-            sys.exit("raw migration %s" % st)
-        time.sleep(0.01)
-    while dst.cmd("query-status").get("status") != "running":
-        if time.monotonic() > deadline:
+    # 4. until completed (events), then until the target runs
+    ev = src.wait_event(lambda e: e.get("event") == "MIGRATION" and
+                        e.get("data", {}).get("status") in ("completed", "failed", "cancelled"),
+                        deadline)
+    st = ev["data"]["status"] if ev else "timed out"
+    if st != "completed":
+        src.cmd("migrate_cancel")
+        sys.exit("raw migration %s" % st)
+    if dst.cmd("query-status").get("status") != "running":
+        if not dst.wait_event(lambda e: e.get("event") == "RESUME", deadline):
             sys.exit("target never ran")
-        time.sleep(0.005)
     t_run = time.monotonic()
     set_role(run_dir, "running")
     info = {}
