@@ -151,6 +151,26 @@ ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
 	return 0;
 }
 
+void
+ctl_wait_change(struct ctl_conn *ev, int max_ms)
+{
+	const char *evname;
+	json_object *evdata;
+
+	if (max_ms < 0)
+		max_ms = 0;
+	if (!ev) {
+		usleep((useconds_t)(max_ms < 20 ? max_ms : 20) * 1000);
+		return;
+	}
+	if (ctl_next_event(ev, max_ms, &evname, &evdata) != 0)
+		return;
+	json_object_put(evdata);
+	/* drain what else is queued, without waiting */
+	while (ctl_next_event(ev, 0, &evname, &evdata) == 0)
+		json_object_put(evdata);
+}
+
 int
 ctl_request_sync(struct ctl_conn *c, const char *cmd, json_object *args,
 		 json_object **data)

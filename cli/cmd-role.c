@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_MS		100		/* --wait polls role-show this often */
+#define POLL_MS		100		/* --wait without events polls this often */
 #define WAIT_DEFAULT_MS	60000
 #define MOVE_GRACE_MS	1000		/* see wait_check() */
 #define DURATION_MAX_MS	2147483647LL	/* ~24.8 days: fits an int of ms */
@@ -626,11 +626,12 @@ wait_check(const struct wait_goal *w, json_object *rt, uint64_t elapsed_ms,
 }
 
 /*
- * Poll role-show until @p w is met, printing each new state on stderr.
+ * Follow the role (re-read on every event when subscribed, else every
+ * POLL_MS) until @p w is met, printing each new state on stderr.
  * @param last  out: the role's last runtime (new reference) or NULL
  */
 static int
-wait_role(struct ctl_conn *c, const struct wait_goal *w, uint64_t t0,
+wait_role(struct ctl_conn *c, bool subscribed, const struct wait_goal *w, uint64_t t0,
 	  int64_t timeout_ms, json_object **last)
 {
 	json_object *args = args_with("name", w->role), *data, *rt;
@@ -670,8 +671,14 @@ wait_role(struct ctl_conn *c, const struct wait_goal *w, uint64_t t0,
 			rc = CTL_EXIT_TIMEOUT;
 			break;
 		}
-		usleep(1000 * (useconds_t)(timeout_ms - (int64_t)(now - t0) < POLL_MS ?
-					   timeout_ms - (int64_t)(now - t0) : POLL_MS));
+		{
+			int left = (int)(timeout_ms - (int64_t)(now - t0));
+
+			if (subscribed)
+				ctl_wait_change(c, left < 250 ? left : 250);
+			else
+				usleep(1000 * (useconds_t)(left < POLL_MS ? left : POLL_MS));
+		}
 	}
 	json_object_put(args);
 	return rc;
@@ -692,13 +699,21 @@ change_and_wait(struct ctl_globals *g, const struct sub *s,
 	json_object *data = NULL, *rt = NULL;
 	struct ctl_conn *c;
 	char cur[CELL_MAX];
+	bool subscribed = false;
 	int rc;
 
 	c = ctl_connect(&rc);
 	if (c) {
+		/* --wait follows clusterd's events (subscribed before the change) */
+		if (a->wait) {
+			json_object *snap = NULL;
+
+			subscribed = ctl_request(c, "subscribe", NULL, &snap) == CTL_EXIT_OK;
+			json_object_put(snap);
+		}
 		rc = ctl_request_sync(c, s->ipc, args, &data);
 		if (rc == CTL_EXIT_OK && a->wait)
-			rc = wait_role(c, &w, t0, a->timeout_ms, &rt);
+			rc = wait_role(c, subscribed, &w, t0, a->timeout_ms, &rt);
 		ctl_disconnect(c);
 	}
 	json_object_put(args);

@@ -296,27 +296,6 @@ parse_result(const char *line)
 	return o;
 }
 
-/* Wait for the next change (an event), at most until the deadline. */
-static void
-wait_change(struct ctl_conn *ev, uint64_t deadline)
-{
-	uint64_t now = cd_now_mono_ms();
-	const char *evname;
-	json_object *evdata;
-	int first = now + 250 < deadline ? 250 : (int)(deadline > now ? deadline - now : 0);
-
-	if (!ev) {
-		usleep(20 * 1000);
-		return;
-	}
-	/* One event wakes us; drain what else is queued without waiting. */
-	if (ctl_next_event(ev, first, &evname, &evdata) == -ETIMEDOUT)
-		return;
-	json_object_put(evdata);
-	while (ctl_next_event(ev, 0, &evname, &evdata) == 0)
-		json_object_put(evdata);
-}
-
 /*
  * Follow a requested move to its end: the migration object gone (the
  * source has dropped its copy too) and the role started on NODE.
@@ -405,7 +384,12 @@ follow_move(struct ctl_globals *g, const char *name, const char *node, uint64_t 
 				timeout_s);
 			return CTL_EXIT_TIMEOUT;
 		}
-		wait_change(ev, deadline);
+		{
+			uint64_t now = cd_now_mono_ms();
+
+			ctl_wait_change(ev, now + 250 < deadline ? 250 :
+					(int)(deadline > now ? deadline - now : 0));
+		}
 	}
 }
 

@@ -80,6 +80,13 @@ int ctl_call_patient(const char *cmd, json_object *args, int timeout_ms);
  * @return 0 on an event, -ETIMEDOUT, -ENOTCONN (clusterd went away), or
  *         -EPROTO (undecodable event, skipped by callers)
  */
+/*
+ * Wait until something changed: the next event on a subscribed connection
+ * (then drain the queued ones), at most max_ms; without a subscription
+ * (ev NULL) sleep min(max_ms, 20) ms, for callers that poll.
+ */
+void ctl_wait_change(struct ctl_conn *ev, int max_ms);
+
 int ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
 		   json_object **data);
 
