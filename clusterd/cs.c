@@ -12,6 +12,7 @@
 #include "log.h"
 #include "cs-error.h"
 #include "timeutil.h"
+#include "witness.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -134,6 +135,12 @@ refresh_quorum(struct cd_cs *cs, bool quorate, bool settle)
 		q.expected_votes = info.node_expected_votes;
 		q.total_votes = info.total_votes;
 		q.quorum = info.quorum;
+		/* votequorum's own verdict for a ring (its quorum callback): not
+		 * counting a witness vote we do not cast; see witness.h */
+		if (settle)
+			q.quorate = cd_witness_guard_quorum(cs->d, quorate, info.flags,
+							    info.total_votes,
+							    info.qdevice_votes, info.quorum);
 	} else {
 		cd_warn("votequorum: getinfo failed: %s", cd_cs_strerror(err));
 	}

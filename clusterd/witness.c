@@ -975,6 +975,34 @@ on_result(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
+bool
+cd_witness_guard_quorum(struct cd_daemon *d, bool quorate, unsigned int flags,
+			unsigned int total_votes, unsigned int qdevice_votes,
+			unsigned int quorum)
+{
+	struct cd_witness *w = d->witness;
+	const struct cd_membership *m = &d->mship;
+	bool counted = flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE, backed, q;
+
+	if (!w || !counted)
+		return quorate;
+	/* our vote, cast for the ring votequorum is in */
+	backed = w->registered && w->decided && w->cast && w->have_ring &&
+		 w->ring.nodeid == m->ring_node && w->ring.seq == m->ring_seq;
+	if (backed)
+		return quorate;
+	q = cd_quorum_without_unbacked_vote(quorate, counted, backed, total_votes,
+					    qdevice_votes, quorum);
+	if (q != quorate)
+		cd_warn("witness: votequorum counts a witness vote this node is not casting "
+			"(ring %" PRIu32 ".%" PRIx64 ", %u of %u votes with it): not quorate; "
+			"withdrawing it", m->ring_node, m->ring_seq, total_votes, quorum);
+	/* decided for this ring: say it again, so votequorum drops the vote */
+	if (w->registered && w->decided)
+		do_poll(w, "withdraw a vote counted without us");
+	return q;
+}
+
 /* ---- votequorum callbacks ---- */
 
 static void

@@ -12,6 +12,7 @@
 #ifndef CLUSTERD_WITNESS_H
 #define CLUSTERD_WITNESS_H
 
+#include <stdbool.h>
 #include <json-c/json.h>
 
 struct cd_daemon;
@@ -26,6 +27,20 @@ void cd_witness_stop(struct cd_daemon *d);
 
 /** The "witness" section of the status document (new object or NULL). */
 json_object *cd_witness_status(struct cd_daemon *d);
+
+/**
+ * Guard on votequorum's quorate flag (called with every quorum update).
+ * votequorum counts the device vote from a per-node flag that a node's own
+ * older nodeinfo message can set again after this node polled cast_vote=0
+ * for a new ring (seen once in 2|2 splits: a losing 2-node partition
+ * quorate for 1.2 s with 2 of 5 votes). When votequorum counts a witness
+ * vote that clusterd is not casting for the current ring, the vote does not
+ * count here: returns the quorate flag recomputed without it, and polls
+ * again at once so votequorum withdraws it too.
+ */
+bool cd_witness_guard_quorum(struct cd_daemon *d, bool quorate, unsigned int flags,
+			     unsigned int total_votes, unsigned int qdevice_votes,
+			     unsigned int quorum);
 
 /** IPC quorum-show: config.quorum, the effective mode, the witness status. */
 int cd_witness_ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,

@@ -218,6 +218,16 @@ cd_membership_quorum_settled(struct cd_membership *m)
 }
 
 bool
+cd_quorum_without_unbacked_vote(bool quorate, bool device_counted, bool backed,
+				uint32_t total_votes, uint32_t device_votes,
+				uint32_t quorum)
+{
+	if (!quorate || !device_counted || backed || !device_votes)
+		return quorate;
+	return total_votes >= device_votes && total_votes - device_votes >= quorum;
+}
+
+bool
 cd_membership_quorate(const struct cd_membership *m)
 {
 	return m->connected && m->quorum.quorate && !m->quorum_stale;

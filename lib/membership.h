@@ -111,6 +111,17 @@ int cd_membership_expect_ring(struct cd_membership *m);
  */
 int cd_membership_quorum_settled(struct cd_membership *m);
 
+/**
+ * votequorum's quorate flag, without a quorum device vote this node is not
+ * casting for the current ring (device_counted: votequorum counts it;
+ * backed: we cast it for this ring). votequorum keeps the device vote as a
+ * per-node flag that an older nodeinfo message of this node can set again
+ * after we polled 0 for a new ring (witness.h). Never makes a node quorate.
+ */
+bool cd_quorum_without_unbacked_vote(bool quorate, bool device_counted, bool backed,
+				     uint32_t total_votes, uint32_t device_votes,
+				     uint32_t quorum);
+
 /** Quorate and settled: what decisions may rely on. */
 bool cd_membership_quorate(const struct cd_membership *m);
 

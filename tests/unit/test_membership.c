@@ -969,6 +969,29 @@ test_json_large_ids(void)
 
 /* ---- registration ---- */
 
+/* The 2|2 split seen in the lab: 5 expected votes, quorum 3. */
+static void
+test_unbacked_device_vote(void)
+{
+	/* losing side: 2 node votes + a device vote we did not cast */
+	CU_ASSERT_FALSE(cd_quorum_without_unbacked_vote(true, true, false, 3, 1, 3));
+	/* the same vote, cast by us for this ring: quorate */
+	CU_ASSERT_TRUE(cd_quorum_without_unbacked_vote(true, true, true, 3, 1, 3));
+	/* quorate without the device anyway (3 of 4 nodes + stale vote) */
+	CU_ASSERT_TRUE(cd_quorum_without_unbacked_vote(true, true, false, 4, 1, 3));
+	/* votequorum does not count a device vote: its verdict stands */
+	CU_ASSERT_TRUE(cd_quorum_without_unbacked_vote(true, false, false, 3, 1, 3));
+	/* never turns a not-quorate verdict into quorate */
+	CU_ASSERT_FALSE(cd_quorum_without_unbacked_vote(false, true, true, 3, 1, 3));
+	CU_ASSERT_FALSE(cd_quorum_without_unbacked_vote(false, true, false, 9, 1, 3));
+	/* 2 nodes + witness, quorum 2: a lone node with a stale vote */
+	CU_ASSERT_FALSE(cd_quorum_without_unbacked_vote(true, true, false, 2, 1, 2));
+	/* a device with several votes, and nonsense totals */
+	CU_ASSERT_FALSE(cd_quorum_without_unbacked_vote(true, true, false, 4, 2, 3));
+	CU_ASSERT_FALSE(cd_quorum_without_unbacked_vote(true, true, false, 1, 2, 1));
+	CU_ASSERT_TRUE(cd_quorum_without_unbacked_vote(true, true, false, 3, 0, 3));
+}
+
 static CU_TestInfo nodelist_tests[] = {
 	{ "init", test_init },
 	{ "sorted and named", test_nodelist_sorted_and_named },
@@ -1006,6 +1029,7 @@ static CU_TestInfo json_tests[] = {
 	{ "not quorate", test_json_no_leader_when_not_quorate },
 	{ "large ids", test_json_large_ids },
 	{ "quorum stale after a ring change", test_quorum_stale_after_ring_change },
+	{ "a device vote we do not cast does not count", test_unbacked_device_vote },
 	CU_TEST_INFO_NULL,
 };
 
