@@ -26,6 +26,11 @@ struct cd_qmp *cd_qemu_qmp_open(struct cd_hv_vm *vm, const char *sock,
 				uint32_t timeout_ms, int *rc);
 /** vm->err from the client's last error; returns rc. */
 int cd_qemu_qmp_fail(struct cd_hv_vm *vm, struct cd_qmp *q, int rc);
+/**
+ * A source paused after its guest left (postmigrate) continues here: cont,
+ * then announce-self so the network learns where the guest is again.
+ */
+int cd_qemu_resume_source(struct cd_hv_vm *vm, struct cd_qmp *q, const char *what);
 /** query-status: "running", "paused", "inmigrate", "postmigrate"... */
 int cd_qemu_run_state(struct cd_hv_vm *vm, struct cd_qmp *q, char *buf,
 		      size_t size, uint32_t timeout_ms);

@@ -47,6 +47,19 @@ cd_qemu_qmp_fail(struct cd_hv_vm *vm, struct cd_qmp *q, int rc)
 	return cd_qemu_fail(vm, rc, "QMP: %s", cd_qmp_last_error(q));
 }
 
+int
+cd_qemu_resume_source(struct cd_hv_vm *vm, struct cd_qmp *q, const char *what)
+{
+	int rc;
+
+	cd_qemu_log(vm, "resuming %s", what);
+	if ((rc = cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL)))
+		return cd_qemu_qmp_fail(vm, q, rc);
+	cd_qmp_cmdf(q, "announce-self", "{\"initial\":50,\"max\":550,"
+		    "\"rounds\":5,\"step\":100}", QMP_TIMEOUT_MS, NULL);
+	return 0;
+}
+
 /* query-status into buf ("running", "paused", "inmigrate", ...). */
 int
 cd_qemu_run_state(struct cd_hv_vm *vm, struct cd_qmp *q, char *buf, size_t size,

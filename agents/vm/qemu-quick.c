@@ -231,13 +231,8 @@ resume_saved(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res)
 				  vm->def->name, state);
 		goto out;
 	}
-	cd_qemu_log(vm, "resuming the saved source in place");
-	if ((rc = cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
-		rc = cd_qemu_qmp_fail(vm, q, rc);
+	if ((rc = cd_qemu_resume_source(vm, q, "the saved source in place")))
 		goto out;
-	}
-	cd_qmp_cmdf(q, "announce-self", "{\"initial\":50,\"max\":550,"
-		    "\"rounds\":5,\"step\":100}", QMP_TIMEOUT_MS, NULL);
 	res->resumed_at_ms = cd_now_mono_ms();
 	res->total_ms = res->resumed_at_ms - t0;
 	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))

@@ -471,13 +471,8 @@ qemu_migrate_cancel(struct cd_hv_vm *vm, uint32_t timeout_ms)
 	if (strcmp(state, "postmigrate") == 0) {
 		/* The target has (had) everything; resume here and tell the
 		 * network where the guest is. The caller has removed the target. */
-		cd_qemu_log(vm, "resuming the migrated source");
-		if ((rc = cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
-			rc = cd_qemu_qmp_fail(vm, q, rc);
+		if ((rc = cd_qemu_resume_source(vm, q, "the migrated source")))
 			goto out;
-		}
-		cd_qmp_cmdf(q, "announce-self", "{\"initial\":50,\"max\":550,"
-			    "\"rounds\":5,\"step\":100}", QMP_TIMEOUT_MS, NULL);
 	} else if (strcmp(status, "active") == 0 || strcmp(status, "setup") == 0 ||
 		   strcmp(status, "device") == 0 || strcmp(status, "pre-switchover") == 0 ||
 		   strcmp(status, "cancelling") == 0 ||

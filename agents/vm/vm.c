@@ -191,17 +191,14 @@ load_plugin(struct agent *a)
 	return OCF_SUCCESS;
 }
 
+/* What the plugin needs of this host: run root and caches, error buffer, log. */
 static void
-setup_vm(struct agent *a)
+setup_host(struct agent *a)
 {
 	const char *root = getenv("CD_VM_RUN_ROOT");
 
 	snprintf(a->run_root, sizeof(a->run_root), "%s", root && *root ? root :
 		 "/run/clusterd");
-	snprintf(a->run_dir, sizeof(a->run_dir), "%s/vm/%s", a->run_root,
-		 a->def->name);
-	a->vm.def = a->def;
-	a->vm.run_dir = a->run_dir;
 	a->vm.cache_dir = a->run_root;
 	a->vm.err = a->err;
 	a->vm.err_size = sizeof(a->err);
@@ -209,6 +206,16 @@ setup_vm(struct agent *a)
 		a->vm.log = plugin_log;
 		a->vm.log_opaque = a;
 	}
+}
+
+static void
+setup_vm(struct agent *a)
+{
+	setup_host(a);
+	snprintf(a->run_dir, sizeof(a->run_dir), "%s/vm/%s", a->run_root,
+		 a->def->name);
+	a->vm.def = a->def;
+	a->vm.run_dir = a->run_dir;
 }
 
 /* One mutating action per VM at a time (monitor does not take it). */
@@ -592,21 +599,12 @@ run(struct agent *a, const struct action *act)
 static int
 act_probe_host(struct agent *a)
 {
-	const char *root = getenv("CD_VM_RUN_ROOT");
 	char out[256];
 	int rc;
 
 	if ((rc = load_plugin(a)))
 		return rc;
-	snprintf(a->run_root, sizeof(a->run_root), "%s", root && *root ? root :
-		 "/run/clusterd");
-	a->vm.cache_dir = a->run_root;
-	a->vm.err = a->err;
-	a->vm.err_size = sizeof(a->err);
-	if (debug_on()) {
-		a->vm.log = plugin_log;
-		a->vm.log_opaque = a;
-	}
+	setup_host(a);
 	if (a->plugin.ops->probe_host(&a->vm, out, sizeof(out), 30000))
 		return error(OCF_ERR_GENERIC, "probe-host: %s", a->err);
 	printf("%s\n", out);
