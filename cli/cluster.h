@@ -234,11 +234,8 @@ bool cl_anything_changed(struct cl_nodeset *s);
 
 /* ---- cmd-quorum.c: the witness in the cluster commands */
 
-/** Does corosync.conf get the witness device (quorum.device)? Mode
- *  node-disk-majority with a witness, or auto with a witness and an even
- *  node count (as WSFC chooses). Pure. */
-bool cl_quorum_wants_device(const char *mode, const char *url, size_t nodes);
-/** The same for a cluster of @p nodes, with config.quorum read from the
+/** Does corosync.conf get the witness device (quorum.device), by
+ *  cd_witness_wanted() (lib/witness-disk.h), for a cluster of @p nodes, with config.quorum read from the
  *  local clusterd; @p fallback (say, the current corosync.conf) when
  *  clusterd cannot tell (a warning is printed). */
 bool cl_quorum_device_for(const char *cmd, size_t nodes, bool fallback);

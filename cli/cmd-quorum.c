@@ -14,6 +14,7 @@
  */
 #include "ctl.h"
 #include "cluster.h"
+#include "witness-disk.h"
 #include "pr.h"
 #include "timeutil.h"
 
@@ -150,15 +151,6 @@ quorum_check(int argc, char **argv)
 	return rc;
 }
 
-bool
-cl_quorum_wants_device(const char *mode, const char *url, size_t nodes)
-{
-	if (!url || !url[0] || !mode)
-		return false;
-	if (strcmp(mode, "node-disk-majority") == 0)
-		return true;
-	return strcmp(mode, "auto") == 0 && nodes % 2 == 0;
-}
 
 /* config.quorum of the local clusterd: *mode and *url (malloc'd, "" none). */
 static int
@@ -195,7 +187,7 @@ cl_quorum_device_for(const char *cmd, size_t nodes, bool fallback)
 			fallback ? "" : " no");
 		return fallback;
 	}
-	dev = cl_quorum_wants_device(mode, url, nodes);
+	dev = cd_witness_wanted(mode, url, nodes);
 	if (dev != fallback)
 		fprintf(stderr, "quorum mode %s, witness %s, %zu nodes: corosync.conf %s the "
 			"witness device\n", mode, url[0] ? url : "none", nodes,
@@ -300,7 +292,7 @@ quorum_set(struct ctl_globals *g, int argc, char **argv)
 		rc = CTL_EXIT_USAGE;
 		goto out;
 	}
-	dev = cl_quorum_wants_device(mode, eff, d.n);
+	dev = cd_witness_wanted(mode, eff, d.n);
 	s = cl_nodeset_new();
 	if (!s) {
 		rc = CTL_EXIT_FAILED;

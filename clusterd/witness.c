@@ -1136,16 +1136,6 @@ configured_nodes(struct cd_witness *w, const struct cd_state *st)
 	return 0;
 }
 
-/* Effective witness use: node-disk-majority, or auto with an even count. */
-static bool
-witness_wanted(const char *mode, const char *url, size_t nodes)
-{
-	if (!url || !url[0])
-		return false;
-	if (strcmp(mode, "node-disk-majority") == 0)
-		return true;
-	return strcmp(mode, "auto") == 0 && nodes % 2 == 0;
-}
 
 static void
 read_config(struct cd_witness *w)
@@ -1155,7 +1145,7 @@ read_config(struct cd_witness *w)
 	json_object *u = st ? cd_state_get(st, "config.quorum.witness") : NULL;
 	const char *mode = m ? json_object_get_string(m) : "auto";
 	const char *url = u ? json_object_get_string(u) : "";
-	bool en = witness_wanted(mode, url, configured_nodes(w, st));
+	bool en = cd_witness_wanted(mode, url, configured_nodes(w, st));
 
 	if (en == w->enabled && !strcmp(mode, w->mode) && !strcmp(url, w->url))
 		return;

@@ -208,3 +208,13 @@ cd_wd_hb_decode(const void *buf, size_t len, struct cd_wd_heartbeat *hb)
 	hb->ring_seq = get64(b + 24);
 	return 0;
 }
+
+bool
+cd_witness_wanted(const char *mode, const char *url, size_t nodes)
+{
+	if (!url || !url[0] || !mode)
+		return false;
+	if (strcmp(mode, "node-disk-majority") == 0)
+		return true;
+	return strcmp(mode, "auto") == 0 && nodes % 2 == 0;
+}

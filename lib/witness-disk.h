@@ -79,6 +79,15 @@ long cd_wd_encode(const struct cd_wd_header *h, const void *payload,
  *         -EPROTONOSUPPORT (another version), -EBADMSG (header CRC
  *         mismatch, e.g. torn write) or -EMSGSIZE (length out of range)
  */
+/**
+ * Whether the disk witness votes, by config.quorum (mode "node-majority",
+ * "node-disk-majority" or "auto"; url "" or NULL: none) and the number of
+ * configured nodes: node-disk-majority with a witness always; auto with a
+ * witness when the count is even (as WSFC chooses); never without one.
+ * clusterd casts by it and clusterctl writes corosync's device by it.
+ */
+bool cd_witness_wanted(const char *mode, const char *url, size_t nodes);
+
 int cd_wd_decode_header(const void *buf, size_t len, struct cd_wd_header *h);
 
 /** Check the payload against a decoded header. @return 0 or -EBADMSG */

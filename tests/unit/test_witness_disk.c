@@ -124,7 +124,29 @@ test_heartbeat(void)
 	CU_ASSERT_EQUAL(cd_wd_hb_decode(buf, 512, &out), -ENODATA);
 }
 
+static void
+test_witness_wanted(void)
+{
+	const char *u = "iscsi://10.78.0.254:3260/iqn.2026-11.lab.x:store/1";
+
+	/* auto: the witness votes with an even node count only (WSFC) */
+	CU_ASSERT_TRUE(cd_witness_wanted("auto", u, 2));
+	CU_ASSERT_TRUE(cd_witness_wanted("auto", u, 4));
+	CU_ASSERT_FALSE(cd_witness_wanted("auto", u, 3));
+	CU_ASSERT_FALSE(cd_witness_wanted("auto", u, 1));
+	/* node and disk majority: always, with a witness */
+	CU_ASSERT_TRUE(cd_witness_wanted("node-disk-majority", u, 3));
+	CU_ASSERT_TRUE(cd_witness_wanted("node-disk-majority", u, 2));
+	/* node majority, or no witness: never */
+	CU_ASSERT_FALSE(cd_witness_wanted("node-majority", u, 2));
+	CU_ASSERT_FALSE(cd_witness_wanted("auto", "", 2));
+	CU_ASSERT_FALSE(cd_witness_wanted("node-disk-majority", NULL, 2));
+	CU_ASSERT_FALSE(cd_witness_wanted(NULL, u, 2));
+	CU_ASSERT_FALSE(cd_witness_wanted("bogus", u, 2));
+}
+
 static CU_TestInfo wd_tests[] = {
+	{ "which mode uses the witness", test_witness_wanted },
 	{ "crc32 check value", test_crc32 },
 	{ "encode/decode round trip", test_round_trip },
 	{ "blank, corrupted, torn, foreign", test_rejects },
