@@ -242,6 +242,9 @@ bool cl_quorum_device_for(const char *cmd, size_t nodes, bool fallback);
 /** Check the witness @p url from every node of @p s (cl_witness_check);
  *  names those that cannot use it. @return CTL_EXIT_OK or CTL_EXIT_FAILED */
 int cl_quorum_check_nodes(const char *cmd, struct cl_nodeset *s, const char *url);
+/** node add: when the witness votes with @p nodes nodes (the count after
+ *  the add), check it from the new node @p nw first. @return CTL_EXIT_ code */
+int cl_quorum_check_new_node(const char *cmd, struct cl_node *nw, size_t nodes);
 
 /** Base64 (RFC 4648, no line breaks). malloc'd, NULL on ENOMEM. */
 char *cl_b64_encode(const void *data, size_t len);

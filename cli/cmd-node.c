@@ -197,7 +197,8 @@ node_add(struct ctl_globals *g, int argc, char **argv)
 "HOST gets the next node id; the new corosync.conf goes to every node and\n"
 "corosync reloads it (corosync-cfgtool -R: nothing restarts; going from 2 to\n"
 "3 nodes drops two_node at that reload; in quorum mode auto with a witness\n"
-"an even count adds the witness device, an odd one drops it); HOST gets the\n"
+"an even count adds the witness device, an odd one drops it, and HOST must\n"
+"reach the witness when it votes: checked first); HOST gets the\n"
 "authkey and clusterd.conf and starts corosync and clusterd; then clusterctl waits until\n"
 "every node sees all members, quorate, and updates the cluster state.\n";
 	struct cl_payload pl = { 0 };
@@ -246,6 +247,9 @@ node_add(struct ctl_globals *g, int argc, char **argv)
 	}
 	/* auto: the witness device follows the node count (even: in use). */
 	d.witness_device = cl_quorum_device_for("node add", d.n, cur.witness_device);
+	/* a new node must reach the witness that will count its vote */
+	if (nw && (rc = cl_quorum_check_new_node("node add", nw, d.n)))
+		goto out;
 	rc = cl_payload_make(&d, nw ? cluster_key(&s->nd[0]) : NULL, &pl);
 	if (rc)
 		goto out;

@@ -197,6 +197,29 @@ cl_quorum_device_for(const char *cmd, size_t nodes, bool fallback)
 	return dev;
 }
 
+int
+cl_quorum_check_new_node(const char *cmd, struct cl_node *nw, size_t nodes)
+{
+	char *mode, *url;
+	int rc = CTL_EXIT_OK;
+
+	if (quorum_config(&mode, &url))
+		return CTL_EXIT_OK;	/* cl_quorum_device_for() warns about it */
+	if (cd_witness_wanted(mode, url, nodes)) {
+		fprintf(stderr, "Checking the witness %s from %s\n", url, nw->host);
+		if (cl_witness_check(&nw, 1, url)) {
+			fprintf(stderr, "clusterctl %s: %s cannot use the witness %s (see above), "
+				"which votes with %zu nodes in mode %s; fix its storage path "
+				"or change the quorum mode first (clusterctl quorum set); "
+				"nothing was changed\n", cmd, nw->host, url, nodes, mode);
+			rc = CTL_EXIT_FAILED;
+		}
+	}
+	free(mode);
+	free(url);
+	return rc;
+}
+
 /* The witness from every node of @p d over ssh. @return CTL_EXIT_ code */
 int
 cl_quorum_check_nodes(const char *cmd, struct cl_nodeset *s, const char *url)
