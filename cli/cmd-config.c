@@ -21,22 +21,6 @@ static const char config_help[] =
 "Changes need a quorate partition. 'properties' lists the settable cluster\n"
 "properties with their types, ranges, defaults and current values.\n";
 
-/*
- * Send a change, retrying while the state synchronises after a membership
- * change (a short window; the daemon says "syncing").
- */
-
-static void
-print_value(json_object *v)
-{
-	if (!v)
-		printf("-");
-	else if (json_object_is_type(v, json_type_string))
-		printf("%s", json_object_get_string(v));
-	else
-		printf("%s", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-}
-
 static int
 config_show(struct ctl_globals *g)
 {
@@ -75,9 +59,7 @@ config_show(struct ctl_globals *g)
 	printf("\nProperties:\n");
 	if (props && json_object_is_type(props, json_type_object)) {
 		json_object_object_foreach(props, name, v) {
-			printf("  %-28s ", name);
-			print_value(v);
-			printf("\n");
+			printf("  %-28s %s\n", name, ctl_jtext(v));
 		}
 	}
 	json_object_put(data);
@@ -107,9 +89,8 @@ config_properties(struct ctl_globals *g)
 		const char *name = ctl_jstr(p, "name", "?");
 
 		json_object_object_get_ex(values, name, &v);
-		printf("%s = ", name);
-		print_value(v);
-		printf("\n    %s; %s", ctl_jstr(p, "help", ""), ctl_jstr(p, "type", ""));
+		printf("%s = %s\n    %s; %s", name, ctl_jtext(v), ctl_jstr(p, "help", ""),
+		       ctl_jstr(p, "type", ""));
 		if (json_object_object_get_ex(p, "min", NULL))
 			printf(" %lld..%lld", (long long)ctl_jint(p, "min", 0),
 			       (long long)ctl_jint(p, "max", 0));

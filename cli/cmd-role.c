@@ -389,15 +389,22 @@ print_done(struct ctl_globals *g, json_object *data, const char *fmt, ...)
 
 /* ---- human output ---- */
 
-/* A JSON value as text: strings bare, the rest as JSON. */
-static const char *
-jtext(json_object *v)
+
+/* The members of o not named in shown (n names): whatever else clusterd
+ * stores, so that nothing is hidden. */
+static void
+print_rest(json_object *o, const char *const *shown, size_t n)
 {
-	if (!v)
-		return "-";
-	if (json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	size_t i;
+
+	if (!o || !json_object_is_type(o, json_type_object))
+		return;
+	json_object_object_foreach(o, k, v) {
+		for (i = 0; i < n && strcmp(k, shown[i]); i++)
+			;
+		if (i == n)
+			printf("%s: %s\n", k, ctl_jtext(v));
+	}
 }
 
 /* The strings of array @p a joined by @p sep, or "-"; truncated to fit. */
@@ -411,7 +418,7 @@ join(json_object *a, const char *sep, char *buf, size_t size)
 	    json_object_array_length(a) : 0;
 	for (i = 0; i < n && len < size; i++) {
 		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? sep : "",
-					jtext(json_object_array_get_idx(a, i)));
+					ctl_jtext(json_object_array_get_idx(a, i)));
 	}
 	if (len >= size && size > 4)
 		strcpy(buf + size - 4, "...");
@@ -429,7 +436,7 @@ join_params(json_object *params, char *buf, size_t size)
 		json_object_object_foreach(params, k, v) {
 			if (len < size)
 				len += (size_t)snprintf(buf + len, size - len, "%s%s=%s",
-							len ? " " : "", k, jtext(v));
+							len ? " " : "", k, ctl_jtext(v));
 		}
 	}
 	if (len >= size && size > 4)
@@ -466,7 +473,7 @@ fmt_time(json_object *v, char *buf, size_t size)
 	if (t >= 1000000000000LL && t < 100000000000000LL)
 		t /= 1000;
 	if (t < 1000000000LL || t >= 100000000000LL)
-		return jtext(v);
+		return ctl_jtext(v);
 	s = (time_t)t;
 	localtime_r(&s, &tm);
 	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
@@ -957,7 +964,6 @@ print_role_config(json_object *cfg)
 		"failover_threshold", "failover_period_s", "memory_mib" };
 	json_object *v = NULL, *win = NULL;
 	char buf[1024], t[32];
-	size_t i;
 
 	json_object_object_get_ex(cfg, "preferred_owners", &v);
 	printf("Preferred:  %s\n", join(v, ", ", buf, sizeof(buf)));
@@ -982,16 +988,7 @@ print_role_config(json_object *cfg)
 		printf("default\n");
 	if (ctl_jint(cfg, "memory_mib", 0) > 0)
 		printf("Memory:     %lld MiB\n", (long long)ctl_jint(cfg, "memory_mib", 0));
-	/* Whatever else clusterd stores, so that nothing is hidden. */
-	if (!cfg || !json_object_is_type(cfg, json_type_object))
-		return;
-	json_object_object_foreach(cfg, k, val) {
-		for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
-			if (strcmp(k, shown[i]) == 0)
-				break;
-		if (i == sizeof(shown) / sizeof(shown[0]))
-			printf("%s: %s\n", k, jtext(val));
-	}
+	print_rest(cfg, shown, sizeof(shown) / sizeof(shown[0]));
 }
 
 static void
@@ -1158,7 +1155,6 @@ print_resource(json_object *d)
 		"params", "monitor_interval_ms", "timeouts_ms" };
 	json_object *params = NULL, *to = NULL;
 	char t[32];
-	size_t i;
 
 	json_object_object_get_ex(d, "params", &params);
 	json_object_object_get_ex(d, "timeouts_ms", &to);
@@ -1190,15 +1186,9 @@ print_resource(json_object *d)
 	       params && json_object_object_length(params) ? "" : " none");
 	if (params && json_object_is_type(params, json_type_object)) {
 		json_object_object_foreach(params, k, v)
-			printf("  %s=%s\n", k, jtext(v));
+			printf("  %s=%s\n", k, ctl_jtext(v));
 	}
-	json_object_object_foreach(d, k, v) {
-		for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
-			if (strcmp(k, shown[i]) == 0)
-				break;
-		if (i == sizeof(shown) / sizeof(shown[0]))
-			printf("%s: %s\n", k, jtext(v));
-	}
+	print_rest(d, shown, sizeof(shown) / sizeof(shown[0]));
 }
 
 static int

@@ -124,6 +124,8 @@ int cmd_validate(struct ctl_globals *g, int argc, char **argv);
 
 /* Output helpers (output.c). */
 void ctl_print_json(json_object *o);
+/** A JSON value as text: strings bare, the rest as JSON, NULL as "-". */
+const char *ctl_jtext(json_object *v);
 void ctl_print_status(json_object *st);
 const char *ctl_jstr(json_object *o, const char *key, const char *dflt);
 int64_t ctl_jint(json_object *o, const char *key, int64_t dflt);

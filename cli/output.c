@@ -16,6 +16,16 @@ ctl_print_json(json_object *o)
 }
 
 const char *
+ctl_jtext(json_object *v)
+{
+	if (!v)
+		return "-";
+	if (json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
+const char *
 ctl_jstr(json_object *o, const char *key, const char *dflt)
 {
 	return cd_jstr(o, key, dflt);

@@ -48,6 +48,20 @@ get(struct cd_daemon *d, const char *prefix, const char *name)
 	return cd_state_get(cd_replica_state(d), path);
 }
 
+/* A resource as clients see it: {"id": ID, ...its config members} (new). */
+static json_object *
+rsc_json(const char *id, json_object *cfg)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(id));
+	if (cfg && json_object_is_type(cfg, json_type_object)) {
+		json_object_object_foreach(cfg, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+	}
+	return o;
+}
+
 static void
 add_op(json_object *ops, const char *kind, json_object *value, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -291,15 +305,8 @@ cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	list = json_object_object_get(cfg, "resources");
 	for (i = 0; list && i < json_object_array_length(list); i++) {
 		const char *id = json_object_get_string(json_object_array_get_idx(list, i));
-		json_object *r = get(d, "config.resources", id);
-		json_object *o = json_object_new_object();
 
-		if (r) {
-			json_object_object_foreach(r, k, v)
-				json_object_object_add(o, k, json_object_get(v));
-		}
-		json_object_object_add(o, "id", json_object_new_string(id));
-		json_object_array_add(rscs, o);
+		json_object_array_add(rscs, rsc_json(id, get(d, "config.resources", id)));
 	}
 	json_object_object_add(*out, "resources", rscs);
 	return 0;
@@ -754,14 +761,8 @@ cd_rm_ipc_rsc_list(struct cd_daemon *d, struct cd_ipc_client *client,
 	json_object *arr = json_object_new_array();
 
 	if (rs) {
-		json_object_object_foreach(rs, id, cfg) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "id", json_object_new_string(id));
-			json_object_object_foreach(cfg, k, v)
-				json_object_object_add(o, k, json_object_get(v));
-			json_object_array_add(arr, o);
-		}
+		json_object_object_foreach(rs, id, cfg)
+			json_object_array_add(arr, rsc_json(id, cfg));
 	}
 	*out = json_object_new_object();
 	json_object_object_add(*out, "resources", arr);
@@ -780,10 +781,7 @@ cd_rm_ipc_rsc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("no resource '%s'", id ? id : "");
 		return -ENOENT;
 	}
-	*out = json_object_new_object();
-	json_object_object_add(*out, "id", json_object_new_string(id));
-	json_object_object_foreach(cfg, k, v)
-		json_object_object_add(*out, k, json_object_get(v));
+	*out = rsc_json(id, cfg);
 	role = json_object_get_string(json_object_object_get(cfg, "role"));
 	rt = role ? get(d, "runtime.roles", role) : NULL;
 	json_object_object_add(*out, "state",
