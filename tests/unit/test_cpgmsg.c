@@ -9,6 +9,7 @@
 #include "state.h"
 #include "error.h"
 #include "unit.h"
+#include "unit-fuzz.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -121,22 +122,6 @@ decode_json(uint16_t type, const char *json)
 
 	free(m);
 	return rc;
-}
-
-/* depth nested objects: {"a":{"a":...{}}} (depth >= 1). */
-static json_object *
-nested(int depth)
-{
-	json_object *o = json_object_new_object();
-	int i;
-
-	for (i = 1; i < depth; i++) {
-		json_object *outer = json_object_new_object();
-
-		json_object_object_add(outer, "a", o);
-		o = outer;
-	}
-	return o;
 }
 
 /* ---- round trips ---- */
@@ -310,13 +295,13 @@ test_encode_depth(void)
 	void *buf;
 
 	json_object_object_add(body, "to_generation", json_object_new_int(0));
-	json_object_object_add(body, "state", nested(CD_STATE_MAX_DEPTH));
+	json_object_object_add(body, "state", cd_unit_nested(CD_STATE_MAX_DEPTH));
 	buf = cd_cpg_encode(CD_CPG_SYNC_STATE, body, &len);
 	CU_ASSERT_PTR_NOT_NULL(buf);
 	CU_ASSERT_EQUAL(decode(buf, len), 0);
 	free(buf);
 
-	json_object_object_add(body, "state", nested(CD_STATE_MAX_DEPTH + 1));
+	json_object_object_add(body, "state", cd_unit_nested(CD_STATE_MAX_DEPTH + 1));
 	errno = 0;
 	buf = cd_cpg_encode(CD_CPG_SYNC_STATE, body, &len);
 	CU_ASSERT_PTR_NULL(buf);
@@ -642,15 +627,15 @@ test_payload_depth(void)
 	size_t size;
 	unsigned char *m;
 
-	json_object_object_add(body, "state", nested(CD_STATE_MAX_DEPTH));
+	json_object_object_add(body, "state", cd_unit_nested(CD_STATE_MAX_DEPTH));
 	m = raw_msg(CD_CPG_SYNC_STATE, json_object_to_json_string(body), &size);
 	CU_ASSERT_EQUAL(decode(m, size), 0);
 	free(m);
-	json_object_object_add(body, "state", nested(CD_STATE_MAX_DEPTH + 1));
+	json_object_object_add(body, "state", cd_unit_nested(CD_STATE_MAX_DEPTH + 1));
 	m = raw_msg(CD_CPG_SYNC_STATE, json_object_to_json_string(body), &size);
 	CU_ASSERT_EQUAL(decode(m, size), MALFORMED);
 	free(m);
-	json_object_object_add(body, "state", nested(200));
+	json_object_object_add(body, "state", cd_unit_nested(200));
 	m = raw_msg(CD_CPG_SYNC_STATE,
 		    json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN), &size);
 	CU_ASSERT_EQUAL(decode(m, size), MALFORMED);
@@ -659,20 +644,6 @@ test_payload_depth(void)
 }
 
 /* ---- mutation fuzzing ---- */
-
-static uint32_t rng_state;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	rng_state = x;
-	return x % n;
-}
 
 #define FUZZ_ROUNDS	2000
 #define FUZZ_SLACK	64
@@ -776,50 +747,18 @@ fuzz_one(const unsigned char *buf, size_t len, struct fuzz_stats *st)
 static void
 mutate(unsigned char *buf, size_t *len, size_t cap)
 {
-	static const char interesting[] = "{}[]\":,\\ 0-1.etnuflasNI\x80\xff";
-	size_t n = *len;
+	/* nine draws: the JSON-ish byte twice as likely; the last retargets */
+	static const int pick[] = {
+		CD_MUT_FLIP, CD_MUT_RANDOM, CD_MUT_JSONISH, CD_MUT_JSONISH, CD_MUT_TRUNCATE,
+		CD_MUT_APPEND, CD_MUT_DELETE, CD_MUT_DUPLICATE, -1,
+	};
+	int m = pick[cd_unit_rnd(9)];
 
-	switch (rnd(9)) {
-	case 0:	/* flip a bit anywhere, the header included */
-		buf[rnd((uint32_t)n)] ^= (unsigned char)(1u << rnd(8));
-		break;
-	case 1:	/* random byte in the payload */
-		if (n > HDR)
-			buf[HDR + rnd((uint32_t)(n - HDR))] = (unsigned char)rnd(256);
-		break;
-	case 2:	/* JSON-ish byte in the payload */
-	case 3:
-		if (n > HDR)
-			buf[HDR + rnd((uint32_t)(n - HDR))] =
-				interesting[rnd(sizeof(interesting) - 1)];
-		break;
-	case 4:	/* truncate */
-		*len = HDR + rnd((uint32_t)(n - HDR + 1));
-		break;
-	case 5:	/* append */
-		if (n < cap)
-			buf[(*len)++] = interesting[rnd(sizeof(interesting) - 1)];
-		break;
-	case 6:	/* delete a payload byte */
-		if (n > HDR) {
-			size_t at = HDR + rnd((uint32_t)(n - HDR));
-
-			memmove(buf + at, buf + at + 1, n - at - 1);
-			(*len)--;
-		}
-		break;
-	case 7:	/* duplicate a payload byte */
-		if (n < cap && n > HDR) {
-			size_t at = HDR + rnd((uint32_t)(n - HDR));
-
-			memmove(buf + at + 1, buf + at, n - at);
-			(*len)++;
-		}
-		break;
-	default:	/* retarget to another type */
-		le16(buf + 6, (uint16_t)(1 + rnd(3)));
-		break;
-	}
+	if (m >= 0)
+		cd_unit_mutate(buf, len, HDR, cap, (enum cd_unit_mutation)m,
+			       "{}[]\":,\\ 0-1.etnuflasNI\x80\xff");
+	else	/* retarget to another type */
+		le16(buf + 6, (uint16_t)(1 + cd_unit_rnd(3)));
 }
 
 static void
@@ -845,7 +784,7 @@ test_fuzz_mutations(void)
 	int t;
 
 	memset(&st, 0, sizeof(st));
-	rng_state = 0x2545f491u;
+	cd_unit_seed(0x2545f491u);
 	for (s = 0; s < N_ELEMS(seeds_json); s++) {
 		size_t seed_len;
 		unsigned char *seed = raw_msg(seed_type[s], seeds_json[s], &seed_len);
@@ -855,14 +794,14 @@ test_fuzz_mutations(void)
 		for (round = 0; round < FUZZ_ROUNDS; round++) {
 			size_t cap = seed_len + FUZZ_SLACK, len = seed_len;
 			unsigned char *work = malloc(cap), *exact;
-			unsigned m, n_mut = 1 + rnd(4);
+			unsigned m, n_mut = 1 + cd_unit_rnd(4);
 
 			CU_ASSERT_PTR_NOT_NULL_FATAL(work);
 			memcpy(work, seed, len);
 			for (m = 0; m < n_mut; m++)
 				mutate(work, &len, cap);
 			/* Mostly keep the length right so the JSON is reached. */
-			if (rnd(4) != 0)
+			if (cd_unit_rnd(4) != 0)
 				le32(work + 8, (uint32_t)(len - HDR));
 			exact = malloc(len ? len : 1);
 			CU_ASSERT_PTR_NOT_NULL_FATAL(exact);

@@ -8,6 +8,7 @@
 #include "proto.h"
 #include "error.h"
 #include "unit.h"
+#include "unit-fuzz.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -1006,26 +1007,6 @@ test_decoded_fields(void)
 
 /* ---- mutation fuzzing ---- */
 
-static uint32_t rng_state;
-
-static uint32_t
-xorshift32(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	rng_state = x;
-	return x;
-}
-
-static uint32_t
-rnd(uint32_t n)
-{
-	return xorshift32() % n;
-}
-
 #define FUZZ_ROUNDS	400
 #define FUZZ_SLACK	64
 
@@ -1152,49 +1133,14 @@ fuzz_one(enum kind k, const char *msg, size_t size, struct fuzz_stats *st)
 static void
 mutate(char *buf, size_t *len, size_t hdr, size_t cap)
 {
-	static const char interesting[] = "{}[]\":,\\ 0-1etnuflas\x80\xff";
-	size_t n = *len;
+	/* eight draws: the seven byte mutations, or retarget (the last) */
+	uint32_t m = cd_unit_rnd(8);
 
-	switch (rnd(8)) {
-	case 0:	/* flip a bit anywhere, the header included */
-		buf[rnd((uint32_t)n)] ^= (char)(1u << rnd(8));
-		break;
-	case 1:	/* random byte in the payload */
-		if (n > hdr)
-			buf[hdr + rnd((uint32_t)(n - hdr))] = (char)rnd(256);
-		break;
-	case 2:	/* JSON-ish byte in the payload */
-		if (n > hdr)
-			buf[hdr + rnd((uint32_t)(n - hdr))] =
-				interesting[rnd(sizeof(interesting) - 1)];
-		break;
-	case 3:	/* truncate */
-		*len = hdr + rnd((uint32_t)(n - hdr + 1));
-		break;
-	case 4:	/* append */
-		if (n < cap)
-			buf[(*len)++] = interesting[rnd(sizeof(interesting) - 1)];
-		break;
-	case 5:	/* delete a payload byte */
-		if (n > hdr) {
-			size_t at = hdr + rnd((uint32_t)(n - hdr));
-
-			memmove(buf + at, buf + at + 1, n - at - 1);
-			(*len)--;
-		}
-		break;
-	case 6:	/* duplicate a payload byte */
-		if (n < cap && n > hdr) {
-			size_t at = hdr + rnd((uint32_t)(n - hdr));
-
-			memmove(buf + at + 1, buf + at, n - at);
-			(*len)++;
-		}
-		break;
-	default:	/* retarget to another decoder */
-		set_hdr_id(buf, (int32_t)(1 + rnd(3)));
-		break;
-	}
+	if (m <= CD_MUT_DUPLICATE)
+		cd_unit_mutate((unsigned char *)buf, len, hdr, cap, (enum cd_unit_mutation)m,
+			       "{}[]\":,\\ 0-1etnuflas\x80\xff");
+	else	/* retarget to another decoder */
+		set_hdr_id(buf, (int32_t)(1 + cd_unit_rnd(3)));
 }
 
 static void
@@ -1209,7 +1155,7 @@ test_fuzz_mutations(void)
 	int s, d;
 
 	memset(&st, 0, sizeof(st));
-	rng_state = 0x2545f491u;
+	cd_unit_seed(0x2545f491u);
 	seeds[0] = cd_proto_request_encode("vm-move", args, &seed_size[0]);
 	seeds[1] = cd_proto_reply_encode(args, 0, NULL, &seed_size[1]);
 	seeds[2] = cd_proto_reply_encode(NULL, -CD_E_NOT_QUORATE, "no quorum",
@@ -1227,14 +1173,14 @@ test_fuzz_mutations(void)
 			size_t len = seed_size[s];
 			char *work = malloc(cap);
 			char *exact;
-			unsigned m, n_mut = 1 + rnd(4);
+			unsigned m, n_mut = 1 + cd_unit_rnd(4);
 
 			CU_ASSERT_PTR_NOT_NULL_FATAL(work);
 			memcpy(work, seeds[s], len);
 			for (m = 0; m < n_mut; m++)
 				mutate(work, &len, hdr, cap);
 			/* Mostly keep the framing consistent so the JSON is reached. */
-			if (rnd(4) != 0)
+			if (cd_unit_rnd(4) != 0)
 				set_hdr_size(work, (int32_t)len);
 
 			/* An exact-size copy lets ASan catch reads past the end. */

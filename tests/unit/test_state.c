@@ -6,6 +6,7 @@
 #include "state.h"
 #include "error.h"
 #include "unit.h"
+#include "unit-fuzz.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,22 +75,6 @@ repeat(char c, size_t n)
 	memset(s, c, n);
 	s[n] = '\0';
 	return s;
-}
-
-/* depth nested objects: {"a":{"a":...{}}} (depth >= 1). */
-static json_object *
-nested(int depth)
-{
-	json_object *o = json_object_new_object();
-	int i;
-
-	for (i = 1; i < depth; i++) {
-		json_object *outer = json_object_new_object();
-
-		json_object_object_add(outer, "a", o);
-		o = outer;
-	}
-	return o;
 }
 
 /*
@@ -438,12 +423,12 @@ test_validator_depth(void)
 
 	/* root, config, resources: 3 levels, so 17 more reach the limit. */
 	doc = parse(base_json);
-	edit(doc, "config/resources/web", nested(CD_STATE_MAX_DEPTH - 3), false);
+	edit(doc, "config/resources/web", cd_unit_nested(CD_STATE_MAX_DEPTH - 3), false);
 	CU_ASSERT_EQUAL(cd_state_set_doc(&s, doc, err, sizeof(err)), 0);
 	json_object_put(doc);
 
 	doc = parse(base_json);
-	edit(doc, "config/resources/web", nested(CD_STATE_MAX_DEPTH - 2), false);
+	edit(doc, "config/resources/web", cd_unit_nested(CD_STATE_MAX_DEPTH - 2), false);
 	CU_ASSERT_EQUAL(cd_state_set_doc(&s, doc, err, sizeof(err)), INVALID);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "config.resources.web.a.a."));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, ": nested deeper than 20 levels"));
@@ -451,7 +436,7 @@ test_validator_depth(void)
 
 	/* Very deep input is refused without deep recursion. */
 	doc = parse(base_json);
-	edit(doc, "config/resources/web", nested(1000), false);
+	edit(doc, "config/resources/web", cd_unit_nested(1000), false);
 	CU_ASSERT_EQUAL(cd_state_set_doc(&s, doc, err, sizeof(err)), INVALID);
 	json_object_put(doc);
 	cd_state_clear(&s);
@@ -890,14 +875,14 @@ test_apply_rejects_built_values(void)
 	CU_ASSERT_EQUAL(cd_state_apply(&s, ops, err, sizeof(err)), BAD_ARGS);
 	CU_ASSERT_STRING_EQUAL(err, WOULD "config.properties.v: string is not valid UTF-8");
 	/* Deeply nested values are refused before they are copied. */
-	json_object_object_add(op, "value", nested(1000));
+	json_object_object_add(op, "value", cd_unit_nested(1000));
 	CU_ASSERT_EQUAL(cd_state_apply(&s, ops, err, sizeof(err)), BAD_ARGS);
 	CU_ASSERT_STRING_EQUAL(err, "ops[0].value: nested too deeply (a document "
 			       "has at most 20 levels)");
 	/* config.properties.v is level 3 (root 1): 17 more levels fit. */
-	json_object_object_add(op, "value", nested(CD_STATE_MAX_DEPTH - 2));
+	json_object_object_add(op, "value", cd_unit_nested(CD_STATE_MAX_DEPTH - 2));
 	CU_ASSERT_EQUAL(cd_state_apply(&s, ops, err, sizeof(err)), BAD_ARGS);
-	json_object_object_add(op, "value", nested(CD_STATE_MAX_DEPTH - 3));
+	json_object_object_add(op, "value", cd_unit_nested(CD_STATE_MAX_DEPTH - 3));
 	CU_ASSERT_EQUAL(cd_state_hash(&s), hash);
 	CU_ASSERT_EQUAL(cd_state_apply(&s, ops, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cd_state_generation(&s), 8);
