@@ -148,26 +148,34 @@ cd_qemu_role_get(const struct cd_hv_vm *vm, char *buf, size_t size)
 }
 
 int
-cd_qemu_role_set(const struct cd_hv_vm *vm, const char *role)
+cd_qemu_role_set(struct cd_hv_vm *vm, const char *role)
 {
 	char path[4096], tmp[4200];
 	int fd, rc = 0;
 
 	if ((rc = cd_qemu_path(vm, CD_QEMU_ROLE, path, sizeof(path))))
-		return rc;
-	if (!role)
-		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+		return cd_qemu_fail(vm, rc, "cannot write the role file: %s", strerror(-rc));
+	if (!role) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return cd_qemu_fail(vm, -errno, "cannot remove %s: %s", path,
+					    strerror(errno));
+		return 0;
+	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return -errno;
-	if (dprintf(fd, "%s\n", role) < 0)
-		rc = -EIO;
-	if (close(fd) < 0 && !rc)
 		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	return rc;
+	else {
+		if (dprintf(fd, "%s\n", role) < 0)
+			rc = -EIO;
+		if (close(fd) < 0 && !rc)
+			rc = -errno;
+		if (!rc && rename(tmp, path) < 0)
+			rc = -errno;
+	}
+	if (rc)
+		return cd_qemu_fail(vm, rc, "cannot write the role file: %s", strerror(-rc));
+	return 0;
 }
 
 static int
@@ -672,6 +680,14 @@ mem_available_mib(void)
 		return -1;
 	p = strstr(buf, "MemAvailable:");
 	return p ? strtol(p + 13, NULL, 10) / 1024 : -1;
+}
+
+int
+cd_qemu_spawn_incoming(struct cd_hv_vm *vm, uint32_t timeout_ms)
+{
+	int rc = cd_qemu_spawn(vm, "defer", timeout_ms);
+
+	return rc ? rc : cd_qemu_role_set(vm, CD_ROLE_INCOMING);
 }
 
 int

@@ -41,8 +41,9 @@ pid_t cd_qemu_pid(const struct cd_hv_vm *vm);
 
 /** Read the role file into buf ("" when absent). */
 void cd_qemu_role_get(const struct cd_hv_vm *vm, char *buf, size_t size);
-/** Write (role != NULL) or remove (NULL) the role file. @return 0 or -errno */
-int cd_qemu_role_set(const struct cd_hv_vm *vm, const char *role);
+/** Write (role != NULL) or remove (NULL) the role file.
+ *  @return 0, or -errno with vm->err set ("cannot write the role file ...") */
+int cd_qemu_role_set(struct cd_hv_vm *vm, const char *role);
 
 /** Create the run dir (and its parents), mode 0700. */
 int cd_qemu_make_run_dir(struct cd_hv_vm *vm);
@@ -75,6 +76,9 @@ int cd_qemu_cpu_model_count(struct cd_hv_vm *vm);
 
 int cd_qemu_spawn(struct cd_hv_vm *vm, const char *incoming,
 		  uint32_t timeout_ms);
+
+/** cd_qemu_spawn() as a migration target (-incoming defer), role "incoming". */
+int cd_qemu_spawn_incoming(struct cd_hv_vm *vm, uint32_t timeout_ms);
 
 /**
  * Wait for pid to exit until timeout_ms; pid is not our child (daemonized),

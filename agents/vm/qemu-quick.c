@@ -138,8 +138,7 @@ cd_qemu_op_save(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 	res->paused_at_ms = t_stop;
 	/* The guest has left this QEMU: a probe or monitor must not count it. */
 	if ((rc = cd_qemu_role_set(vm, CD_ROLE_MIGRATED))) {
-		cd_qemu_log(vm, "cannot write the role file (%s): stopping QEMU now",
-			    strerror(-rc));
+		cd_qemu_log(vm, "%s: stopping QEMU now", vm->err);
 		cd_qmp_cmd(q, "quit", NULL, -1, QMP_TIMEOUT_MS, NULL);
 		cd_qmp_close(q);
 		q = NULL;
@@ -199,11 +198,8 @@ incoming_target(struct cd_hv_vm *vm, uint64_t deadline, struct cd_qmp **qp)
 		if ((rc = cd_qemu_op_stop(vm, 0, cd_qemu_left_ms(deadline))))
 			return rc;
 	}
-	if ((rc = cd_qemu_spawn(vm, "defer", cd_qemu_left_ms(deadline))))
+	if ((rc = cd_qemu_spawn_incoming(vm, cd_qemu_left_ms(deadline))))
 		return rc;
-	if ((rc = cd_qemu_role_set(vm, CD_ROLE_INCOMING)))
-		return cd_qemu_fail(vm, rc, "cannot write the role file: %s",
-				    strerror(-rc));
 	*qp = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, QMP_TIMEOUT_MS, &rc);
 	return *qp ? 0 : rc;
 }
@@ -235,8 +231,8 @@ resume_saved(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res)
 		goto out;
 	res->resumed_at_ms = cd_now_mono_ms();
 	res->total_ms = res->resumed_at_ms - t0;
-	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))
-		cd_qemu_log(vm, "cannot write the role file: %s", strerror(-rc));
+	if (cd_qemu_role_set(vm, CD_ROLE_RUNNING))
+		cd_qemu_log(vm, "%s", vm->err);
 	rc = 0;
 	if (unlink(path) < 0 && errno != ENOENT)
 		cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
@@ -323,8 +319,8 @@ cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *r
 	res->downtime_ms = res->resumed_at_ms - t_load;	/* load + cont */
 	res->transferred = (uint64_t)sb.st_size;
 	/* The guest runs here now: from this point on, success. */
-	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))
-		cd_qemu_log(vm, "cannot write the role file: %s", strerror(-rc));
+	if (cd_qemu_role_set(vm, CD_ROLE_RUNNING))
+		cd_qemu_log(vm, "%s", vm->err);
 	rc = 0;
 	if (unlink(path) < 0)
 		cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));

@@ -83,8 +83,7 @@ qemu_start(struct cd_hv_vm *vm, uint32_t timeout_ms)
 	if ((rc = cd_qemu_spawn(vm, NULL, cd_qemu_left_ms(deadline))))
 		return rc;
 	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))
-		return cd_qemu_fail(vm, rc, "cannot write the role file: %s",
-				    strerror(-rc));
+		return rc;
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
 	if (!q)
 		return rc;
@@ -187,11 +186,8 @@ qemu_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr, uint16_t port
 		if ((rc = cd_qemu_op_stop(vm, 0, cd_qemu_left_ms(deadline))))
 			return rc;
 	}
-	if ((rc = cd_qemu_spawn(vm, "defer", cd_qemu_left_ms(deadline))))
+	if ((rc = cd_qemu_spawn_incoming(vm, cd_qemu_left_ms(deadline))))
 		return rc;
-	if ((rc = cd_qemu_role_set(vm, CD_ROLE_INCOMING)))
-		return cd_qemu_fail(vm, rc, "cannot write the role file: %s",
-				    strerror(-rc));
 	if (!listen_addr)
 		return 0;
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
@@ -386,8 +382,6 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 		goto out;
 	}
 	rc = cd_qemu_role_set(vm, CD_ROLE_MIGRATED);
-	if (rc)
-		cd_qemu_fail(vm, rc, "cannot write the role file: %s", strerror(-rc));
 out:
 	cd_qmp_close(q);
 	return rc;
@@ -436,8 +430,6 @@ qemu_migrate_finish(struct cd_hv_vm *vm, uint32_t timeout_ms)
 		cd_qemu_wait_migration_event(q, 10);
 	}
 	rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING);
-	if (rc)
-		cd_qemu_fail(vm, rc, "cannot write the role file: %s", strerror(-rc));
 out:
 	cd_qmp_close(q);
 	return rc;
