@@ -151,6 +151,19 @@ ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
 	return 0;
 }
 
+int
+ctl_subscribe(struct ctl_conn *c, json_object **snapshot)
+{
+	json_object *st = NULL;
+	int rc = ctl_request(c, "subscribe", NULL, &st);
+
+	if (snapshot)
+		*snapshot = st;
+	else
+		json_object_put(st);
+	return rc;
+}
+
 void
 ctl_wait_change(struct ctl_conn *ev, int max_ms)
 {

@@ -712,12 +712,8 @@ change_and_wait(struct ctl_globals *g, const struct sub *s,
 	c = ctl_connect(&rc);
 	if (c) {
 		/* --wait follows clusterd's events (subscribed before the change) */
-		if (a->wait) {
-			json_object *snap = NULL;
-
-			subscribed = ctl_request(c, "subscribe", NULL, &snap) == CTL_EXIT_OK;
-			json_object_put(snap);
-		}
+		if (a->wait)
+			subscribed = ctl_subscribe(c, NULL) == CTL_EXIT_OK;
 		rc = ctl_request_sync(c, s->ipc, args, &data);
 		if (rc == CTL_EXIT_OK && a->wait)
 			rc = wait_role(c, subscribed, &w, t0, a->timeout_ms, &rt);

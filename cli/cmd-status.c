@@ -185,7 +185,7 @@ cmd_events(struct ctl_globals *g, int argc, char **argv)
 	c = ctl_connect(&rc);
 	if (!c)
 		return rc;
-	rc = ctl_request(c, "subscribe", NULL, &st);
+	rc = ctl_subscribe(c, &st);
 	if (rc) {
 		ctl_disconnect(c);
 		return rc;
@@ -357,7 +357,7 @@ cmd_wait(struct ctl_globals *g, int argc, char **argv)
 	if (!c)
 		return rc;
 	/* Subscribe first: its reply is the current status, then events. */
-	rc = ctl_request(c, "subscribe", NULL, &st);
+	rc = ctl_subscribe(c, &st);
 	if (rc) {
 		ctl_disconnect(c);
 		return rc;

@@ -467,12 +467,10 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 	 * 20 ms only if the subscription fails.
 	 */
 	ev = ctl_connect(&rc);
-	if (ev && ctl_request(ev, "subscribe", NULL, &data) != CTL_EXIT_OK) {
+	if (ev && ctl_subscribe(ev, NULL) != CTL_EXIT_OK) {
 		ctl_disconnect(ev);
 		ev = NULL;
 	}
-	json_object_put(data);
-	data = NULL;
 	/*
 	 * A migration that just switched over is still dropping its source
 	 * copy for a moment ("being migrated already"): wait that out.

@@ -87,6 +87,13 @@ int ctl_call_patient(const char *cmd, json_object *args, int timeout_ms);
  */
 void ctl_wait_change(struct ctl_conn *ev, int max_ms);
 
+/*
+ * Subscribe c to clusterd's events (requests keep working on it). The reply
+ * is the status at subscription: into *snapshot (new reference), or dropped
+ * when snapshot is NULL. @return CTL_EXIT_ code
+ */
+int ctl_subscribe(struct ctl_conn *c, json_object **snapshot);
+
 int ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
 		   json_object **data);
 
