@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_MS		100		/* --wait without events polls this often */
 #define WAIT_DEFAULT_MS	60000
 #define MOVE_GRACE_MS	1000		/* see wait_check() */
 #define DURATION_MAX_MS	2147483647LL	/* ~24.8 days: fits an int of ms */
@@ -633,8 +632,8 @@ wait_check(const struct wait_goal *w, json_object *rt, uint64_t elapsed_ms,
 }
 
 /*
- * Follow the role (re-read on every event when subscribed, else every
- * POLL_MS) until @p w is met, printing each new state on stderr.
+ * Follow the role (re-read on every event when subscribed, else every 20 ms,
+ * ctl_wait_change) until @p w is met, printing each new state on stderr.
  * @param last  out: the role's last runtime (new reference) or NULL
  */
 static int
@@ -681,10 +680,7 @@ wait_role(struct ctl_conn *c, bool subscribed, const struct wait_goal *w, uint64
 		{
 			int left = (int)(timeout_ms - (int64_t)(now - t0));
 
-			if (subscribed)
-				ctl_wait_change(c, left < 250 ? left : 250);
-			else
-				usleep(1000 * (useconds_t)(left < POLL_MS ? left : POLL_MS));
+			ctl_wait_change(subscribed ? c : NULL, left < 250 ? left : 250);
 		}
 	}
 	json_object_put(args);
