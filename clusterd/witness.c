@@ -991,7 +991,7 @@ cd_witness_guard_quorum(struct cd_daemon *d, bool quorate, unsigned int flags,
 		 w->ring.nodeid == m->ring_node && w->ring.seq == m->ring_seq;
 	if (backed)
 		return quorate;
-	q = cd_quorum_without_unbacked_vote(quorate, counted, backed, total_votes,
+	q = cd_quorum_without_unbacked_vote(quorate, counted, false, total_votes,
 					    qdevice_votes, quorum);
 	if (q != quorate)
 		cd_warn("witness: votequorum counts a witness vote this node is not casting "
