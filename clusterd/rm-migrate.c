@@ -157,8 +157,9 @@ mig_done(void *ctx, const struct cd_op_result *res)
 				snprintf(resumed, sizeof(resumed), "%.*s", (int)strcspn(p + 14, " "), p + 14);
 		}
 		if (paused[0] && resumed[0])
-			snprintf(combined, sizeof(combined), "type=quick downtime_ms=%lld transferred=%s",
-				 atoll(resumed) - atoll(paused), bytes[0] ? bytes : "0");
+			snprintf(combined, sizeof(combined), "type=quick downtime_ms=%lld transferred=%s%s",
+				 atoll(resumed) - atoll(paused), bytes[0] ? bytes : "0",
+				 strstr(result, " streamed=1") ? " streamed=1" : "");
 		else
 			snprintf(combined, sizeof(combined), "type=quick %s", result);
 		mig_report(rm, r, l, ok ? "cleanup" : "abort-source", ok ? NULL : err, NULL,

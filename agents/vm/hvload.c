@@ -56,7 +56,7 @@ cd_hv_load(const char *dir, const char *name, struct cd_hv_plugin *p,
 	}
 	if (!ops->start || !ops->stop || !ops->status || !ops->migrate_prepare ||
 	    !ops->migrate_send || !ops->migrate_finish || !ops->migrate_cancel ||
-	    !ops->save || !ops->restore || !ops->probe_host) {
+	    !ops->save || !ops->restore || !ops->probe_host) {	/* restore_prepare: optional */
 		snprintf(err, err_size, "hypervisor '%s': incomplete ops table", name);
 		dlclose(h);
 		return -ENOEXEC;

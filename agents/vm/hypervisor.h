@@ -28,10 +28,12 @@
  * copy), then on the source (cancel the transfer or resume the paused
  * source), so that exactly one copy runs, on the source.
  *
- * Quick migration: source save (pause, write the state file; the paused
- * copy stays, as after migrate_send), then target restore (load the state
- * file, continue), then source stop; restore on the source is the rollback
- * (it resumes the paused copy, or loads the file when that copy is gone).
+ * Quick migration: target restore_prepare (start paused, and where the
+ * plugin can, load the state file while the source writes it), source save
+ * (pause, write the state file; the paused copy stays, as after
+ * migrate_send), then target restore (finish loading the state file,
+ * continue), then source stop; restore on the source is the rollback (it
+ * resumes the paused copy, or loads the file when that copy is gone).
  *
  * probe_host: what this node can run (accelerator, CPU models), cached for
  * the later calls; clusterd runs it once when it starts, so the first VM on
@@ -46,7 +48,7 @@
 
 #include "vmdef.h"
 
-#define CD_HV_ABI_VERSION	2
+#define CD_HV_ABI_VERSION	3
 #define CD_HV_SYMBOL		"cd_hv_plugin"
 #define CD_HV_PREFIX		"libcd-hv-"	/* file name: PREFIX NAME ".so" */
 #define CD_HV_URI_MAX		128
@@ -115,6 +117,7 @@ struct cd_hv_result {
 	 * not applicable: when save paused the guest, when restore resumed it */
 	uint64_t paused_at_ms;
 	uint64_t resumed_at_ms;
+	bool streamed;		/* restore: loaded while the save wrote the file */
 };
 
 struct cd_hv_ops {
@@ -174,6 +177,17 @@ struct cd_hv_ops {
 	 */
 	int (*restore)(struct cd_hv_vm *vm, const char *path,
 		       struct cd_hv_result *res, uint32_t timeout_ms);
+	/**
+	 * Quick migration, target, before the source's save starts: start
+	 * paused for a restore from path, and may start loading path as the
+	 * save writes it (path.partial until the save renames it to path), so
+	 * restore only finishes the load. The loaded guest must not run before
+	 * restore, and restore must only run it if what was loaded is the
+	 * completed file at path. Optional (NULL: the agent calls
+	 * migrate_prepare with listen_addr NULL).
+	 */
+	int (*restore_prepare)(struct cd_hv_vm *vm, const char *path,
+			       uint32_t timeout_ms);
 
 	/**
 	 * Probe this node (vm->def may be NULL; vm->cache_dir is set) and

@@ -19,6 +19,10 @@
 #define CD_QEMU_MON_SOCK	"qmp-mon.sock"	/* monitor/status, never held long */
 #define CD_QEMU_CONSOLE		"console.log"	/* serial console */
 #define CD_QEMU_LOG		"qemu.log"	/* QEMU's own messages */
+/* a quick-migration target loading the state file as the source writes it */
+#define CD_QEMU_STREAM		"stream"	/* the state file it follows */
+#define CD_QEMU_STREAM_INO	"stream.ino"	/* "DEV INO" of the file opened */
+#define CD_QEMU_STREAM_PID	"stream.pid"	/* the follower, while it runs */
 
 struct cd_qemu_launch {
 	const char *binary;	/* "qemu-system-x86_64" or a path */

@@ -54,5 +54,24 @@ int cd_qemu_op_save(struct cd_hv_vm *vm, const char *path,
 		    struct cd_hv_result *res, uint32_t timeout_ms);
 int cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path,
 		       struct cd_hv_result *res, uint32_t timeout_ms);
+/** migrate_prepare of qemu.c, also the first half of restore_prepare. */
+int cd_qemu_op_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr,
+			       uint16_t port, char *uri, size_t uri_size,
+			       uint32_t timeout_ms);
+int cd_qemu_op_restore_prepare(struct cd_hv_vm *vm, const char *path,
+			       uint32_t timeout_ms);
+
+/* Streamed restore (qemu-stream.c; run-dir files CD_QEMU_STREAM*). */
+#define CD_QEMU_STREAM_MAX_MS	(15u * 60 * 1000)	/* the follower's lifetime */
+
+/**
+ * Fork the follower of path (it copies path.partial into a pipe as the
+ * save writes it); *rfd is the pipe's read end, for QEMU.
+ */
+int cd_qemu_stream_spawn(struct cd_hv_vm *vm, const char *path, int *rfd);
+/** 0 when the stream came from the file now at path (the completed save). */
+int cd_qemu_stream_check(struct cd_hv_vm *vm, const char *path);
+/** Remove the stream marker files. */
+void cd_qemu_stream_clear(const struct cd_hv_vm *vm);
 
 #endif

@@ -216,6 +216,7 @@ cd_qemu_clean_run_dir(const struct cd_hv_vm *vm)
 {
 	static const char *const files[] = {
 		CD_QEMU_PIDFILE, CD_QEMU_QMP_SOCK, CD_QEMU_MON_SOCK, CD_QEMU_ROLE,
+		CD_QEMU_STREAM, CD_QEMU_STREAM_INO,
 	};
 	char path[4096];
 	size_t i;

@@ -11,7 +11,9 @@
  * (restore on the source), without reading the state file again.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,7 +77,7 @@ int
 cd_qemu_op_save(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 	  uint32_t timeout_ms)
 {
-	uint64_t t0 = cd_now_mono_ms(), deadline = t0 + timeout_ms, t_stop;
+	uint64_t t0 = cd_now_mono_ms(), deadline = t0 + timeout_ms, t_stop, t_saved;
 	char state[64], tmp[4200];
 	struct cd_qmp *q;
 	struct stat sb;
@@ -122,6 +124,7 @@ cd_qemu_op_save(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 		goto fail_resume;
 	if ((rc = wait_migration(vm, q, deadline, "saving the state")))
 		goto resume;
+	t_saved = cd_now_mono_ms();
 	if (fsync(fd) < 0 || fstat(fd, &sb) < 0) {
 		rc = cd_qemu_fail(vm, -errno, "%s: %s", tmp, strerror(errno));
 		goto resume;
@@ -133,6 +136,8 @@ cd_qemu_op_save(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 		goto resume;
 	}
 	fsync_dir_of(path);
+	cd_qemu_log(vm, "state saved: %" PRIu64 " ms writing, %" PRIu64 " ms fsync and rename",
+		    t_saved - t_stop, cd_now_mono_ms() - t_saved);
 	res->transferred = (uint64_t)sb.st_size;
 	res->downtime_ms = cd_now_mono_ms() - t_stop;
 	res->paused_at_ms = t_stop;
@@ -241,6 +246,158 @@ out:
 	return rc;
 }
 
+/*
+ * Quick migration's target, before the save: start QEMU, and stream the
+ * state file into it as the source writes it (qemu-stream.c). Only QEMU's
+ * start is required: a stream that cannot be set up leaves a plain
+ * prepared target, and restore loads the file the classic way.
+ */
+int
+cd_qemu_op_restore_prepare(struct cd_hv_vm *vm, const char *path, uint32_t timeout_ms)
+{
+	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
+	char partial[4200], marker[4096];
+	struct cd_qmp *q;
+	json_object *args;
+	int rc, rfd = -1;
+	FILE *f;
+
+	if ((rc = cd_qemu_op_migrate_prepare(vm, NULL, 0, NULL, 0, timeout_ms)))
+		return rc;
+	cd_qemu_stream_clear(vm);
+	/* Whatever appears under this name from now on is this save's. */
+	snprintf(partial, sizeof(partial), "%s.partial", path);
+	if (unlink(partial) < 0 && errno != ENOENT) {
+		cd_qemu_log(vm, "cannot remove the stale %s (%s): no streamed restore",
+			    partial, strerror(errno));
+		return 0;
+	}
+	if (cd_qemu_path(vm, CD_QEMU_STREAM, marker, sizeof(marker)) ||
+	    !(f = fopen(marker, "we")))
+		return 0;
+	fprintf(f, "%s\n", path);
+	fclose(f);
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK,
+			     cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
+	if (!q || (rc = cd_qemu_stream_spawn(vm, path, &rfd)))
+		goto plain;
+	rc = cd_qmp_cmdf(q, "migrate-set-capabilities",
+			 "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}",
+			 QMP_TIMEOUT_MS, NULL);
+	if (!rc) {
+		args = json_object_new_object();
+		json_object_object_add(args, "fdname", json_object_new_string(STATE_FD_NAME));
+		rc = cd_qmp_cmd(q, "getfd", args, rfd, QMP_TIMEOUT_MS, NULL);
+		json_object_put(args);
+	}
+	if (!rc)
+		rc = cd_qmp_cmdf(q, "migrate-incoming", "{\"uri\":\"fd:" STATE_FD_NAME "\"}",
+				 QMP_TIMEOUT_MS, NULL);
+	if (rc) {
+		cd_qemu_qmp_fail(vm, q, rc);
+		goto plain;
+	}
+	/* QEMU holds the read end now; the follower exits when QEMU closes it. */
+	close(rfd);
+	cd_qmp_close(q);
+	return 0;
+plain:
+	cd_qemu_log(vm, "no streamed restore: %s", vm->err);
+	if (rfd >= 0)
+		close(rfd);
+	cd_qmp_close(q);
+	cd_qemu_stream_clear(vm);
+	/* a QEMU that took the fd but not migrate-incoming is fine as it is */
+	return 0;
+}
+
+/*
+ * restore on a streamed target: wait for the rest of the load, check that
+ * it came from the completed state file, continue. -EAGAIN (vm->err says
+ * why) when the streamed copy is unusable and the file must be loaded anew;
+ * nothing ran then.
+ */
+static int
+finish_streamed(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
+		uint64_t deadline)
+{
+	uint64_t t0 = cd_now_mono_ms();
+	char state[64], status[32], why[256];
+	struct cd_qmp *q;
+	struct stat sb;
+	json_object *mig;
+	int rc;
+
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, QMP_TIMEOUT_MS, &rc);
+	if (!q)
+		return -EAGAIN;
+	for (;;) {
+		if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS))) {
+			if (rc == -ECONNRESET) {	/* QEMU exits when loading fails */
+				cd_qemu_log_tail(vm, 0, why, sizeof(why));
+				cd_qemu_fail(vm, -EAGAIN, "the streamed load failed: %s",
+					     why[0] ? why : "QEMU exited");
+				rc = -EAGAIN;
+			}
+			goto out;
+		}
+		if (strcmp(state, "inmigrate") != 0)
+			break;
+		if ((rc = cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status))))
+			goto out;
+		if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0) {
+			cd_qemu_migrate_error(mig, why, sizeof(why));
+			json_object_put(mig);
+			rc = cd_qemu_fail(vm, -EAGAIN, "the streamed load %s: %s", status, why);
+			goto out;
+		}
+		json_object_put(mig);
+		if (cd_now_mono_ms() >= deadline) {
+			rc = cd_qemu_fail(vm, -ETIMEDOUT, "loading %s did not finish in time",
+					  path);
+			goto out;
+		}
+		cd_qemu_wait_migration_event(q, 10);
+	}
+	if (strcmp(state, "paused") != 0) {
+		rc = cd_qemu_fail(vm, -EAGAIN, "the streamed copy is %s, not paused", state);
+		goto out;
+	}
+	/* It loaded a whole stream; run it only if that is the completed save. */
+	if (cd_qemu_stream_check(vm, path) || stat(path, &sb) < 0) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	if ((rc = cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
+		rc = cd_qemu_qmp_fail(vm, q, rc);
+		goto out;
+	}
+	res->resumed_at_ms = cd_now_mono_ms();
+	res->downtime_ms = res->resumed_at_ms - t0;	/* rest of the load + cont */
+	res->transferred = (uint64_t)sb.st_size;
+	res->streamed = true;
+	/* The guest runs here now: from this point on, success. */
+	if (cd_qemu_role_set(vm, CD_ROLE_RUNNING))
+		cd_qemu_log(vm, "%s", vm->err);
+	cd_qemu_stream_clear(vm);
+	if (unlink(path) < 0)
+		cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
+	res->total_ms = cd_now_mono_ms() - t0;
+	rc = 0;
+out:
+	cd_qmp_close(q);
+	return rc;
+}
+
+static bool
+is_streamed(const struct cd_hv_vm *vm)
+{
+	char marker[4096];
+
+	return !cd_qemu_path(vm, CD_QEMU_STREAM, marker, sizeof(marker)) &&
+	       access(marker, F_OK) == 0;
+}
+
 int
 cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 	     uint32_t timeout_ms)
@@ -256,6 +413,17 @@ cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *r
 	cd_qemu_role_get(vm, role, sizeof(role));
 	if (cd_qemu_pid(vm) && strcmp(role, CD_ROLE_MIGRATED) == 0)
 		return resume_saved(vm, path, res);
+	if (cd_qemu_pid(vm) && strcmp(role, CD_ROLE_INCOMING) == 0 && is_streamed(vm)) {
+		rc = finish_streamed(vm, path, res, deadline);
+		if (rc != -EAGAIN)
+			return rc;
+		/* nothing ran: drop that copy, load the file into a new one */
+		cd_qemu_log(vm, "%s; loading %s again", vm->err, path);
+		if ((rc = cd_qemu_op_stop(vm, 0, cd_qemu_left_ms(deadline))))
+			return rc;
+		memset(res, 0, sizeof(*res));
+	}
+	cd_qemu_stream_clear(vm);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) < 0) {
 		rc = cd_qemu_fail(vm, -errno, "state file %s: %s", path, strerror(errno));

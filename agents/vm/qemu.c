@@ -167,8 +167,8 @@ incoming_uri(struct cd_hv_vm *vm, struct cd_qmp *q, const char *addr,
 	return rc;
 }
 
-static int
-qemu_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr, uint16_t port,
+int
+cd_qemu_op_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr, uint16_t port,
 		     char *uri, size_t uri_size, uint32_t timeout_ms)
 {
 	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
@@ -499,11 +499,12 @@ const struct cd_hv_ops cd_hv_plugin = {
 	.start = qemu_start,
 	.stop = cd_qemu_op_stop,
 	.status = qemu_status,
-	.migrate_prepare = qemu_migrate_prepare,
+	.migrate_prepare = cd_qemu_op_migrate_prepare,
 	.migrate_send = qemu_migrate_send,
 	.migrate_finish = qemu_migrate_finish,
 	.migrate_cancel = qemu_migrate_cancel,
 	.save = cd_qemu_op_save,
 	.restore = cd_qemu_op_restore,
+	.restore_prepare = cd_qemu_op_restore_prepare,
 	.probe_host = qemu_probe_host,
 };

@@ -368,6 +368,31 @@ node_address(char *buf, size_t size)
 	return found;
 }
 
+/*
+ * The quick-migration state file: parameter, or next to the first disk.
+ * Refuses (0 when usable) a relative path.
+ */
+static int
+state_file(const struct agent *a, char *buf, size_t size)
+{
+	const char *p = param("state_file");
+	const char *disk;
+	const char *slash;
+
+	if (p)
+		snprintf(buf, size, "%s", p);
+	else if (a->def->n_disks) {
+		disk = a->def->disks[0].path;
+		slash = strrchr(disk, '/');
+		snprintf(buf, size, "%.*s/%s.vmstate", (int)(slash - disk), disk,
+			 a->def->name);
+	} else
+		snprintf(buf, size, "/clusterstorage/volume1/%s.vmstate", a->def->name);
+	if (buf[0] != '/')
+		return error(OCF_ERR_CONFIGURED, "state_file: '%s' is not absolute", buf);
+	return 0;
+}
+
 static int
 act_migrate_prepare(struct agent *a)
 {
@@ -384,6 +409,17 @@ act_migrate_prepare(struct agent *a)
 			return error(OCF_ERR_CONFIGURED, "no migration_address given and "
 				     "this node's host name does not resolve");
 		addr = host;
+	}
+	if (quick && a->plugin.ops->restore_prepare) {
+		char path[PATH_MAX];
+
+		if (state_file(a, path, sizeof(path)))
+			return OCF_ERR_CONFIGURED;
+		if (a->plugin.ops->restore_prepare(&a->vm, path, budget(a)))
+			return error(OCF_ERR_GENERIC, "%s: migrate_prepare failed: %s",
+				     a->def->name, a->err);
+		printf("state_file=%s\n", path);
+		return OCF_SUCCESS;
 	}
 	if (a->plugin.ops->migrate_prepare(&a->vm, quick ? NULL : addr, (uint16_t)port,
 					   uri, sizeof(uri), budget(a)))
@@ -417,6 +453,8 @@ print_result(const char *type, const struct cd_hv_result *r)
 		printf(" paused_at_ms=%" PRIu64, r->paused_at_ms);
 	if (r->resumed_at_ms)
 		printf(" resumed_at_ms=%" PRIu64, r->resumed_at_ms);
+	if (r->streamed)
+		printf(" streamed=1");
 	printf(" agent_ms=%" PRIu64 "\n", cd_now_mono_ms() - agent_t0);
 	fflush(stdout);
 }
@@ -474,37 +512,14 @@ act_migrate_abort(struct agent *a)
 	return OCF_SUCCESS;
 }
 
-/* The quick-migration state file: parameter, or next to the first disk. */
-static void
-state_file(const struct agent *a, char *buf, size_t size)
-{
-	const char *p = param("state_file");
-	const char *disk;
-	const char *slash;
-
-	if (p) {
-		snprintf(buf, size, "%s", p);
-		return;
-	}
-	if (a->def->n_disks) {
-		disk = a->def->disks[0].path;
-		slash = strrchr(disk, '/');
-		snprintf(buf, size, "%.*s/%s.vmstate", (int)(slash - disk), disk,
-			 a->def->name);
-		return;
-	}
-	snprintf(buf, size, "/clusterstorage/volume1/%s.vmstate", a->def->name);
-}
-
 static int
 act_save(struct agent *a)
 {
 	struct cd_hv_result res;
 	char path[PATH_MAX];
 
-	state_file(a, path, sizeof(path));
-	if (path[0] != '/')
-		return error(OCF_ERR_CONFIGURED, "state_file: '%s' is not absolute", path);
+	if (state_file(a, path, sizeof(path)))
+		return OCF_ERR_CONFIGURED;
 	if (a->plugin.ops->save(&a->vm, path, &res, budget(a)))
 		return error(OCF_ERR_GENERIC, "%s: save failed: %s", a->def->name, a->err);
 	printf("state_file=%s\n", path);
@@ -518,9 +533,8 @@ act_restore(struct agent *a)
 	struct cd_hv_result res;
 	char path[PATH_MAX];
 
-	state_file(a, path, sizeof(path));
-	if (path[0] != '/')
-		return error(OCF_ERR_CONFIGURED, "state_file: '%s' is not absolute", path);
+	if (state_file(a, path, sizeof(path)))
+		return OCF_ERR_CONFIGURED;
 	if (a->plugin.ops->restore(&a->vm, path, &res, budget(a)))
 		return error(OCF_ERR_GENERIC, "%s: restore failed: %s", a->def->name,
 			     a->err);
