@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "qemu-argv.h"
 #include "qemu-ops.h"
@@ -168,6 +169,47 @@ out:
 }
 
 /*
+ * Remove a restored state file off the agent's path: unlink() of a large
+ * file returns only once its blocks are freed (~130 ms for 110 MB on this
+ * lab's ext4 with online discard), and clusterd waits for the agent. It is
+ * renamed aside at once (so a next migration's file of the same name is
+ * never touched), and unlinked by a detached child holding nothing of ours.
+ */
+static void
+drop_state_file(struct cd_hv_vm *vm, const char *path)
+{
+	char old[4200];
+	pid_t pid;
+	int fd;
+
+	snprintf(old, sizeof(old), "%s.%ld.done", path, (long)getpid());
+	if (rename(path, old) < 0) {
+		if (errno != ENOENT)
+			cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		closefrom(3);
+		_exit(unlink(old) < 0);
+	}
+	if (pid < 0)
+		unlink(old);
+	else
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+/*
  * A QEMU waiting for incoming state, connected: the target prepared in
  * advance by migrate_prepare in quick mode (saves QEMU's start-up from the
  * guest's pause), else a new one.
@@ -239,8 +281,7 @@ resume_saved(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res)
 	if (cd_qemu_role_set(vm, CD_ROLE_RUNNING))
 		cd_qemu_log(vm, "%s", vm->err);
 	rc = 0;
-	if (unlink(path) < 0 && errno != ENOENT)
-		cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
+	drop_state_file(vm, path);
 out:
 	cd_qmp_close(q);
 	return rc;
@@ -380,8 +421,7 @@ finish_streamed(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 	if (cd_qemu_role_set(vm, CD_ROLE_RUNNING))
 		cd_qemu_log(vm, "%s", vm->err);
 	cd_qemu_stream_clear(vm);
-	if (unlink(path) < 0)
-		cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
+	drop_state_file(vm, path);
 	res->total_ms = cd_now_mono_ms() - t0;
 	rc = 0;
 out:
@@ -490,11 +530,13 @@ cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *r
 	if (cd_qemu_role_set(vm, CD_ROLE_RUNNING))
 		cd_qemu_log(vm, "%s", vm->err);
 	rc = 0;
-	if (unlink(path) < 0)
-		cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
+	close(fd);	/* the last close of an unlinked file frees its blocks */
+	fd = -1;
+	drop_state_file(vm, path);
 	res->total_ms = cd_now_mono_ms() - t0;
 out:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	cd_qmp_close(q);
 	if (rc && rc != -EBUSY) {
 		/* leave nothing half-loaded behind; the state file stays */
