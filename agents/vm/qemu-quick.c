@@ -288,6 +288,30 @@ out:
 }
 
 /*
+ * Start the incoming migration of a prepared target from fd (the state
+ * file, or the stream's pipe): QMP events on (only to wake our waits
+ * sooner), getfd, migrate-incoming fd:. QEMU keeps its own copy of fd.
+ */
+static int
+incoming_from_fd(struct cd_hv_vm *vm, struct cd_qmp *q, int fd)
+{
+	json_object *args;
+	int rc;
+
+	cd_qmp_cmdf(q, "migrate-set-capabilities",
+		    "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}",
+		    QMP_TIMEOUT_MS, NULL);
+	args = json_object_new_object();
+	json_object_object_add(args, "fdname", json_object_new_string(STATE_FD_NAME));
+	rc = cd_qmp_cmd(q, "getfd", args, fd, QMP_TIMEOUT_MS, NULL);
+	json_object_put(args);
+	if (!rc)
+		rc = cd_qmp_cmdf(q, "migrate-incoming", "{\"uri\":\"fd:" STATE_FD_NAME "\"}",
+				 QMP_TIMEOUT_MS, NULL);
+	return rc ? cd_qemu_qmp_fail(vm, q, rc) : 0;
+}
+
+/*
  * Quick migration's target, before the save: start QEMU, and stream the
  * state file into it as the source writes it (qemu-stream.c). Only QEMU's
  * start is required: a stream that cannot be set up leaves a plain
@@ -299,7 +323,6 @@ cd_qemu_op_restore_prepare(struct cd_hv_vm *vm, const char *path, uint32_t timeo
 	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
 	char partial[4200], marker[4096];
 	struct cd_qmp *q;
-	json_object *args;
 	int rc, rfd = -1;
 	FILE *f;
 
@@ -322,22 +345,8 @@ cd_qemu_op_restore_prepare(struct cd_hv_vm *vm, const char *path, uint32_t timeo
 			     cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
 	if (!q || (rc = cd_qemu_stream_spawn(vm, path, &rfd)))
 		goto plain;
-	rc = cd_qmp_cmdf(q, "migrate-set-capabilities",
-			 "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}",
-			 QMP_TIMEOUT_MS, NULL);
-	if (!rc) {
-		args = json_object_new_object();
-		json_object_object_add(args, "fdname", json_object_new_string(STATE_FD_NAME));
-		rc = cd_qmp_cmd(q, "getfd", args, rfd, QMP_TIMEOUT_MS, NULL);
-		json_object_put(args);
-	}
-	if (!rc)
-		rc = cd_qmp_cmdf(q, "migrate-incoming", "{\"uri\":\"fd:" STATE_FD_NAME "\"}",
-				 QMP_TIMEOUT_MS, NULL);
-	if (rc) {
-		cd_qemu_qmp_fail(vm, q, rc);
+	if ((rc = incoming_from_fd(vm, q, rfd)))
 		goto plain;
-	}
 	/* QEMU holds the read end now; the follower exits when QEMU closes it. */
 	close(rfd);
 	cd_qmp_close(q);
@@ -446,7 +455,7 @@ cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *r
 	char state[64], status[32], role[32];
 	struct cd_qmp *q = NULL;
 	struct stat sb;
-	json_object *args, *mig;
+	json_object *mig;
 	int fd, rc;
 
 	memset(res, 0, sizeof(*res));
@@ -473,21 +482,9 @@ cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *r
 	}
 	if ((rc = incoming_target(vm, deadline, &q)))
 		goto out;
-	cd_qmp_cmdf(q, "migrate-set-capabilities",
-		    "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}",
-		    QMP_TIMEOUT_MS, NULL);
 	t_load = cd_now_mono_ms();
-	args = json_object_new_object();
-	json_object_object_add(args, "fdname", json_object_new_string(STATE_FD_NAME));
-	rc = cd_qmp_cmd(q, "getfd", args, fd, QMP_TIMEOUT_MS, NULL);
-	json_object_put(args);
-	if (!rc)
-		rc = cd_qmp_cmdf(q, "migrate-incoming", "{\"uri\":\"fd:" STATE_FD_NAME "\"}",
-				 QMP_TIMEOUT_MS, NULL);
-	if (rc) {
-		rc = cd_qemu_qmp_fail(vm, q, rc);
+	if ((rc = incoming_from_fd(vm, q, fd)))
 		goto out;
-	}
 	/* Loading ends in "paused" (the source was stopped when saved). */
 	for (;;) {
 		if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS))) {
