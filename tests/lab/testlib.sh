@@ -62,6 +62,17 @@ status_field() { on "$1" clusterctl --json status | jq -r "$2"; }
 # now_ms: CLOCK_MONOTONIC in ms (shared by all namespaces)
 now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
+# wait_until SECS CMD...: run CMD every 50 ms until it succeeds (0) or SECS
+# pass (1): every wait for an event has a deadline
+wait_until() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@"; do
+		(($(now_ms) < deadline)) || return 1
+		sleep 0.05
+	done
+}
+
 # check_sanitizers: fail the test on any ASan/UBSan report in the lab's logs
 check_sanitizers() {
 	local dir="$LAB_ROOT/$L" hits
