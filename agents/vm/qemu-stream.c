@@ -17,28 +17,23 @@
  * came from the very file the save completed (same inode as the final
  * name), else it loads that file again the old way.
  *
- * The follower:
+ * The follower (stream-follow.c does the copying):
  *   - waits for PATH.partial to appear (prepare removed any stale one, so
- *     what appears is written by this migration's save); inotify wakes it
- *     for local writers, and a 2 ms poll serves writers on other nodes;
+ *     what appears is written by this migration's save);
  *   - writes "DEV INO" of the file it opened to run_dir/stream.ino;
- *   - at the end of the data, it is done when PATH names the same inode
- *     (the save renames only after its fsync), and gives up when the file
- *     was unlinked (a failed save);
- *   - exits as soon as QEMU closes the pipe (load done, or QEMU gone), and
- *     after CD_QEMU_STREAM_MAX_MS in any case.
+ *   - is done when PATH names the same inode with everything in the pipe
+ *     (the save renames only after its fsync), or as soon as QEMU closes
+ *     the pipe (loaded, or refused); gives up when the file was unlinked
+ *     (a failed save), and after CD_QEMU_STREAM_MAX_MS in any case.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,31 +41,10 @@
 #include "qemu-argv.h"
 #include "qemu-ops.h"
 #include "qemu-proc.h"
+#include "stream-follow.h"
 #include "timeutil.h"
 
 #define STREAM_POLL_MS		1	/* at the end of the data: look again */
-#define STREAM_PIPE_SIZE	(1 << 20)
-#define STREAM_CHUNK		(1 << 20)
-
-/* Wait for an inotify event, the pipe's reader going away, or ms. */
-static int
-follower_wait(int ino_fd, int wfd, int ms)
-{
-	struct pollfd pf[2] = {
-		{ .fd = ino_fd, .events = POLLIN },
-		{ .fd = wfd, .events = 0 },	/* POLLERR: QEMU closed its end */
-	};
-	char buf[4096];
-
-	if (poll(pf, 2, ms) < 0 && errno != EINTR)
-		return -errno;
-	if (pf[1].revents & (POLLERR | POLLHUP))
-		return -EPIPE;
-	if (pf[0].revents & POLLIN)
-		while (read(ino_fd, buf, sizeof(buf)) > 0)
-			;
-	return 0;
-}
 
 static long
 cpu_ms(void)
@@ -83,8 +57,9 @@ cpu_ms(void)
 }
 
 static void
-write_ino(const char *run_dir, const struct stat *sb)
+write_ino(const struct stat *sb, const void *opaque)
 {
+	const char *run_dir = opaque;
 	char path[4096], tmp[4200];
 	FILE *f;
 
@@ -98,88 +73,12 @@ write_ino(const char *run_dir, const struct stat *sb)
 		rename(tmp, path);
 }
 
-/*
- * The follower proper: 0 when it is done (QEMU closed the pipe: it loaded
- * the state, or refused it; or the whole completed file is in the pipe), 1
- * when it gave up; *why says which.
- */
-static int
-follow(const char *path, const char *run_dir, int wfd, uint64_t *sent,
-       const char **why)
-{
-	uint64_t deadline = cd_now_mono_ms() + CD_QEMU_STREAM_MAX_MS;
-	char partial[4200], dir[4200];
-	struct stat sb, fin;
-	int ino_fd, fd, wd;
-	ssize_t n;
-
-	snprintf(partial, sizeof(partial), "%s.partial", path);
-	snprintf(dir, sizeof(dir), "%s", path);
-	*why = "cannot watch the state file's directory";
-	ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (ino_fd < 0)
-		return 1;
-	wd = inotify_add_watch(ino_fd, dirname(dir), IN_CREATE | IN_MOVED_TO);
-	/* 1. the save's file appears (inotify sees local writers only) */
-	while ((fd = open(partial, O_RDONLY | O_CLOEXEC)) < 0) {
-		*why = errno == ENOENT ? "the save never started" : "cannot open the state file";
-		if (errno != ENOENT || cd_now_mono_ms() >= deadline)
-			return 1;
-		if (follower_wait(ino_fd, wfd, wd >= 0 ? 50 : STREAM_POLL_MS) == -EPIPE) {
-			*why = "QEMU went away before the save";
-			return 0;
-		}
-	}
-	if (fstat(fd, &sb) < 0)
-		return 1;
-	write_ino(run_dir, &sb);
-	if (wd >= 0)
-		inotify_rm_watch(ino_fd, wd);
-	fcntl(wfd, F_SETPIPE_SZ, STREAM_PIPE_SIZE);
-	/*
-	 * 2. copy what there is, look again 1 ms later, until the save is
-	 * complete. A tick rather than an inotify event per write: QEMU writes
-	 * 32 KiB at a time, and waking for each would take CPU from the writer
-	 * and the loader, the two busy processes of the guest's pause.
-	 */
-	for (;;) {
-		n = splice(fd, NULL, wfd, NULL, STREAM_CHUNK, SPLICE_F_MOVE);
-		if (n > 0) {
-			*sent += (uint64_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EPIPE) {	/* loaded (or refused) it */
-			*why = "QEMU closed the stream";
-			return 0;
-		}
-		*why = "cannot read the state file";
-		if (n < 0 || fstat(fd, &sb) < 0)
-			return 1;
-		/* the end of the data written so far */
-		*why = "the save failed and removed its file";
-		if (sb.st_nlink == 0)
-			return 1;
-		if (stat(path, &fin) == 0 && fin.st_ino == sb.st_ino &&
-		    fin.st_dev == sb.st_dev && (uint64_t)fin.st_size == *sent) {
-			*why = "the save is complete";	/* renamed after its fsync */
-			return 0;
-		}
-		*why = "timed out";
-		if (cd_now_mono_ms() >= deadline)
-			return 1;
-		if (follower_wait(ino_fd, wfd, STREAM_POLL_MS) == -EPIPE) {
-			*why = "QEMU closed the stream";
-			return 0;
-		}
-	}
-}
-
 int
 cd_qemu_stream_spawn(struct cd_hv_vm *vm, const char *path, int *rfd)
 {
-	char pidfile[4096], logf[4096];
-	const char *why = "";
-	uint64_t sent = 0, t0;
+	char pidfile[4096], logf[4096], partial[4200];
+	struct cd_follow fl = { 0 };
+	uint64_t t0;
 	int p[2], status, fd;
 	pid_t pid;
 
@@ -221,11 +120,19 @@ cd_qemu_stream_spawn(struct cd_hv_vm *vm, const char *path, int *rfd)
 			dprintf(fd, "%ld\n", (long)getpid());
 			close(fd);
 		}
+		snprintf(partial, sizeof(partial), "%s.partial", path);
+		fl.partial = partial;
+		fl.final = path;
+		fl.wfd = 3;
+		fl.deadline_ms = cd_now_mono_ms() + CD_QEMU_STREAM_MAX_MS;
+		fl.poll_ms = STREAM_POLL_MS;
+		fl.opened = write_ino;
+		fl.opaque = vm->run_dir;
 		t0 = cd_now_mono_ms();
-		status = follow(path, vm->run_dir, 3, &sent, &why);
-		fprintf(stderr, "clusterd: streamed %" PRIu64 " bytes of %s.partial in %"
-			PRIu64 " ms (cpu %ld ms): %s%s\n", sent, path,
-			cd_now_mono_ms() - t0, cpu_ms(), status ? "gave up: " : "", why);
+		status = cd_follow_run(&fl);
+		fprintf(stderr, "clusterd: streamed %" PRIu64 " bytes of %s in %" PRIu64
+			" ms (cpu %ld ms): %s%s\n", fl.sent, partial,
+			cd_now_mono_ms() - t0, cpu_ms(), status ? "gave up: " : "", fl.why);
 		unlink(pidfile);
 		_exit(status);
 	}
