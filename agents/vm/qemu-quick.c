@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "qemu-argv.h"
 #include "qemu-ops.h"
@@ -169,44 +168,19 @@ out:
 }
 
 /*
- * Remove a restored state file off the agent's path: unlink() of a large
+ * Remove a restored state file, after the guest runs. unlink() of a large
  * file returns only once its blocks are freed (~130 ms for 110 MB on this
- * lab's ext4 with online discard), and clusterd waits for the agent. It is
- * renamed aside at once (so a next migration's file of the same name is
- * never touched), and unlinked by a detached child holding nothing of ours.
+ * lab's ext4 with online discard), which delays the end of the move, not
+ * the guest. Unlinking it from a detached child instead took that off the
+ * move, but made the pauses of the following quick moves longer here
+ * (1 GiB: median 136-147 ms against 79-97 ms, 2 bench runs each way), so
+ * it is done in place.
  */
 static void
 drop_state_file(struct cd_hv_vm *vm, const char *path)
 {
-	char old[4200];
-	pid_t pid;
-	int fd;
-
-	snprintf(old, sizeof(old), "%s.%ld.done", path, (long)getpid());
-	if (rename(path, old) < 0) {
-		if (errno != ENOENT)
-			cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
-		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		closefrom(3);
-		_exit(unlink(old) < 0);
-	}
-	if (pid < 0)
-		unlink(old);
-	else
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	if (unlink(path) < 0 && errno != ENOENT)
+		cd_qemu_log(vm, "cannot remove %s: %s", path, strerror(errno));
 }
 
 /*
