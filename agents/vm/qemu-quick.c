@@ -229,13 +229,21 @@ incoming_target(struct cd_hv_vm *vm, uint64_t deadline, struct cd_qmp **qp)
  * Restore on the node that saved (a rollback): its QEMU, paused since the
  * save with the guest's memory intact, continues. Nothing ran elsewhere
  * (the target's copy was dropped first), so memory and disks agree.
+ *
+ * The save may also have ended half-way: its agent killed (a cancelled
+ * move, a timeout) while QEMU still wrote the state, leaving the guest
+ * stopped, the role file "running" and the transfer running or done. The
+ * transfer is cancelled (or its end awaited) and the guest continues; a
+ * guest that already runs (the save failed and resumed it) is left alone.
  */
 static int
-resume_saved(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res)
+resume_saved(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
+	     uint64_t deadline)
 {
 	uint64_t t0 = cd_now_mono_ms();
-	char state[64];
+	char state[64], status[32], partial[4200];
 	struct cd_qmp *q;
+	json_object *mig;
 	int rc;
 
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, QMP_TIMEOUT_MS, &rc);
@@ -243,18 +251,46 @@ resume_saved(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res)
 		return rc;
 	if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)))
 		goto out;
-	if (strcmp(state, "postmigrate") != 0) {
-		rc = cd_qemu_fail(vm, -EBUSY, "%s: the saved QEMU is %s, not postmigrate",
+	if (strcmp(state, "running") == 0) {
+		cd_qemu_log(vm, "%s already runs here: nothing to resume", vm->def->name);
+		goto resumed;
+	}
+	/* a save cut short: stop its transfer first */
+	for (;;) {
+		if ((rc = cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status))))
+			goto out;
+		json_object_put(mig);
+		if (!status[0] || !strcmp(status, "completed") || !strcmp(status, "failed") ||
+		    !strcmp(status, "cancelled"))
+			break;
+		if (cd_now_mono_ms() >= deadline) {
+			rc = cd_qemu_fail(vm, -ETIMEDOUT, "the interrupted save (%s) did not "
+					  "end in time", status);
+			goto out;
+		}
+		if (strcmp(status, "cancelling") != 0) {
+			cd_qemu_log(vm, "cancelling the interrupted save (%s)", status);
+			cd_qmp_cmd(q, "migrate_cancel", NULL, -1, QMP_TIMEOUT_MS, NULL);
+		}
+		cd_qemu_wait_migration_event(q, 20);
+	}
+	if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)))
+		goto out;
+	if (strcmp(state, "postmigrate") != 0 && strcmp(state, "paused") != 0) {
+		rc = cd_qemu_fail(vm, -EBUSY, "%s: the saved QEMU is %s, not paused",
 				  vm->def->name, state);
 		goto out;
 	}
 	if ((rc = cd_qemu_resume_source(vm, q, "the saved source in place")))
 		goto out;
+resumed:
 	res->resumed_at_ms = cd_now_mono_ms();
 	res->total_ms = res->resumed_at_ms - t0;
 	if (cd_qemu_role_set(vm, CD_ROLE_RUNNING))
 		cd_qemu_log(vm, "%s", vm->err);
 	rc = 0;
+	snprintf(partial, sizeof(partial), "%s.partial", path);
+	unlink(partial);
 	drop_state_file(vm, path);
 out:
 	cd_qmp_close(q);
@@ -434,8 +470,10 @@ cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *r
 
 	memset(res, 0, sizeof(*res));
 	cd_qemu_role_get(vm, role, sizeof(role));
-	if (cd_qemu_pid(vm) && strcmp(role, CD_ROLE_MIGRATED) == 0)
-		return resume_saved(vm, path, res);
+	/* the node that saved (or began to): a rollback, in place */
+	if (cd_qemu_pid(vm) && (strcmp(role, CD_ROLE_MIGRATED) == 0 ||
+				strcmp(role, CD_ROLE_RUNNING) == 0))
+		return resume_saved(vm, path, res, deadline);
 	if (cd_qemu_pid(vm) && strcmp(role, CD_ROLE_INCOMING) == 0 && is_streamed(vm)) {
 		rc = finish_streamed(vm, path, res, deadline);
 		if (rc != -EAGAIN)
