@@ -372,6 +372,46 @@ plain:
 }
 
 /*
+ * Wait until QEMU has loaded its incoming state: 0 with its run state in
+ * state ("paused": the source was stopped when it saved); -EREMOTEIO when
+ * the load failed (QEMU exits then; vm->err has its last words),
+ * -ETIMEDOUT at the deadline.
+ */
+static int
+wait_loaded(struct cd_hv_vm *vm, struct cd_qmp *q, const char *path, uint64_t deadline,
+	    char *state, size_t size)
+{
+	char status[32], why[300];
+	json_object *mig;
+	int rc;
+
+	for (;;) {
+		if ((rc = cd_qemu_run_state(vm, q, state, size, QMP_TIMEOUT_MS))) {
+			if (rc != -ECONNRESET)
+				return rc;
+			cd_qemu_log_tail(vm, 0, why, sizeof(why));
+			return cd_qemu_fail(vm, -EREMOTEIO, "QEMU could not load %s: %s",
+					    path, why[0] ? why : "it exited");
+		}
+		if (strcmp(state, "inmigrate") != 0 && strcmp(state, "restore-vm") != 0)
+			return 0;
+		if ((rc = cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status))))
+			return rc;
+		if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0) {
+			cd_qemu_migrate_error(mig, why, sizeof(why));
+			json_object_put(mig);
+			return cd_qemu_fail(vm, -EREMOTEIO, "loading %s %s: %s (see %s/%s)",
+					    path, status, why, vm->run_dir, CD_QEMU_LOG);
+		}
+		json_object_put(mig);
+		if (cd_now_mono_ms() >= deadline)
+			return cd_qemu_fail(vm, -ETIMEDOUT, "loading %s did not finish in time",
+					    path);
+		cd_qemu_wait_migration_event(q, 10);
+	}
+}
+
+/*
  * restore on a streamed target: wait for the rest of the load, check that
  * it came from the completed state file, continue. -EAGAIN (vm->err says
  * why) when the streamed copy is unusable and the file must be loaded anew;
@@ -382,42 +422,20 @@ finish_streamed(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 		uint64_t deadline)
 {
 	uint64_t t0 = cd_now_mono_ms();
-	char state[64], status[32], why[256];
+	char state[64], why[400];
 	struct cd_qmp *q;
 	struct stat sb;
-	json_object *mig;
 	int rc;
 
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, QMP_TIMEOUT_MS, &rc);
 	if (!q)
 		return -EAGAIN;
-	for (;;) {
-		if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS))) {
-			if (rc == -ECONNRESET) {	/* QEMU exits when loading fails */
-				cd_qemu_log_tail(vm, 0, why, sizeof(why));
-				cd_qemu_fail(vm, -EAGAIN, "the streamed load failed: %s",
-					     why[0] ? why : "QEMU exited");
-				rc = -EAGAIN;
-			}
-			goto out;
+	if ((rc = wait_loaded(vm, q, path, deadline, state, sizeof(state)))) {
+		if (rc != -ETIMEDOUT) {		/* not usable: load the file anew */
+			snprintf(why, sizeof(why), "%s", vm->err);
+			rc = cd_qemu_fail(vm, -EAGAIN, "the streamed load: %s", why);
 		}
-		if (strcmp(state, "inmigrate") != 0)
-			break;
-		if ((rc = cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status))))
-			goto out;
-		if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0) {
-			cd_qemu_migrate_error(mig, why, sizeof(why));
-			json_object_put(mig);
-			rc = cd_qemu_fail(vm, -EAGAIN, "the streamed load %s: %s", status, why);
-			goto out;
-		}
-		json_object_put(mig);
-		if (cd_now_mono_ms() >= deadline) {
-			rc = cd_qemu_fail(vm, -ETIMEDOUT, "loading %s did not finish in time",
-					  path);
-			goto out;
-		}
-		cd_qemu_wait_migration_event(q, 10);
+		goto out;
 	}
 	if (strcmp(state, "paused") != 0) {
 		rc = cd_qemu_fail(vm, -EAGAIN, "the streamed copy is %s, not paused", state);
@@ -462,10 +480,9 @@ cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *r
 	     uint32_t timeout_ms)
 {
 	uint64_t t0 = cd_now_mono_ms(), deadline = t0 + timeout_ms, t_load;
-	char state[64], status[32], role[32];
+	char state[64], role[32];
 	struct cd_qmp *q = NULL;
 	struct stat sb;
-	json_object *mig;
 	int fd, rc;
 
 	memset(res, 0, sizeof(*res));
@@ -497,36 +514,8 @@ cd_qemu_op_restore(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *r
 	t_load = cd_now_mono_ms();
 	if ((rc = incoming_from_fd(vm, q, fd)))
 		goto out;
-	/* Loading ends in "paused" (the source was stopped when saved). */
-	for (;;) {
-		if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS))) {
-			if (rc == -ECONNRESET) {	/* QEMU exits when loading fails */
-				char msg[300];
-
-				cd_qemu_log_tail(vm, 0, msg, sizeof(msg));
-				cd_qemu_fail(vm, -EREMOTEIO, "QEMU could not load %s: %s",
-					     path, msg[0] ? msg : "it exited");
-				rc = -EREMOTEIO;
-			}
-			goto out;
-		}
-		if (strcmp(state, "inmigrate") != 0 && strcmp(state, "restore-vm") != 0)
-			break;
-		if ((rc = cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status))))
-			goto out;
-		json_object_put(mig);
-		if (strcmp(status, "failed") == 0) {
-			rc = cd_qemu_fail(vm, -EREMOTEIO, "loading %s failed (see %s/%s)",
-					  path, vm->run_dir, CD_QEMU_LOG);
-			goto out;
-		}
-		if (cd_now_mono_ms() >= deadline) {
-			rc = cd_qemu_fail(vm, -ETIMEDOUT, "loading %s did not finish in time",
-					  path);
-			goto out;
-		}
-		cd_qemu_wait_migration_event(q, 10);
-	}
+	if ((rc = wait_loaded(vm, q, path, deadline, state, sizeof(state))))
+		goto out;
 	if (strcmp(state, "running") != 0 &&
 	    (rc = cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
 		rc = cd_qemu_qmp_fail(vm, q, rc);
