@@ -173,7 +173,10 @@ struct cd_hv_ops {
 		    struct cd_hv_result *res, uint32_t timeout_ms);
 	/**
 	 * Quick migration, target: load the state from path (into a prepared
-	 * target if there is one), continue, delete path on success.
+	 * target if there is one), continue, delete path on success. On the
+	 * node that saved (the rollback): resume the paused copy in place,
+	 * cancelling the transfer of a save cut short; 0 if the guest already
+	 * runs there.
 	 */
 	int (*restore)(struct cd_hv_vm *vm, const char *path,
 		       struct cd_hv_result *res, uint32_t timeout_ms);
