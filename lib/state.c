@@ -8,6 +8,7 @@
  * SYNC_STATE) unchanged.
  */
 #include "state.h"
+#include "fsutil.h"
 #include "error.h"
 
 #include <errno.h>
@@ -1148,33 +1149,6 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* fsync the directory holding path, so the rename itself is durable. */
-static int
-sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
-	int fd, rc = 0;
-
-	if (!slash) {
-		strcpy(dir, ".");
-	} else if (slash == path) {
-		strcpy(dir, "/");
-	} else {
-		if ((size_t)(slash - path) >= sizeof(dir))
-			return -ENAMETOOLONG;
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int
 cd_state_save(const struct cd_state *s, const char *path)
 {
@@ -1207,7 +1181,7 @@ cd_state_save(const struct cd_state *s, const char *path)
 		unlink(tmp);
 		return rc;
 	}
-	return sync_dir(path);
+	return cd_fsync_dir_of(path);
 }
 
 /* ---- synchronisation ---- */

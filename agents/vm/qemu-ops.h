@@ -45,7 +45,6 @@ void cd_qemu_wait_migration_event(struct cd_qmp *q, uint32_t ms);
 int cd_qemu_set_migration_params(struct cd_hv_vm *vm, struct cd_qmp *q,
 				 bool auto_converge, uint64_t bandwidth,
 				 uint32_t downtime_ms);
-int64_t cd_qemu_jint(json_object *o, const char *key);
 double cd_qemu_jdouble(json_object *o, const char *key);
 
 /* Ops (hypervisor.h) implemented outside qemu.c, and stop, used by them. */

@@ -77,15 +77,6 @@ cd_qemu_run_state(struct cd_hv_vm *vm, struct cd_qmp *q, char *buf, size_t size,
 	return 0;
 }
 
-int64_t
-cd_qemu_jint(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) ?
-	       json_object_get_int64(v) : 0;
-}
-
 double
 cd_qemu_jdouble(json_object *o, const char *key)
 {

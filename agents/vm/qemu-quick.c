@@ -14,12 +14,12 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "qemu-argv.h"
 #include "qemu-ops.h"
 #include "qemu-proc.h"
@@ -55,22 +55,6 @@ wait_migration(struct cd_hv_vm *vm, struct cd_qmp *q, uint64_t deadline,
 			return cd_qemu_fail(vm, -ETIMEDOUT, "%s did not finish in time", what);
 		cd_qemu_wait_migration_event(q, 20);
 	}
-}
-
-static int
-fsync_dir_of(const char *path)
-{
-	char buf[4096];
-	int fd, rc = 0;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
 }
 
 int
@@ -135,7 +119,7 @@ cd_qemu_op_save(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 		rc = cd_qemu_fail(vm, -errno, "rename to %s: %s", path, strerror(errno));
 		goto resume;
 	}
-	fsync_dir_of(path);
+	cd_fsync_dir_of(path);
 	cd_qemu_log(vm, "state saved: %" PRIu64 " ms writing, %" PRIu64 " ms fsync and rename",
 		    t_saved - t_stop, cd_now_mono_ms() - t_saved);
 	res->transferred = (uint64_t)sb.st_size;

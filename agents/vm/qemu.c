@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hypervisor.h"
+#include "jsonget.h"
 #include "qemu-argv.h"
 #include "qemu-ops.h"
 #include "qemu-proc.h"
@@ -230,14 +231,14 @@ fill_progress(json_object *mig, const char *status, uint64_t elapsed,
 	p->status = status;
 	p->elapsed_ms = elapsed;
 	json_object_object_get_ex(mig, "ram", &ram);
-	p->total = (uint64_t)cd_qemu_jint(ram, "total");
-	p->remaining = (uint64_t)cd_qemu_jint(ram, "remaining");
-	p->transferred = (uint64_t)cd_qemu_jint(ram, "transferred");
+	p->total = (uint64_t)cd_jint(ram, "total", 0);
+	p->remaining = (uint64_t)cd_jint(ram, "remaining", 0);
+	p->transferred = (uint64_t)cd_jint(ram, "transferred", 0);
 	p->mbps = cd_qemu_jdouble(ram, "mbps");
-	p->passes = (uint64_t)cd_qemu_jint(ram, "dirty-sync-count");
-	page = (uint64_t)cd_qemu_jint(ram, "page-size");
-	p->dirty_rate = (uint64_t)cd_qemu_jint(ram, "dirty-pages-rate") * (page ? page : 4096);
-	p->throttle_pct = (uint32_t)cd_qemu_jint(mig, "cpu-throttle-percentage");
+	p->passes = (uint64_t)cd_jint(ram, "dirty-sync-count", 0);
+	page = (uint64_t)cd_jint(ram, "page-size", 0);
+	p->dirty_rate = (uint64_t)cd_jint(ram, "dirty-pages-rate", 0) * (page ? page : 4096);
+	p->throttle_pct = (uint32_t)cd_jint(mig, "cpu-throttle-percentage", 0);
 	if (p->total)
 		p->percent = 100.0 * (double)(p->total - (p->remaining < p->total ?
 					      p->remaining : p->total)) / (double)p->total;
@@ -284,13 +285,13 @@ final_stats(struct cd_hv_vm *vm, struct cd_qmp *q, struct cd_hv_result *res)
 	do {
 		if (cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status)))
 			return;
-		res->total_ms = (uint64_t)cd_qemu_jint(mig, "total-time");
-		res->downtime_ms = (uint64_t)cd_qemu_jint(mig, "downtime");
-		res->setup_ms = (uint64_t)cd_qemu_jint(mig, "setup-time");
+		res->total_ms = (uint64_t)cd_jint(mig, "total-time", 0);
+		res->downtime_ms = (uint64_t)cd_jint(mig, "downtime", 0);
+		res->setup_ms = (uint64_t)cd_jint(mig, "setup-time", 0);
 		ram = NULL;
 		json_object_object_get_ex(mig, "ram", &ram);
-		res->transferred = (uint64_t)cd_qemu_jint(ram, "transferred");
-		res->passes = (uint64_t)cd_qemu_jint(ram, "dirty-sync-count");
+		res->transferred = (uint64_t)cd_jint(ram, "transferred", 0);
+		res->passes = (uint64_t)cd_jint(ram, "dirty-sync-count", 0);
 		json_object_put(mig);
 		if (res->total_ms)
 			return;
