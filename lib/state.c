@@ -8,6 +8,7 @@
  * SYNC_STATE) unchanged.
  */
 #include "state.h"
+#include "state-rules.h"
 #include "fsutil.h"
 #include "error.h"
 
@@ -991,6 +992,11 @@ cd_state_apply(struct cd_state *s, json_object *ops, char *err, size_t errlen)
 		rc = -ENOMEM;
 		goto fail;
 	}
+	/* Rules beyond the schema (state-rules.h): room kept for runtime
+	 * records, one VM per role. */
+	rc = cd_state_rules_check(s->doc, doc, ops, err, errlen);
+	if (rc < 0)
+		goto fail;
 	rc = check_doc(doc, why, sizeof(why));
 	if (rc < 0) {
 		if (rc != -ENOMEM) {

@@ -95,10 +95,11 @@ uint64_t cd_state_hash(const struct cd_state *s);
  * Paths have 2 or more keys and start with "config" or "runtime"; "set"
  * needs "value" (copied), "delete" takes none; other members are refused.
  * The resulting document must pass the same validation as
- * cd_state_set_doc.
+ * cd_state_set_doc and keep the rules of state-rules.h.
  * @param ops  a JSON array of 1..CD_STATE_MAX_OPS operations (borrowed)
- * @return 0; or -CD_E_BAD_ARGS with a reason in err and the state
- *         unchanged (-ENOMEM likewise)
+ * @return 0; or -CD_E_BAD_ARGS, -ENOSPC (no room: state-rules.h rules 1-2)
+ *         or -EEXIST (a VM claimed twice: rule 3) with a reason in err and
+ *         the state unchanged (-ENOMEM likewise)
  */
 int cd_state_apply(struct cd_state *s, json_object *ops, char *err,
 		   size_t errlen);
