@@ -22,7 +22,11 @@
  *   target migrate_prepare  start paused, listening; returns the URI
  *   source migrate_send     send; returns once the target has everything and
  *                           the source is paused ("post-migrate")
- *   target migrate_finish   confirm the guest runs on the target
+ *   target migrate_finish   confirm the guest runs on the target (continue
+ *                           it, when the source paused it for the
+ *                           transfer), then watch it for a bounded time: a
+ *                           guest that crashes right after the switchover
+ *                           fails the migration, and the source resumes
  *   source stop             drop the source copy
  * and on any failure migrate_cancel on the target first (drop the incoming
  * copy), then on the source (cancel the transfer or resume the paused
@@ -48,7 +52,7 @@
 
 #include "vmdef.h"
 
-#define CD_HV_ABI_VERSION	3
+#define CD_HV_ABI_VERSION	4
 #define CD_HV_SYMBOL		"cd_hv_plugin"
 #define CD_HV_PREFIX		"libcd-hv-"	/* file name: PREFIX NAME ".so" */
 #define CD_HV_URI_MAX		128
@@ -88,6 +92,10 @@ struct cd_hv_migrate_opts {
 	bool auto_converge;		/* throttle a guest that dirties too fast */
 	uint32_t timeout_ms;		/* whole transfer; then cancel */
 	uint32_t progress_interval_ms;	/* how often to call progress */
+	/* This hypervisor build is known to track dirty pages correctly even
+	 * where the plugin would not trust it (QEMU < 9.0 under TCG): use
+	 * live pre-copy there too (setting qemu_dirty_tracking_fixed). */
+	bool dirty_tracking_fixed;
 };
 
 /** One progress report of a running migration. */
@@ -118,6 +126,12 @@ struct cd_hv_result {
 	uint64_t paused_at_ms;
 	uint64_t resumed_at_ms;
 	bool streamed;		/* restore: loaded while the save wrote the file */
+	/* Live migration: how it ran ("precopy": the guest ran during the
+	 * transfer; "paused": it was paused for the transfer because live
+	 * pre-copy is unsafe here) and why, one line for an administrator;
+	 * "" when not applicable. */
+	char mode[16];
+	char mode_why[96];
 };
 
 struct cd_hv_ops {
@@ -150,14 +164,25 @@ struct cd_hv_ops {
 	 * opts->progress_interval_ms. Returns 0 once the target holds the VM
 	 * and the source is paused (CD_HV_MIGRATED). On failure, timeout or a
 	 * cancel request (*cancel set, e.g. by a signal handler) the transfer
-	 * is cancelled and the source left running.
+	 * is cancelled and the source left running. Where the hypervisor's
+	 * live transfer is unsafe (QEMU < 9.0 under TCG loses pages) the
+	 * plugin pauses the guest for the transfer instead: res->mode and
+	 * res->mode_why say which and why, res->paused_at_ms when it paused.
 	 */
 	int (*migrate_send)(struct cd_hv_vm *vm, const char *uri,
 			    const struct cd_hv_migrate_opts *opts,
 			    cd_hv_progress_fn progress, void *opaque,
 			    volatile const int *cancel, struct cd_hv_result *res);
-	/** Target: wait until the migrated guest runs here. */
-	int (*migrate_finish)(struct cd_hv_vm *vm, uint32_t timeout_ms);
+	/**
+	 * Target: wait until the migrated guest runs here (continue it when
+	 * the source paused it for the transfer; res->resumed_at_ms says
+	 * when), then check it for a bounded time before the source is
+	 * dropped: the hypervisor still runs it and it did not crash. A guest
+	 * that crashed fails the call with -EREMOTEIO and a reason naming the
+	 * crash ("the guest crashed on n2 after the switchover: BUG: ...").
+	 */
+	int (*migrate_finish)(struct cd_hv_vm *vm, struct cd_hv_result *res,
+			      uint32_t timeout_ms);
 	/**
 	 * Undo this side's part of a migration: a prepared or incoming target is
 	 * removed; a source with a transfer in flight cancels it; a migrated

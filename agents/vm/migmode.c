@@ -83,3 +83,52 @@ cd_migmode_parse_version(const char *s, int *major, int *minor, int *micro)
 	}
 	return -EINVAL;
 }
+
+/* Does this console line (timestamp removed) report a kernel crash? */
+static bool
+is_crash(const char *l, size_t n)
+{
+	static const char *const marks[] = { "BUG: ", "kernel BUG at ", "Oops: ",
+					     "Oops#", "Kernel panic - ",
+					     "general protection fault" };
+	size_t i, k;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		k = strlen(marks[i]);
+		if (n >= k && strncmp(l, marks[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+cd_migmode_crash_line(const char *text, char *line, size_t size)
+{
+	const char *p = text, *l, *e;
+	size_t n;
+
+	while (p && *p) {
+		e = strchr(p, '\n');
+		n = e ? (size_t)(e - p) : strlen(p);
+		l = p;
+		if (*l == '[') {	/* printk time: "[   12.345678] " */
+			const char *r = memchr(l, ']', n);
+
+			if (r) {
+				r++;
+				while (r < p + n && *r == ' ')
+					r++;
+				l = r;
+			}
+		}
+		if (is_crash(l, n - (size_t)(l - p))) {
+			n -= (size_t)(l - p);
+			while (n && (l[n - 1] == '\r' || l[n - 1] == ' '))
+				n--;
+			snprintf(line, size, "%.*s", (int)n, l);
+			return true;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}

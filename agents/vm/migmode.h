@@ -56,4 +56,13 @@ const char *cd_migmode_name(enum cd_migmode m);
  */
 int cd_migmode_parse_version(const char *s, int *major, int *minor, int *micro);
 
+/**
+ * The first line of a guest's serial console text that reports a kernel
+ * crash ("BUG: ...", "kernel BUG at ...", "Oops: ...", "Kernel panic - ...",
+ * "general protection fault ..."), with any "[   12.345678] " timestamp
+ * prefix, "\r" and trailing blanks removed, into line.
+ * @return true when there is one
+ */
+bool cd_migmode_crash_line(const char *text, char *line, size_t size);
+
 #endif

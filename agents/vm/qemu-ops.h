@@ -60,6 +60,32 @@ int cd_qemu_op_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr,
 int cd_qemu_op_restore_prepare(struct cd_hv_vm *vm, const char *path,
 			       uint32_t timeout_ms);
 
+/* Live-migration safety (qemu-check.c). */
+#include "migmode.h"
+
+/**
+ * The live-migration mode for the QEMU behind q (query-version, query-kvm;
+ * migmode.h); why gets the reason.
+ */
+enum cd_migmode cd_qemu_migmode(struct cd_hv_vm *vm, struct cd_qmp *q,
+				bool declared_fixed, char *why, size_t why_size);
+/** How long a target is checked after the switchover: CD_QEMU_CHECK_MS
+ *  (0..60000), else 2000 ms. */
+uint32_t cd_qemu_check_ms(void);
+/** The first kernel crash line of the VM's console.log, if any. */
+bool cd_qemu_console_crash(const struct cd_hv_vm *vm, char *line, size_t size);
+/**
+ * vm->err = "the guest crashed on NODE after the switchover: LINE", LINE
+ * the console's first crash line, else what; returns -EREMOTEIO.
+ */
+int cd_qemu_target_crashed(struct cd_hv_vm *vm, const char *what);
+/**
+ * Target after the switchover: for ms, the QEMU must live, answer and
+ * run the guest, with no GUEST_PANICKED event and no crash line on the
+ * console. @return 0, or -EREMOTEIO (cd_qemu_target_crashed's message)
+ */
+int cd_qemu_check_target(struct cd_hv_vm *vm, struct cd_qmp *q, uint32_t ms);
+
 /* Streamed restore (qemu-stream.c; run-dir files CD_QEMU_STREAM*). */
 #define CD_QEMU_STREAM_MAX_MS	(15u * 60 * 1000)	/* the follower's lifetime */
 

@@ -405,8 +405,8 @@ cd_qemu_accel(struct cd_hv_vm *vm)
 }
 
 /* This node's name for messages an administrator reads elsewhere. */
-static const char *
-node_name(void)
+const char *
+cd_qemu_node_name(void)
 {
 	static char host[65];
 
@@ -537,7 +537,7 @@ cd_qemu_check_cpu(struct cd_hv_vm *vm, const char *accel)
 	free(help);
 	if (rc == -ENOENT || rc == -ENOTSUP)
 		return cd_qemu_fail(vm, rc, "%s cannot run on %s: %s", vm->def->name,
-				    node_name(), why);
+				    cd_qemu_node_name(), why);
 	return 0;
 }
 
@@ -554,7 +554,7 @@ make_tap(struct cd_hv_vm *vm, const char *bridge, int *tap_fd)
 	br_index = if_nametoindex(bridge);
 	if (!br_index)
 		return cd_qemu_fail(vm, -ENODEV, "bridge %s does not exist on %s",
-				    bridge, node_name());
+				    bridge, cd_qemu_node_name());
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return cd_qemu_fail(vm, -errno, "/dev/net/tun: %s", strerror(errno));
@@ -712,7 +712,7 @@ cd_qemu_spawn(struct cd_hv_vm *vm, const char *incoming, uint32_t timeout_ms)
 	if (avail >= 0 && (uint64_t)avail < (uint64_t)d->memory_mib + QEMU_OVERHEAD_MIB)
 		return cd_qemu_fail(vm, -ENOMEM, "not enough free memory on %s "
 				    "for %s: %u MiB + %u MiB overhead needed, %ld MiB "
-				    "available", node_name(), d->name, d->memory_mib,
+				    "available", cd_qemu_node_name(), d->name, d->memory_mib,
 				    QEMU_OVERHEAD_MIB, avail);
 	if ((rc = cd_qemu_make_run_dir(vm)))
 		return rc;

@@ -94,6 +94,9 @@ int cd_qemu_kill(struct cd_hv_vm *vm, pid_t pid);
 void cd_qemu_log_tail(const struct cd_hv_vm *vm, off_t from, char *buf,
 		      size_t size);
 
+/** This node's host name, for messages read on other nodes. */
+const char *cd_qemu_node_name(void);
+
 /** Sleep ms milliseconds (polling intervals only). */
 void cd_qemu_nap(uint32_t ms);
 

@@ -5,7 +5,8 @@
  * qemu-proc.c. Facts behind the choices are in
  * notes/qemu-migration/REPORT.md: xbzrle stays off (it corrupted guests),
  * auto-converge is on, the source of a live migration stays in post-migrate
- * until the target runs.
+ * until the target runs, and where live pre-copy loses pages (TCG on QEMU
+ * < 9.0, migmode.h) the guest is paused for the transfer instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -310,6 +311,8 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	uint64_t next_report = 0;
 	char state[64], status[32], why[256];
 	struct cd_hv_progress p;
+	enum cd_migmode mode;
+	uint64_t done_at;
 	struct cd_qmp *q;
 	json_object *args, *mig;
 	int rc;
@@ -326,15 +329,32 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 		rc = cd_qemu_fail(vm, -EBUSY, "cannot migrate: the guest is %s", state);
 		goto out;
 	}
-	if ((rc = cd_qemu_set_migration_params(vm, q, o->auto_converge, o->max_bandwidth,
-				       o->downtime_limit_ms)))
+	mode = cd_qemu_migmode(vm, q, o->dirty_tracking_fixed, res->mode_why,
+			       sizeof(res->mode_why));
+	snprintf(res->mode, sizeof(res->mode), "%s", cd_migmode_name(mode));
+	cd_qemu_log(vm, "live migration mode %s: %s", res->mode, res->mode_why);
+	/* Paused: no dirty tracking is needed, so nothing to converge, and
+	 * a bandwidth cap would only lengthen the pause. */
+	if ((rc = cd_qemu_set_migration_params(vm, q, mode == CD_MIGMODE_PAUSED ? false :
+					       o->auto_converge, mode == CD_MIGMODE_PAUSED ?
+					       0 : o->max_bandwidth, o->downtime_limit_ms)))
 		goto out;
+	if (mode == CD_MIGMODE_PAUSED) {
+		if ((rc = cd_qmp_cmd(q, "stop", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
+			rc = cd_qemu_qmp_fail(vm, q, rc);
+			cancel_outgoing(vm, q);
+			goto out;
+		}
+		res->paused_at_ms = cd_now_mono_ms();
+	}
 	args = json_object_new_object();
 	json_object_object_add(args, "uri", json_object_new_string(uri));
 	rc = cd_qmp_cmd(q, "migrate", args, -1, QMP_TIMEOUT_MS, NULL);
 	json_object_put(args);
 	if (rc) {
 		rc = cd_qemu_qmp_fail(vm, q, rc);
+		if (res->paused_at_ms)
+			cancel_outgoing(vm, q);	/* resumes the guest we paused */
 		goto out;
 	}
 	for (;;) {
@@ -374,7 +394,12 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	}
 	if (rc)
 		goto out;
+	done_at = cd_now_mono_ms();
 	final_stats(vm, q, res);
+	/* QEMU's downtime counts from its own stop; ours began earlier. The
+	 * target's continue ends the pause (migrate_finish's resumed_at_ms). */
+	if (res->paused_at_ms)
+		res->downtime_ms = done_at - res->paused_at_ms;
 	if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)))
 		goto out;
 	if (strcmp(state, "postmigrate") != 0) {
@@ -388,8 +413,22 @@ out:
 	return rc;
 }
 
+/* The target QEMU is gone before its guest ran here, or right after. */
 static int
-qemu_migrate_finish(struct cd_hv_vm *vm, uint32_t timeout_ms)
+target_gone(struct cd_hv_vm *vm)
+{
+	char role[32], tail[200];
+
+	cd_qemu_role_get(vm, role, sizeof(role));
+	if (strcmp(role, CD_ROLE_INCOMING) != 0)
+		return cd_qemu_fail(vm, -ENOENT, "no incoming QEMU for %s here",
+				    vm->def->name);
+	cd_qemu_log_tail(vm, 0, tail, sizeof(tail));
+	return cd_qemu_target_crashed(vm, tail[0] ? tail : "its QEMU exited");
+}
+
+static int
+qemu_migrate_finish(struct cd_hv_vm *vm, struct cd_hv_result *res, uint32_t timeout_ms)
 {
 	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
 	char state[64] = "", status[32], why[256];
@@ -397,12 +436,12 @@ qemu_migrate_finish(struct cd_hv_vm *vm, uint32_t timeout_ms)
 	struct cd_qmp *q;
 	int rc;
 
+	memset(res, 0, sizeof(*res));
 	if (!cd_qemu_pid(vm))
-		return cd_qemu_fail(vm, -ENOENT, "no incoming QEMU for %s here",
-				    vm->def->name);
+		return target_gone(vm);
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(timeout_ms, QMP_TIMEOUT_MS), &rc);
 	if (!q)
-		return rc;
+		return cd_qemu_pid(vm) ? rc : target_gone(vm);
 	for (;;) {
 		if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)))
 			goto out;
@@ -417,10 +456,22 @@ qemu_migrate_finish(struct cd_hv_vm *vm, uint32_t timeout_ms)
 			goto out;
 		}
 		json_object_put(mig);
+		if (strcmp(state, "paused") == 0 && strcmp(status, "completed") == 0) {
+			/* The source paused the guest for the transfer (paused
+			 * mode; a paused guest cannot be migrated otherwise):
+			 * it continues here, and its pause ends now. */
+			if ((rc = cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
+				rc = cd_qemu_qmp_fail(vm, q, rc);
+				goto out;
+			}
+			res->resumed_at_ms = cd_now_mono_ms();
+			cd_qemu_log(vm, "continued the guest paused for the transfer");
+			continue;
+		}
 		if (strcmp(state, "inmigrate") != 0 && strcmp(state, "paused") != 0 &&
 		    strcmp(state, "restore-vm") != 0) {
-			rc = cd_qemu_fail(vm, -EREMOTEIO, "the guest is %s on the target",
-					  state);
+			snprintf(why, sizeof(why), "the guest is %s", state);
+			rc = cd_qemu_target_crashed(vm, why);
 			goto out;
 		}
 		if (cd_now_mono_ms() >= deadline) {
@@ -430,9 +481,16 @@ qemu_migrate_finish(struct cd_hv_vm *vm, uint32_t timeout_ms)
 		}
 		cd_qemu_wait_migration_event(q, 10);
 	}
+	/* Before the source is dropped: a guest that crashes right after the
+	 * switchover (lost pages) must not count as moved (issue 19). */
+	if ((rc = cd_qemu_check_target(vm, q, cd_qemu_min_ms(cd_qemu_check_ms(),
+						cd_qemu_left_ms(deadline)))))
+		goto out;
 	rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING);
 out:
 	cd_qmp_close(q);
+	if (rc && rc != -EREMOTEIO && !cd_qemu_pid(vm))
+		rc = target_gone(vm);
 	return rc;
 }
 

@@ -455,6 +455,13 @@ print_result(const char *type, const struct cd_hv_result *r)
 		printf(" resumed_at_ms=%" PRIu64, r->resumed_at_ms);
 	if (r->streamed)
 		printf(" streamed=1");
+	if (r->mode[0]) {	/* one token: the reason's blanks become '+' */
+		const char *c;
+
+		printf(" mode=%s mode_why=", r->mode);
+		for (c = r->mode_why; *c; c++)
+			putchar(*c == ' ' ? '+' : *c);
+	}
 	printf(" agent_ms=%" PRIu64 "\n", cd_now_mono_ms() - agent_t0);
 	fflush(stdout);
 }
@@ -480,6 +487,7 @@ act_migrate_to(struct agent *a)
 	o.max_bandwidth = (uint64_t)bw << 20;
 	o.downtime_limit_ms = (uint32_t)dt;
 	o.auto_converge = param_bool("migration_auto_converge", true);
+	o.dirty_tracking_fixed = param_bool("qemu_dirty_tracking_fixed", false);
 	o.timeout_ms = budget(a);
 	o.progress_interval_ms = 200;
 	/* SIGTERM/SIGINT (clusterctl move --cancel) cancel the transfer. */
@@ -496,10 +504,15 @@ act_migrate_to(struct agent *a)
 static int
 act_migrate_from(struct agent *a)
 {
-	if (a->plugin.ops->migrate_finish(&a->vm, budget(a)))
+	struct cd_hv_result res;
+
+	if (a->plugin.ops->migrate_finish(&a->vm, &res, budget(a)))
 		return error(OCF_ERR_GENERIC, "%s: migrate_from failed: %s",
 			     a->def->name, a->err);
-	printf("result type=confirm agent_ms=%" PRIu64 "\n", cd_now_mono_ms() - agent_t0);
+	printf("result type=confirm");
+	if (res.resumed_at_ms)	/* the target continued a guest paused for the transfer */
+		printf(" resumed_at_ms=%" PRIu64, res.resumed_at_ms);
+	printf(" agent_ms=%" PRIu64 "\n", cd_now_mono_ms() - agent_t0);
 	return OCF_SUCCESS;
 }
 

@@ -117,10 +117,41 @@ test_parse_version(void)
 	}
 }
 
+static void
+test_crash_line(void)
+{
+	char line[128];
+
+	CU_ASSERT_FALSE(cd_migmode_crash_line("", line, sizeof(line)));
+	CU_ASSERT_FALSE(cd_migmode_crash_line(NULL, line, sizeof(line)));
+	CU_ASSERT_FALSE(cd_migmode_crash_line("INIT: start\nHB 10\nmem ok 3\n"
+					      "a BUG: in the middle is not a crash\n",
+					      line, sizeof(line)));
+	CU_ASSERT_TRUE(cd_migmode_crash_line("HB 10\n[   41.123456] BUG: kernel NULL "
+					     "pointer dereference, address: 0000000000000008\r\n"
+					     "[   41.2] Kernel panic - not syncing: Attempted to kill init!\n",
+					     line, sizeof(line)));
+	CU_ASSERT_STRING_EQUAL(line, "BUG: kernel NULL pointer dereference, address: "
+			       "0000000000000008");
+	CU_ASSERT_TRUE(cd_migmode_crash_line("x\nKernel panic - not syncing: sysrq triggered crash",
+					     line, sizeof(line)));
+	CU_ASSERT_STRING_EQUAL(line, "Kernel panic - not syncing: sysrq triggered crash");
+	CU_ASSERT_TRUE(cd_migmode_crash_line("[ 3.1] Oops: 0000 [#1] SMP PTI  \n", line,
+					     sizeof(line)));
+	CU_ASSERT_STRING_EQUAL(line, "Oops: 0000 [#1] SMP PTI");
+	CU_ASSERT_TRUE(cd_migmode_crash_line("[ 3.1] general protection fault, probably for "
+					     "non-canonical address", line, 12));
+	CU_ASSERT_STRING_EQUAL(line, "general pro");
+	CU_ASSERT_TRUE(cd_migmode_crash_line("kernel BUG at mm/slub.c:123!\n", line,
+					     sizeof(line)));
+	CU_ASSERT_STRING_EQUAL(line, "kernel BUG at mm/slub.c:123!");
+}
+
 static CU_TestInfo tests[] = {
 	{ "decide: accel x version x declared fixed", test_decide_table },
 	{ "decide: no reason buffer, names", test_decide_no_why },
 	{ "parse_version", test_parse_version },
+	{ "crash_line: kernel crash lines on a serial console", test_crash_line },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1,0 +1,133 @@
+/*
+ * qemu-check.c - qemu plugin: is live pre-copy safe on this QEMU
+ * (migmode.h, asked of the running QEMU over QMP), and the check of a
+ * migration target after the switchover, before the source is dropped
+ * (issue 19: a target guest that crashed must never count as a move).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonget.h"
+#include "migmode.h"
+#include "qemu-argv.h"
+#include "qemu-ops.h"
+#include "qemu-proc.h"
+#include "timeutil.h"
+
+#define CONSOLE_SCAN_MAX	(256 * 1024)	/* bytes of console.log read */
+#define CHECK_DEFAULT_MS	2000
+
+enum cd_migmode
+cd_qemu_migmode(struct cd_hv_vm *vm, struct cd_qmp *q, bool declared_fixed,
+		char *why, size_t why_size)
+{
+	struct cd_migmode_in in = { .declared_fixed = declared_fixed };
+	json_object *ret = NULL, *qv = NULL;
+
+	/* What the running QEMU says, not the binary on disk: after a package
+	 * upgrade the two differ until the VM restarts. */
+	if (!cd_qmp_cmd(q, "query-version", NULL, -1, QMP_TIMEOUT_MS, &ret) &&
+	    json_object_object_get_ex(ret, "qemu", &qv)) {
+		in.major = (int)cd_jint(qv, "major", 0);
+		in.minor = (int)cd_jint(qv, "minor", 0);
+		in.micro = (int)cd_jint(qv, "micro", 0);
+	}
+	json_object_put(ret);
+	ret = NULL;
+	in.accel = "tcg";
+	if (!cd_qmp_cmd(q, "query-kvm", NULL, -1, QMP_TIMEOUT_MS, &ret) &&
+	    cd_jbool(ret, "enabled", false))
+		in.accel = "kvm";
+	json_object_put(ret);
+	return cd_migmode_decide(&in, why, why_size);
+}
+
+uint32_t
+cd_qemu_check_ms(void)
+{
+	const char *env = getenv("CD_QEMU_CHECK_MS");
+	char *end;
+	long v;
+
+	if (!env || !*env)
+		return CHECK_DEFAULT_MS;
+	v = strtol(env, &end, 10);
+	return *end || v < 0 || v > 60000 ? CHECK_DEFAULT_MS : (uint32_t)v;
+}
+
+bool
+cd_qemu_console_crash(const struct cd_hv_vm *vm, char *line, size_t size)
+{
+	char path[4096], *buf;
+	off_t end, from;
+	ssize_t n;
+	bool found = false;
+	int fd;
+
+	if (cd_qemu_path(vm, CD_QEMU_CONSOLE, path, sizeof(path)))
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	end = lseek(fd, 0, SEEK_END);
+	from = end > CONSOLE_SCAN_MAX ? end - CONSOLE_SCAN_MAX : 0;
+	buf = malloc(CONSOLE_SCAN_MAX + 1);
+	if (buf && (n = pread(fd, buf, CONSOLE_SCAN_MAX, from)) > 0) {
+		buf[n] = '\0';
+		found = cd_migmode_crash_line(buf, line, size);
+	}
+	free(buf);
+	close(fd);
+	return found;
+}
+
+int
+cd_qemu_target_crashed(struct cd_hv_vm *vm, const char *what)
+{
+	char line[160];
+
+	if (cd_qemu_console_crash(vm, line, sizeof(line)))
+		return cd_qemu_fail(vm, -EREMOTEIO, "the guest crashed on %s after the "
+				    "switchover: %s", cd_qemu_node_name(), line);
+	return cd_qemu_fail(vm, -EREMOTEIO, "the guest crashed on %s after the "
+			    "switchover: %s", cd_qemu_node_name(), what);
+}
+
+int
+cd_qemu_check_target(struct cd_hv_vm *vm, struct cd_qmp *q, uint32_t ms)
+{
+	uint64_t end = cd_now_mono_ms() + ms;
+	char state[64], line[160], tail[200];
+	int rc;
+
+	cd_qemu_log(vm, "checking the guest for %u ms after the switchover", ms);
+	for (;;) {
+		rc = cd_qmp_wait_event(q, "GUEST_PANICKED", cd_qemu_min_ms(100,
+				       cd_qemu_left_ms(end)), NULL);
+		if (rc == 0)
+			return cd_qemu_target_crashed(vm, "the guest reported a panic "
+						      "(GUEST_PANICKED)");
+		if (rc != -ETIMEDOUT || !cd_qemu_pid(vm)) {
+			cd_qemu_log_tail(vm, 0, tail, sizeof(tail));
+			return cd_qemu_target_crashed(vm, tail[0] ? tail :
+						      "its QEMU exited");
+		}
+		if (cd_qemu_console_crash(vm, line, sizeof(line)))
+			return cd_qemu_target_crashed(vm, line);
+		if (cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)) {
+			cd_qemu_log_tail(vm, 0, tail, sizeof(tail));
+			return cd_qemu_target_crashed(vm, tail[0] ? tail :
+						      "its QEMU stopped answering");
+		}
+		if (strcmp(state, "running") != 0) {
+			snprintf(tail, sizeof(tail), "the guest is %s", state);
+			return cd_qemu_target_crashed(vm, tail);
+		}
+		if (cd_now_mono_ms() >= end)
+			return 0;
+	}
+}
