@@ -160,6 +160,25 @@ add_nics(struct argv *a, const struct cd_vmdef *d, const int *fds)
 	}
 }
 
+/*
+ * A guest kernel panic becomes a QMP GUEST_PANICKED event (the guest's
+ * pvpanic driver tells the ISA device), so a migration target that panics
+ * after the switchover is seen even before its console is read. PC machine
+ * types only (the device sits on ISA), and not twice.
+ */
+static bool
+want_pvpanic(const struct cd_vmdef *d)
+{
+	size_t i;
+
+	if (strncmp(d->machine, "pc", 2) != 0 && strncmp(d->machine, "q35", 3) != 0)
+		return false;
+	for (i = 0; i < d->n_extra_args; i++)
+		if (strstr(d->extra_args[i], "pvpanic"))
+			return false;
+	return true;
+}
+
 int
 cd_qemu_cpu_models(const char *help, const char *model, bool *found)
 {
@@ -262,6 +281,10 @@ cd_qemu_argv(const struct cd_vmdef *d, const struct cd_qemu_launch *l)
 	}
 	add_disks(&a, d);
 	add_nics(&a, d, l->tap_fds);
+	if (want_pvpanic(d)) {
+		add(&a, "-device");
+		add(&a, "pvpanic");
+	}
 	if (l->incoming) {
 		add(&a, "-incoming");
 		add(&a, l->incoming);

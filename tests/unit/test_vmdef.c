@@ -241,6 +241,7 @@ test_argv(void)
 	CU_ASSERT(argv_find(argv, "-netdev", "tap,id=net0,fd=9,vhost=off") > 0);
 	CU_ASSERT(argv_find(argv, "-device", "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01") > 0);
 	CU_ASSERT(argv_find(argv, "-incoming", "defer") > 0);
+	CU_ASSERT(argv_find(argv, "-device", "pvpanic") > 0);	/* panics become events */
 	for (n = 0; argv[n]; n++)
 		;
 	CU_ASSERT_STRING_EQUAL(argv[n - 1], "-no-reboot");	/* extra args last */
@@ -252,6 +253,17 @@ test_argv(void)
 	argv = cd_qemu_argv(d, &l);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(argv);
 	CU_ASSERT(argv_find(argv, "-incoming", NULL) < 0);
+	cd_qemu_argv_free(argv);
+	cd_vmdef_free(d);
+
+	/* a definition with its own pvpanic device does not get a second one */
+	d = cd_vmdef_parse("{\"name\":\"p\",\"memory_mib\":64,\"kernel\":\"/k\","
+			   "\"extra_args\":[\"-device\",\"pvpanic-pci\"]}", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	argv = cd_qemu_argv(d, &l);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(argv);
+	CU_ASSERT(argv_find(argv, "-device", "pvpanic") < 0);
+	CU_ASSERT(argv_find(argv, "-device", "pvpanic-pci") > 0);
 	cd_qemu_argv_free(argv);
 	cd_vmdef_free(d);
 }
