@@ -6,6 +6,9 @@
 #   make demo    deps + build + a 3-node lab cluster showing what works
 #   make bench   deps + build + benchmarks under bench/
 #   make fuzz    deps + build + each fuzz target for 300 s
+#   make faults  deps + build + the randomized fault suite (tests/faults):
+#                SEED=... COUNT=300 NODES=3|4|5 (defaults: a new seed, 300, 3);
+#                SCENARIO=NAME (or all) runs the fixed regression cases instead
 #   make unit    unit tests only (no root, no lab)
 
 BUILD    ?= build
@@ -19,7 +22,7 @@ else
 SANITIZE_FLAG = -DCLUSTERD_SANITIZE=OFF
 endif
 
-.PHONY: all deps build test unit labtest demo bench fuzz clean
+.PHONY: all deps build test unit labtest demo bench fuzz faults clean
 
 all: build
 
@@ -51,6 +54,17 @@ bench: build
 
 fuzz: build
 	cmake --build $(BUILD) --target fuzz-long
+
+COUNT ?= 300
+NODES ?= 3
+faults: build
+ifeq ($(SCENARIO),all)
+	LAB_BINDIR=$(abspath $(BUILD))/bin tests/faults/run --all-scenarios
+else ifneq ($(SCENARIO),)
+	LAB_BINDIR=$(abspath $(BUILD))/bin tests/faults/run --scenario $(SCENARIO)
+else
+	LAB_BINDIR=$(abspath $(BUILD))/bin tests/faults/run --count $(COUNT) --nodes $(NODES) $(if $(SEED),--seed $(SEED))
+endif
 
 clean:
 	rm -rf $(BUILD)
