@@ -141,6 +141,9 @@ refresh_quorum(struct cd_cs *cs, bool quorate, bool settle)
 			q.quorate = cd_witness_guard_quorum(cs->d, quorate, info.flags,
 							    info.total_votes,
 							    info.qdevice_votes, info.quorum);
+		/* rule M1 (membership.h): half the nodes + a vote we cast */
+		q.witness_vote = (info.flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE) &&
+				 cd_witness_vote_backed(cs->d);
 	} else {
 		cd_warn("votequorum: getinfo failed: %s", cd_cs_strerror(err));
 	}

@@ -2,16 +2,19 @@
  * replica.c - the replicated cluster state on this node.
  *
  * Every change is a CPG CHANGE message that all members apply in the same
- * total order. Only a quorate partition submits changes (checked by the
- * submitting node: all members of a CPG partition share one votequorum
- * view). After every group change the members run a synchronisation
- * round: each multicasts a SYNC_OFFER (generation, hash); once all offers
- * are in, every member computes the same winner (highest generation, then
- * lowest node id) and, unless all offers were equal, the winner multicasts
- * its whole state (SYNC_STATE) for everyone to adopt. CHANGE messages
- * delivered during a round are refused by every member alike (their
- * submitters get "syncing, retry"), so no member applies what another
- * does not. The state is persisted atomically after every change.
+ * total order. After every group change the members run a synchronisation
+ * round: each multicasts a SYNC_OFFER (epoch, generation, hash); once all
+ * offers are in, every member computes the same winner (lib/sync.h S1)
+ * and, unless all offers were equal, the winner multicasts its whole state
+ * (SYNC_STATE) for everyone to adopt. A majority view then stamps the
+ * state with a new epoch (S2, S3) and only a stamped view applies changes
+ * (S4). CHANGE messages delivered during a round or in an unstamped view
+ * are refused by every member alike (their submitters get "syncing,
+ * retry"), so no member applies what another does not. The state is
+ * persisted atomically after every change, then acknowledged (ACK); an
+ * administrator's change is answered only once a strict majority of the
+ * configured nodes acknowledged it (S5), or "unconfirmed" when the view
+ * ended first (S6).
  */
 #include "daemon.h"
 #include "jsonget.h"
@@ -23,6 +26,7 @@
 #include "proto.h"
 #include "props.h"
 #include "timeutil.h"
+#include "heartbeat.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +39,7 @@
 
 #define CHANGE_TIMEOUT_MS	10000
 #define PENDING_CHECK_MS	1000
+#define SAVE_RETRY_MS		1000
 
 struct pending_change {
 	struct qb_list_head list;
@@ -43,6 +48,10 @@ struct pending_change {
 	cd_change_done_fn done;		/* ... an internal caller */
 	void *ctx;
 	uint64_t deadline_ms;
+	bool client;		/* answered on commit (S5), not on apply */
+	bool applied;		/* applied here as (epoch, generation) */
+	uint64_t epoch;
+	uint64_t generation;
 };
 
 struct cd_replica {
@@ -55,19 +64,79 @@ struct cd_replica {
 	struct qb_list_head pending;
 	qb_loop_timer_handle timer;
 	bool timer_armed;
+	/* the view (S2, S3) */
+	uint32_t view[CD_MAX_NODES];	/* CPG members of the current view */
+	size_t n_view;
+	enum cd_view_kind view_kind;
+	uint64_t next_epoch;	/* what this view stamps, once classified */
+	bool classified;	/* its round is complete */
+	bool stamped;		/* S3 done: changes apply (S4) */
+	bool claim_sent;
+	/* acknowledgements (S5) */
+	struct cd_acks acks;
+	uint64_t committed;	/* highest generation a majority made durable */
+	uint64_t saved_gen;	/* durable here (in the current epoch) */
+	uint64_t saved_epoch;
+	uint64_t ack_sent_gen;
+	bool ack_sent;
+	bool ack_armed;
+	qb_loop_timer_handle ack_timer;
+	/* a state that could not be saved: retried, shown by status */
+	char save_error[256];
+	bool save_armed;
+	qb_loop_timer_handle save_timer;
 };
+
+static void schedule_ack(struct cd_replica *r);
 
 /* ---- helpers ---- */
 
 
+static void save_retry_fn(void *data);
+
+/*
+ * Save the state; only what is saved is acknowledged (S5). A failed save
+ * is said once in the log and in status, and retried every SAVE_RETRY_MS.
+ */
 static void
 persist(struct cd_replica *r)
 {
 	int rc = cd_state_save(&r->state, r->path);
 
-	if (rc < 0)
-		cd_err("state: cannot save generation %" PRIu64 " to %s: %s",
-		       cd_state_generation(&r->state), r->path, strerror(-rc));
+	if (rc < 0) {
+		if (!r->save_error[0])
+			cd_err("state: cannot save generation %" PRIu64 " to %s: %s; "
+			       "this node does not acknowledge changes until it can "
+			       "(retrying every %d ms)", cd_state_generation(&r->state),
+			       r->path, strerror(-rc), SAVE_RETRY_MS);
+		snprintf(r->save_error, sizeof(r->save_error), "cannot save %s: %s",
+			 r->path, strerror(-rc));
+		if (!r->save_armed) {
+			r->save_armed = true;
+			qb_loop_timer_add(r->d->loop, QB_LOOP_LOW,
+					  (uint64_t)SAVE_RETRY_MS * QB_TIME_NS_IN_MSEC,
+					  r, save_retry_fn, &r->save_timer);
+		}
+		return;
+	}
+	if (r->save_error[0])
+		cd_notice("state: saved generation %" PRIu64 " to %s again",
+			  cd_state_generation(&r->state), r->path);
+	r->save_error[0] = '\0';
+	r->saved_gen = cd_state_generation(&r->state);
+	r->saved_epoch = cd_state_epoch(&r->state);
+	if (r->stamped)
+		schedule_ack(r);
+}
+
+static void
+save_retry_fn(void *data)
+{
+	struct cd_replica *r = data;
+
+	r->save_armed = false;
+	if (r->save_error[0] && r->state.doc)
+		persist(r);
 }
 
 static void
@@ -173,6 +242,8 @@ send_offer(struct cd_replica *r)
 	if (!body)
 		return;
 	snprintf(hash, sizeof(hash), "%016" PRIx64, cd_state_hash(&r->state));
+	json_object_object_add(body, "epoch",
+			       json_object_new_int64((int64_t)cd_state_epoch(&r->state)));
 	json_object_object_add(body, "generation",
 			       json_object_new_int64((int64_t)cd_state_generation(&r->state)));
 	json_object_object_add(body, "hash", json_object_new_string(hash));
@@ -181,13 +252,166 @@ send_offer(struct cd_replica *r)
 	json_object_put(body);
 }
 
+/* The configured node ids, from the state (alike on every member). */
+static size_t
+configured_ids(struct cd_replica *r, uint32_t *ids)
+{
+	json_object *nodes = cd_state_get(&r->state, "config.nodes");
+	size_t n = 0;
+
+	if (!nodes || !json_object_is_type(nodes, json_type_object))
+		return 0;
+	json_object_object_foreach(nodes, name, node) {
+		int64_t id = cd_jint(node, "id", 0);
+
+		(void)name;
+		if (id > 0 && id <= UINT32_MAX && n < CD_MAX_NODES)
+			ids[n++] = (uint32_t)id;
+	}
+	return n;
+}
+
+static void
+send_ack(void *data)
+{
+	struct cd_replica *r = data;
+	json_object *body;
+
+	r->ack_armed = false;
+	if (!r->stamped || r->save_error[0] || r->saved_epoch != cd_state_epoch(&r->state) ||
+	    (r->ack_sent && r->saved_gen <= r->ack_sent_gen))
+		return;
+	body = json_object_new_object();
+	if (!body)
+		return;
+	json_object_object_add(body, "epoch", json_object_new_int64((int64_t)r->saved_epoch));
+	json_object_object_add(body, "generation", json_object_new_int64((int64_t)r->saved_gen));
+	send_msg(r, CD_CPG_ACK, body);
+	json_object_put(body);
+	r->ack_sent = true;
+	r->ack_sent_gen = r->saved_gen;
+}
+
+/* One ACK for what a burst of deliveries made durable (cumulative). */
+static void
+schedule_ack(struct cd_replica *r)
+{
+	if (r->ack_armed)
+		return;
+	r->ack_armed = true;
+	if (qb_loop_timer_add(r->d->loop, QB_LOOP_HIGH, 0, r, send_ack, &r->ack_timer) < 0) {
+		r->ack_armed = false;
+		send_ack(r);
+	}
+}
+
+/* S6: changes applied in a view that ended before they committed. */
+static void
+fail_unconfirmed(struct cd_replica *r)
+{
+	struct pending_change *p, *tmp;
+
+	qb_list_for_each_entry_safe(p, tmp, &r->pending, list) {
+		if (p->client && p->applied) {
+			cd_warn("state: change %" PRIu64 " (generation %" PRIu64 ") was not "
+				"confirmed by a majority before the membership changed",
+				p->req, p->generation);
+			finish_pending(p, NULL, -CD_E_UNCONFIRMED, NULL);
+		}
+	}
+}
+
+/* S5: answer the client changes a majority has made durable. */
+static void
+complete_committed(struct cd_replica *r)
+{
+	struct pending_change *p, *tmp;
+
+	qb_list_for_each_entry_safe(p, tmp, &r->pending, list) {
+		json_object *out;
+
+		if (!p->client || !p->applied || p->epoch != r->acks.epoch ||
+		    p->generation > r->committed)
+			continue;
+		out = json_object_new_object();
+		if (out)
+			json_object_object_add(out, "generation",
+					       json_object_new_int64((int64_t)p->generation));
+		finish_pending(p, out, 0, NULL);
+		json_object_put(out);
+	}
+}
+
+static void
+stamp(struct cd_replica *r, uint64_t epoch, const char *why)
+{
+	int rc = cd_state_set_epoch(&r->state, epoch);
+
+	if (rc < 0) {
+		cd_err("state: cannot stamp epoch %" PRIu64 ": %s", epoch, strerror(-rc));
+		return;
+	}
+	r->stamped = true;
+	cd_acks_reset(&r->acks, epoch);
+	r->committed = 0;
+	r->ack_sent = false;
+	cd_notice("state: %s view of %zu node(s) stamped epoch %" PRIu64 " (%s), "
+		  "generation %" PRIu64, cd_view_kind_str(r->view_kind), r->n_view, epoch,
+		  why, cd_state_generation(&r->state));
+	persist(r);
+	cd_rm_state_changed(r->d);
+}
+
+/* S3: a half view with the witness vote here claims the view for all. */
+static void
+maybe_claim(struct cd_replica *r)
+{
+	json_object *body;
+
+	if (!r->classified || r->stamped || r->claim_sent || r->view_kind != CD_VIEW_HALF ||
+	    !cd_membership_quorate(&r->d->mship) || !r->d->mship.quorum.witness_vote)
+		return;
+	body = json_object_new_object();
+	if (!body)
+		return;
+	json_object_object_add(body, "epoch", json_object_new_int64((int64_t)r->next_epoch));
+	send_msg(r, CD_CPG_VIEW_CLAIM, body);
+	json_object_put(body);
+	r->claim_sent = true;
+	cd_info("state: half view with the witness vote here: claiming epoch %" PRIu64,
+		r->next_epoch);
+}
+
+void
+cd_replica_quorum_changed(struct cd_daemon *d)
+{
+	if (d->replica)
+		maybe_claim(d->replica);
+}
+
 static void
 sync_done(struct cd_replica *r, const char *how)
 {
+	uint32_t conf[CD_MAX_NODES];
+	size_t n_conf;
+
 	r->syncing = false;
+	r->next_epoch = cd_sync_next_epoch(&r->round);
 	cd_sync_round_end(&r->round);
-	cd_info("state: synchronised (%s), generation %" PRIu64, how,
-		cd_state_generation(&r->state));
+	cd_info("state: synchronised (%s), epoch %" PRIu64 " generation %" PRIu64, how,
+		cd_state_epoch(&r->state), cd_state_generation(&r->state));
+	/* S2 on the state every member now holds */
+	n_conf = configured_ids(r, conf);
+	r->view_kind = r->state.doc ? cd_view_kind(r->view, r->n_view, conf, n_conf) :
+		       CD_VIEW_MINORITY;
+	r->classified = true;
+	if (r->view_kind == CD_VIEW_MAJORITY)
+		stamp(r, r->next_epoch, "majority of the configured nodes");
+	else if (r->view_kind == CD_VIEW_HALF)
+		maybe_claim(r);
+	else if (r->state.doc)
+		cd_notice("state: minority view (%zu of %zu configured node(s) run "
+			  "clusterd here): the state is read-only", r->n_view, n_conf);
 	cd_rm_state_changed(r->d);
 }
 
@@ -212,8 +436,15 @@ cd_replica_confchg(struct cd_daemon *d, const uint32_t *members, size_t n)
 
 	if (!r)
 		return;
+	fail_unconfirmed(r);
 	r->syncing = true;
+	r->stamped = false;
+	r->classified = false;
+	r->claim_sent = false;
+	r->n_view = n < CD_MAX_NODES ? n : CD_MAX_NODES;
+	memcpy(r->view, members, r->n_view * sizeof(members[0]));
 	cd_sync_round_start(&r->round, members, n);
+	cd_hb_confchg(d, members, n);
 	cd_debug("state: sync round with %zu member(s)", r->round.n_expected);
 	send_offer(r);
 }
@@ -225,6 +456,8 @@ on_offer(struct cd_replica *r, uint32_t nodeid, json_object *body)
 	json_object *v;
 	const char *uuid;
 
+	offer.epoch = json_object_object_get_ex(body, "epoch", &v) ?
+		      (uint64_t)json_object_get_int64(v) : 0;
 	json_object_object_get_ex(body, "generation", &v);
 	offer.generation = (uint64_t)json_object_get_int64(v);
 	json_object_object_get_ex(body, "hash", &v);
@@ -276,10 +509,44 @@ on_state(struct cd_replica *r, uint32_t nodeid, json_object *body)
 		cd_err("state: node %" PRIu32 " sent an invalid state: %s", nodeid, err);
 		return;
 	}
-	cd_notice("state: adopted generation %" PRIu64 " from node %" PRIu32
-		  " (had %" PRIu64 ")", cd_state_generation(&r->state), nodeid, before);
-	sync_done(r, "adopted");
+	cd_notice("state: adopted epoch %" PRIu64 " generation %" PRIu64 " from node %"
+		  PRIu32 " (had %" PRIu64 ")", cd_state_epoch(&r->state),
+		  cd_state_generation(&r->state), nodeid, before);
 	state_changed(r, "sync");
+	sync_done(r, "adopted");
+}
+
+static void
+on_claim(struct cd_replica *r, uint32_t nodeid, json_object *body)
+{
+	json_object *v;
+
+	json_object_object_get_ex(body, "epoch", &v);
+	if (r->syncing || !r->classified || r->stamped || r->view_kind != CD_VIEW_HALF ||
+	    (uint64_t)json_object_get_int64(v) != r->next_epoch)
+		return;		/* an earlier view's claim */
+	cd_info("state: node %" PRIu32 " holds the witness vote for this half view", nodeid);
+	stamp(r, r->next_epoch, "half of the nodes with the witness");
+}
+
+static void
+on_ack(struct cd_replica *r, uint32_t nodeid, json_object *body)
+{
+	uint32_t conf[CD_MAX_NODES];
+	json_object *e, *g;
+	uint64_t c;
+
+	if (!r->stamped)
+		return;
+	json_object_object_get_ex(body, "epoch", &e);
+	json_object_object_get_ex(body, "generation", &g);
+	cd_acks_note(&r->acks, nodeid, (uint64_t)json_object_get_int64(e),
+		     (uint64_t)json_object_get_int64(g));
+	c = cd_acks_committed(&r->acks, conf, configured_ids(r, conf));
+	if (c > r->committed) {
+		r->committed = c;
+		complete_committed(r);
+	}
 }
 
 static void
@@ -303,11 +570,14 @@ on_change(struct cd_replica *r, uint32_t nodeid, json_object *body)
 	if (nodeid == r->d->mship.local_id)
 		p = find_pending(r, req);
 
-	if (r->syncing) {
-		cd_info("state: change %" PRIu32 "/%" PRIu64 " refused: sync round "
-			"in progress", nodeid, req);
+	if (r->syncing || !r->stamped) {
+		/* S4: every member refuses alike (the view is the same for all) */
+		cd_info("state: change %" PRIu32 "/%" PRIu64 " refused: %s", nodeid, req,
+			r->syncing ? "sync round in progress" : "no majority view");
 		if (p)
-			finish_pending(p, NULL, -CD_E_SYNCING, NULL);
+			finish_pending(p, NULL, r->syncing ? -CD_E_SYNCING : -CD_E_NOT_QUORATE,
+				       r->syncing ? NULL : "this partition does not hold a "
+				       "majority of the cluster's nodes: the change was refused");
 		return;
 	}
 	if (!r->state.doc) {
@@ -327,7 +597,12 @@ on_change(struct cd_replica *r, uint32_t nodeid, json_object *body)
 	cd_info("state: applied change %" PRIu32 "/%" PRIu64 " -> generation %"
 		PRIu64, nodeid, req, cd_state_generation(&r->state));
 	state_changed(r, "change");
-	if (p) {
+	if (p && p->client) {
+		/* S5: answered when a majority has it (on_ack) */
+		p->applied = true;
+		p->epoch = cd_state_epoch(&r->state);
+		p->generation = cd_state_generation(&r->state);
+	} else if (p) {
 		out = json_object_new_object();
 		if (out)
 			json_object_object_add(out, "generation",
@@ -357,7 +632,12 @@ cd_replica_deliver(struct cd_daemon *d, uint32_t nodeid, const void *msg,
 	case CD_CPG_CHANGE: on_change(r, nodeid, m.body); break;
 	case CD_CPG_SYNC_OFFER: on_offer(r, nodeid, m.body); break;
 	case CD_CPG_SYNC_STATE: on_state(r, nodeid, m.body); break;
+	case CD_CPG_ACK: on_ack(r, nodeid, m.body); break;
+	case CD_CPG_VIEW_CLAIM: on_claim(r, nodeid, m.body); break;
+	case CD_CPG_HEARTBEAT: cd_hb_on_heartbeat(d, nodeid, m.body); break;
 	}
+	/* lease.h L2: any delivered message of a peer counts */
+	cd_hb_delivered(d, nodeid);
 	cd_cpg_msg_clear(&m);
 }
 
@@ -369,6 +649,8 @@ cd_replica_disconnected(struct cd_daemon *d)
 	if (!r)
 		return;
 	r->syncing = false;
+	r->stamped = false;
+	r->classified = false;
 	cd_sync_round_end(&r->round);
 	fail_all_pending(r, -CD_E_NO_COROSYNC, NULL);
 }
@@ -401,17 +683,25 @@ send_change(struct cd_replica *r, json_object *ops, struct pending_change *p,
 		snprintf(msg, msglen, "corosync is not running on this node");
 		return -CD_E_NO_COROSYNC;
 	}
-	if (!m->quorum.quorate) {
+	if (!cd_membership_majority(m)) {
 		snprintf(msg, msglen, "this partition is not quorate (%u of %u votes, %u "
-			 "needed): configuration changes are refused",
-			 m->quorum.total_votes, m->quorum.expected_votes,
-			 m->quorum.quorum);
+			 "needed; clusterd runs on %zu of %zu configured nodes): changes "
+			 "are refused", m->quorum.total_votes, m->quorum.expected_votes,
+			 m->quorum.quorum, cd_membership_count_group(m),
+			 cd_membership_count_configured(m));
 		return -CD_E_NOT_QUORATE;
 	}
-	if (r->syncing) {
+	if (r->syncing || !r->stamped) {
 		snprintf(msg, msglen, "the cluster state is synchronising after a "
 			 "membership change; retry in a moment");
 		return -CD_E_SYNCING;
+	}
+	if (p->client && r->view_kind != CD_VIEW_MAJORITY) {
+		/* S5: a half view commits nothing for administrators */
+		snprintf(msg, msglen, "only half of the nodes run clusterd here (with the "
+			 "witness): the cluster recovers roles, but configuration changes "
+			 "need a majority of the nodes");
+		return -CD_E_NOT_QUORATE;
 	}
 	/* Validate here for a precise error; every node re-checks on apply. */
 	rc = cd_state_copy(&trial, &r->state);
@@ -466,6 +756,7 @@ submit(struct cd_replica *r, struct cd_ipc_client *client, json_object *ops,
 		free(p);
 		return -ENOMEM;
 	}
+	p->client = true;
 	rc = send_change(r, ops, p, msg, sizeof(msg));
 	if (rc < 0) {
 		/* Answer through the normal path, with the explanation. */
@@ -504,7 +795,21 @@ cd_replica_state(struct cd_daemon *d)
 bool
 cd_replica_ready(struct cd_daemon *d)
 {
-	return d->replica && d->replica->state.doc && !d->replica->syncing;
+	/* S3/S4: a restarted node acts only on a state a majority view stamped */
+	return d->replica && d->replica->state.doc && !d->replica->syncing &&
+	       d->replica->stamped;
+}
+
+size_t
+cd_replica_configured(struct cd_daemon *d, uint32_t *ids)
+{
+	return d->replica ? configured_ids(d->replica, ids) : 0;
+}
+
+bool
+cd_replica_client_changes(struct cd_daemon *d)
+{
+	return cd_replica_ready(d) && d->replica->view_kind == CD_VIEW_MAJORITY;
 }
 
 /* ---- IPC handlers ---- */
@@ -655,6 +960,14 @@ cd_replica_status(struct cd_daemon *d)
 	json_object_object_add(o, "hash", json_object_new_string(hash));
 	json_object_object_add(o, "uuid", json_object_new_string(cd_state_uuid(&r->state)));
 	json_object_object_add(o, "syncing", json_object_new_boolean(r->syncing));
+	json_object_object_add(o, "epoch", json_object_new_int64((int64_t)cd_state_epoch(&r->state)));
+	json_object_object_add(o, "view", json_object_new_string(
+		!r->classified ? "syncing" : cd_view_kind_str(r->view_kind)));
+	json_object_object_add(o, "stamped", json_object_new_boolean(r->stamped));
+	json_object_object_add(o, "committed", json_object_new_int64((int64_t)r->committed));
+	json_object_object_add(o, "saved_generation", json_object_new_int64((int64_t)r->saved_gen));
+	if (r->save_error[0])
+		json_object_object_add(o, "save_error", json_object_new_string(r->save_error));
 	return o;
 }
 
@@ -772,6 +1085,10 @@ cd_replica_stop(struct cd_daemon *d)
 	fail_all_pending(r, -ESHUTDOWN, "clusterd is stopping");
 	if (r->timer_armed)
 		qb_loop_timer_del(d->loop, r->timer);
+	if (r->ack_armed)
+		qb_loop_timer_del(d->loop, r->ack_timer);
+	if (r->save_armed)
+		qb_loop_timer_del(d->loop, r->save_timer);
 	cd_state_clear(&r->state);
 	free(r);
 	d->replica = NULL;
@@ -796,7 +1113,9 @@ cd_replica_adopt(struct cd_daemon *d, json_object *doc, const char *why)
 		cd_err("state: %s is invalid: %s", why, err);
 		return rc;
 	}
-	if (cd_state_generation(&tmp) <= before) {
+	if (cd_state_epoch(&tmp) < cd_state_epoch(&r->state) ||
+	    (cd_state_epoch(&tmp) == cd_state_epoch(&r->state) &&
+	     cd_state_generation(&tmp) <= before)) {
 		cd_state_clear(&tmp);
 		return -ESTALE;
 	}

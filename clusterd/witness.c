@@ -976,6 +976,16 @@ on_result(int32_t fd, int32_t revents, void *data)
 }
 
 bool
+cd_witness_vote_backed(struct cd_daemon *d)
+{
+	struct cd_witness *w = d->witness;
+	const struct cd_membership *m = &d->mship;
+
+	return w && w->registered && w->decided && w->cast && w->have_ring &&
+	       w->ring.nodeid == m->ring_node && w->ring.seq == m->ring_seq;
+}
+
+bool
 cd_witness_guard_quorum(struct cd_daemon *d, bool quorate, unsigned int flags,
 			unsigned int total_votes, unsigned int qdevice_votes,
 			unsigned int quorum)
@@ -1180,6 +1190,8 @@ refresh_votes(struct cd_witness *w)
 	q.expected_votes = info.node_expected_votes;
 	q.total_votes = info.total_votes;
 	q.quorum = info.quorum;
+	q.witness_vote = (info.flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE) &&
+			 cd_witness_vote_backed(w->d);
 	if (cd_membership_set_quorum(m, &q) > 0)
 		cd_daemon_membership_changed(w->d, "votes");
 }

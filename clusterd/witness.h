@@ -29,6 +29,14 @@ void cd_witness_stop(struct cd_daemon *d);
 json_object *cd_witness_status(struct cd_daemon *d);
 
 /**
+ * True when this node casts the witness vote for the current ring (it is
+ * registered, decided and casting for this ring id). Used with votequorum's
+ * QDEVICE_CAST_VOTE flag for rule M1 (membership.h): a half of the nodes is
+ * a majority only with a vote clusterd really casts.
+ */
+bool cd_witness_vote_backed(struct cd_daemon *d);
+
+/**
  * Guard on votequorum's quorate flag (called with every quorum update).
  * votequorum counts the device vote from a per-node flag that a node's own
  * older nodeinfo message can set again after this node polled cast_vote=0

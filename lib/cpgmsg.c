@@ -56,8 +56,7 @@ get_le32(const unsigned char *p)
 static bool
 type_known(unsigned int type)
 {
-	return type == CD_CPG_CHANGE || type == CD_CPG_SYNC_OFFER ||
-	       type == CD_CPG_SYNC_STATE;
+	return type >= CD_CPG_CHANGE && type <= CD_CPG_VIEW_CLAIM;
 }
 
 /* Nesting within budget and no NaN/Infinity (json-c parses both). */
@@ -151,6 +150,10 @@ offer_ok(json_object *body)
 
 	if (!uint_member(body, "generation", 0, UINT64_MAX))
 		return false;
+	/* epoch: absent from offers of builds before majority views */
+	if (json_object_object_get_ex(body, "epoch", NULL) &&
+	    !uint_member(body, "epoch", 0, INT64_MAX))
+		return false;
 	hash = typed_member(body, "hash", json_type_string);
 	if (!hash || json_object_get_string_len(hash) != HASH_DIGITS)
 		return false;
@@ -185,6 +188,12 @@ check_body(unsigned int type, json_object *body)
 	case CD_CPG_CHANGE: ok = change_ok(body); break;
 	case CD_CPG_SYNC_OFFER: ok = offer_ok(body); break;
 	case CD_CPG_SYNC_STATE: ok = state_msg_ok(body); break;
+	case CD_CPG_ACK:
+		ok = uint_member(body, "epoch", 1, INT64_MAX) &&
+		     uint_member(body, "generation", 0, INT64_MAX);
+		break;
+	case CD_CPG_HEARTBEAT: ok = uint_member(body, "t0", 0, INT64_MAX); break;
+	case CD_CPG_VIEW_CLAIM: ok = uint_member(body, "epoch", 1, INT64_MAX); break;
 	default: return -CD_E_UNKNOWN_CMD;
 	}
 	return ok ? 0 : -CD_E_PROTO_MALFORMED;
@@ -316,6 +325,9 @@ cd_cpg_type_str(enum cd_cpg_type type)
 	case CD_CPG_CHANGE: return "change";
 	case CD_CPG_SYNC_OFFER: return "sync-offer";
 	case CD_CPG_SYNC_STATE: return "sync-state";
+	case CD_CPG_ACK: return "ack";
+	case CD_CPG_HEARTBEAT: return "heartbeat";
+	case CD_CPG_VIEW_CLAIM: return "view-claim";
 	}
 	return "unknown";
 }

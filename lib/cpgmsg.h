@@ -29,6 +29,9 @@ enum cd_cpg_type {
 	CD_CPG_CHANGE = 1,
 	CD_CPG_SYNC_OFFER = 2,
 	CD_CPG_SYNC_STATE = 3,
+	CD_CPG_ACK = 4,		/* {epoch, generation}: durable here (sync.h S5) */
+	CD_CPG_HEARTBEAT = 5,	/* {t0}: sender's monotonic ms (lease.h L1) */
+	CD_CPG_VIEW_CLAIM = 6,	/* {epoch}: a half view holds the witness (S3) */
 };
 
 struct cd_cpg_msg {

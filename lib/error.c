@@ -22,6 +22,8 @@ static const struct cd_error_desc domain_errors[] = {
 	{ CD_E_NOT_QUORATE, "not-quorate", "this partition is not quorate" },
 	{ CD_E_STATE_INVALID, "invalid-state", "invalid cluster state document" },
 	{ CD_E_SYNCING, "syncing", "cluster state is synchronising; retry" },
+	{ CD_E_UNCONFIRMED, "unconfirmed", "the membership changed before a majority "
+	  "of nodes confirmed the change; check whether it is in place and retry" },
 };
 
 static const struct cd_error_desc *

@@ -20,6 +20,8 @@ enum cd_error {
 	CD_E_NOT_QUORATE,	/* the partition is not quorate */
 	CD_E_STATE_INVALID,	/* a state document fails validation */
 	CD_E_SYNCING,		/* state synchronisation in progress; retry */
+	CD_E_UNCONFIRMED,	/* applied here, but the membership changed before
+				 * a majority confirmed it: outcome unknown */
 	CD_E_MAX
 };
 

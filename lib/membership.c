@@ -2,6 +2,7 @@
  * membership.c - membership bookkeeping (see membership.h). Pure code.
  */
 #include "membership.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -227,10 +228,41 @@ cd_quorum_without_unbacked_vote(bool quorate, bool device_counted, bool backed,
 	return total_votes >= device_votes && total_votes - device_votes >= quorum;
 }
 
+size_t
+cd_membership_count_group(const struct cd_membership *m)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < m->n_nodes; i++) {
+		if (m->nodes[i].configured &&
+		    cd_membership_node_state(&m->nodes[i]) == CD_NODE_UP)
+			k++;
+	}
+	return k;
+}
+
+size_t
+cd_membership_count_configured(const struct cd_membership *m)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < m->n_nodes; i++)
+		k += m->nodes[i].configured;
+	return k;
+}
+
+bool
+cd_membership_majority(const struct cd_membership *m)
+{
+	return m->connected && m->quorum.quorate &&
+	       cd_majority(cd_membership_count_group(m),
+			   cd_membership_count_configured(m), m->quorum.witness_vote);
+}
+
 bool
 cd_membership_quorate(const struct cd_membership *m)
 {
-	return m->connected && m->quorum.quorate && !m->quorum_stale;
+	return cd_membership_majority(m) && !m->quorum_stale;
 }
 
 int
@@ -243,12 +275,14 @@ int
 cd_membership_set_quorum(struct cd_membership *m, const struct cd_quorum_info *q)
 {
 	bool changed = m->quorum.quorate != q->quorate ||
+		       m->quorum.witness_vote != q->witness_vote ||
 		       m->quorum.node_votes != q->node_votes ||
 		       m->quorum.expected_votes != q->expected_votes ||
 		       m->quorum.total_votes != q->total_votes ||
 		       m->quorum.quorum != q->quorum;
 
 	m->quorum.quorate = q->quorate;
+	m->quorum.witness_vote = q->witness_vote;
 	m->quorum.node_votes = q->node_votes;
 	m->quorum.expected_votes = q->expected_votes;
 	m->quorum.total_votes = q->total_votes;
@@ -375,6 +409,12 @@ cd_membership_to_json(const struct cd_membership *m)
 
 	json_object_object_add(q, "quorate", json_object_new_boolean(cd_membership_quorate(m)));
 	json_object_object_add(q, "settled", json_object_new_boolean(!m->quorum_stale));
+	json_object_object_add(q, "votequorum_quorate", json_object_new_boolean(m->quorum.quorate));
+	json_object_object_add(q, "clusterd_members",
+			       json_object_new_int64((int64_t)cd_membership_count_group(m)));
+	json_object_object_add(q, "configured_nodes",
+			       json_object_new_int64((int64_t)cd_membership_count_configured(m)));
+	json_object_object_add(q, "witness_vote", json_object_new_boolean(m->quorum.witness_vote));
 	json_object_object_add(q, "node_votes", json_object_new_int64(m->quorum.node_votes));
 	json_object_object_add(q, "expected_votes",
 			       json_object_new_int64(m->quorum.expected_votes));

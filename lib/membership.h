@@ -38,7 +38,8 @@ struct cd_node {
 };
 
 struct cd_quorum_info {
-	bool quorate;
+	bool quorate;		/* votequorum's verdict (corosync votes) */
+	bool witness_vote;	/* votequorum counts the witness vote we cast */
 	uint32_t node_votes;	/* this node's votes */
 	uint32_t expected_votes;
 	uint32_t total_votes;
@@ -122,7 +123,22 @@ bool cd_quorum_without_unbacked_vote(bool quorate, bool device_counted, bool bac
 				     uint32_t total_votes, uint32_t device_votes,
 				     uint32_t quorum);
 
-/** Quorate and settled: what decisions may rely on. */
+/**
+ * Rule M1: votequorum's verdict counts corosync processes, which vote even
+ * when their clusterd is dead. A partition is quorate for clusterd only when
+ * votequorum says so AND the clusterd processes in the group are a majority
+ * of the configured nodes (exactly half with the witness vote: node and
+ * disk majority). Not settled: see cd_membership_quorate().
+ */
+bool cd_membership_majority(const struct cd_membership *m);
+
+/** Number of configured nodes whose clusterd is in the group (and ring). */
+size_t cd_membership_count_group(const struct cd_membership *m);
+
+/** Number of configured nodes. */
+size_t cd_membership_count_configured(const struct cd_membership *m);
+
+/** cd_membership_majority() and settled: what decisions may rely on. */
 bool cd_membership_quorate(const struct cd_membership *m);
 
 /**

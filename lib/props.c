@@ -21,8 +21,12 @@ static const struct cd_prop props[] = {
 	  "IPv4 network (A.B.C.D/N) for live migration traffic; empty = the address "
 	  "each node's name resolves to (the cluster network)" },
 	{ "recovery-delay-ms", CD_PROP_INT, 0, 60000, "100",
-	  "after a node is lost and fenced, wait this long from the loss before "
-	  "starting its roles elsewhere (a node cut off stops its roles itself meanwhile)" },
+	  "after a node is lost and fenced, wait at least this long from the loss before "
+	  "starting its roles elsewhere (the lease wait below usually decides)" },
+	{ "lease-ms", CD_PROP_INT, 300, 60000, "1000",
+	  "self-fencing lease: a node whose clusterd has not heard a majority for this "
+	  "long has its roles killed by clusterd-guard; a lost node's roles start elsewhere "
+	  "lease-ms + 10% + 50 ms after the loss" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 

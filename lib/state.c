@@ -365,7 +365,7 @@ static int
 check_top(json_object *doc, char *err, size_t errlen)
 {
 	static const char *const known[] = {
-		"format", "uuid", "generation", "config", "runtime",
+		"format", "uuid", "generation", "epoch", "config", "runtime",
 	};
 	json_object *v;
 	size_t i;
@@ -391,6 +391,12 @@ check_top(json_object *doc, char *err, size_t errlen)
 	    !uint_ok(v, 0, INT64_MAX, NULL)) {
 		fail(err, errlen, "generation: must be an integer 0..%" PRId64,
 		     INT64_MAX);
+		return -CD_E_STATE_INVALID;
+	}
+	/* epoch: absent in states written before majority views (= 0) */
+	if (json_object_object_get_ex(doc, "epoch", &v) &&
+	    !uint_ok(v, 0, INT64_MAX, NULL)) {
+		fail(err, errlen, "epoch: must be an integer 0..%" PRId64, INT64_MAX);
 		return -CD_E_STATE_INVALID;
 	}
 	json_object_object_foreach(doc, key, val) {
@@ -564,6 +570,32 @@ cd_state_generation(const struct cd_state *s)
 	uint64_t g;
 
 	return uint_ok(v, 0, INT64_MAX, &g) ? g : 0;
+}
+
+uint64_t
+cd_state_epoch(const struct cd_state *s)
+{
+	json_object *v = top_member(s, "epoch");
+	uint64_t e;
+
+	return v && uint_ok(v, 0, INT64_MAX, &e) ? e : 0;
+}
+
+int
+cd_state_set_epoch(struct cd_state *s, uint64_t epoch)
+{
+	json_object *v;
+
+	if (!s->doc)
+		return -EINVAL;
+	if (epoch > INT64_MAX)
+		return -ERANGE;
+	v = json_object_new_int64((int64_t)epoch);
+	if (!v || json_object_object_add(s->doc, "epoch", v) != 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 const char *
@@ -1206,11 +1238,15 @@ cd_sync_choose(const struct cd_sync_offer *offers, size_t n, bool *all_equal)
 	for (i = 1; i < n; i++) {
 		const struct cd_sync_offer *o = &offers[i], *b = &offers[best];
 
-		if (o->generation != offers[0].generation ||
+		if (o->epoch != offers[0].epoch ||
+		    o->generation != offers[0].generation ||
 		    o->hash != offers[0].hash)
 			equal = false;
-		if (o->generation > b->generation ||
-		    (o->generation == b->generation && o->nodeid < b->nodeid))
+		/* S1: the latest view's history first, then its longest prefix */
+		if (o->epoch > b->epoch ||
+		    (o->epoch == b->epoch && o->generation > b->generation) ||
+		    (o->epoch == b->epoch && o->generation == b->generation &&
+		     o->nodeid < b->nodeid))
 			best = i;
 	}
 	if (all_equal)

@@ -81,6 +81,10 @@ int cd_state_set_doc(struct cd_state *s, json_object *doc, char *err,
 int cd_state_copy(struct cd_state *dst, const struct cd_state *src);
 
 uint64_t cd_state_generation(const struct cd_state *s);	/* 0 if empty */
+/** The epoch of the last majority view that held this state (0: none). */
+uint64_t cd_state_epoch(const struct cd_state *s);
+/** Stamp the state with a view's epoch (generation unchanged). @return 0, -EINVAL, -ENOMEM */
+int cd_state_set_epoch(struct cd_state *s, uint64_t epoch);
 const char *cd_state_uuid(const struct cd_state *s);	/* "" if empty */
 const char *cd_state_cluster_name(const struct cd_state *s); /* "" if empty */
 
@@ -140,14 +144,16 @@ struct cd_sync_offer {
 	uint32_t nodeid;
 	uint64_t generation;
 	uint64_t hash;
+	uint64_t epoch;		/* the last majority view this state was in */
 };
 
 /**
- * Choose whose state every member adopts: the highest generation; among
- * equal generations the lowest node id. (Only a quorate partition can raise
- * the generation, so the highest one is the latest quorate history.)
- * @param all_equal out: true when every offer has the same generation and
- *                  hash, so no transfer is needed
+ * Choose whose state every member adopts (lib/sync.h rule S1): the highest
+ * epoch, then the highest generation, then the lowest node id. Only a
+ * majority view raises the epoch and applies changes, so the highest
+ * (epoch, generation) holds every change a majority acknowledged.
+ * @param all_equal out: true when every offer has the same epoch,
+ *                  generation and hash, so no transfer is needed
  * @return the winner's node id, 0 if n == 0
  */
 uint32_t cd_sync_choose(const struct cd_sync_offer *offers, size_t n,

@@ -69,3 +69,120 @@ cd_sync_round_offer(struct cd_sync_round *r, const struct cd_sync_offer *offer)
 		return CD_SYNC_DONE_EQUAL;
 	return CD_SYNC_DONE_TRANSFER;
 }
+
+uint64_t
+cd_sync_next_epoch(const struct cd_sync_round *r)
+{
+	uint64_t max = 0;
+	size_t i;
+
+	for (i = 0; i < r->n_offers; i++) {
+		if (r->offers[i].epoch > max)
+			max = r->offers[i].epoch;
+	}
+	return max + 1;
+}
+
+static bool
+in_list(const uint32_t *ids, size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] == id)
+			return true;
+	}
+	return false;
+}
+
+bool
+cd_majority(size_t k, size_t n, bool witness)
+{
+	if (n == 0)
+		return false;
+	return 2 * k > n || (witness && 2 * k == n);
+}
+
+enum cd_view_kind
+cd_view_kind(const uint32_t *members, size_t n_members,
+	     const uint32_t *configured, size_t n_configured)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n_members; i++) {
+		if (in_list(configured, n_configured, members[i]) &&
+		    !in_list(members, i, members[i]))
+			k++;
+	}
+	if (cd_majority(k, n_configured, false))
+		return CD_VIEW_MAJORITY;
+	if (n_configured && 2 * k == n_configured)
+		return CD_VIEW_HALF;
+	return CD_VIEW_MINORITY;
+}
+
+const char *
+cd_view_kind_str(enum cd_view_kind k)
+{
+	switch (k) {
+	case CD_VIEW_MAJORITY: return "majority";
+	case CD_VIEW_HALF: return "half";
+	case CD_VIEW_MINORITY: return "minority";
+	}
+	return "unknown";
+}
+
+void
+cd_acks_reset(struct cd_acks *a, uint64_t epoch)
+{
+	memset(a, 0, sizeof(*a));
+	a->epoch = epoch;
+}
+
+void
+cd_acks_note(struct cd_acks *a, uint32_t nodeid, uint64_t epoch,
+	     uint64_t generation)
+{
+	size_t i;
+
+	if (epoch != a->epoch || nodeid == 0)
+		return;
+	for (i = 0; i < a->n; i++) {
+		if (a->node[i].nodeid == nodeid) {
+			if (generation > a->node[i].generation)
+				a->node[i].generation = generation;
+			return;
+		}
+	}
+	if (a->n < CD_MAX_NODES) {
+		a->node[a->n].nodeid = nodeid;
+		a->node[a->n].generation = generation;
+		a->n++;
+	}
+}
+
+uint64_t
+cd_acks_committed(const struct cd_acks *a, const uint32_t *configured,
+		  size_t n_configured)
+{
+	uint64_t best = 0;
+	size_t i, j;
+
+	/* The answer is one of the acknowledged generations: the highest g
+	 * that a strict majority acknowledged (g or more). */
+	for (i = 0; i < a->n; i++) {
+		uint64_t g = a->node[i].generation;
+		size_t k = 0;
+
+		if (g <= best)
+			continue;
+		for (j = 0; j < a->n; j++) {
+			if (a->node[j].generation >= g &&
+			    in_list(configured, n_configured, a->node[j].nodeid))
+				k++;
+		}
+		if (cd_majority(k, n_configured, false))
+			best = g;
+	}
+	return best;
+}

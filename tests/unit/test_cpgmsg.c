@@ -405,10 +405,12 @@ static const struct hcase header_cases[] = {
 	{ 3, 0x32, MALFORMED }, { 3, 0xb1, MALFORMED },
 	{ 4, 0x00, -CD_E_PROTO_VERSION }, { 4, 0x02, -CD_E_PROTO_VERSION },
 	{ 5, 0x01, -CD_E_PROTO_VERSION }, { 4, 0xff, -CD_E_PROTO_VERSION },
-	{ 6, 0x00, -CD_E_UNKNOWN_CMD }, { 6, 0x04, -CD_E_UNKNOWN_CMD },
+	{ 6, 0x00, -CD_E_UNKNOWN_CMD }, { 6, 0x07, -CD_E_UNKNOWN_CMD },
 	{ 6, 0xff, -CD_E_UNKNOWN_CMD }, { 7, 0x01, -CD_E_UNKNOWN_CMD },
 	{ 6, CD_CPG_CHANGE, MALFORMED },	/* an offer is no change */
 	{ 6, CD_CPG_SYNC_STATE, MALFORMED },
+	{ 6, CD_CPG_ACK, MALFORMED },		/* no epoch */
+	{ 6, CD_CPG_VIEW_CLAIM, MALFORMED },
 	{ 9, 0x01, MALFORMED }, { 10, 0x01, MALFORMED }, { 11, 0x80, MALFORMED },
 	{ 12, 0x01, MALFORMED }, { 13, 0x01, MALFORMED }, { 14, 0x01, MALFORMED },
 	{ 15, 0x80, MALFORMED },

@@ -28,6 +28,7 @@ static const struct {
 	{ CD_E_NOT_QUORATE, "not-quorate" },
 	{ CD_E_STATE_INVALID, "invalid-state" },
 	{ CD_E_SYNCING, "syncing" },
+	{ CD_E_UNCONFIRMED, "unconfirmed" },
 };
 
 static const struct {

@@ -463,6 +463,7 @@ test_quorum_ignores_padding(void)
 	memset(&a, 0xaa, sizeof(a));
 	memset(&b, 0x55, sizeof(b));
 	a.quorate = b.quorate = true;
+	a.witness_vote = b.witness_vote = false;
 	a.node_votes = b.node_votes = 1;
 	a.expected_votes = b.expected_votes = 3;
 	a.total_votes = b.total_votes = 3;
@@ -573,7 +574,19 @@ static const struct leader_case leader_cases[] = {
 	{ "input order does not matter", { 3, 1, 2 }, { 2, 3, 1 }, { 3, 2, 1 },
 	  true, true, 1, 3 },
 	{ "leader 1 killed -> 2", { 1, 2, 3 }, { 2, 3 }, { 2, 3 }, true, true, 2, 2 },
-	{ "1 and 2 killed -> 3", { 1, 2, 3 }, { 3 }, { 3 }, true, true, 3, 1 },
+	/* M1: votequorum's verdict alone is not enough (issue 12 §A) */
+	{ "1 and 2 killed: one clusterd of three -> none", { 1, 2, 3 }, { 3 }, { 3 },
+	  true, true, 0, 1 },
+	{ "n3 alone, n2's corosync votes -> none", { 1, 2, 3 }, { 2, 3 }, { 3 },
+	  true, true, 0, 1 },
+	{ "two clusterds of three -> 2", { 1, 2, 3 }, { 1, 2, 3 }, { 2, 3 },
+	  true, true, 2, 2 },
+	{ "two of four without the witness -> none", { 1, 2, 3, 4 }, { 3, 4 }, { 3, 4 },
+	  true, true, 0, 2 },
+	{ "three of five -> 3", { 1, 2, 3, 4, 5 }, { 3, 4, 5 }, { 3, 4, 5 },
+	  true, true, 3, 3 },
+	{ "two of five -> none", { 1, 2, 3, 4, 5 }, { 1, 2 }, { 1, 2 },
+	  true, true, 0, 2 },
 	{ "not quorate -> none", { 1, 2, 3 }, { 1, 2, 3 }, { 1, 2, 3 },
 	  true, false, 0, 3 },
 	{ "not connected -> none", { 1, 2, 3 }, { 1, 2, 3 }, { 1, 2, 3 },
@@ -588,9 +601,11 @@ static const struct leader_case leader_cases[] = {
 	  true, true, 0, 0 },
 	{ "unconfigured node up counts", { 5, 6 }, { 3, 5, 6 }, { 6, 3, 5 },
 	  true, true, 3, 3 },
-	{ "no nodelist at all", { 0 }, { 4, 2 }, { 2, 4 }, true, true, 2, 2 },
-	{ "large ids compare unsigned", { 0 }, { 0x80000000u, 0x7fffffffu },
-	  { 0x80000000u, 0x7fffffffu }, true, true, 0x7fffffffu, 2 },
+	{ "no nodelist at all: no majority -> none", { 0 }, { 4, 2 }, { 2, 4 },
+	  true, true, 0, 2 },
+	{ "large ids compare unsigned", { 0x80000000u, 0x7fffffffu },
+	  { 0x80000000u, 0x7fffffffu }, { 0x80000000u, 0x7fffffffu }, true, true,
+	  0x7fffffffu, 2 },
 };
 
 static size_t
@@ -675,7 +690,43 @@ test_leader_transitions(void)
 	CU_ASSERT_EQUAL(cd_membership_count_up(&m), 1);
 	q.quorate = true;
 	CU_ASSERT_EQUAL(cd_membership_set_quorum(&m, &q), 1);
+	/* M1: votequorum quorate (a witness), but one clusterd of three */
+	CU_ASSERT_EQUAL(cd_membership_leader(&m), 0);
+	q.witness_vote = true;
+	CU_ASSERT_EQUAL(cd_membership_set_quorum(&m, &q), 1);
+	CU_ASSERT_EQUAL(cd_membership_leader(&m), 0);
+}
+
+/* M1 with the witness: exactly half of the nodes needs the vote we cast. */
+static void
+test_half_with_witness(void)
+{
+	static const struct cd_nodelist_entry four[] = {
+		{ 1, "n1", NULL }, { 2, "n2", NULL }, { 3, "n3", NULL }, { 4, "n4", NULL },
+	};
+	static const uint32_t half[] = { 3, 4 };
+	struct cd_quorum_info q = { .quorate = true, .total_votes = 3, .quorum = 3,
+				    .expected_votes = 5 };
+	struct cd_membership m;
+
+	cd_membership_init(&m);
+	CU_ASSERT_EQUAL(cd_membership_set_connected(&m, true), 1);
+	CU_ASSERT(cd_membership_set_nodelist(&m, four, 4) > 0);
+	CU_ASSERT(cd_membership_set_ring(&m, 3, 9, half, 2) > 0);
+	CU_ASSERT(cd_membership_set_group(&m, half, 2) >= 0);
+	CU_ASSERT(cd_membership_set_quorum(&m, &q) >= 0);
+	CU_ASSERT(cd_membership_quorum_settled(&m) >= 0);
+	CU_ASSERT_FALSE(cd_membership_majority(&m));
+	CU_ASSERT_EQUAL(cd_membership_leader(&m), 0);
+	q.witness_vote = true;
+	CU_ASSERT_EQUAL(cd_membership_set_quorum(&m, &q), 1);
+	CU_ASSERT_TRUE(cd_membership_majority(&m));
 	CU_ASSERT_EQUAL(cd_membership_leader(&m), 3);
+	/* one of the two clusterds dies: 1 of 4 even with the witness */
+	CU_ASSERT_EQUAL(cd_membership_set_group(&m, half + 1, 1), 1);
+	CU_ASSERT_FALSE(cd_membership_majority(&m));
+	CU_ASSERT_EQUAL(cd_membership_count_group(&m), 1);
+	CU_ASSERT_EQUAL(cd_membership_count_configured(&m), 4);
 }
 
 /* ---- JSON ---- */
@@ -733,6 +784,7 @@ static const char *const root_keys[] = {
 };
 static const char *const quorum_keys[] = {
 	"quorate", "settled", "node_votes", "expected_votes", "total_votes", "quorum",
+	"votequorum_quorate", "clusterd_members", "configured_nodes", "witness_vote",
 };
 static const char *const node_keys[] = {
 	"id", "name", "address", "state", "configured", "local", "leader",
@@ -941,6 +993,9 @@ static void
 test_json_large_ids(void)
 {
 	static const uint32_t ring[] = { UINT32_MAX, 0x80000001u };
+	static const struct cd_nodelist_entry conf[] = {
+		{ UINT32_MAX, NULL, NULL }, { 0x80000001u, NULL, NULL },
+	};
 	struct cd_quorum_info q = { .quorate = true };
 	json_object *doc, *nodes;
 	struct cd_membership m;
@@ -948,6 +1003,7 @@ test_json_large_ids(void)
 	cd_membership_init(&m);
 	m.local_id = UINT32_MAX;
 	CU_ASSERT_EQUAL(cd_membership_set_connected(&m, true), 1);
+	CU_ASSERT(cd_membership_set_nodelist(&m, conf, 2) > 0);
 	CU_ASSERT_EQUAL(cd_membership_set_ring(&m, UINT32_MAX,
 					       UINT64_C(0xfedcba9876543210), ring, 2), 1);
 	CU_ASSERT_EQUAL(cd_membership_set_group(&m, ring, 2), 1);
@@ -1020,6 +1076,7 @@ static CU_TestInfo leader_tests[] = {
 	{ "node states", test_node_states },
 	{ "table of cases", test_leader_table },
 	{ "transitions", test_leader_transitions },
+	{ "half of the nodes with the witness", test_half_with_witness },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1265,20 +1265,28 @@ struct sync_case {
 };
 
 static const struct sync_case sync_cases[] = {
-	{ "empty", { { 0, 0, 0 } }, 0, 0, true },
-	{ "single", { { 5, 3, 0xabc } }, 1, 5, true },
-	{ "single without state", { { 2, 0, 0 } }, 1, 2, true },
-	{ "all equal", { { 3, 9, 0x11 }, { 1, 9, 0x11 }, { 2, 9, 0x11 } }, 3, 1, true },
-	{ "max generation last", { { 1, 4, 0x1 }, { 2, 4, 0x1 }, { 3, 5, 0x2 } }, 3, 3, false },
-	{ "max generation first", { { 9, 8, 0x1 }, { 2, 4, 0x2 }, { 3, 5, 0x3 } }, 3, 9, false },
-	{ "max generation middle", { { 4, 1, 0x1 }, { 7, 100, 0x2 }, { 1, 99, 0x3 } }, 3, 7, false },
-	{ "tie: lowest id", { { 4, 6, 0x1 }, { 2, 6, 0x2 }, { 3, 6, 0x3 } }, 3, 2, false },
-	{ "tie on top only", { { 1, 3, 0x1 }, { 5, 6, 0x2 }, { 4, 6, 0x2 }, { 2, 5, 0x2 } },
+	{ "empty", { { 0, 0, 0, 0 } }, 0, 0, true },
+	{ "single", { { 5, 3, 0xabc, 0 } }, 1, 5, true },
+	{ "single without state", { { 2, 0, 0, 0 } }, 1, 2, true },
+	{ "all equal", { { 3, 9, 0x11, 0 }, { 1, 9, 0x11, 0 }, { 2, 9, 0x11, 0 } }, 3, 1, true },
+	{ "max generation last", { { 1, 4, 0x1, 0 }, { 2, 4, 0x1, 0 }, { 3, 5, 0x2, 0 } }, 3, 3, false },
+	{ "max generation first", { { 9, 8, 0x1, 0 }, { 2, 4, 0x2, 0 }, { 3, 5, 0x3, 0 } }, 3, 9, false },
+	{ "max generation middle", { { 4, 1, 0x1, 0 }, { 7, 100, 0x2, 0 }, { 1, 99, 0x3, 0 } }, 3, 7, false },
+	{ "tie: lowest id", { { 4, 6, 0x1, 0 }, { 2, 6, 0x2, 0 }, { 3, 6, 0x3, 0 } }, 3, 2, false },
+	{ "tie on top only", { { 1, 3, 0x1, 0 }, { 5, 6, 0x2, 0 }, { 4, 6, 0x2, 0 }, { 2, 5, 0x2, 0 } },
 	  4, 4, false },
-	{ "same generation, other hash", { { 1, 6, 0x1 }, { 2, 6, 0x2 } }, 2, 1, false },
-	{ "same hash, other generation", { { 1, 6, 0x1 }, { 2, 7, 0x1 } }, 2, 2, false },
-	{ "huge generations", { { 1, UINT64_MAX - 1, 0x1 }, { 2, UINT64_MAX, 0x1 } },
+	{ "same generation, other hash", { { 1, 6, 0x1, 0 }, { 2, 6, 0x2, 0 } }, 2, 1, false },
+	{ "same hash, other generation", { { 1, 6, 0x1, 0 }, { 2, 7, 0x1, 0 } }, 2, 2, false },
+	{ "huge generations", { { 1, UINT64_MAX - 1, 0x1, 0 }, { 2, UINT64_MAX, 0x1, 0 } },
 	  2, 2, false },
+	/* S1: the epoch (last majority view) decides before the generation */
+	{ "higher epoch beats higher generation",
+	  { { 1, 14, 0x1, 3 }, { 2, 12, 0x2, 4 }, { 3, 12, 0x2, 4 } }, 3, 2, false },
+	{ "same epoch: higher generation", { { 1, 14, 0x1, 4 }, { 2, 12, 0x2, 4 } }, 2, 1, false },
+	{ "same epoch and generation, other hash: lowest id",
+	  { { 3, 10, 0x1, 5 }, { 2, 10, 0x2, 5 } }, 2, 2, false },
+	{ "equal but epoch differs", { { 1, 9, 0x11, 1 }, { 2, 9, 0x11, 2 } }, 2, 2, false },
+	{ "all equal with epochs", { { 2, 9, 0x11, 7 }, { 1, 9, 0x11, 7 } }, 2, 1, true },
 };
 
 static void

@@ -5,6 +5,10 @@
 #include "sync.h"
 #include "unit.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const uint32_t three[] = { 1, 2, 3 };
@@ -192,6 +196,374 @@ test_choose_direct(void)
 	CU_ASSERT_FALSE(eq);
 }
 
+
+/* ---- S2: views ---- */
+
+struct view_case {
+	const char *what;
+	uint32_t members[6];
+	size_t n_members;
+	uint32_t conf[6];
+	size_t n_conf;
+	enum cd_view_kind want;
+};
+
+static const struct view_case view_cases[] = {
+	{ "3 of 3", { 1, 2, 3 }, 3, { 1, 2, 3 }, 3, CD_VIEW_MAJORITY },
+	{ "2 of 3", { 3, 1 }, 2, { 1, 2, 3 }, 3, CD_VIEW_MAJORITY },
+	{ "1 of 3 (issue 12 A, step 2)", { 3 }, 1, { 1, 2, 3 }, 3, CD_VIEW_MINORITY },
+	{ "2 of 4: half", { 1, 2 }, 2, { 1, 2, 3, 4 }, 4, CD_VIEW_HALF },
+	{ "3 of 4", { 1, 2, 4 }, 3, { 1, 2, 3, 4 }, 4, CD_VIEW_MAJORITY },
+	{ "1 of 2: half", { 2 }, 1, { 1, 2 }, 2, CD_VIEW_HALF },
+	{ "3 of 5", { 5, 4, 3 }, 3, { 1, 2, 3, 4, 5 }, 5, CD_VIEW_MAJORITY },
+	{ "2 of 5", { 1, 2 }, 2, { 1, 2, 3, 4, 5 }, 5, CD_VIEW_MINORITY },
+	{ "unconfigured members do not count", { 1, 7, 8 }, 3, { 1, 2, 3 }, 3,
+	  CD_VIEW_MINORITY },
+	{ "a duplicate counts once", { 1, 1 }, 2, { 1, 2, 3 }, 3, CD_VIEW_MINORITY },
+	{ "no configured node", { 1, 2 }, 2, { 0 }, 0, CD_VIEW_MINORITY },
+	{ "single-node cluster", { 1 }, 1, { 1 }, 1, CD_VIEW_MAJORITY },
+};
+
+static void
+test_view_kind_table(void)
+{
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(view_cases); i++) {
+		const struct view_case *c = &view_cases[i];
+		enum cd_view_kind k = cd_view_kind(c->members, c->n_members, c->conf, c->n_conf);
+
+		if (k != c->want)
+			fprintf(stderr, "\n  view case \"%s\": %s, want %s\n", c->what,
+				cd_view_kind_str(k), cd_view_kind_str(c->want));
+		CU_ASSERT_EQUAL(k, c->want);
+	}
+	CU_ASSERT_TRUE(cd_majority(2, 4, true));
+	CU_ASSERT_FALSE(cd_majority(2, 4, false));
+	CU_ASSERT_FALSE(cd_majority(1, 4, true));
+	CU_ASSERT_FALSE(cd_majority(0, 0, true));
+}
+
+/* ---- S3: the epoch of a completed round ---- */
+
+static void
+test_next_epoch(void)
+{
+	struct cd_sync_round r;
+	struct cd_sync_offer o[] = { offer(1, 9, 0x1), offer(2, 12, 0x2), offer(3, 4, 0x3) };
+
+	o[0].epoch = 7;
+	o[1].epoch = 5;
+	o[2].epoch = 0;
+	CU_ASSERT_EQUAL(run_round(&r, three, 3, o, 3), CD_SYNC_DONE_TRANSFER);
+	CU_ASSERT_EQUAL(r.winner, 1);	/* S1: epoch 7 beats generation 12 */
+	CU_ASSERT_EQUAL(cd_sync_next_epoch(&r), 8);
+	cd_sync_round_start(&r, three, 3);
+	CU_ASSERT_EQUAL(cd_sync_next_epoch(&r), 1);
+}
+
+/* ---- S5: commits ---- */
+
+struct ack { uint32_t node; uint64_t epoch, gen; };
+
+struct commit_case {
+	const char *what;
+	uint32_t conf[5];
+	size_t n_conf;
+	uint64_t epoch;
+	struct ack acks[8];
+	size_t n_acks;
+	uint64_t want;
+};
+
+static const struct commit_case commit_cases[] = {
+	{ "nobody", { 1, 2, 3 }, 3, 4, { { 0, 0, 0 } }, 0, 0 },
+	{ "one of three", { 1, 2, 3 }, 3, 4, { { 1, 4, 10 } }, 1, 0 },
+	{ "two of three", { 1, 2, 3 }, 3, 4, { { 1, 4, 10 }, { 2, 4, 9 } }, 2, 9 },
+	{ "cumulative", { 1, 2, 3 }, 3, 4,
+	  { { 1, 4, 10 }, { 2, 4, 9 }, { 2, 4, 11 } }, 3, 10 },
+	{ "older epoch ignored", { 1, 2, 3 }, 3, 4, { { 1, 4, 10 }, { 2, 3, 12 } }, 2, 0 },
+	{ "generations never shrink", { 1, 2, 3 }, 3, 4,
+	  { { 1, 4, 10 }, { 2, 4, 10 }, { 2, 4, 3 } }, 3, 10 },
+	{ "unconfigured node does not count", { 1, 2, 3 }, 3, 4,
+	  { { 1, 4, 10 }, { 9, 4, 10 } }, 2, 0 },
+	{ "half is not enough (S5)", { 1, 2, 3, 4 }, 4, 2,
+	  { { 1, 2, 10 }, { 2, 2, 10 } }, 2, 0 },
+	{ "three of four", { 1, 2, 3, 4 }, 4, 2,
+	  { { 1, 2, 10 }, { 2, 2, 12 }, { 4, 2, 11 } }, 3, 10 },
+	{ "three of five, the middle one", { 1, 2, 3, 4, 5 }, 5, 1,
+	  { { 1, 1, 5 }, { 2, 1, 7 }, { 3, 1, 6 }, { 4, 1, 2 } }, 4, 5 },
+	{ "single node", { 1 }, 1, 1, { { 1, 1, 3 } }, 1, 3 },
+};
+
+static void
+test_commit_table(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < N_ELEMS(commit_cases); i++) {
+		const struct commit_case *c = &commit_cases[i];
+		struct cd_acks a;
+		uint64_t got;
+
+		cd_acks_reset(&a, c->epoch);
+		for (j = 0; j < c->n_acks; j++)
+			cd_acks_note(&a, c->acks[j].node, c->acks[j].epoch, c->acks[j].gen);
+		got = cd_acks_committed(&a, c->conf, c->n_conf);
+		if (got != c->want)
+			fprintf(stderr, "\n  commit case \"%s\": %" PRIu64 ", want %" PRIu64 "\n",
+				c->what, got, c->want);
+		CU_ASSERT_EQUAL(got, c->want);
+	}
+}
+
+/*
+ * ---- a simulation of replicas under S1..S6 ----
+ * Each simulated node holds a history (the ids of the changes it applied,
+ * in order), an epoch and a persisted copy. A view runs a sync round over
+ * its members, stamps a new epoch if it is a majority, applies changes in
+ * order and commits them by acknowledgements; its end may deliver the
+ * last change to only some members (the transitional delivery of virtual
+ * synchrony). Invariants: every committed change is in every later
+ * majority view's state, and equal (epoch, generation) means equal history.
+ */
+#define SIM_NODES	5
+#define SIM_HIST	512
+
+struct sim_node {
+	uint64_t epoch;
+	size_t n;		/* generation = number of changes applied */
+	uint32_t hist[SIM_HIST];
+};
+
+struct sim {
+	size_t n_nodes;
+	uint32_t conf[SIM_NODES];
+	struct sim_node node[SIM_NODES + 1];	/* by id */
+	uint32_t committed[SIM_HIST * 4];
+	size_t n_committed;
+	uint32_t next_id;
+	uint64_t rng;
+};
+
+static uint64_t
+sim_rand(struct sim *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+static uint64_t
+sim_hash(const struct sim_node *n)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; i < n->n; i++)
+		h = (h ^ n->hist[i]) * 1099511628211ull;
+	return h | 1;	/* 0 means "no state" */
+}
+
+static bool
+sim_has(const struct sim_node *n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n->n; i++) {
+		if (n->hist[i] == id)
+			return true;
+	}
+	return false;
+}
+
+/* A sync round of these members; returns whether the view is stamped. */
+static bool
+sim_view(struct sim *s, const uint32_t *members, size_t n, uint64_t *epoch)
+{
+	struct cd_sync_round r;
+	struct cd_sync_offer o;
+	enum cd_sync_result res = CD_SYNC_WAITING;
+	size_t i;
+
+	cd_sync_round_start(&r, members, n);
+	for (i = 0; i < n; i++) {
+		const struct sim_node *sn = &s->node[members[i]];
+
+		o = offer(members[i], sn->n, sim_hash(sn));
+		o.epoch = sn->epoch;
+		res = cd_sync_round_offer(&r, &o);
+	}
+	CU_ASSERT_TRUE_FATAL(res == CD_SYNC_DONE_EQUAL || res == CD_SYNC_DONE_TRANSFER);
+	if (res == CD_SYNC_DONE_TRANSFER) {
+		for (i = 0; i < n; i++)
+			s->node[members[i]] = s->node[r.winner];
+	}
+	if (cd_view_kind(members, n, s->conf, s->n_nodes) != CD_VIEW_MAJORITY)
+		return false;
+	*epoch = cd_sync_next_epoch(&r);
+	for (i = 0; i < n; i++)
+		s->node[members[i]].epoch = *epoch;
+	/* every committed change is in a majority view's state (S1) */
+	for (i = 0; i < s->n_committed; i++)
+		CU_ASSERT_TRUE(sim_has(&s->node[members[0]], s->committed[i]));
+	return true;
+}
+
+/* Apply one change to the first `reach` members; commit by S5. */
+static void
+sim_change(struct sim *s, const uint32_t *members, size_t reach, uint64_t epoch)
+{
+	struct cd_acks a;
+	uint32_t id = ++s->next_id;
+	size_t i;
+	uint64_t gen = 0;
+
+	cd_acks_reset(&a, epoch);
+	for (i = 0; i < reach; i++) {
+		struct sim_node *sn = &s->node[members[i]];
+
+		if (sn->n >= SIM_HIST)
+			return;
+		sn->hist[sn->n++] = id;
+		gen = sn->n;
+		cd_acks_note(&a, members[i], epoch, sn->n);
+	}
+	if (gen && cd_acks_committed(&a, s->conf, s->n_nodes) >= gen)
+		s->committed[s->n_committed++] = id;
+}
+
+static void
+sim_check_no_fork(struct sim *s)
+{
+	size_t i, j;
+
+	for (i = 1; i <= s->n_nodes; i++) {
+		for (j = i + 1; j <= s->n_nodes; j++) {
+			const struct sim_node *a = &s->node[i], *b = &s->node[j];
+
+			if (a->epoch == b->epoch && a->n == b->n)
+				CU_ASSERT_EQUAL(sim_hash(a), sim_hash(b));
+		}
+	}
+}
+
+static void
+sim_init(struct sim *s, size_t n, uint64_t seed)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->n_nodes = n;
+	s->rng = seed | 1;
+	for (i = 0; i < n; i++)
+		s->conf[i] = (uint32_t)i + 1;
+}
+
+/* Issue 12 §A, the five steps, as views of the clusterd group. */
+static void
+test_sim_issue_sequence(void)
+{
+	static const uint32_t all[] = { 1, 2, 3 }, n13[] = { 1, 3 }, n3[] = { 3 },
+			      n12[] = { 1, 2 };
+	struct sim s;
+	uint64_t e;
+	size_t i;
+	uint32_t on_n3;
+
+	sim_init(&s, 3, 1);
+	CU_ASSERT_TRUE(sim_view(&s, all, 3, &e));
+	for (i = 0; i < 9; i++)
+		sim_change(&s, all, 3, e);
+	/* 1. clusterd on n2 killed: {1,3} is still a majority */
+	CU_ASSERT_TRUE(sim_view(&s, n13, 2, &e));
+	sim_change(&s, n13, 2, e);
+	/* 2. n1 killed: n3 alone is no majority and applies nothing */
+	CU_ASSERT_FALSE(sim_view(&s, n3, 1, &e));
+	on_n3 = (uint32_t)s.node[3].n;	/* it applies nothing (S4) */
+	/* 3., 4. n3's clusterd killed; n1 and n2 come back: a majority */
+	CU_ASSERT_TRUE(sim_view(&s, n12, 2, &e));
+	sim_change(&s, n12, 2, e);
+	/* 5. n3 comes back: everyone ends with every committed change */
+	CU_ASSERT_TRUE(sim_view(&s, all, 3, &e));
+	CU_ASSERT_EQUAL(on_n3, 10);
+	for (i = 1; i <= 3; i++)
+		CU_ASSERT_EQUAL(s.node[i].n, 11);
+	CU_ASSERT_EQUAL(s.n_committed, 11);
+	sim_check_no_fork(&s);
+}
+
+/*
+ * The fork the epoch prevents: n1 alone applied a change the others never
+ * got (transitional delivery, not committed); {2,3} then committed another
+ * at the same generation. Without epochs the tie went to n1 (lowest id)
+ * and the committed change was lost.
+ */
+static void
+test_sim_transitional_fork(void)
+{
+	static const uint32_t all[] = { 1, 2, 3 }, n23[] = { 2, 3 };
+	struct sim s;
+	uint64_t e;
+
+	sim_init(&s, 3, 2);
+	CU_ASSERT_TRUE(sim_view(&s, all, 3, &e));
+	sim_change(&s, all, 3, e);
+	sim_change(&s, all, 1, e);	/* reaches n1 only, then the view ends */
+	CU_ASSERT_EQUAL(s.n_committed, 1);
+	CU_ASSERT_TRUE(sim_view(&s, n23, 2, &e));
+	sim_change(&s, n23, 2, e);	/* committed at generation 2 */
+	CU_ASSERT_EQUAL(s.n_committed, 2);
+	CU_ASSERT_EQUAL(s.node[1].n, s.node[2].n);	/* same generation ... */
+	CU_ASSERT_TRUE(sim_view(&s, all, 3, &e));	/* ... the later epoch wins */
+	CU_ASSERT_TRUE(sim_has(&s.node[1], s.committed[1]));
+}
+
+/* Random views, changes and cut-short deliveries on 3 and 5 nodes. */
+static void
+test_sim_random(void)
+{
+	size_t nodes, round, i;
+
+	for (nodes = 3; nodes <= SIM_NODES; nodes += 2) {
+		struct sim s;
+
+		sim_init(&s, nodes, 0x9e3779b97f4a7c15ull + nodes);
+		for (round = 0; round < 400; round++) {
+			uint32_t members[SIM_NODES];
+			size_t n = 0, k, changes;
+			uint64_t e;
+
+			for (i = 1; i <= nodes; i++) {
+				if (sim_rand(&s) % 3)
+					members[n++] = (uint32_t)i;
+			}
+			if (n == 0)
+				continue;
+			if (!sim_view(&s, members, n, &e))
+				continue;
+			changes = sim_rand(&s) % 4;
+			for (k = 0; k < changes; k++)
+				sim_change(&s, members, n, e);
+			if (sim_rand(&s) % 2)	/* the view ends mid-delivery */
+				sim_change(&s, members, 1 + sim_rand(&s) % n, e);
+			sim_check_no_fork(&s);
+		}
+		{
+			uint32_t all[SIM_NODES];
+			uint64_t e;
+
+			for (i = 0; i < nodes; i++)
+				all[i] = (uint32_t)i + 1;
+			CU_ASSERT_TRUE(sim_view(&s, all, nodes, &e));
+			for (i = 0; i < s.n_committed; i++)
+				CU_ASSERT_TRUE(sim_has(&s.node[1], s.committed[i]));
+			CU_ASSERT_TRUE(s.n_committed > 50);
+		}
+	}
+}
+
 static CU_TestInfo sync_tests[] = {
 	{ "all equal: no transfer", test_all_equal },
 	{ "highest generation wins", test_highest_generation_wins },
@@ -204,6 +576,12 @@ static CU_TestInfo sync_tests[] = {
 	{ "single member", test_single_member },
 	{ "a new membership restarts the round", test_restart_resets },
 	{ "cd_sync_choose", test_choose_direct },
+	{ "S2: view kinds", test_view_kind_table },
+	{ "S3: next epoch", test_next_epoch },
+	{ "S5: commit table", test_commit_table },
+	{ "simulation: issue 12 five-step sequence", test_sim_issue_sequence },
+	{ "simulation: transitional fork", test_sim_transitional_fork },
+	{ "simulation: random views", test_sim_random },
 	CU_TEST_INFO_NULL,
 };
 

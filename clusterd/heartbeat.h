@@ -1,0 +1,53 @@
+/*
+ * heartbeat.h - clusterd's side of the self-fencing lease (lib/lease.h).
+ *
+ * - Every lease/4 it multicasts a HEARTBEAT {t0} on the clusterd group
+ *   (rule L1), whether or not this node is quorate.
+ * - From what CPG delivers (cd_hb_on_heartbeat, cd_hb_delivered, called by
+ *   replica.c in delivery order) it renews the lease (L2, L3) and hands each
+ *   renewal to the daemon's lease hook (d->on_lease_renewed: the guard
+ *   client), never blocking.
+ * - It keeps, per peer, when a message of its clusterd was last delivered
+ *   here, so the resource manager can treat a peer whose clusterd is hung
+ *   or stopped as lost (L4, cd_hb_peer_stale()).
+ * - When the lease lapses while clusterd runs (it stopped hearing a
+ *   majority) it logs it once and asks the resource manager to self-fence
+ *   (cd_rm_state_changed); the guard kills the roles' processes at the
+ *   same deadline in any case.
+ * Times are CLOCK_MONOTONIC milliseconds. The lease length is the cluster
+ * property lease-ms (default CD_LEASE_DEFAULT_MS).
+ */
+#ifndef CLUSTERD_HEARTBEAT_H
+#define CLUSTERD_HEARTBEAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+struct cd_daemon;
+
+/** Start the heartbeat timer. @return 0 or -ENOMEM */
+int cd_hb_start(struct cd_daemon *d);
+/** Stop the timer and free. Safe to call twice. */
+void cd_hb_stop(struct cd_daemon *d);
+
+/** A HEARTBEAT message was delivered (body checked by cpgmsg.c). */
+void cd_hb_on_heartbeat(struct cd_daemon *d, uint32_t nodeid, json_object *body);
+/** Any message of nodeid was delivered (after its handler ran). */
+void cd_hb_delivered(struct cd_daemon *d, uint32_t nodeid);
+/** The group changed: members new to it count as heard now. */
+void cd_hb_confchg(struct cd_daemon *d, const uint32_t *members, size_t n);
+
+/** The lease is valid now: local roles may start. */
+bool cd_hb_lease_valid(struct cd_daemon *d);
+/** The lease was valid in this process and has lapsed since. */
+bool cd_hb_lease_lapsed(struct cd_daemon *d);
+/** L4: the peer's clusterd is in the group but silent for over a lease. */
+bool cd_hb_peer_stale(struct cd_daemon *d, uint32_t nodeid);
+/** The lease length in force (ms). */
+uint32_t cd_hb_lease_ms(struct cd_daemon *d);
+
+/** The "lease" section of the status document (new object). */
+json_object *cd_hb_status(struct cd_daemon *d);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * lease.h - when a node may renew its self-fencing lease, and when the
+ * rest of the cluster may take its roles: pure code, no I/O.
+ *
+ * The lease is what the supervisor (clusterd-guard) holds: while it runs,
+ * the node's roles may run; when it lapses, the guard kills them. clusterd
+ * renews it from what CPG delivers, never from its own idea of the quorum,
+ * so a clusterd that is hung, stopped or cut off before its corosync notices
+ * stops renewing by itself. The rules, cited as L1..L5 in
+ * clusterd/heartbeat.c and clusterd/rm-leader.c:
+ *
+ * L1  Every clusterd multicasts a HEARTBEAT every lease/4, stamped with its
+ *     own CLOCK_MONOTONIC send time t0 (ms).
+ * L2  When a node has delivered its own heartbeat t0 and then messages of
+ *     other nodes such that it and they are a majority of the configured
+ *     nodes (cd_majority(), with the witness vote it casts), it may renew
+ *     the lease until t0 + lease. Totem orders a message when its sender
+ *     holds the token, so messages ordered after t0 were sent after t0 by
+ *     nodes that were in one ring with this node then.
+ * L3  A node also renews only while its partition is quorate and its
+ *     replicated state is in a stamped view (lib/sync.h S3).
+ * L4  A peer whose clusterd is in the group but whose heartbeat has not
+ *     been delivered for longer than the lease is stale: lost, like a node
+ *     that left (its lease cannot have been renewed since its last
+ *     delivered heartbeat; see L2).
+ * L5  Let T be the moment a node learns that a peer is lost (it left the
+ *     ring or the group, or went stale), on its own clock. Every heartbeat
+ *     of the peer that its last renewal counted from was sent at t0 <= T:
+ *     for a ring change, later messages of the majority are not delivered
+ *     to the peer; for staleness, its last heartbeat was delivered here
+ *     before T. So the peer's lease has ended by T + lease, on clocks that
+ *     run at the same rate. The cluster starts the peer's roles at
+ *     cd_lease_recovery_at(): T + lease + lease/10 (clock rate, generous)
+ *     + CD_LEASE_KILL_MARGIN_MS (the guard's kill).
+ */
+#ifndef CLUSTERD_LEASE_H
+#define CLUSTERD_LEASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "membership.h"
+
+#define CD_LEASE_DEFAULT_MS	1000
+#define CD_LEASE_KILL_MARGIN_MS	50
+
+/* L2 bookkeeping: the last two own heartbeats and who was heard after each. */
+struct cd_lease_track {
+	struct {
+		bool open;
+		uint64_t t0;
+		size_t n_heard;
+		uint32_t heard[CD_MAX_NODES];
+	} slot[2];		/* [0] the newest own heartbeat */
+};
+
+void cd_lease_track_reset(struct cd_lease_track *t);
+
+/**
+ * L2: this node's own heartbeat t0 was delivered.
+ * @param self this node's id; configured the state's node ids
+ * @return t0 when that alone renews (a one-node cluster), else 0
+ */
+uint64_t cd_lease_own(struct cd_lease_track *t, uint64_t t0, uint32_t self,
+		      const uint32_t *configured, size_t n_configured, bool witness);
+
+/**
+ * L2: a message of another node was delivered.
+ * @return the t0 to renew from (lease until t0 + lease), or 0 for none yet
+ */
+uint64_t cd_lease_heard(struct cd_lease_track *t, uint32_t from, uint32_t self,
+			const uint32_t *configured, size_t n_configured, bool witness);
+
+/** L4: a peer last delivered at last_ms is stale at now_ms. */
+bool cd_lease_peer_stale(uint64_t last_ms, uint64_t now_ms, uint32_t lease_ms);
+
+/** L5: when the roles of a node lost at lost_ms may start elsewhere. */
+uint64_t cd_lease_recovery_at(uint64_t lost_ms, uint32_t lease_ms);
+
+#endif
