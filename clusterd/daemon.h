@@ -24,6 +24,7 @@ struct cd_ipc;
 struct cd_replica;
 struct cd_rm;
 struct cd_witness;
+struct cd_hb;
 struct cd_ipc_client;	/* one connected clusterctl */
 struct cd_ipc_deferred;	/* a request answered later */
 
@@ -44,6 +45,10 @@ struct cd_daemon {
 	struct cd_replica *replica;
 	struct cd_rm *rm;
 	struct cd_witness *witness;	/* witness.c */
+	struct cd_hb *hb;		/* heartbeat.c: the self-fencing lease */
+	/* Called (in the loop) with each lease renewal: the lease is valid
+	 * until deadline_ms (CLOCK_MONOTONIC); the guard client hands it on. */
+	void (*on_lease_renewed)(struct cd_daemon *d, uint64_t deadline_ms);
 };
 
 /* cs.c: the corosync connections (cmap, votequorum, cpg). */
@@ -134,8 +139,22 @@ int cd_replica_submit(struct cd_daemon *d, json_object *ops,
 /** The current state (borrowed; NULL before start). */
 const struct cd_state *cd_replica_state(struct cd_daemon *d);
 
-/** A state exists and no sync round is in progress. */
+/**
+ * A state exists, no sync round is in progress and this view stamped it
+ * (lib/sync.h S3): what leader duties, fencing, registration and starting
+ * roles may rely on. False on a restarted node until it has synchronised
+ * with a majority.
+ */
 bool cd_replica_ready(struct cd_daemon *d);
+
+/** The configured node ids (the state's node list). @return their count */
+size_t cd_replica_configured(struct cd_daemon *d, uint32_t *ids);
+
+/** cd_replica_ready() in a majority view: administrators' changes commit. */
+bool cd_replica_client_changes(struct cd_daemon *d);
+
+/** The quorum or the witness vote changed: a half view may claim (S3). */
+void cd_replica_quorum_changed(struct cd_daemon *d);
 
 /**
  * Take a document from outside the group (the witness copy at start-up,
@@ -167,6 +186,9 @@ void cd_rm_stop(struct cd_daemon *d);
 void cd_rm_state_changed(struct cd_daemon *d);
 /** Membership or quorum changed (called from cd_daemon_membership_changed). */
 void cd_rm_membership_changed(struct cd_daemon *d);
+/** The "rm" section of the status document (new object): internal changes
+ *  the cluster refused (rm-util.c rm_refused). */
+json_object *cd_rm_status(struct cd_daemon *d);
 
 
 /* rm-ipc.c: IPC commands for roles, resources, nodes, LUNs. */

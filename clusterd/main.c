@@ -2,6 +2,7 @@
  * main.c - clusterd: start-up, the main loop, signals, shutdown.
  */
 #include "daemon.h"
+#include "heartbeat.h"
 #include "witness.h"
 #include "log.h"
 #include "timeutil.h"
@@ -207,6 +208,8 @@ cd_daemon_status(struct cd_daemon *d)
 				       json_object_new_int64((int64_t)getpid()));
 		json_object_object_add(st, "state", cd_replica_status(d));
 		json_object_object_add(st, "witness", cd_witness_status(d));
+		json_object_object_add(st, "rm", cd_rm_status(d));
+		json_object_object_add(st, "lease", cd_hb_status(d));
 	}
 	return st;
 }
@@ -219,11 +222,14 @@ cd_daemon_membership_changed(struct cd_daemon *d, const char *why)
 	json_object *st;
 
 	d->mship_changed_ns = cd_now_mono_ns();
-	if (m->quorum.quorate != d->last_quorate)
-		cd_notice("quorum: %s (%u of %u expected votes, %u needed)",
-			  m->quorum.quorate ? "quorate" : "NOT quorate",
+	if (cd_membership_majority(m) != d->last_quorate)
+		cd_notice("quorum: %s (%u of %u expected votes, %u needed; clusterd "
+			  "on %zu of %zu configured nodes%s)",
+			  cd_membership_majority(m) ? "quorate" : "NOT quorate",
 			  m->quorum.total_votes, m->quorum.expected_votes,
-			  m->quorum.quorum);
+			  m->quorum.quorum, cd_membership_count_group(m),
+			  cd_membership_count_configured(m),
+			  m->quorum.witness_vote ? " + the witness" : "");
 	if (leader != d->last_leader) {
 		const struct cd_node *n = cd_membership_node(m, leader);
 
@@ -234,7 +240,7 @@ cd_daemon_membership_changed(struct cd_daemon *d, const char *why)
 			cd_notice("leader: none (%s)", m->quorum_stale ?
 				  "quorum not settled after a ring change" : "not quorate");
 	}
-	d->last_quorate = m->quorum.quorate;
+	d->last_quorate = cd_membership_majority(m);
 	d->last_leader = leader;
 	cd_info("membership (%s): %zu node(s) up, ring %" PRIu32 ".%" PRIx64,
 		why, cd_membership_count_up(m), m->ring_node, m->ring_seq);
@@ -245,6 +251,7 @@ cd_daemon_membership_changed(struct cd_daemon *d, const char *why)
 		cd_ipc_broadcast(d, "membership", st);
 		json_object_put(st);
 	}
+	cd_replica_quorum_changed(d);
 	cd_rm_membership_changed(d);
 }
 
@@ -296,6 +303,9 @@ main(int argc, char **argv)
 		cd_err("cannot start the resource manager: %s", strerror(-rc));
 		goto out;
 	}
+	rc = cd_hb_start(d);
+	if (rc < 0)
+		goto out;
 	rc = cd_cs_start(d);
 	if (rc < 0)
 		goto out;
@@ -322,6 +332,7 @@ out:
 	if (d->loop)
 		flush_loop(d->loop);
 	cd_rm_stop(d);
+	cd_hb_stop(d);
 	cd_replica_stop(d);
 	cd_cs_stop(d);
 	if (d->loop)

@@ -1,7 +1,7 @@
 /*
  * rm-leader.c - the resource manager's leader duties: track lost nodes,
  * fence them (fence.c) and record it before any of their roles move, wait
- * recovery-delay-ms from the loss, readmit returning nodes with a new
+ * until their self-fencing lease has surely ended (lib/lease.h L5), readmit returning nodes with a new
  * incarnation, and turn the policy engine's decisions into guarded changes.
  * Also fencing by hand for rm-ipc.c.
  */
@@ -11,6 +11,8 @@
 #include "policy.h"
 #include "pr.h"
 #include "timeutil.h"
+#include "heartbeat.h"
+#include "lease.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +38,17 @@ lost_get(struct cd_rm *rm, uint32_t id)
 	return NULL;
 }
 
+/* L5: when a lost node's lease has surely ended (and recovery-delay-ms). */
+static uint64_t
+recovery_at(struct cd_rm *rm, const struct lost_node *ln)
+{
+	uint64_t at = cd_lease_recovery_at(ln->at_ms, cd_hb_lease_ms(rm->d));
+	uint64_t delay = (uint64_t)rm_prop_int(rm, "recovery-delay-ms",
+					       RECOVERY_DELAY_MS_DEFAULT);
+
+	return at > ln->at_ms + delay ? at : ln->at_ms + delay;
+}
+
 /* Track when each configured node was lost (as seen by this node). */
 void
 rm_track_lost(struct cd_rm *rm)
@@ -45,7 +58,10 @@ rm_track_lost(struct cd_rm *rm)
 
 	for (i = 0; i < rm->model.n_nodes; i++) {
 		const struct cd_node *n = cd_membership_node(m, rm->model.nodes[i].id);
-		bool down = !n || cd_membership_node_state(n) == CD_NODE_DOWN;
+		/* Lost: out of the ring, its clusterd out of the group, or
+		 * silent in it (lease.h L4): its roles are in an unknown state. */
+		bool down = !n || cd_membership_node_state(n) != CD_NODE_UP ||
+			    cd_hb_peer_stale(rm->d, rm->model.nodes[i].id);
 		struct lost_node *ln = lost_get(rm, rm->model.nodes[i].id);
 
 		if (down && !ln && rm->n_lost < CD_MAX_NODES) {
@@ -165,7 +181,8 @@ readmit(struct cd_rm *rm)
 		struct rm_node_rt *n = &rm->model.nodes[i];
 		const struct cd_node *mn = cd_membership_node(m, n->id);
 
-		if (!mn || cd_membership_node_state(mn) != CD_NODE_UP)
+		if (!mn || cd_membership_node_state(mn) != CD_NODE_UP ||
+		    cd_hb_peer_stale(rm->d, n->id))
 			continue;
 		if (n->known && !n->fenced && n->incarnation)
 			continue;
@@ -234,10 +251,9 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 		/* Roles of a lost node wait until it has surely self-fenced. */
 		struct rm_node_rt *prev = r->p.owner[0] ? rm_model_node(&rm->model, r->p.owner) : NULL;
 		struct lost_node *ln = prev ? lost_get(rm, prev->id) : NULL;
-		uint64_t delay = (uint64_t)rm_prop_int(rm, "recovery-delay-ms", RECOVERY_DELAY_MS_DEFAULT);
 
-		if (ln && cd_now_mono_ms() < ln->at_ms + delay) {
-			arm_delay_timer(rm, ln->at_ms + delay - cd_now_mono_ms());
+		if (ln && cd_now_mono_ms() < recovery_at(rm, ln)) {
+			arm_delay_timer(rm, recovery_at(rm, ln) - cd_now_mono_ms());
 			json_object_put(ops);
 			return;
 		}
@@ -327,16 +343,26 @@ rm_leader_duties(struct cd_rm *rm)
 		snprintf(nodes[i].name, sizeof(nodes[i].name), "%s", n->name);
 		nodes[i].id = n->id;
 		nodes[i].paused = n->paused;
-		if (ns == CD_NODE_UP) {
+		struct lost_node *ln = lost_get(rm, n->id);
+		bool stale = ns == CD_NODE_UP && cd_hb_peer_stale(rm->d, n->id);
+
+		if (ns == CD_NODE_UP && !stale) {
 			nodes[i].state = CD_PNODE_UP;
 			/* Up but not readmitted yet: no roles until it has a key. */
 			if (!n->known || n->fenced || !n->incarnation)
 				nodes[i].paused = true;
-		} else if (ns == CD_NODE_JOINING && !n->fenced) {
-			/* corosync member whose clusterd is down: its roles stay,
-			 * unmonitored; nothing new goes there. */
+		} else if ((ns == CD_NODE_JOINING || stale) && !n->fenced && ln &&
+			   cd_now_mono_ms() < recovery_at(rm, ln)) {
+			/*
+			 * Its corosync runs but its clusterd left the group or is
+			 * silent: its roles may still run. They stay (nothing new
+			 * goes there) until its lease has surely ended (L5) - its
+			 * clusterd may come back and probe them meanwhile - then
+			 * it is fenced and its roles recovered like a lost node's.
+			 */
 			nodes[i].state = CD_PNODE_UP;
 			nodes[i].paused = true;
+			arm_delay_timer(rm, recovery_at(rm, ln) - cd_now_mono_ms());
 		} else {
 			nodes[i].state = n->fenced ? CD_PNODE_DOWN_FENCED : CD_PNODE_DOWN_UNFENCED;
 		}
@@ -451,7 +477,7 @@ cd_rm_fence_now(struct cd_daemon *d, struct cd_ipc_client *client, const char *n
 	me = rm_model_node_id(&rm->model, d->mship.local_id);
 	if (!victim)
 		return -ENOENT;
-	if (!d->mship.quorum.quorate)
+	if (!cd_membership_majority(&d->mship))
 		return -CD_E_NOT_QUORATE;
 	mf = calloc(1, sizeof(*mf));
 	if (!mf)

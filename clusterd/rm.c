@@ -27,6 +27,7 @@
  * migrations; rm-util.c: helpers (see rm-int.h).
  */
 #include "rm-int.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "error.h"
 #include "pr.h"
@@ -393,6 +394,20 @@ self_fence(struct cd_rm *rm, const char *why)
 
 /* ---- owner duties ---- */
 
+/*
+ * Roles start only under a valid self-fencing lease (lib/lease.h): should
+ * this node be cut off, clusterd-guard then kills them by the deadline the
+ * rest of the cluster waits for. Heartbeat.c reconciles when it renews.
+ */
+static bool
+may_start(struct cd_rm *rm, const char *role)
+{
+	if (cd_hb_lease_valid(rm->d))
+		return true;
+	cd_debug("rm: role %s waits for the self-fencing lease", role);
+	return false;
+}
+
 static void
 owner_duties(struct cd_rm *rm)
 {
@@ -429,7 +444,7 @@ owner_duties(struct cd_rm *rm)
 			} else if (l->report_failed) {
 				l->report_failed = false;
 				rm_report(rm, l, st, "failed", NULL, l->fail_reason);
-			} else {
+			} else if (may_start(rm, r->p.name)) {
 				begin_start(rm, l, l->running != 0);
 			}
 			break;
@@ -447,6 +462,8 @@ owner_duties(struct cd_rm *rm)
 				 * added to the running role, or a probe after a restart
 				 * that found them gone: start what is missing.
 				 */
+				if (!may_start(rm, r->p.name))
+					break;
 				rm_monitors_stop(rm, l);
 				l->op = L_STARTING;
 				l->idx = 0;
@@ -581,18 +598,28 @@ reconcile(void *data)
 	update_luns(rm);
 	rm_track_lost(rm);
 
-	if (!m->connected || !m->quorum.quorate) {
-		self_fence(rm, m->connected ? "quorum lost" : "corosync lost");
-		return;
-	}
-	if (!cd_replica_ready(rm->d))
-		return;		/* sync round: decide on the settled state */
+	/*
+	 * A (re)started clusterd probes its roles before anything else,
+	 * quorate or not: what runs here is known before it self-fences or
+	 * takes part in anything (issue 12 item 2). The roles are those of the
+	 * state loaded from disk: the ones this node may have been running.
+	 */
 	if (!rm->probed) {
 		if (!rm->probing)
 			start_probes(rm);
 		if (!rm->probed)
 			return;
 	}
+	if (!m->connected || !cd_membership_majority(m)) {
+		self_fence(rm, m->connected ? "quorum lost" : "corosync lost");
+		return;
+	}
+	if (cd_hb_lease_lapsed(rm->d)) {
+		self_fence(rm, "self-fencing lease lapsed");
+		return;
+	}
+	if (!cd_replica_ready(rm->d))
+		return;		/* sync round: decide on the settled state */
 	me = rm_model_node_id(&rm->model, m->local_id);
 	if (rm->self_fenced) {
 		/*
@@ -653,7 +680,7 @@ cd_rm_membership_changed(struct cd_daemon *d)
 	if (!rm)
 		return;
 	/* Losing quorum is acted on at once, not after the queue. */
-	if (!d->mship.connected || !d->mship.quorum.quorate) {
+	if (rm->probed && (!d->mship.connected || !cd_membership_majority(&d->mship))) {
 		self_fence(rm, d->mship.connected ? "quorum lost" : "corosync lost");
 		return;
 	}
