@@ -97,6 +97,34 @@ int exec_spec_copy(const struct op_spec *src, struct op_spec *dst);
 /** Free what a spec owns and zero it. */
 void exec_spec_clear(struct op_spec *s);
 
+/* exec-cgroup.c: role containment (cd_exec_cgroup_init() in exec.h) */
+
+/* What a child needs to exec an agent. */
+struct exec_child {
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+	int out_fd, err_fd;	/* become stdout and stderr */
+};
+
+/**
+ * The cgroup of a resource for a spawn, created on demand.
+ * @return an O_PATH directory fd (caller closes), or -1: run uncontained
+ *         (containment off, agent-level action, or the cgroup unusable:
+ *         an error is logged once and cd_exec_cgroup_problem() says why)
+ */
+int exec_cgroup_open(const char *rsc_id);
+/** After a stop: remove the resource's cgroup if it is empty. */
+void exec_cgroup_release(const char *rsc_id);
+/**
+ * Start c inside the cgroup cgfd (as posix_spawn would: own process group,
+ * stdin /dev/null, no other fds, default signals, cwd "/").
+ * @return 0 with *pid; -errno when the agent could not be exec'd (or no
+ *         process could be made); 1 when this cgroup takes no children:
+ *         logged, the caller runs the agent uncontained
+ */
+int exec_cgroup_spawn(const struct exec_child *c, int cgfd, pid_t *pid);
+
 /* exec-op.c */
 
 /** A new op of r, taking over spec (copy false) or copying it. NULL: ENOMEM */

@@ -391,9 +391,21 @@ spawn_child(struct exec_op *op, int out[2], int err[2])
 	char *argv[] = { op->spec.path, op->spec.action, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
+	struct exec_child child = {
+		.path = op->spec.path, .argv = argv, .envp = op->spec.envp,
+		.out_fd = out[1], .err_fd = err[1],
+	};
 	sigset_t all, none;
-	int rc;
+	int rc, cgfd;
 
+	/* A resource's agents start inside its cgroup (exec-cgroup.c). */
+	cgfd = exec_cgroup_open(op->spec.rsc_id);
+	if (cgfd >= 0) {
+		rc = exec_cgroup_spawn(&child, cgfd, &op->pid);
+		close(cgfd);
+		if (rc <= 0)
+			return rc;
+	}
 	sigfillset(&all);
 	sigemptyset(&none);
 	rc = posix_spawn_file_actions_init(&fa);

@@ -116,6 +116,9 @@ exec_op_ended(struct exec_op *op, int rc, int sig, uint64_t duration_ms)
 	if (op->recurring)
 		r->last_mon_rc = rc;
 	r->running = NULL;
+	/* A stopped resource leaves no empty cgroup behind. */
+	if (rc == CD_OCF_SUCCESS && strcmp(op->spec.action, "stop") == 0)
+		exec_cgroup_release(op->spec.rsc_id);
 	op_deliver(op, rc, op->timed_out, sig, duration_ms);
 	if (op->recurring && r->monitor && !r->mon_armed)
 		rsc_arm_monitor(r);

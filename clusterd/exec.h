@@ -41,6 +41,17 @@
  *   changes.
  * - cd_exec_free() must not be called from a done callback; every other
  *   function may.
+ * - Containment (after cd_exec_cgroup_init()): every operation of resource
+ *   R runs in the cgroup ROOT/roles/R, created on demand, from before its
+ *   agent execs (fork, and the child joins R's cgroup.procs first), so
+ *   whatever it forks or daemonizes (QEMU) stays there for clusterd-guard
+ *   to kill. The agent then starts with fork semantics instead of
+ *   posix_spawn's, and everything above still holds (process group,
+ *   stdin, fds, signals, working directory, exec errors at once).
+ *   Agent-level actions (no rsc_id) are not contained. A successful stop
+ *   removes R's cgroup if it is empty. Without cgroup2, or when R's
+ *   cgroup cannot be made, agents run uncontained: an error is logged
+ *   once and cd_exec_cgroup_problem() says why.
  */
 #ifndef CLUSTERD_EXEC_H
 #define CLUSTERD_EXEC_H
@@ -143,6 +154,25 @@ void cd_exec_cancel(struct cd_exec *ex, const char *rsc_id);
 
 /** True when an operation of this resource is running or queued. */
 bool cd_exec_busy(struct cd_exec *ex, const char *rsc_id);
+
+/* ---- containment (process-wide: a node has one roles tree) ---- */
+
+/**
+ * Contain every resource's agents under ROOT/roles (creating it). Call
+ * once before the executors run; without it agents run uncontained.
+ * @param root the roles root (clusterd --cgroup); NULL: the default of
+ *        cd_cgroup_default_root(); "none": containment off, by choice
+ * @return 0 (also for "none"); or the error that leaves agents
+ *         uncontained (-ENOENT no cgroup2, -ENOTSUP not on cgroup2,
+ *         -errno of mkdir): logged, and cd_exec_cgroup_problem() says why
+ */
+int cd_exec_cgroup_init(const char *root);
+
+/** ROOT/roles when agents are contained, else NULL. */
+const char *cd_exec_cgroup_root(void);
+
+/** Why agents are (or were last) not contained, "" when they are. */
+const char *cd_exec_cgroup_problem(void);
 
 /* ---- agent meta-data ---- */
 

@@ -8,6 +8,7 @@
  * deadline timer stopped it; nothing sleeps to synchronise.
  */
 #include "exec.h"
+#include "cgroup.h"
 #include "error.h"
 #include "log.h"
 #include "timeutil.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <libxml/parser.h>
@@ -346,6 +348,11 @@ static const struct {
 	  "yes error-line | head -c ${OCF_RESKEY_err_bytes:-0} >&2\n"
 	  "printf '%s' \"${OCF_RESKEY_tail:-}\"\n" },
 	{ "suicide", "#!/bin/sh\nkill -KILL $$\n" },
+	{ "bg",
+	  "#!/bin/sh\n"
+	  "setsid sleep 60 </dev/null >/dev/null 2>&1 &\n"
+	  "echo $! >\"$OCF_RESKEY_out\"\n" },
+	{ "badinterp", "#!/nonexistent/interpreter\nexit 0\n" },
 	{ "noexec", "#!/bin/sh\nexit 0\n" },
 };
 
@@ -1241,9 +1248,136 @@ static CU_TestInfo meta_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* ---- containment (cd_exec_cgroup_init): root and cgroup2 only ---- */
+
+static char cg_root[512];	/* "": containment not available here */
+
+static int
+cg_setup(void)
+{
+	char base[400];
+
+	if (geteuid() != 0 || cd_cgroup_default_root(base, sizeof(base)) < 0)
+		return 0;
+	*strrchr(base, '/') = '\0';
+	snprintf(cg_root, sizeof(cg_root), "%s/cd-exec-test-%d", base, (int)getpid());
+	if (cd_exec_cgroup_init(cg_root) < 0)
+		cg_root[0] = '\0';
+	return 0;
+}
+
+static int
+cg_teardown(void)
+{
+	char path[600], sub[900];
+	struct dirent *de;
+	DIR *d;
+
+	if (!cg_root[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/roles", cg_root);
+	cd_cgroup_kill(path);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		for (int i = 0; i < 1000 && rmdir(sub) < 0 && errno == EBUSY; i++)
+			usleep(1000);	/* the kill is asynchronous */
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+	return rmdir(cg_root) < 0 ? -1 : 0;
+}
+
+static bool
+cg_skip(void)
+{
+	if (cg_root[0])
+		return false;
+	printf("\n  (skipped: needs root and cgroup2: %s) ", cd_exec_cgroup_problem());
+	return true;
+}
+
+/* A daemonized child of the agent stays in the resource's cgroup. */
+static void
+test_contained_daemon(void)
+{
+	json_object *p = params_of("out", tpath("bg.pid"), NULL, NULL);
+	char path[600], want[600], *pid, *cgf;
+	struct waiter w = { 0 };
+	struct rec *r;
+	uint64_t end;
+
+	if (cg_skip()) {
+		json_object_put(p);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/roles", cg_root);
+	CU_ASSERT_STRING_EQUAL(cd_exec_cgroup_root(), path);
+	r = run_sync(ex, "bg1", "ocf:t:bg", "start", p, 5000, &w);
+	CU_ASSERT_FATAL(r && r->rc == 0);
+	pid = slurp(tpath("bg.pid"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pid);
+	pid[strcspn(pid, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/proc/%s/cgroup", pid);
+	cgf = slurp(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cgf);
+	snprintf(want, sizeof(want), "%s/roles/bg1\n", strrchr(cg_root, '/'));
+	CU_ASSERT_PTR_NOT_NULL(strstr(cgf, want));
+	if (!strstr(cgf, want))
+		printf("\n  pid %s is in %s, want ...%s", pid, cgf, want);
+	snprintf(path, sizeof(path), "%s/roles/bg1", cg_root);
+	CU_ASSERT_EQUAL(cd_cgroup_count(path), 1);
+	/* What clusterd-guard does on a lapse. */
+	snprintf(path, sizeof(path), "%s/roles", cg_root);
+	CU_ASSERT_EQUAL(cd_cgroup_kill(path), 0);
+	end = cd_now_mono_ms() + 5000;
+	while (cd_cgroup_populated(path) == 1 && cd_now_mono_ms() < end)
+		usleep(1000);
+	CU_ASSERT_EQUAL(cd_cgroup_populated(path), 0);
+	/* A successful stop removes the empty cgroup. */
+	r = run_sync(ex, "bg1", "ocf:t:rc", "stop", NULL, 5000, &w);
+	CU_ASSERT(r && r->rc == 0);
+	snprintf(path, sizeof(path), "%s/roles/bg1", cg_root);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	free(cgf);
+	free(pid);
+	json_object_put(p);
+	waiter_reset(&w);
+}
+
+/* Exec errors still come back at once (as from posix_spawn). */
+static void
+test_contained_exec_error(void)
+{
+	struct cd_op_request req = {
+		.rsc_id = "bad1", .agent = "ocf:t:badinterp", .action = "start",
+	};
+	struct waiter w = { 0 };
+	char path[600];
+
+	if (cg_skip())
+		return;
+	CU_ASSERT_EQUAL(cd_exec_run(ex, &req, on_done, &w), -ENOENT);
+	snprintf(path, sizeof(path), "%s/roles/bad1", cg_root);
+	rmdir(path);
+}
+
+static CU_TestInfo cg_tests[] = {
+	{ "a daemonized child stays in the cgroup", test_contained_daemon },
+	{ "environment built from the request, contained", test_environment },
+	{ "rc 0-7 passed through, contained", test_rc_passthrough },
+	{ "exec errors at once, contained", test_contained_exec_error },
+	{ "timeout: SIGKILL to the process group, contained", test_timeout_kill_group },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{ "exec", NULL, NULL, NULL, NULL, exec_tests },
 	{ "agents", NULL, NULL, NULL, NULL, meta_tests },
+	{ "contained", cg_setup, cg_teardown, NULL, NULL, cg_tests },
 	CU_SUITE_INFO_NULL,
 };
 
