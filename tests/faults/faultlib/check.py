@@ -207,18 +207,25 @@ def check_state(lab, changes, sampler):
 
 
 def forks(seen):
-    """One generation with two documents (on two nodes or one node over time)."""
+    """One generation with two documents (on two nodes or one node over
+    time); consecutive forked generations are one fork (one violation)."""
     by_gen = {}
-    out = []
     for t, node, gen, h in seen:
         by_gen.setdefault(gen, {}).setdefault(h, []).append((t, node))
+    groups = []     # [first gen, last gen, t, description of the first]
     for gen, hs in sorted(by_gen.items(), key=lambda x: x[0] or 0):
-        if len(hs) > 1:
-            desc = "; ".join("%s on %s" % (h, ",".join(sorted({n for _, n in v})))
-                             for h, v in hs.items())
-            t = min(min(t for t, _ in v) for v in hs.values())
-            out.append(Violation("fork", "generation %s has %d documents: %s" % (gen, len(hs), desc), t))
-    return out
+        if len(hs) < 2:
+            continue
+        t = min(min(t for t, _ in v) for v in hs.values())
+        if groups and gen == groups[-1][1] + 1:
+            groups[-1][1] = gen
+            continue
+        desc = "; ".join("%s on %s" % (h, ",".join(sorted({n for _, n in v})))
+                         for h, v in hs.items())
+        groups.append([gen, gen, t, desc])
+    return [Violation("fork", "generation%s %s: two or more documents (generation %s: %s)" % (
+        "s" if a != b else "", "%s-%s" % (a, b) if a != b else a, a, desc), t)
+            for a, b, t, desc in groups]
 
 
 # --- logs -----------------------------------------------------------------------

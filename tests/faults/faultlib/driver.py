@@ -142,8 +142,10 @@ class Run:
         lines = [
             "%s: seed %s, %d nodes, lab %s, bindir %s" % (self.label, self.seed, self.lab.nodes,
                                                          self.lab.name, self.lab.bindir),
-            "faults: %d (%s)" % (sum(self.injector.counts.values()),
-                                 ", ".join("%s %d" % kv for kv in sorted(self.injector.counts.items()))),
+            ("faults: %d (%s)" % (sum(self.injector.counts.values()),
+                                  ", ".join("%s %d" % kv for kv in sorted(self.injector.counts.items())))
+             if self.label == "random" else
+             "scripted steps: %d (history above)" % len(self.injector.history)),
             "config changes: %d sent, %d acknowledged, %d checked at the end" % (
                 len(ops), len(acked), len(exp)),
             "heartbeat writers: %d, max overlap %.0f ms" % (len(runs), worst),
