@@ -284,6 +284,10 @@ cd_qemu_argv(const struct cd_vmdef *d, const struct cd_qemu_launch *l)
 	if (want_pvpanic(d)) {
 		add(&a, "-device");
 		add(&a, "pvpanic");
+		/* only the event: the guest still ends its panic itself (its
+		 * console flushed, its own panic= reboot), as without the device */
+		add(&a, "-action");
+		add(&a, "panic=none");
 	}
 	if (l->incoming) {
 		add(&a, "-incoming");

@@ -242,6 +242,7 @@ test_argv(void)
 	CU_ASSERT(argv_find(argv, "-device", "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01") > 0);
 	CU_ASSERT(argv_find(argv, "-incoming", "defer") > 0);
 	CU_ASSERT(argv_find(argv, "-device", "pvpanic") > 0);	/* panics become events */
+	CU_ASSERT(argv_find(argv, "-action", "panic=none") > 0);
 	for (n = 0; argv[n]; n++)
 		;
 	CU_ASSERT_STRING_EQUAL(argv[n - 1], "-no-reboot");	/* extra args last */
@@ -264,6 +265,7 @@ test_argv(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(argv);
 	CU_ASSERT(argv_find(argv, "-device", "pvpanic") < 0);
 	CU_ASSERT(argv_find(argv, "-device", "pvpanic-pci") > 0);
+	CU_ASSERT(argv_find(argv, "-action", NULL) < 0);
 	cd_qemu_argv_free(argv);
 	cd_vmdef_free(d);
 }
