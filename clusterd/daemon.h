@@ -20,6 +20,7 @@
 #define CD_RECONNECT_MS		1000
 
 struct cd_cs;
+struct cd_guard;
 struct cd_ipc;
 struct cd_replica;
 struct cd_rm;
@@ -49,6 +50,7 @@ struct cd_daemon {
 	/* Called (in the loop) with each lease renewal: the lease is valid
 	 * until deadline_ms (CLOCK_MONOTONIC); the guard client hands it on. */
 	void (*on_lease_renewed)(struct cd_daemon *d, uint64_t deadline_ms);
+	struct cd_guard *guard;		/* guard-client.c: clusterd-guard; NULL: none */
 };
 
 /* cs.c: the corosync connections (cmap, votequorum, cpg). */

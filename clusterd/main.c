@@ -2,6 +2,8 @@
  * main.c - clusterd: start-up, the main loop, signals, shutdown.
  */
 #include "daemon.h"
+#include "exec.h"
+#include "guard-client.h"
 #include "heartbeat.h"
 #include "witness.h"
 #include "log.h"
@@ -24,6 +26,8 @@ struct options {
 	const char *runtime_dir;
 	const char *state_dir;
 	const char *config_path;
+	const char *guard_socket;
+	const char *cgroup_root;	/* NULL: the default */
 };
 
 static struct cd_daemon daemon_obj;
@@ -43,6 +47,12 @@ usage(FILE *f)
 "      --state-dir DIR    persistent state (default " CD_STATE_DIR ")\n"
 "      --config FILE      cluster identity written by 'clusterctl create'\n"
 "                         (default " CD_CONFIG_PATH ")\n"
+"      --guard-socket PATH  clusterd-guard's socket, or none (default\n"
+"                         " CD_GUARD_SOCKET ")\n"
+"      --cgroup DIR       roles cgroup root: resource R's agents run in\n"
+"                         DIR/roles/R; none: uncontained (default\n"
+"                         /sys/fs/cgroup/clusterd on a cgroup2 host, else\n"
+"                         the cgroup2 mount's /clusterd)\n"
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n"
 "\n"
@@ -58,6 +68,8 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "runtime-dir", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "guard-socket", required_argument, NULL, 'G' },
+		{ "cgroup", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -67,6 +79,7 @@ parse_args(int argc, char **argv, struct options *o)
 	o->runtime_dir = CD_RUNTIME_DIR;
 	o->state_dir = CD_STATE_DIR;
 	o->config_path = CD_CONFIG_PATH;
+	o->guard_socket = CD_GUARD_SOCKET;
 	while ((c = getopt_long(argc, argv, "fdhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->foreground = true; break;
@@ -74,6 +87,8 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'r': o->runtime_dir = optarg; break;
 		case 's': o->state_dir = optarg; break;
 		case 'c': o->config_path = optarg; break;
+		case 'G': o->guard_socket = optarg; break;
+		case 'C': o->cgroup_root = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("clusterd %s\n", CLUSTERD_VERSION); exit(0);
 		default: usage(stderr); return -EINVAL;
@@ -196,6 +211,55 @@ flush_loop(qb_loop_t *loop)
 		qb_loop_run(loop);
 }
 
+/* Self-fencing as this node has it: the guard's lease and containment. */
+static json_object *
+guard_status(struct cd_daemon *d)
+{
+	json_object *g = json_object_new_object();
+	const char *root = cd_exec_cgroup_root();
+
+	if (!g)
+		return NULL;
+	json_object_object_add(g, "socket", d->guard ?
+			       json_object_new_string(cd_guard_path(d->guard)) : NULL);
+	json_object_object_add(g, "connected",
+			       json_object_new_boolean(cd_guard_connected(d->guard)));
+	json_object_object_add(g, "lease", json_object_new_string(cd_guard_state(d->guard)));
+	json_object_object_add(g, "cgroup", root ? json_object_new_string(root) : NULL);
+	json_object_object_add(g, "contained", json_object_new_boolean(root != NULL));
+	json_object_object_add(g, "containment_problem",
+			       json_object_new_string(cd_exec_cgroup_problem()));
+	return g;
+}
+
+/*
+ * heartbeat.c's lease renewals (d->on_lease_renewed) go to clusterd-guard.
+ * The last one is re-sent when a connection comes up, so a guard that
+ * (re)started hears the lease still running at once, not a renewal later.
+ */
+static uint64_t lease_until_ms;
+
+static void
+lease_to_guard(struct cd_daemon *d, uint64_t deadline_ms)
+{
+	int rc;
+
+	lease_until_ms = deadline_ms;
+	rc = cd_guard_renew(d->guard, deadline_ms);
+	if (rc < 0 && rc != -ENOTCONN)
+		cd_warn("guard %s: renewal until %" PRIu64 " not sent: %s",
+			cd_guard_path(d->guard), deadline_ms, strerror(-rc));
+}
+
+static void
+guard_connected(void *data)
+{
+	struct cd_daemon *d = data;
+
+	if (lease_until_ms > cd_now_mono_ms())
+		(void)cd_guard_renew(d->guard, lease_until_ms);
+}
+
 json_object *
 cd_daemon_status(struct cd_daemon *d)
 {
@@ -210,6 +274,7 @@ cd_daemon_status(struct cd_daemon *d)
 		json_object_object_add(st, "witness", cd_witness_status(d));
 		json_object_object_add(st, "rm", cd_rm_status(d));
 		json_object_object_add(st, "lease", cd_hb_status(d));
+		json_object_object_add(st, "guard", guard_status(d));
 	}
 	return st;
 }
@@ -280,6 +345,7 @@ main(int argc, char **argv)
 	signal(SIGABRT, on_crash);
 	signal(SIGPIPE, SIG_IGN);
 
+	cd_exec_cgroup_init(o.cgroup_root);
 	cd_membership_init(&d->mship);
 	d->runtime_dir = o.runtime_dir;
 	d->state_dir = o.state_dir;
@@ -291,6 +357,17 @@ main(int argc, char **argv)
 	}
 	qb_loop_signal_add(d->loop, QB_LOOP_HIGH, SIGTERM, d, on_stop_signal, NULL);
 	qb_loop_signal_add(d->loop, QB_LOOP_HIGH, SIGINT, d, on_stop_signal, NULL);
+	if (strcmp(o.guard_socket, "none") != 0) {
+		d->guard = cd_guard_open(d->loop, o.guard_socket);
+		if (!d->guard)
+			cd_err("guard %s: %s: no self-fencing", o.guard_socket, strerror(errno));
+		else
+			cd_guard_on_connect(d->guard, guard_connected, d);
+		if (d->guard)
+			d->on_lease_renewed = lease_to_guard;
+	} else {
+		cd_warn("guard: none (--guard-socket none): no self-fencing supervisor");
+	}
 
 	rc = cd_replica_start(d);
 	if (rc < 0)
@@ -335,6 +412,9 @@ out:
 	cd_hb_stop(d);
 	cd_replica_stop(d);
 	cd_cs_stop(d);
+	d->on_lease_renewed = NULL;
+	cd_guard_close(d->guard);
+	d->guard = NULL;
 	if (d->loop)
 		qb_loop_destroy(d->loop);
 	if (pidfd >= 0) {
