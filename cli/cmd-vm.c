@@ -297,6 +297,25 @@ parse_result(const char *line)
 }
 
 /*
+ * The agent writes the live-migration mode's reason as one token, blanks
+ * as '+' ("mode_why=TCG+on+QEMU+7.2+loses+pages+in+pre-copy"): back to text.
+ */
+static void
+mode_reason(json_object *res)
+{
+	const char *why = ctl_jstr(res, "mode_why", "");
+	char buf[160], *c;
+
+	if (!why[0])
+		return;
+	snprintf(buf, sizeof(buf), "%s", why);
+	for (c = buf; *c; c++)
+		if (*c == '+')
+			*c = ' ';
+	json_object_object_add(res, "mode_why", json_object_new_string(buf));
+}
+
+/*
  * Follow a requested move to its end: the migration object gone (the
  * source has dropped its copy too) and the role started on NODE.
  */
@@ -358,6 +377,7 @@ follow_move(struct ctl_globals *g, const char *name, const char *node, uint64_t 
 			if (!json_object_object_get_ex(res, "type", NULL))
 				json_object_object_add(res, "type", json_object_new_string(
 					seen_migration ? "live" : "restart"));
+			mode_reason(res);
 			if (g->json)
 				ctl_print_json(res);
 			else
@@ -366,6 +386,9 @@ follow_move(struct ctl_globals *g, const char *name, const char *node, uint64_t 
 				       (double)(cd_now_mono_ms() - t0) / 1000.0,
 				       json_object_to_json_string(json_object_object_get(res, "downtime_ms")),
 				       json_object_to_json_string(json_object_object_get(res, "transferred")));
+			if (!g->json && !strcmp(ctl_jstr(res, "mode", ""), "paused"))
+				printf("%s: live migration ran in paused mode: %s\n", name,
+				       ctl_jstr(res, "mode_why", "live pre-copy is unsafe on this QEMU"));
 			json_object_put(res);
 			json_object_put(data);
 			return CTL_EXIT_OK;

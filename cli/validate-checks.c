@@ -4,6 +4,7 @@
  * Pure code over the collected text.
  */
 #include "validate.h"
+#include "migmode.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -311,6 +312,51 @@ v_x86_level(const char *const *flag_sets, size_t n)
 	return lvl < 0 ? "none (not x86-64)" : names[lvl];
 }
 
+/*
+ * Live pre-copy is unsafe under TCG on QEMU < 9.0 (agents/vm/migmode.h):
+ * the qemu plugin then pauses the guest for the transfer. The accelerator
+ * is the plugin's probe verdict when the node has one, else /dev/kvm.
+ */
+static void
+check_migration_mode(struct v_report *rep, struct v_node *nodes, size_t n)
+{
+	struct v_result *r;
+	char a[64], k[16], ver[64], why[128], first[64] = "";
+	size_t i, paused = 0, total = 0;
+
+	r = v_add(rep, "hypervisor", "Live migration mode", V_PASS,
+		  "live pre-copy on every node");
+	for (i = 0; i < n; i++) {
+		struct cd_migmode_in in = { 0 };
+
+		if (!nodes[i].reached || strcmp(get(&nodes[i], "qemu", a, sizeof(a)), "yes") != 0)
+			continue;
+		total++;
+		get(&nodes[i], "accel", a, sizeof(a));
+		if (strcmp(a, "kvm") != 0 && strcmp(a, "tcg") != 0)
+			snprintf(a, sizeof(a), "%s", strcmp(get(&nodes[i], "kvm", k, sizeof(k)),
+							    "yes") == 0 ? "kvm" : "tcg");
+		in.accel = a;
+		cd_migmode_parse_version(get(&nodes[i], "ver_qemu", ver, sizeof(ver)),
+					 &in.major, &in.minor, &in.micro);
+		if (cd_migmode_decide(&in, why, sizeof(why)) != CD_MIGMODE_PAUSED) {
+			v_detail(r, "%s: live pre-copy (%s)", nodes[i].host, why);
+			continue;
+		}
+		if (!paused++)
+			snprintf(first, sizeof(first), "%s, QEMU %d.%d",
+				 strcmp(a, "kvm") ? "TCG" : "KVM", in.major, in.minor);
+		v_detail(r, "%s: live migration runs in paused mode on this node (%s, QEMU %d.%d)",
+			 nodes[i].host, strcmp(a, "kvm") ? "TCG" : "KVM", in.major, in.minor);
+	}
+	if (paused) {
+		v_worsen(r, V_WARN);
+		snprintf(r->reason, sizeof(r->reason), "live migration runs in paused mode on "
+			 "%zu of %zu nodes (%s): TCG on QEMU < 9.0 loses pages in pre-copy, so "
+			 "the guest pauses for the whole transfer", paused, total, first);
+	}
+}
+
 static void
 check_hypervisor(struct v_report *rep, struct v_node *nodes, size_t n)
 {
@@ -364,6 +410,7 @@ check_hypervisor(struct v_report *rep, struct v_node *nodes, size_t n)
 	}
 	for (i = 0; i < m; i++)
 		free(flags[i]);
+	check_migration_mode(rep, nodes, n);
 
 	br = v_add(rep, "hypervisor", "Bridges named the same", V_PASS, "%s", "");
 	{

@@ -42,6 +42,10 @@ op_inventory() {
 	ver clusterd clusterctl --version
 	if command -v qemu-system-x86_64 >/dev/null 2>&1; then say qemu yes; else say qemu no; fi
 	if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then say kvm yes; else say kvm no; fi
+	# the qemu plugin's accelerator verdict (a boot probe; /dev/kvm can open
+	# and still not run guests), once clusterd has run on the node
+	a=$(cut -d' ' -f1 /run/clusterd/qemu-accel 2>/dev/null)
+	say accel "${a:-unknown}"
 	say cpu_model "$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | first_line)"
 	say cpu_flags "$(sed -n 's/^flags[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | first_line)"
 	say bridges "$(ip -o link show type bridge 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s%s", n++ ? "," : "", $2 }')"

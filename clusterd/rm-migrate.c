@@ -90,6 +90,41 @@ out_value(const char *out, const char *key, char *buf, size_t len)
 	}
 }
 
+/*
+ * A live migration in paused mode (the source paused the guest for the
+ * transfer, the target continued it): the send's result with downtime_ms
+ * replaced by the real pause, the source's paused_at_ms to the target's
+ * resumed_at_ms (CLOCK_MONOTONIC, as for quick migration). "" otherwise.
+ */
+static void
+mig_paused_result(struct cd_rm *rm, struct rm_role *r, const char *confirm,
+		  char *out, size_t len)
+{
+	const char *resumed = strstr(confirm, "resumed_at_ms="), *sv, *paused;
+	char path[200], *dup, *tok, *save = NULL;
+	json_object *saved;
+	size_t n = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", r->p.name);
+	saved = cd_state_get(cd_replica_state(rm->d), path);
+	if (!resumed || !saved || !json_object_is_type(saved, json_type_string))
+		return;
+	sv = json_object_get_string(saved);
+	if (!(paused = strstr(sv, "paused_at_ms=")) || !(dup = strdup(sv)))
+		return;
+	for (tok = strtok_r(dup, " ", &save); tok && n < len; tok = strtok_r(NULL, " ", &save)) {
+		if (!strncmp(tok, "downtime_ms=", 12))
+			n += (size_t)snprintf(out + n, len - n, "%sdowntime_ms=%lld", n ? " " : "",
+					      atoll(resumed + 14) - atoll(paused + 13));
+		else
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? " " : "", tok);
+	}
+	if (n < len)
+		snprintf(out + n, len - n, " resumed_at_ms=%lld", atoll(resumed + 14));
+	free(dup);
+}
+
 static void
 mig_done(void *ctx, const struct cd_op_result *res)
 {
@@ -129,9 +164,13 @@ mig_done(void *ctx, const struct cd_op_result *res)
 			l->running = 0;
 		mig_report(rm, r, l, ok ? "restore" : "abort", ok ? NULL : err, NULL, result);
 	} else if (!strcmp(mc->phase, "finish")) {
+		char live[512];
+
 		if (ok)
 			l->running = 1;
-		mig_report(rm, r, l, ok ? "cleanup" : "abort", ok ? NULL : err, NULL, NULL);
+		mig_paused_result(rm, r, result, live, sizeof(live));
+		mig_report(rm, r, l, ok ? "cleanup" : "abort", ok ? NULL : err, NULL,
+			   ok && live[0] ? live : NULL);
 	} else if (!strcmp(mc->phase, "restore")) {
 		char path[200], paused[32] = "", resumed[32] = "", bytes[32] = "", combined[256];
 		json_object *saved;

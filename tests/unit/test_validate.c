@@ -97,6 +97,21 @@ static char inv2[] = "helper=1\nname=n2\nos=Debian 12\nkernel=6.1\narch=x86_64\n
 	"disk_free_kb=5000000\naddrs=eth0,10.0.0.2/24,9000\ncorosync_running=no\nport5405=busy\n"
 	"ping_10.0.0.1=unreachable\n";
 
+static char inv_kvm[] = "helper=1\nname=n1\nver_qemu=7.2.22\nqemu=yes\nkvm=yes\naccel=kvm\n";
+static char inv_new[] = "helper=1\nname=n2\nver_qemu=9.2.0\nqemu=yes\nkvm=yes\naccel=tcg\n";
+
+static bool
+detail_has(const char *name, const char *text)
+{
+	size_t i, d;
+
+	for (i = 0; i < rep.n; i++)
+		for (d = 0; strcmp(rep.r[i].name, name) == 0 && d < rep.r[i].n_details; d++)
+			if (strstr(rep.r[i].details[d], text))
+				return true;
+	return false;
+}
+
 static enum v_status
 status_of(const char *name)
 {
@@ -129,6 +144,19 @@ test_checks(void)
 	CU_ASSERT_EQUAL(status_of("Bridges named the same"), V_FAIL);
 	CU_ASSERT_EQUAL(status_of("Clock skew"), V_FAIL);
 	CU_ASSERT_EQUAL(status_of("Memory"), V_PASS);
+	/* TCG (no accel verdict, no /dev/kvm) on QEMU 7.2: paused mode */
+	CU_ASSERT_EQUAL(status_of("Live migration mode"), V_WARN);
+	CU_ASSERT(detail_has("Live migration mode", "n1: live migration runs in paused "
+			     "mode on this node (TCG, QEMU 7.2)"));
+	v_report_clear(&rep);
+
+	/* the plugin's verdict kvm on n1, QEMU 9.2 on n2: pre-copy on both */
+	memset(&rep, 0, sizeof(rep));
+	nodes[0].out = inv_kvm;
+	nodes[1].out = inv_new;
+	v_check_nodes(&rep, nodes, 2);
+	CU_ASSERT_EQUAL(status_of("Live migration mode"), V_PASS);
+	CU_ASSERT(detail_has("Live migration mode", "n2: live pre-copy (TCG on QEMU 9.2"));
 	v_report_clear(&rep);
 }
 
