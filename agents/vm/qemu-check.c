@@ -108,9 +108,17 @@ cd_qemu_check_target(struct cd_hv_vm *vm, struct cd_qmp *q, uint32_t ms)
 	for (;;) {
 		rc = cd_qmp_wait_event(q, "GUEST_PANICKED", cd_qemu_min_ms(100,
 				       cd_qemu_left_ms(end)), NULL);
-		if (rc == 0)
+		if (rc == 0) {
+			/* A panic in NMI context reaches the console after the
+			 * event: give its lines a moment, for the message. */
+			uint64_t lines = cd_now_mono_ms() + 1000;
+
+			while (!cd_qemu_console_crash(vm, line, sizeof(line)) &&
+			       cd_now_mono_ms() < lines)
+				cd_qemu_nap(50);
 			return cd_qemu_target_crashed(vm, "the guest reported a panic "
 						      "(GUEST_PANICKED)");
+		}
 		if (rc != -ETIMEDOUT || !cd_qemu_pid(vm)) {
 			cd_qemu_log_tail(vm, 0, tail, sizeof(tail));
 			return cd_qemu_target_crashed(vm, tail[0] ? tail :
