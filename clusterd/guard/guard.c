@@ -242,14 +242,27 @@ apply(struct guard *g, unsigned int todo, uint64_t now)
 	watchdog_feed(g, now);
 }
 
+/*
+ * cgroup.events changed (POLLPRI) or a retry is due. Reading the watched fd
+ * itself acknowledges the change: poll() reports kernfs events until then.
+ */
 static void
 on_events(struct guard *g)
 {
 	uint64_t now = cd_now_mono_ms();
-	int pop = cd_cgroup_populated(g->roles);
+	char buf[256];
+	const char *p;
+	ssize_t n;
+	int pop;
 
-	if (pop < 0)
+	n = pread(g->events_fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
 		return;
+	buf[n] = '\0';
+	p = strstr(buf, "populated ");
+	if (!p)
+		return;
+	pop = p[10] == '1';
 	if ((pop == 1) != g->populated)
 		cd_debug("guard: %s %s", g->roles, pop ? "populated" : "empty");
 	g->populated = pop == 1;
