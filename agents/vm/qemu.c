@@ -333,11 +333,12 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 			       sizeof(res->mode_why));
 	snprintf(res->mode, sizeof(res->mode), "%s", cd_migmode_name(mode));
 	cd_qemu_log(vm, "live migration mode %s: %s", res->mode, res->mode_why);
-	/* Paused: no dirty tracking is needed, so nothing to converge, and
-	 * a bandwidth cap would only lengthen the pause. */
+	/* Paused: no dirty tracking is needed, so nothing to converge. A
+	 * bandwidth cap the administrator set still holds (it protects the
+	 * network), and lengthens the pause. */
 	if ((rc = cd_qemu_set_migration_params(vm, q, mode == CD_MIGMODE_PAUSED ? false :
-					       o->auto_converge, mode == CD_MIGMODE_PAUSED ?
-					       0 : o->max_bandwidth, o->downtime_limit_ms)))
+					       o->auto_converge, o->max_bandwidth,
+					       o->downtime_limit_ms)))
 		goto out;
 	if (mode == CD_MIGMODE_PAUSED) {
 		if ((rc = cd_qmp_cmd(q, "stop", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
