@@ -98,6 +98,19 @@ cd_qemu_target_crashed(struct cd_hv_vm *vm, const char *what)
 }
 
 int
+cd_qemu_target_exited(struct cd_hv_vm *vm)
+{
+	char line[160], tail[200];
+
+	if (cd_qemu_console_crash(vm, line, sizeof(line)))
+		return cd_qemu_target_crashed(vm, line);
+	cd_qemu_log_tail(vm, 0, tail, sizeof(tail));
+	return cd_qemu_fail(vm, -EREMOTEIO, "the QEMU of %s exited on %s after the "
+			    "switchover%s%s", vm->def->name, cd_qemu_node_name(),
+			    tail[0] ? ": " : "", tail);
+}
+
+int
 cd_qemu_check_target(struct cd_hv_vm *vm, struct cd_qmp *q, uint32_t ms)
 {
 	uint64_t end = cd_now_mono_ms() + ms;
@@ -119,11 +132,8 @@ cd_qemu_check_target(struct cd_hv_vm *vm, struct cd_qmp *q, uint32_t ms)
 			return cd_qemu_target_crashed(vm, "the guest reported a panic "
 						      "(GUEST_PANICKED)");
 		}
-		if (rc != -ETIMEDOUT || !cd_qemu_pid(vm)) {
-			cd_qemu_log_tail(vm, 0, tail, sizeof(tail));
-			return cd_qemu_target_crashed(vm, tail[0] ? tail :
-						      "its QEMU exited");
-		}
+		if (rc != -ETIMEDOUT || !cd_qemu_pid(vm))
+			return cd_qemu_target_exited(vm);
 		if (cd_qemu_console_crash(vm, line, sizeof(line)))
 			return cd_qemu_target_crashed(vm, line);
 		if (cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)) {

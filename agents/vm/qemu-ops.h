@@ -80,6 +80,12 @@ bool cd_qemu_console_crash(const struct cd_hv_vm *vm, char *line, size_t size);
  */
 int cd_qemu_target_crashed(struct cd_hv_vm *vm, const char *what);
 /**
+ * The target's QEMU is gone after the switchover: the crash message when
+ * its console has a crash line, else "the QEMU of VM exited on NODE after
+ * the switchover: <qemu.log's last line>". Returns -EREMOTEIO.
+ */
+int cd_qemu_target_exited(struct cd_hv_vm *vm);
+/**
  * Target after the switchover: for ms, the QEMU must live, answer and
  * run the guest, with no GUEST_PANICKED event and no crash line on the
  * console. @return 0, or -EREMOTEIO (cd_qemu_target_crashed's message)

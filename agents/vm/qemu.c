@@ -418,14 +418,13 @@ out:
 static int
 target_gone(struct cd_hv_vm *vm)
 {
-	char role[32], tail[200];
+	char role[32];
 
 	cd_qemu_role_get(vm, role, sizeof(role));
 	if (strcmp(role, CD_ROLE_INCOMING) != 0)
 		return cd_qemu_fail(vm, -ENOENT, "no incoming QEMU for %s here",
 				    vm->def->name);
-	cd_qemu_log_tail(vm, 0, tail, sizeof(tail));
-	return cd_qemu_target_crashed(vm, tail[0] ? tail : "its QEMU exited");
+	return cd_qemu_target_exited(vm);
 }
 
 static int
