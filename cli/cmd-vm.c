@@ -5,6 +5,7 @@
  */
 #include "ctl.h"
 #include "timeutil.h"
+#include "vmdef.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -28,12 +29,36 @@ names_array(const char *csv)
 	return arr;
 }
 
+/*
+ * The VM's identity for the cluster: {"name", "disks", "macs"}. clusterd
+ * records it with the resource and refuses a second resource (of any role)
+ * claiming the same name, disk or MAC (lib/state-rules.h rule 3).
+ */
+static json_object *
+vm_identity(const struct cd_vmdef *def)
+{
+	json_object *id = json_object_new_object(), *disks = json_object_new_array(),
+		    *macs = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < def->n_disks; i++)
+		json_object_array_add(disks, json_object_new_string(def->disks[i].path));
+	for (i = 0; i < def->n_nics; i++)
+		json_object_array_add(macs, json_object_new_string(def->nics[i].mac));
+	json_object_object_add(id, "name", json_object_new_string(def->name));
+	json_object_object_add(id, "disks", disks);
+	json_object_object_add(id, "macs", macs);
+	return id;
+}
+
 static const char vm_help[] =
 "Usage: clusterctl vm add NAME --config FILE [--preferred N1,N2] [--possible N1,N2]\n"
 "       clusterctl vm list|show NAME|start NAME|stop NAME|remove NAME [--json]\n"
 "A VM is a role NAME holding one ocf:clusterd:vm resource NAME whose\n"
 "definition (JSON, see agents/vm/README.md) is FILE: an absolute path every\n"
 "node can read (shared storage, e.g. /clusterstorage/volume1/NAME.json).\n"
+"A VM belongs to one role only: add refuses a definition whose name, a disk\n"
+"or a MAC is already used by another VM resource, and names its role.\n"
 "Move it with 'clusterctl move NAME NODE [--live|--quick|--restart]'.\n";
 
 static int
@@ -41,7 +66,8 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
        const char *preferred, const char *possible)
 {
 	json_object *args, *params, *timeouts, *def, *data = NULL;
-	char path[PATH_MAX];
+	struct cd_vmdef *vmdef;
+	char path[PATH_MAX], err[512];
 	int rc;
 
 	if (!config) {
@@ -55,6 +81,12 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	def = json_object_from_file(path);
 	if (!def || !json_object_is_type(def, json_type_object)) {
 		fprintf(stderr, "clusterctl vm add: %s is not a JSON VM definition\n", path);
+		json_object_put(def);
+		return CTL_EXIT_FAILED;
+	}
+	vmdef = cd_vmdef_load(path, err, sizeof(err));
+	if (!vmdef) {
+		fprintf(stderr, "clusterctl vm add: %s: %s\n", path, err);
 		json_object_put(def);
 		return CTL_EXIT_FAILED;
 	}
@@ -72,8 +104,10 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	rc = ctl_call("role-add", args, &data);
 	json_object_put(args);
 	json_object_put(data);
-	if (rc)
+	if (rc) {
+		cd_vmdef_free(vmdef);
 		return rc;
+	}
 
 	args = json_object_new_object();
 	params = json_object_new_object();
@@ -86,6 +120,8 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	json_object_object_add(args, "agent", json_object_new_string("ocf:clusterd:vm"));
 	json_object_object_add(args, "role", json_object_new_string(name));
 	json_object_object_add(args, "params", params);
+	json_object_object_add(args, "vm", vm_identity(vmdef));
+	cd_vmdef_free(vmdef);
 	json_object_object_add(args, "monitor_interval_ms", json_object_new_int64(10000));
 	json_object_object_add(args, "timeouts_ms", timeouts);
 	rc = ctl_call("resource-add", args, &data);

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "iscsi-url.h"
 #include "proto.h"
+#include "state-rules.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -101,6 +102,26 @@ change_done(void *ctx, int err, const char *m)
 	free(cc);
 }
 
+/*
+ * Why a change was refused before it was sent: the state's own reason
+ * (e.g. "the configuration would be N bytes, over its budget ...: remove
+ * something first") from a trial apply, for refusals whose generic text
+ * would not tell the administrator what to do.
+ */
+static void
+refusal_text(struct cd_daemon *d, int err, json_object *ops, char *text, size_t len)
+{
+	struct cd_state trial = { 0 };
+
+	snprintf(text, len, "%s", cd_strerror(err));
+	if (err != -ENOSPC && err != -EEXIST && err != -CD_E_BAD_ARGS)
+		return;
+	if (cd_state_copy(&trial, cd_replica_state(d)) == 0 &&
+	    cd_state_apply(&trial, ops, text, len) == 0)
+		snprintf(text, len, "%s", cd_strerror(err));
+	cd_state_clear(&trial);
+}
+
 /* Submit ops (consumed) for an IPC client; the reply comes when applied. */
 static int
 submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
@@ -121,20 +142,20 @@ submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
 		return -ENOMEM;
 	}
 	err = cd_replica_submit(d, ops, change_done, cc);
-	json_object_put(ops);
 	if (err < 0) {
 		const struct cd_membership *m = &d->mship;
-		char text[256];
+		char text[512];
 
 		if (err == -CD_E_NOT_QUORATE)
 			snprintf(text, sizeof(text), "this partition is not quorate (%u of %u "
 				 "votes, %u needed): changes are refused",
 				 m->quorum.total_votes, m->quorum.expected_votes, m->quorum.quorum);
 		else
-			snprintf(text, sizeof(text), "%s", cd_strerror(err));
+			refusal_text(d, err, ops, text, sizeof(text));
 		cd_ipc_complete(cc->def, NULL, err, text);
 		free(cc);
 	}
+	json_object_put(ops);
 	return CD_IPC_DEFERRED;
 }
 
@@ -553,7 +574,10 @@ submit_rsc(struct rsc_add_ctx *rc)
 		cc->def = rc->def;
 		e = cd_replica_submit(rc->d, rc->ops, change_done, cc);
 		if (e < 0) {
-			cd_ipc_complete(rc->def, NULL, e, cd_strerror(e));
+			char text[512];
+
+			refusal_text(rc->d, e, rc->ops, text, sizeof(text));
+			cd_ipc_complete(rc->def, NULL, e, text);
 			free(cc);
 		}
 	}
@@ -639,6 +663,46 @@ agent_path(const char *agent, char *path, size_t len)
 	return 0;
 }
 
+/*
+ * A VM resource carries its VM's identity ({"name", "disks", "macs"}, from
+ * 'clusterctl vm add'): the state lets one resource claim a VM (state-rules.h
+ * rule 3, re-checked on apply on every node); checked here first for a clear
+ * error naming the role that has it.
+ */
+static int
+vm_identity_arg(struct cd_daemon *d, json_object *args, const char *id, const char *agent,
+		json_object *params, json_object **out)
+{
+	bool is_vm = !strcmp(agent, "ocf:clusterd:vm");
+	char err[512];
+	json_object *vm;
+	int rc;
+
+	if (!json_object_object_get_ex(args, "vm", &vm)) {
+		if (!is_vm)
+			return 0;
+		*out = cd_ipc_message("a VM resource is added with 'clusterctl vm add', which "
+				      "records the VM's identity (name, disks, MACs) so that "
+				      "a VM belongs to one role only");
+		return -CD_E_BAD_ARGS;
+	}
+	if (!is_vm) {
+		*out = cd_ipc_message("vm: only an ocf:clusterd:vm resource has a VM identity");
+		return -CD_E_BAD_ARGS;
+	}
+	if (params && json_object_object_get_ex(params, "vm_name", NULL)) {
+		*out = cd_ipc_message("parameter 'vm_name' is set by clusterd from the VM's identity");
+		return -CD_E_BAD_ARGS;
+	}
+	rc = cd_rule_vm_claim_check(cd_state_get(cd_replica_state(d), "config.resources"),
+				    id, vm, err, sizeof(err));
+	if (rc < 0) {
+		*out = cd_ipc_message("%s", err);
+		return rc;
+	}
+	return 0;
+}
+
 int
 cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		  json_object *args, json_object **out)
@@ -684,6 +748,8 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 			}
 		}
 	}
+	if ((e = vm_identity_arg(d, args, id, agent, params, out)) < 0)
+		return e;
 	list = json_object_object_get(rolecfg, "resources");
 	if (list && json_object_array_length(list) >= RM_MAX_RSC) {
 		*out = cd_ipc_message("role %s has %d resources already (the most)", role, RM_MAX_RSC);
@@ -693,6 +759,12 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	json_object_object_add(cfg, "role", json_object_new_string(role));
 	json_object_object_add(cfg, "agent", json_object_new_string(agent));
 	json_object_object_add(cfg, "params", params ? json_object_get(params) : json_object_new_object());
+	if (json_object_object_get_ex(args, "vm", &t)) {
+		/* The agent checks the definition against the claimed name. */
+		json_object_object_add(cfg, "vm", json_object_get(t));
+		json_object_object_add(json_object_object_get(cfg, "params"), "vm_name",
+				       json_object_get(json_object_object_get(t, "name")));
+	}
 	if (json_object_object_get_ex(args, "monitor_interval_ms", &t)) {
 		if (!json_object_is_type(t, json_type_int) || json_object_get_int64(t) < 0 ||
 		    json_object_get_int64(t) > 86400000) {

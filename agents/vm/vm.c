@@ -11,6 +11,8 @@
  *   OCF_RESKEY_CRM_meta_timeout       action deadline in ms
  *   OCF_RESKEY_CRM_meta_migrate_uri   migrate_to: the URI migrate_prepare printed
  *   OCF_RESKEY_CRM_meta_migrate_mode  migrate_prepare: "quick" only starts the target
+ *   OCF_RESKEY_vm_name                the VM name the cluster claimed for this
+ *                                     resource (set by clusterd; see claim_check)
  *   CD_VM_RUN_ROOT                    instead of /run/clusterd
  *   CLUSTERD_HV_DIR                   plugin directory
  */
@@ -189,6 +191,31 @@ load_plugin(struct agent *a)
 		return error(rc == -EINVAL ? OCF_ERR_CONFIGURED : OCF_ERR_INSTALLED,
 			     "%s", a->err);
 	return OCF_SUCCESS;
+}
+
+/*
+ * One VM, one role, cluster-wide. clusterd records the identity of the VM
+ * (its definition's name, disks and MACs) with the resource when it is
+ * added, and every node refuses a change that would let two resources
+ * claim the same VM (lib/state-rules.h rule 3, checked on apply in total
+ * order); clusterd passes the recorded name as OCF_RESKEY_vm_name. So an
+ * action that can start this VM runs only if the definition still names
+ * the VM this resource claimed: no other role can start a second copy,
+ * on any node, even if its definition file was changed after it was added.
+ * Without vm_name (Pacemaker, or a resource added before claims existed)
+ * there is nothing to check against.
+ */
+static int
+claim_check(const struct agent *a)
+{
+	const char *claimed = param("vm_name");
+
+	if (!claimed || !strcmp(claimed, a->def->name))
+		return OCF_SUCCESS;
+	return error(OCF_ERR_CONFIGURED, "%s: the definition names VM %s, but this "
+		     "resource claimed VM %s in the cluster; another role may own %s "
+		     "(re-add the VM with 'clusterctl vm add' after fixing the "
+		     "definition)", param("config"), a->def->name, claimed, a->def->name);
 }
 
 /* What the plugin needs of this host: run root and caches, error buffer, log. */
@@ -569,20 +596,21 @@ struct action {
 	int (*fn)(struct agent *a);
 	uint32_t timeout_ms;	/* default deadline */
 	bool lock;		/* serialised with other mutating actions */
+	bool starts;		/* may start a QEMU of the VM: claim_check */
 };
 
 static const struct action actions[] = {
-	{ "start",		act_start,		60000,	true },
-	{ "stop",		act_stop,		90000,	true },
-	{ "monitor",		act_monitor,		20000,	false },
-	{ "status",		act_status,		20000,	false },
-	{ "validate-all",	act_validate,		10000,	false },
-	{ "migrate_prepare",	act_migrate_prepare,	60000,	true },
-	{ "migrate_to",		act_migrate_to,		600000,	true },
-	{ "migrate_from",	act_migrate_from,	60000,	true },
-	{ "migrate_abort",	act_migrate_abort,	60000,	true },
-	{ "save",		act_save,		300000,	true },
-	{ "restore",		act_restore,		300000,	true },
+	{ "start",		act_start,		60000,	true,	true },
+	{ "stop",		act_stop,		90000,	true,	false },
+	{ "monitor",		act_monitor,		20000,	false,	false },
+	{ "status",		act_status,		20000,	false,	false },
+	{ "validate-all",	act_validate,		10000,	false,	true },
+	{ "migrate_prepare",	act_migrate_prepare,	60000,	true,	true },
+	{ "migrate_to",		act_migrate_to,		600000,	true,	false },
+	{ "migrate_from",	act_migrate_from,	60000,	true,	false },
+	{ "migrate_abort",	act_migrate_abort,	60000,	true,	false },
+	{ "save",		act_save,		300000,	true,	false },
+	{ "restore",		act_restore,		300000,	true,	true },
 };
 
 static int
@@ -608,6 +636,8 @@ run(struct agent *a, const struct action *act)
 		 * the shared volume): nothing of it can run here either */
 		return strcmp(act->name, "stop") == 0 ? OCF_SUCCESS : OCF_NOT_RUNNING;
 	if (rc)
+		return rc;
+	if (act->starts && (rc = claim_check(a)))
 		return rc;
 	if ((rc = load_plugin(a)))
 		return rc;
