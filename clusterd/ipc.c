@@ -2,6 +2,9 @@
  * ipc.c - the libqb IPC server that clusterctl talks to.
  *
  * Access: root, or a client whose group is haclient (as Pacemaker does).
+ * Internal commands (how clusterctl changes the cluster on another node's
+ * behalf, e.g. nodes-update over ssh) are for root only: an administrator
+ * in haclient gets EACCES.
  * Every request gets exactly one reply, also a malformed one, so a client
  * never hangs; a bad request never harms the daemon or other clients.
  * Requests are dispatched through a table of {command, handler}.
@@ -35,6 +38,7 @@ struct cd_ipc_client {
 	struct qb_list_head list;
 	qb_ipcs_connection_t *c;
 	pid_t pid;
+	uid_t uid;	/* as accepted; (uid_t)-1 if unknown (never root) */
 	bool subscribed;
 	bool closed;	/* client gone; struct lives until the last unref */
 };
@@ -48,6 +52,9 @@ struct ipc_handler {
 	int (*fn)(struct cd_daemon *d, struct cd_ipc_client *conn, json_object *args,
 		  json_object **out);
 };
+
+/* Internal commands: root only, not for haclient administrators. */
+static const char *const root_only[] = { "nodes-update" };
 
 struct cd_ipc_deferred {
 	struct cd_ipc_client *client;	/* its connection is referenced */
@@ -107,6 +114,18 @@ static const struct ipc_handler handlers[] = {
 	{ "quorum-set", cd_witness_ipc_set },
 };
 
+static bool
+is_root_only(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(root_only) / sizeof(root_only[0]); i++) {
+		if (strcmp(root_only[i], cmd) == 0)
+			return true;
+	}
+	return false;
+}
+
 static const struct ipc_handler *
 find_handler(const char *cmd)
 {
@@ -136,11 +155,20 @@ cd_ipc_message(const char *fmt, ...)
 
 /* ---- libqb service callbacks ---- */
 
+/* The uid ipc_accept saw, for ipc_created of the same connection (libqb
+ * calls one right after the other on this one thread). */
+static struct {
+	qb_ipcs_connection_t *c;
+	uid_t uid;
+} accepted;
+
 static int32_t
 ipc_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
 	struct group *gr;
 
+	accepted.c = c;
+	accepted.uid = uid;
 	if (uid == 0)
 		return 0;
 	gr = getgrnam(CD_ADMIN_GROUP);
@@ -165,6 +193,8 @@ ipc_created(qb_ipcs_connection_t *c)
 		return;
 	}
 	conn->c = c;
+	conn->uid = accepted.c == c ? accepted.uid : (uid_t)-1;
+	accepted.c = NULL;
 	if (qb_ipcs_connection_stats_get(c, &st, QB_FALSE) == 0)
 		conn->pid = st.client_pid;
 	qb_list_add_tail(&conn->list, &ipc_daemon->ipc->conns);
@@ -279,6 +309,15 @@ ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 			req.cmd);
 		snprintf(text, sizeof(text), "unknown command '%s'", req.cmd);
 		send_reply(conn, NULL, -CD_E_UNKNOWN_CMD, text);
+		cd_request_clear(&req);
+		return 0;
+	}
+	if (is_root_only(req.cmd) && conn->uid != 0) {
+		cd_warn("ipc client %d (uid %d): refused internal command '%s': root only",
+			(int)conn->pid, (int)conn->uid, req.cmd);
+		snprintf(text, sizeof(text), "'%s' is an internal command of clusterctl: "
+			 "root only", req.cmd);
+		send_reply(conn, NULL, -EACCES, text);
 		cd_request_clear(&req);
 		return 0;
 	}

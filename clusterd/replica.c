@@ -21,6 +21,7 @@
 #include "log.h"
 #include "error.h"
 #include "state.h"
+#include "state-rules.h"
 #include "sync.h"
 #include "cpgmsg.h"
 #include "proto.h"
@@ -922,10 +923,32 @@ cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("'nodes' must be an object {name: {id, addr}}");
 		return -CD_E_BAD_ARGS;
 	}
+	/* A whole list that keeps every live member (state-rules.h rule 4). */
+	{
+		uint32_t live[CD_MAX_NODES];
+		size_t i, n_live = 0;
+		char why[400];
+
+		for (i = 0; i < d->mship.n_nodes; i++) {
+			if (cd_membership_node_state(&d->mship.nodes[i]) != CD_NODE_DOWN)
+				live[n_live++] = d->mship.nodes[i].id;
+		}
+		rc = cd_rule_nodes_update(d->replica->state.doc, nodes, live, n_live, why,
+					  sizeof(why));
+		if (rc < 0) {
+			cd_warn("state: nodes-update refused: %s", why);
+			*out = cd_ipc_message("%s", why);
+			return rc;
+		}
+	}
 	ops = json_object_new_array();
 	if (!ops)
 		return -ENOMEM;
 	json_object_array_add(ops, cd_state_op("set", "config.nodes", json_object_get(nodes)));
+	if (cd_rule_nodes_update_ops(d->replica->state.doc, nodes, ops) < 0) {
+		json_object_put(ops);
+		return -ENOMEM;
+	}
 	rc = submit(d->replica, client, ops, out);
 	json_object_put(ops);
 	return rc;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,5 +340,207 @@ cd_state_rules_check(json_object *old_doc, json_object *new_doc, json_object *op
 	    json_object_object_get_ex(new_doc, "config", &res) &&
 	    json_object_object_get_ex(res, "resources", &res))
 		return cd_rule_vm_claims(res, err, errlen);
+	return 0;
+}
+
+/* ---- rule 4: a new node list ---- */
+
+static bool
+node_name_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i == 63 || !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+				 (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' ||
+				 s[i] == '.'))
+			return false;
+	}
+	return i > 0;
+}
+
+/* The shape of one entry {"id": N, "addr": "A"}; its id in *id. */
+static int
+node_entry_ok(const char *name, json_object *n, uint32_t *id, char *err, size_t errlen)
+{
+	json_object *v;
+	int64_t i;
+
+	if (!node_name_ok(name)) {
+		fail(err, errlen, "node name \"%.80s\" must be 1..63 characters of "
+		     "[A-Za-z0-9_.-]", name);
+		return -CD_E_BAD_ARGS;
+	}
+	if (!json_object_is_type(n, json_type_object)) {
+		fail(err, errlen, "node %s: must be {\"id\": N, \"addr\": \"A\"}", name);
+		return -CD_E_BAD_ARGS;
+	}
+	json_object_object_foreach(n, key, val) {
+		(void)val;
+		if (strcmp(key, "id") && strcmp(key, "addr")) {
+			fail(err, errlen, "node %s: unknown member \"%.40s\" (id, addr)",
+			     name, key);
+			return -CD_E_BAD_ARGS;
+		}
+	}
+	if (!json_object_object_get_ex(n, "id", &v) || !json_object_is_type(v, json_type_int) ||
+	    (i = json_object_get_int64(v)) < 1 || i > (int64_t)UINT32_MAX) {
+		fail(err, errlen, "node %s: id must be an integer 1..%u", name, UINT32_MAX);
+		return -CD_E_BAD_ARGS;
+	}
+	*id = (uint32_t)i;
+	if (!json_object_object_get_ex(n, "addr", &v) || !json_object_is_type(v, json_type_string) ||
+	    json_object_get_string_len(v) < 1 || json_object_get_string_len(v) > 255) {
+		fail(err, errlen, "node %s: addr must be a string of 1..255 characters", name);
+		return -CD_E_BAD_ARGS;
+	}
+	return 0;
+}
+
+/* The name of node id in a node list, NULL if none. */
+static const char *
+name_of_id(json_object *nodes, uint32_t id)
+{
+	json_object *v;
+
+	if (!nodes || !json_object_is_type(nodes, json_type_object))
+		return NULL;
+	json_object_object_foreach(nodes, name, n) {
+		if (json_object_is_type(n, json_type_object) &&
+		    json_object_object_get_ex(n, "id", &v) &&
+		    json_object_get_int64(v) == (int64_t)id)
+			return name;
+	}
+	return NULL;
+}
+
+static const char *
+str_member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return "";
+}
+
+static json_object *
+runtime_roles(json_object *doc)
+{
+	json_object *rt, *roles;
+
+	if (!doc || !json_object_object_get_ex(doc, "runtime", &rt) ||
+	    !json_object_object_get_ex(rt, "roles", &roles) ||
+	    !json_object_is_type(roles, json_type_object))
+		return NULL;
+	return roles;
+}
+
+/* A role that still needs node name: its owner while not stopped, or an
+ * end of its migration. (A stopped role's last owner is cleared.) */
+static const char *
+role_using(json_object *doc, const char *name)
+{
+	json_object *roles = runtime_roles(doc), *mig;
+
+	if (!roles)
+		return NULL;
+	json_object_object_foreach(roles, role, r) {
+		if (!strcmp(str_member(r, "owner"), name) &&
+		    strcmp(str_member(r, "state"), "stopped"))
+			return role;
+		if (json_object_object_get_ex(r, "migration", &mig) &&
+		    (!strcmp(str_member(mig, "from"), name) || !strcmp(str_member(mig, "to"), name)))
+			return role;
+	}
+	return NULL;
+}
+
+int
+cd_rule_nodes_update(json_object *doc, json_object *nodes, const uint32_t *live,
+		     size_t n_live, char *err, size_t errlen)
+{
+	uint32_t ids[CD_STATE_NODES_MAX];
+	json_object *cfg = NULL, *old = NULL;
+	const char *was, *now, *role;
+	size_t n = 0, i, j;
+	int rc;
+
+	if (!nodes || !json_object_is_type(nodes, json_type_object)) {
+		fail(err, errlen, "nodes must be an object {NAME: {\"id\": N, \"addr\": \"A\"}}");
+		return -CD_E_BAD_ARGS;
+	}
+	if (json_object_object_length(nodes) < 1 ||
+	    json_object_object_length(nodes) > CD_STATE_NODES_MAX) {
+		fail(err, errlen, "nodes must list 1..%d nodes", CD_STATE_NODES_MAX);
+		return -CD_E_BAD_ARGS;
+	}
+	json_object_object_foreach(nodes, name, node) {
+		rc = node_entry_ok(name, node, &ids[n], err, errlen);
+		if (rc < 0)
+			return rc;
+		for (j = 0; j < n; j++) {
+			if (ids[j] == ids[n]) {
+				fail(err, errlen, "node %s: id %u is already node %s's", name,
+				     ids[n], name_of_id(nodes, ids[n]));
+				return -CD_E_BAD_ARGS;
+			}
+		}
+		n++;
+	}
+	if (doc && json_object_object_get_ex(doc, "config", &cfg))
+		json_object_object_get_ex(cfg, "nodes", &old);
+	for (i = 0; i < n_live; i++) {
+		was = name_of_id(old, live[i]);
+		now = name_of_id(nodes, live[i]);
+		if (!now) {
+			fail(err, errlen, "node %s (id %u) is a live member of the cluster: "
+			     "a node list without it is refused (stop it first)",
+			     was ? was : "?", live[i]);
+			return -CD_E_BAD_ARGS;
+		}
+		if (was && strcmp(was, now)) {
+			fail(err, errlen, "node id %u is live as %s: it cannot become %s",
+			     live[i], was, now);
+			return -CD_E_BAD_ARGS;
+		}
+	}
+	if (old && json_object_is_type(old, json_type_object)) {
+		json_object_object_foreach(old, oname, onode) {
+			(void)onode;
+			if (json_object_object_get_ex(nodes, oname, NULL))
+				continue;
+			role = role_using(doc, oname);
+			if (role) {
+				fail(err, errlen, "node %s still runs or is moving role %s: "
+				     "move or stop it before removing the node", oname, role);
+				return -CD_E_BAD_ARGS;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+cd_rule_nodes_update_ops(json_object *doc, json_object *nodes, json_object *ops)
+{
+	json_object *roles = runtime_roles(doc), *op;
+	const char *owner;
+	char path[160];
+
+	if (!roles)
+		return 0;
+	json_object_object_foreach(roles, role, r) {
+		owner = str_member(r, "owner");
+		if (!*owner || json_object_object_get_ex(nodes, owner, NULL) ||
+		    strcmp(str_member(r, "state"), "stopped"))
+			continue;
+		snprintf(path, sizeof(path), "runtime.roles.%s.owner", role);
+		op = cd_state_op("set", path, json_object_new_string(""));
+		if (!op || json_object_array_add(ops, op) < 0) {
+			json_object_put(op);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }

@@ -25,6 +25,16 @@
  *     without case). No VM name, disk path or MAC may appear in the
  *     identities of two resources (-EEXIST, naming the other resource and
  *     its role); a malformed identity is refused (-CD_E_BAD_ARGS).
+ *  4. A new node list (the internal nodes-update of 'clusterctl node
+ *     add/remove') is a whole, well-formed list: {NAME: {"id": 1..2^32-1,
+ *     "addr": "..."}} with names of [A-Za-z0-9_.-] (1..63), distinct ids,
+ *     at most CD_STATE_NODES_MAX nodes and no other members; it keeps
+ *     every live member (a corosync member now) under the same name and
+ *     id, and drops no node that still owns a role that is not stopped
+ *     or is an end of a migration (the policy engine cannot place a role
+ *     whose owner is no node; a stopped role's last owner is cleared by
+ *     the same change, cd_rule_nodes_update_ops). Refused with -CD_E_BAD_ARGS and the reason; checked by the
+ *     IPC handler, which knows who is live.
  */
 #ifndef CLUSTERD_STATE_RULES_H
 #define CLUSTERD_STATE_RULES_H
@@ -65,6 +75,26 @@ int cd_rule_vm_claims(json_object *resources, char *err, size_t errlen);
  */
 int cd_rule_vm_claim_check(json_object *resources, const char *id,
 			   json_object *vm, char *err, size_t errlen);
+
+#define CD_STATE_NODES_MAX	64
+
+/**
+ * Rule 4: may the node list become nodes?
+ * @param doc   the current document (borrowed)
+ * @param nodes the proposed config.nodes (borrowed)
+ * @param live  ids of the nodes that are corosync members now
+ * @return 0, or -CD_E_BAD_ARGS with the reason in err
+ */
+int cd_rule_nodes_update(json_object *doc, json_object *nodes, const uint32_t *live,
+			 size_t n_live, char *err, size_t errlen);
+
+/**
+ * Rule 4's companion: append to ops (a JSON array) what the node list
+ * change must also do: a stopped role whose last owner leaves the list
+ * forgets it (the policy engine takes every owner for a node).
+ * @return 0 or -ENOMEM
+ */
+int cd_rule_nodes_update_ops(json_object *doc, json_object *nodes, json_object *ops);
 
 /**
  * Every rule on a change: old_doc is the document before ops (a JSON

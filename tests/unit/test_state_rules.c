@@ -318,6 +318,115 @@ test_apply_claims(void)
 	cd_state_clear(&s);
 }
 
+/* ---- rule 4: a new node list ---- */
+
+struct nodes_case {
+	const char *name;
+	const char *nodes;
+	uint32_t live[4];	/* 0-terminated */
+	int rc;
+	const char *msg;
+};
+
+#define N3 "{\"n1\": {\"id\": 1, \"addr\": \"10.0.0.1\"}, \"n2\": {\"id\": 2, " \
+	"\"addr\": \"10.0.0.2\"}, \"n3\": {\"id\": 3, \"addr\": \"10.0.0.3\"}"
+
+static const struct nodes_case nodes_cases[] = {
+	{ "the same list", N3 "}", { 1, 2, 3 }, 0, NULL },
+	{ "a node added", N3 ", \"n4\": {\"id\": 4, \"addr\": \"10.0.0.4\"}}",
+	  { 1, 2, 3, 4 }, 0, NULL },
+	{ "a down node without roles removed",
+	  "{\"n1\": {\"id\": 1, \"addr\": \"a\"}, \"n2\": {\"id\": 2, \"addr\": \"b\"}}",
+	  { 1, 2 }, 0, NULL },
+	{ "a live node dropped (the finding)",
+	  "{\"n1\": {\"id\": 1, \"addr\": \"a\"}, \"n3\": {\"id\": 3, \"addr\": \"c\"}}",
+	  { 1, 2, 3 }, -CD_E_BAD_ARGS, "node n2 (id 2) is a live member" },
+	{ "a live node renamed", "{\"n1\": {\"id\": 1, \"addr\": \"a\"}, \"x2\": {\"id\": 2, "
+	  "\"addr\": \"b\"}, \"n3\": {\"id\": 3, \"addr\": \"c\"}}", { 1, 2 },
+	  -CD_E_BAD_ARGS, "live as n2" },
+	{ "a down node that owns a started role dropped",
+	  "{\"n1\": {\"id\": 1, \"addr\": \"a\"}, \"n2\": {\"id\": 2, \"addr\": \"b\"}}",
+	  { 1 }, -CD_E_BAD_ARGS, "n3 still runs or is moving role r1" },
+	{ "empty list", "{}", { 1 }, -CD_E_BAD_ARGS, "1..64 nodes" },
+	{ "not an object", "[1, 2]", { 1 }, -CD_E_BAD_ARGS, "must be an object" },
+	{ "id missing", N3 ", \"n4\": {\"addr\": \"d\"}}", { 1 }, -CD_E_BAD_ARGS,
+	  "node n4: id must be" },
+	{ "id zero", N3 ", \"n4\": {\"id\": 0, \"addr\": \"d\"}}", { 1 }, -CD_E_BAD_ARGS,
+	  "id must be" },
+	{ "id as text", N3 ", \"n4\": {\"id\": \"4\", \"addr\": \"d\"}}", { 1 },
+	  -CD_E_BAD_ARGS, "id must be" },
+	{ "duplicate id", N3 ", \"n4\": {\"id\": 3, \"addr\": \"d\"}}", { 1 },
+	  -CD_E_BAD_ARGS, "already node" },
+	{ "no addr", N3 ", \"n4\": {\"id\": 4}}", { 1 }, -CD_E_BAD_ARGS, "addr must be" },
+	{ "unknown member", N3 ", \"n4\": {\"id\": 4, \"addr\": \"d\", \"x\": 1}}", { 1 },
+	  -CD_E_BAD_ARGS, "unknown member" },
+	{ "bad name", N3 ", \"n 4\": {\"id\": 4, \"addr\": \"d\"}}", { 1 },
+	  -CD_E_BAD_ARGS, "node name" },
+	{ "entry not an object", N3 ", \"n4\": 4}", { 1 }, -CD_E_BAD_ARGS, "node n4: must be" },
+};
+
+static void
+test_nodes_table(void)
+{
+	json_object *doc = json_tokener_parse(
+		"{\"config\": {\"nodes\": " N3 "}}, \"runtime\": {\"roles\": {"
+		"\"r1\": {\"owner\": \"n3\", \"state\": \"started\"}}}}");
+	json_object *doc2 = json_tokener_parse(
+		"{\"config\": {\"nodes\": " N3 "}}, \"runtime\": {\"roles\": {"
+		"\"r1\": {\"owner\": \"n1\", \"state\": \"started\"}}}}");
+	char err[512];
+	size_t i, n;
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc2);
+	for (i = 0; i < N_ELEMS(nodes_cases); i++) {
+		const struct nodes_case *c = &nodes_cases[i];
+		json_object *nodes = json_tokener_parse(c->nodes);
+
+		for (n = 0; n < 4 && c->live[n]; n++)
+			;
+		err[0] = '\0';
+		/* The role on n3 matters only to the case about it. */
+		rc = cd_rule_nodes_update(strstr(c->name, "owns") ? doc : doc2, nodes,
+					  c->live, n, err, sizeof(err));
+		if (rc != c->rc || (c->msg && !strstr(err, c->msg)))
+			printf("\n  case '%s': rc %d (want %d), '%s'", c->name, rc, c->rc, err);
+		CU_ASSERT_EQUAL(rc, c->rc);
+		if (c->msg)
+			CU_ASSERT_PTR_NOT_NULL(strstr(err, c->msg));
+		json_object_put(nodes);
+	}
+	json_object_put(doc);
+	json_object_put(doc2);
+}
+
+/* A stopped role's last owner is cleared with the node that leaves. */
+static void
+test_nodes_ops(void)
+{
+	json_object *doc = json_tokener_parse(
+		"{\"config\": {\"nodes\": " N3 "}}, \"runtime\": {\"roles\": {"
+		"\"r1\": {\"owner\": \"n3\", \"state\": \"stopped\"},"
+		"\"r2\": {\"owner\": \"n1\", \"state\": \"stopped\"},"
+		"\"r3\": {\"owner\": \"\", \"state\": \"stopped\"}}}}");
+	json_object *nodes = json_tokener_parse(
+		"{\"n1\": {\"id\": 1, \"addr\": \"a\"}, \"n2\": {\"id\": 2, \"addr\": \"b\"}}");
+	json_object *ops = json_object_new_array(), *op;
+	uint32_t live[] = { 1, 2 };
+
+	CU_ASSERT_EQUAL(cd_rule_nodes_update(doc, nodes, live, 2, NULL, 0), 0);
+	CU_ASSERT_EQUAL(cd_rule_nodes_update_ops(doc, nodes, ops), 0);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(ops), 1);
+	op = json_object_array_get_idx(ops, 0);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(op, "path")),
+			       "runtime.roles.r1.owner");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(op, "value")), "");
+	json_object_put(ops);
+	json_object_put(nodes);
+	json_object_put(doc);
+}
+
 int
 main(void)
 {
@@ -328,6 +437,8 @@ main(void)
 		{ "vm claims: candidate table", test_candidate_table },
 		{ "apply: config budget keeps room for runtime", test_apply_budget },
 		{ "apply: one VM, one role", test_apply_claims },
+		{ "nodes update: table", test_nodes_table },
+		{ "nodes update: stopped roles forget a leaving owner", test_nodes_ops },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {
