@@ -50,6 +50,12 @@ struct local_role {
 	bool mig_busy;		/* a migration step runs here ... */
 	char mig_phase[16];	/* ... for this phase */
 	char fail_reason[256];
+	/* a finished migration step whose report is not recorded yet
+	 * (rm-migrate.c): the report is resent, never the step re-run */
+	char mig_reported[16];	/* the phase whose step ended here ("" none) */
+	json_object *mig_ops;	/* its report (owned) */
+	uint64_t mig_since_ms;	/* first refusal, monotonic ms (0: none yet) */
+	unsigned mig_tries;	/* refusals counted towards the rollback */
 };
 
 /** A configured node this node sees lost, since when (monotonic ms). */
@@ -87,6 +93,13 @@ struct cd_rm {
 	bool node_change_inflight;
 	qb_loop_timer_handle delay_timer;
 	bool delay_armed;
+	/* internal changes refused for a reason other than a stale test or a
+	 * passing condition (rm_refused): for the log and status */
+	uint64_t n_refused;
+	int64_t refused_at;		/* wall clock, s */
+	uint64_t refused_logged_ms;	/* monotonic ms of the last log line */
+	char refused_what[RM_NAME_MAX + 16];
+	char refused_msg[320];
 };
 
 /* ---- rm.c ---- */

@@ -292,12 +292,10 @@ cgroup_setup(struct guard *g)
 		cd_err("guard: cannot open %s: %s", path, strerror(errno));
 		return rc;
 	}
-	if (access(g->roles, F_OK) == 0) {
-		snprintf(path, sizeof(path), "%s/cgroup.kill", g->roles);
-		if (access(path, W_OK) < 0)
-			cd_warn("guard: %s: %s (kernel before 5.14?): a lapse cannot kill",
-				path, strerror(errno));
-	}
+	snprintf(path, sizeof(path), "%s/cgroup.kill", g->roles);
+	if (access(path, W_OK) < 0)
+		cd_err("guard: %s: %s (a kernel before 5.14?): a lapse cannot kill",
+		       path, strerror(errno));
 	rc = cd_cgroup_populated(g->roles);
 	g->populated = rc == 1;
 	return 0;
