@@ -57,7 +57,11 @@ cmd_status(struct ctl_globals *g, int argc, char **argv)
 "quorum (votes, expected, needed) and every node with its state:\n"
 "  up       corosync member running clusterd\n"
 "  joining  corosync member whose clusterd has not joined (yet)\n"
-"  down     not in this node's corosync membership\n";
+"  down     not in this node's corosync membership\n"
+"It also shows how full the replicated state is (the configuration has a\n"
+"budget so that runtime records such as fencing and failover always fit)\n"
+"and, in capitals, internal changes the cluster needed but refused here\n"
+"(JSON: .rm.refused_changes, .rm.refused_last).\n";
 	struct ctl_conn *c;
 	json_object *st;
 	int rc;

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void
 ctl_print_json(json_object *o)
@@ -85,6 +86,25 @@ ctl_print_status(json_object *st)
 			       ctl_jbool(w, "casting") ? ", vote cast" : ", no vote");
 		else if (w)
 			printf("Witness:   none (mode %s)\n", ctl_jstr(w, "mode", "?"));
+	}
+	{
+		json_object *rm = NULL;
+		int64_t refused;
+
+		json_object_object_get_ex(st, "rm", &rm);
+		if (rm && ctl_jint(rm, "state_bytes", 0) > 0)
+			printf("State:     %lld KiB of %lld KiB; configuration %lld KiB of its "
+			       "%lld KiB budget\n",
+			       (long long)(ctl_jint(rm, "state_bytes", 0) + 1023) / 1024,
+			       (long long)ctl_jint(rm, "state_limit", 0) / 1024,
+			       (long long)(ctl_jint(rm, "config_bytes", 0) + 1023) / 1024,
+			       (long long)ctl_jint(rm, "config_budget", 0) / 1024);
+		refused = rm ? ctl_jint(rm, "refused_changes", 0) : 0;
+		if (refused > 0)
+			printf("REFUSED:   %lld internal change(s) the cluster needs were "
+			       "refused here, the last %llds ago (%s): %s\n", (long long)refused,
+			       (long long)(time(NULL) - ctl_jint(rm, "refused_at", 0)),
+			       ctl_jstr(rm, "refused_what", "?"), ctl_jstr(rm, "refused_last", "?"));
 	}
 	printf("Members:   %lld up\n\n", (long long)ctl_jint(st, "members", 0));
 

@@ -191,6 +191,9 @@ void cd_rm_membership_changed(struct cd_daemon *d);
 /** The "rm" section of the status document (new object): internal changes
  *  the cluster refused (rm-util.c rm_refused). */
 json_object *cd_rm_status(struct cd_daemon *d);
+/** The "rm" section of the status document (new object): internal changes
+ *  the cluster refused (rm-util.c rm_refused). */
+json_object *cd_rm_status(struct cd_daemon *d);
 
 
 /* rm-ipc.c: IPC commands for roles, resources, nodes, LUNs. */

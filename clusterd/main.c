@@ -273,6 +273,7 @@ cd_daemon_status(struct cd_daemon *d)
 		json_object_object_add(st, "state", cd_replica_status(d));
 		json_object_object_add(st, "witness", cd_witness_status(d));
 		json_object_object_add(st, "rm", cd_rm_status(d));
+		json_object_object_add(st, "rm", cd_rm_status(d));
 		json_object_object_add(st, "lease", cd_hb_status(d));
 		json_object_object_add(st, "guard", guard_status(d));
 	}

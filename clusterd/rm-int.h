@@ -159,6 +159,16 @@ void rm_ops_guard(json_object *ops, const char *role, const char *owner, const c
 int rm_submit_role_ops(struct cd_rm *rm, const char *role, json_object *ops, bool leader);
 /** Whether a leader change for role (or "@fence", "@nodes") is on its way. */
 bool rm_inflight_has(struct cd_rm *rm, const char *role);
+/** How a refused internal change counts (rm_refused). */
+enum rm_refusal {
+	RM_REFUSAL_STALE = 0,	/* a "test" failed: the state moved on (normal) */
+	RM_REFUSAL_TRANSIENT,	/* syncing, not quorate, corosync gone, stopping */
+	RM_REFUSAL_ERROR,	/* anything else: an error in the log and status */
+};
+/** Classify a refused internal change about what (a role, "@fence", ...);
+ *  an error is logged (at most every 10 s while it repeats) and counted for
+ *  status. msg may be NULL or "". */
+enum rm_refusal rm_refused(struct cd_rm *rm, const char *what, int err, const char *msg);
 /** Owner report: the role l goes from expect_state to new_state (and to
  *  new_owner if not NULL), recording failure if not NULL; guarded by this
  *  node still being the owner in expect_state. */

@@ -30,6 +30,15 @@
  */
 
 #define MIGRATE_TIMEOUT_MS 300000
+/*
+ * A finished step whose report the cluster refuses (not a stale test, not a
+ * passing condition such as a sync round) is resent at most this many
+ * times, or for this long, then the migration is rolled back (abort: the
+ * target drops its copy, the source resumes); the step itself never runs
+ * twice. (It once re-ran migrate_to 2,651 times in 14 minutes.)
+ */
+#define REPORT_MAX_TRIES 3
+#define REPORT_MAX_MS 10000
 
 struct mig_ctx {
 	struct cd_rm *rm;
@@ -326,6 +335,63 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *a
 	}
 }
 
+static void
+mig_report_clear(struct local_role *l)
+{
+	l->mig_reported[0] = '\0';
+	json_object_put(l->mig_ops);
+	l->mig_ops = NULL;
+	l->mig_since_ms = 0;
+	l->mig_tries = 0;
+}
+
+/*
+ * Our step of phase l->mig_reported ended but the state still shows that
+ * phase: its report did not land. Resend it (the step never re-runs); when
+ * the cluster keeps refusing it, roll the migration back. Phases after the
+ * switch-over (cleanup) and the rollback's own phases cannot be undone:
+ * their reports are resent until they land.
+ */
+static void
+mig_report_retry(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
+{
+	const char *ph = r->mig.phase;
+	bool undoable = strcmp(ph, "cleanup") && strcmp(ph, "abort") &&
+			strcmp(ph, "abort-source");
+	uint64_t now = cd_now_mono_ms();
+	json_object *ops;
+	char path[200], err[300];
+
+	if (l->mig_tries >= REPORT_MAX_TRIES ||
+	    (l->mig_since_ms && now >= l->mig_since_ms + REPORT_MAX_MS)) {
+		if (!undoable) {
+			l->mig_tries = 0;
+			l->mig_since_ms = now;
+		} else {
+			snprintf(err, sizeof(err), "the cluster refused to record the end of "
+				 "step %s (%s); migration rolled back", ph,
+				 rm->refused_msg[0] ? rm->refused_msg : "see the log");
+			cd_err("rm: role %s: %s", r->p.name, err);
+			ops = json_object_new_array();
+			snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", r->p.name);
+			json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(ph)));
+			json_object_array_add(ops, rm_op_new("set", path, json_object_new_string("abort")));
+			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "last_error",
+				   json_object_new_string(err));
+			mig_report_clear(l);
+			/* A refused abort is resent like any report. */
+			snprintf(l->mig_reported, sizeof(l->mig_reported), "%s", ph);
+			l->mig_ops = json_object_get(ops);
+			l->mig_since_ms = now;
+			rm_submit_role_ops(rm, r->p.name, ops, false);
+			return;
+		}
+	}
+	cd_warn("rm: role %s: migration: resending the report of step %s (%u of %d)",
+		r->p.name, ph, l->mig_tries + 1, REPORT_MAX_TRIES);
+	rm_submit_role_ops(rm, r->p.name, json_object_get(l->mig_ops), false);
+}
+
 void
 rm_migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 {
@@ -346,6 +412,13 @@ rm_migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 	}
 	if (l->mig_busy || l->inflight || l->op != L_IDLE)
 		return;
+	if (l->mig_reported[0]) {
+		if (!strcmp(l->mig_reported, ph)) {
+			mig_report_retry(rm, r, l);
+			return;
+		}
+		mig_report_clear(l);	/* recorded: the migration moved on */
+	}
 	if (dst && !strcmp(ph, "prepare"))
 		mig_run(rm, r, l, "migrate_prepare");
 	else if (src && !strcmp(ph, "send") && live)
@@ -408,6 +481,10 @@ mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 	}
 	cd_info("rm: role %s: migration %s -> %s%s%s", name, r->mig.phase, next,
 		error ? ": " : "", error ? error : "");
+	/* Kept until recorded: resent if refused, the step never re-run. */
+	mig_report_clear(l);
+	snprintf(l->mig_reported, sizeof(l->mig_reported), "%s", r->mig.phase);
+	l->mig_ops = json_object_get(ops);
 	rm_submit_role_ops(rm, name, ops, false);
 }
 

@@ -6,8 +6,11 @@
 #include "rm-int.h"
 #include "log.h"
 #include "error.h"
+#include "timeutil.h"
+#include "state-rules.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +93,24 @@ struct report_ctx {
 
 static void inflight_del(struct cd_rm *rm, const char *role);
 
+/*
+ * An owner report of a finished migration step was refused: count it
+ * towards that migration's rollback (rm-migrate.c resends the report).
+ */
+static bool
+count_refusal(struct cd_rm *rm, const char *role, bool leader, enum rm_refusal how)
+{
+	struct local_role *l = leader ? NULL : rm_local_get(rm, role, false);
+
+	if (!l || !l->mig_reported[0] || how == RM_REFUSAL_STALE)
+		return false;
+	if (!l->mig_since_ms)
+		l->mig_since_ms = cd_now_mono_ms();
+	if (how == RM_REFUSAL_ERROR)
+		l->mig_tries++;
+	return how == RM_REFUSAL_ERROR;
+}
+
 static void
 report_done(void *ctx, int err, const char *msg)
 {
@@ -105,10 +126,85 @@ report_done(void *ctx, int err, const char *msg)
 			l->inflight = false;
 	}
 	if (err)
-		cd_debug("rm: role %s: change not applied: %s", rc->role,
-			 msg && *msg ? msg : cd_strerror(err));
+		count_refusal(rm, rc->role, rc->leader, rm_refused(rm, rc->role, err, msg));
 	free(rc);
 	rm_schedule_reconcile(rm);
+}
+
+#define REFUSED_LOG_EVERY_MS 10000
+
+enum rm_refusal
+rm_refused(struct cd_rm *rm, const char *what, int err, const char *msg)
+{
+	uint64_t now = cd_now_mono_ms();
+	const char *why = msg && *msg ? msg : cd_strerror(err);
+
+	if (err == -CD_E_BAD_ARGS && strstr(why, ": test of ")) {
+		cd_debug("rm: %s: change not applied (the state moved on): %s", what, why);
+		return RM_REFUSAL_STALE;
+	}
+	/* Domain conditions (syncing, not quorate, no corosync, ...) pass. */
+	if (err == -ESHUTDOWN || err == -ETIMEDOUT ||
+	    (err <= -CD_E_BASE && err != -CD_E_BAD_ARGS && err != -CD_E_STATE_INVALID)) {
+		cd_info("rm: %s: change not applied for now: %s", what, why);
+		return RM_REFUSAL_TRANSIENT;
+	}
+	rm->n_refused++;
+	rm->refused_at = (int64_t)time(NULL);
+	if (strcmp(rm->refused_msg, why) || strcmp(rm->refused_what, what) ||
+	    now >= rm->refused_logged_ms + REFUSED_LOG_EVERY_MS) {
+		cd_err("rm: %s: the cluster REFUSED an internal change (%" PRIu64 " so far): "
+		       "%s", what, rm->n_refused, why);
+		rm->refused_logged_ms = now;
+	}
+	snprintf(rm->refused_what, sizeof(rm->refused_what), "%s", what);
+	snprintf(rm->refused_msg, sizeof(rm->refused_msg), "%s", why);
+	return RM_REFUSAL_ERROR;
+}
+
+/*
+ * A change refused before it was sent says only its code; the state's own
+ * reason comes from a trial apply (the refused path only).
+ */
+static void
+refusal_reason(struct cd_rm *rm, json_object *ops, int err, char *buf, size_t len)
+{
+	struct cd_state trial = { 0 };
+
+	buf[0] = '\0';
+	if (err != -CD_E_BAD_ARGS && err != -ENOSPC && err != -EEXIST &&
+	    err != -CD_E_STATE_INVALID)
+		return;
+	if (cd_state_copy(&trial, cd_replica_state(rm->d)) == 0 &&
+	    cd_state_apply(&trial, ops, buf, len) == 0)
+		buf[0] = '\0';
+	cd_state_clear(&trial);
+}
+
+json_object *
+cd_rm_status(struct cd_daemon *d)
+{
+	struct cd_rm *rm = d->rm;
+	json_object *o = json_object_new_object();
+
+	size_t total, config;
+
+	if (!o || !rm)
+		return o;
+	/* How full the state is: configuration against its budget, whole
+	 * document against its limit (lib/state-rules.h rules 1-2). */
+	cd_state_sizes(cd_replica_state(d), &total, &config);
+	json_object_object_add(o, "state_bytes", json_object_new_int64((int64_t)total));
+	json_object_object_add(o, "state_limit", json_object_new_int64(CD_STATE_MAX_SIZE));
+	json_object_object_add(o, "config_bytes", json_object_new_int64((int64_t)config));
+	json_object_object_add(o, "config_budget", json_object_new_int64(CD_STATE_CONFIG_MAX));
+	json_object_object_add(o, "refused_changes", json_object_new_int64((int64_t)rm->n_refused));
+	if (rm->n_refused) {
+		json_object_object_add(o, "refused_last", json_object_new_string(rm->refused_msg));
+		json_object_object_add(o, "refused_what", json_object_new_string(rm->refused_what));
+		json_object_object_add(o, "refused_at", json_object_new_int64(rm->refused_at));
+	}
+	return o;
 }
 
 /* Submit ops for a role; owner reports and leader decisions are tracked so
@@ -117,6 +213,7 @@ int
 rm_submit_role_ops(struct cd_rm *rm, const char *role, json_object *ops, bool leader)
 {
 	struct report_ctx *rc = calloc(1, sizeof(*rc));
+	enum rm_refusal how;
 	int err;
 
 	if (!rc) {
@@ -127,11 +224,18 @@ rm_submit_role_ops(struct cd_rm *rm, const char *role, json_object *ops, bool le
 	rc->leader = leader;
 	snprintf(rc->role, sizeof(rc->role), "%s", role);
 	err = cd_replica_submit(rm->d, ops, report_done, rc);
-	json_object_put(ops);
 	if (err < 0) {
+		char why[320];
+
+		refusal_reason(rm, ops, err, why, sizeof(why));
+		how = rm_refused(rm, role, err, why);
+		if (count_refusal(rm, role, leader, how))
+			rm_schedule_reconcile(rm);	/* resend or roll back next */
+		json_object_put(ops);
 		free(rc);
 		return err;
 	}
+	json_object_put(ops);
 	if (leader) {
 		if (rm->n_inflight < 64)
 			snprintf(rm->inflight_roles[rm->n_inflight++], RM_NAME_MAX, "%s", role);
