@@ -3,7 +3,7 @@
 
   rawqmp.py migrate --argv FILE --run-dir DIR --src-qmp SOCK --uri URI
                     [--bridge BR] [--bandwidth BYTES_PER_S] [--downtime MS]
-                    [--deadline S]
+                    [--deadline S] [--mode precopy|stop-copy]
       The raw baseline: one live migration driven directly over QMP. Run it
       INSIDE the target node (lab exec NAME nK -- python3 rawqmp.py ...):
         1. a tap (cdtap%d, vnet_hdr) is made and added to bridge BR (vmbr0), and
@@ -22,9 +22,13 @@
            RESUME event (or query-status "running"); role file "running";
         5. quit the source and wait until its QMP connection closes (QEMU
            exited). Statistics are read before the quit.
+      --mode stop-copy (what the vm agent does where live pre-copy loses
+      pages, TCG on QEMU < 9.0): auto-converge off, `stop` on the source
+      before `migrate`, `cont` on the target once it has loaded everything.
       Prints one JSON object: wall_ms (1-5), spawn_ms (1), migrate_ms
       (migrate command to target running), and QEMU's total_ms, downtime_ms,
-      setup_ms, transferred.
+      setup_ms, transferred; mode; pause_ms (stop-copy: source stop to
+      target cont, the guest's real pause).
 
   rawqmp.py watch SOCK [--deadline S]
       Polls query-migrate on a QMP socket (the source's qmp-mon.sock) every
@@ -162,7 +166,8 @@ def opts_of(args, defaults):
 
 def cmd_migrate(args):
     o = opts_of(args, {"bandwidth": str(100 << 30), "downtime": "300", "deadline": "120",
-                       "bridge": "vmbr0"})
+                       "bridge": "vmbr0", "mode": "precopy"})
+    stop_copy = o["mode"] == "stop-copy"
     with open(o["argv"]) as f:
         argv = [line.rstrip("\n") for line in f if line.strip()]
     run_dir = o["run-dir"]
@@ -196,12 +201,16 @@ def cmd_migrate(args):
     # 3. source
     src = Qmp(o["src-qmp"])
     caps = [{"capability": c, "state": s} for c, s in
-            (("events", True), ("auto-converge", True), ("xbzrle", False),
+            (("events", True), ("auto-converge", not stop_copy), ("xbzrle", False),
              ("postcopy-ram", False), ("compress", False))]
     src.cmd("migrate-set-capabilities", capabilities=caps)
     src.cmd("migrate-set-parameters", **{"max-bandwidth": int(o["bandwidth"]),
                                          "downtime-limit": int(o["downtime"])})
     t_mig = time.monotonic()
+    t_stop = None
+    if stop_copy:  # the guest paused for the transfer: no dirty tracking needed
+        src.cmd("stop")
+        t_stop = time.monotonic()
     src.cmd("migrate", uri=o["uri"])
     # 4. until completed (events), then until the target runs
     ev = src.wait_event(lambda e: e.get("event") == "MIGRATION" and
@@ -211,6 +220,13 @@ def cmd_migrate(args):
     if st != "completed":
         src.cmd("migrate_cancel")
         sys.exit("raw migration %s" % st)
+    if stop_copy:
+        # the target ends paused, as its source was: continue it once loaded
+        while dst.cmd("query-status").get("status") == "inmigrate":
+            if time.monotonic() > deadline:
+                sys.exit("target never loaded")
+            dst.wait_event(lambda e: e.get("event") == "MIGRATION", min(deadline, time.monotonic() + 0.01))
+        dst.cmd("cont")
     if dst.cmd("query-status").get("status") != "running":
         if not dst.wait_event(lambda e: e.get("event") == "RESUME", deadline):
             sys.exit("target never ran")
@@ -237,6 +253,9 @@ def cmd_migrate(args):
         "downtime_ms": info.get("downtime", 0),
         "setup_ms": info.get("setup-time", 0),
         "transferred": info.get("ram", {}).get("transferred", 0),
+        "mode": o["mode"],
+        # stop-copy: the guest's real pause, source stop to target cont
+        "pause_ms": round((t_run - t_stop) * 1000, 1) if t_stop else 0,
     }))
 
 

@@ -87,6 +87,53 @@ check_sanitizers() {
 	fi
 }
 
+# ---- guest integrity (issue 19): the lab guest's memory verifier prints
+# "mem ok N ..." or "mem BAD N ..." on its console about every second; a
+# move counts only if the guest verifies intact on its new node.
+
+# vm_console NODE VM: path of the VM's serial console log on NODE (the
+# target of a migration starts a new one)
+vm_console() { echo "$LAB_ROOT/$L/nodes/$1/run/clusterd/vm/$2/console.log"; }
+
+# console_crash FILE: print the first kernel crash line (BUG/Oops/panic);
+# status 0 when there is one
+console_crash() {
+	grep -a -m1 -oE '(BUG: |kernel BUG at |Oops: |Kernel panic - |general protection fault).*' \
+		"$1" 2>/dev/null
+}
+
+# mem_lines FILE: how many verifier lines the console has
+mem_lines() { grep -a -c '^mem \(ok\|BAD\)' "$1" 2>/dev/null || true; }
+
+# guest_intact NODE VM [AFTER] [SECS]: wait (SECS, 60) until VM's console
+# on NODE shows two verifier passes after its first AFTER lines (0: a new
+# target's console), the second begun and ended on NODE; status 0 and
+# "intact: mem ok N ..." when they and every earlier one are ok and no crash
+# line is there; else status 1 and what was found (a BUG line, "mem BAD ...",
+# or "no verifier answer")
+guest_intact() {
+	local f after=${3:-0} deadline crash bad
+	f=$(vm_console "$1" "$2")
+	deadline=$(($(now_ms) + ${4:-60} * 1000))
+	while :; do
+		if crash=$(console_crash "$f"); then
+			echo "crashed on $1: $crash"
+			return 1
+		fi
+		if bad=$(grep -a -m1 '^mem BAD' "$f" 2>/dev/null); then
+			echo "damaged on $1: $bad"
+			return 1
+		fi
+		(($(mem_lines "$f") >= after + 2)) && break
+		if (($(now_ms) > deadline)); then
+			echo "no verifier answer on $1 after ${4:-60} s ($(mem_lines "$f") lines, $after before)"
+			return 1
+		fi
+		sleep 0.2
+	done
+	echo "intact: $(grep -a '^mem ok' "$f" | tail -1)"
+}
+
 cleanup() {
 	local rc=$?
 	if [ -n "$L" ]; then
