@@ -41,6 +41,7 @@ struct cd_daemon {
 	uint64_t mship_changed_ns;	/* when the view last changed */
 	uint32_t last_leader;		/* to log leader changes once */
 	bool last_quorate;
+	bool stopping;			/* SIGTERM seen: a planned stop under way */
 	struct cd_cs *cs;
 	struct cd_ipc *ipc;
 	struct cd_replica *replica;
@@ -149,6 +150,14 @@ const struct cd_state *cd_replica_state(struct cd_daemon *d);
  */
 bool cd_replica_ready(struct cd_daemon *d);
 
+/**
+ * Like cd_replica_submit(), but done is called only once a strict majority
+ * of the configured nodes has the change (sync.h S5), or with an error
+ * (-CD_E_UNCONFIRMED when the view ended first, -ETIMEDOUT).
+ */
+int cd_replica_submit_committed(struct cd_daemon *d, json_object *ops,
+				cd_change_done_fn done, void *ctx);
+
 /** The configured node ids (the state's node list). @return their count */
 size_t cd_replica_configured(struct cd_daemon *d, uint32_t *ids);
 
@@ -188,9 +197,13 @@ void cd_rm_stop(struct cd_daemon *d);
 void cd_rm_state_changed(struct cd_daemon *d);
 /** Membership or quorum changed (called from cd_daemon_membership_changed). */
 void cd_rm_membership_changed(struct cd_daemon *d);
-/** The "rm" section of the status document (new object): internal changes
- *  the cluster refused (rm-util.c rm_refused). */
-json_object *cd_rm_status(struct cd_daemon *d);
+
+/**
+ * A planned stop (SIGTERM): record a restart grace so the local roles
+ * survive the restart under a longer lease (rm-restart.c), then call stop.
+ * stop is called exactly once, from the loop or before this returns.
+ */
+void cd_rm_planned_stop(struct cd_daemon *d, void (*stop)(struct cd_daemon *d));
 /** The "rm" section of the status document (new object): internal changes
  *  the cluster refused (rm-util.c rm_refused). */
 json_object *cd_rm_status(struct cd_daemon *d);

@@ -28,9 +28,11 @@ struct cd_hb {
 	uint64_t until_ms;	/* the lease ends (0: never held) */
 	uint64_t renewed_ms;	/* when it was last renewed */
 	bool ever_valid;
+	bool failing_noted;
 	bool lapse_noted;
 	uint64_t lapsed_at_ms;
 	uint64_t sent;
+	uint64_t ticks;
 	struct peer_seen peer[CD_MAX_NODES];
 	size_t n_peer;
 };
@@ -82,7 +84,8 @@ renew(struct cd_hb *hb, uint64_t t0)
 	uint64_t until = t0 + cd_hb_lease_ms(d), now = cd_now_mono_ms();
 	bool was_valid = cd_hb_lease_valid(d);
 
-	if (!cd_membership_majority(&d->mship) || !cd_replica_ready(d))
+	if (!cd_membership_majority(&d->mship) || !cd_replica_state(d) ||
+	    !cd_replica_state(d)->doc)
 		return;
 	if (until <= hb->until_ms || until <= now)
 		return;
@@ -90,6 +93,11 @@ renew(struct cd_hb *hb, uint64_t t0)
 	hb->renewed_ms = now;
 	if (d->on_lease_renewed)
 		d->on_lease_renewed(d, until);
+	if (hb->failing_noted && was_valid) {
+		cd_notice("lease: renewed again before it lapsed");
+		hb->failing_noted = false;
+		cd_rm_state_changed(d);
+	}
 	if (!was_valid) {
 		if (hb->lapse_noted)
 			cd_notice("lease: renewed again (%" PRIu64 " ms after it lapsed)",
@@ -186,6 +194,15 @@ cd_hb_lease_lapsed(struct cd_daemon *d)
 }
 
 bool
+cd_hb_lease_failing(struct cd_daemon *d)
+{
+	struct cd_hb *hb = d->hb;
+
+	return hb && hb->ever_valid &&
+	       cd_now_mono_ms() + cd_hb_lease_ms(d) / 2 >= hb->until_ms;
+}
+
+bool
 cd_hb_peer_stale(struct cd_daemon *d, uint32_t nodeid)
 {
 	struct peer_seen *p = d->hb ? peer_get(d->hb, nodeid, false) : NULL;
@@ -238,7 +255,8 @@ static void tick(void *data);
 static void
 arm(struct cd_hb *hb)
 {
-	uint32_t every = cd_hb_lease_ms(hb->d) / 4;
+	/* L1: heartbeats every lease/4; the lease checked twice as often */
+	uint32_t every = cd_hb_lease_ms(hb->d) / 8;
 
 	hb->timer_armed = qb_loop_timer_add(hb->d->loop, QB_LOOP_HIGH,
 					    (uint64_t)every * QB_TIME_NS_IN_MSEC, hb,
@@ -254,7 +272,17 @@ tick(void *data)
 	uint64_t now = cd_now_mono_ms();
 
 	hb->timer_armed = false;
-	send_heartbeat(hb);
+	if (++hb->ticks % 2 == 0)
+		send_heartbeat(hb);
+	if (cd_hb_lease_failing(hb->d) && !hb->failing_noted) {
+		hb->failing_noted = true;
+		cd_err("lease: not renewed for %" PRIu64 " ms (this node has not heard a "
+		       "majority of the cluster): stopping the local roles before it "
+		       "lapses", now - hb->renewed_ms);
+		cd_rm_state_changed(hb->d);
+	} else if (!cd_hb_lease_failing(hb->d)) {
+		hb->failing_noted = false;
+	}
 	if (hb->ever_valid && !hb->lapse_noted && now >= hb->until_ms) {
 		hb->lapse_noted = true;
 		hb->lapsed_at_ms = now;

@@ -10,10 +10,11 @@
  * - It keeps, per peer, when a message of its clusterd was last delivered
  *   here, so the resource manager can treat a peer whose clusterd is hung
  *   or stopped as lost (L4, cd_hb_peer_stale()).
- * - When the lease lapses while clusterd runs (it stopped hearing a
+ * - When less than half of the lease is left (it stopped hearing a
  *   majority) it logs it once and asks the resource manager to self-fence
- *   (cd_rm_state_changed); the guard kills the roles' processes at the
- *   same deadline in any case.
+ *   (cd_rm_state_changed), so that even roles without processes are
+ *   stopped before the lease lapses; the guard kills the roles' processes
+ *   at the deadline in any case.
  * Times are CLOCK_MONOTONIC milliseconds. The lease length is the cluster
  * property lease-ms (default CD_LEASE_DEFAULT_MS).
  */
@@ -42,6 +43,12 @@ void cd_hb_confchg(struct cd_daemon *d, const uint32_t *members, size_t n);
 bool cd_hb_lease_valid(struct cd_daemon *d);
 /** The lease was valid in this process and has lapsed since. */
 bool cd_hb_lease_lapsed(struct cd_daemon *d);
+/**
+ * Less than half of the lease is left (not renewed for half a lease): the
+ * local roles are stopped now, so that roles the guard cannot kill (an IP
+ * address, a file) are stopped before the lease lapses (lease.h L6).
+ */
+bool cd_hb_lease_failing(struct cd_daemon *d);
 /** L4: the peer's clusterd is in the group but silent for over a lease. */
 bool cd_hb_peer_stale(struct cd_daemon *d, uint32_t nodeid);
 /** The lease length in force (ms). */

@@ -175,13 +175,26 @@ daemonize(void)
 	return 0;
 }
 
+static void
+stop_daemon(struct cd_daemon *d)
+{
+	qb_loop_stop(d->loop);
+}
+
 static int32_t
 on_stop_signal(int32_t sig, void *data)
 {
 	struct cd_daemon *d = data;
 
+	if (d->stopping) {
+		cd_notice("received signal %d again: stopping now", (int)sig);
+		qb_loop_stop(d->loop);
+		return 0;
+	}
+	d->stopping = true;
 	cd_notice("received signal %d, leaving the cluster", (int)sig);
-	qb_loop_stop(d->loop);
+	/* a planned stop: the local roles keep running through a restart */
+	cd_rm_planned_stop(d, stop_daemon);
 	return 0;
 }
 
@@ -272,7 +285,6 @@ cd_daemon_status(struct cd_daemon *d)
 				       json_object_new_int64((int64_t)getpid()));
 		json_object_object_add(st, "state", cd_replica_status(d));
 		json_object_object_add(st, "witness", cd_witness_status(d));
-		json_object_object_add(st, "rm", cd_rm_status(d));
 		json_object_object_add(st, "rm", cd_rm_status(d));
 		json_object_object_add(st, "lease", cd_hb_status(d));
 		json_object_object_add(st, "guard", guard_status(d));

@@ -767,9 +767,26 @@ submit(struct cd_replica *r, struct cd_ipc_client *client, json_object *ops,
 	return CD_IPC_DEFERRED;
 }
 
+static int submit_internal(struct cd_daemon *d, json_object *ops,
+			   cd_change_done_fn done, void *ctx, bool committed);
+
 int
 cd_replica_submit(struct cd_daemon *d, json_object *ops, cd_change_done_fn done,
 		  void *ctx)
+{
+	return submit_internal(d, ops, done, ctx, false);
+}
+
+int
+cd_replica_submit_committed(struct cd_daemon *d, json_object *ops,
+			    cd_change_done_fn done, void *ctx)
+{
+	return submit_internal(d, ops, done, ctx, true);
+}
+
+static int
+submit_internal(struct cd_daemon *d, json_object *ops, cd_change_done_fn done,
+		void *ctx, bool committed)
 {
 	struct pending_change *p = calloc(1, sizeof(*p));
 	char msg[CD_PROTO_MSG_MAX];
@@ -779,6 +796,7 @@ cd_replica_submit(struct cd_daemon *d, json_object *ops, cd_change_done_fn done,
 		return -ENOMEM;
 	p->done = done;
 	p->ctx = ctx;
+	p->client = committed;
 	rc = send_change(d->replica, ops, p, msg, sizeof(msg));
 	if (rc < 0) {
 		cd_debug("state: internal change not sent: %s", msg[0] ? msg : cd_strerror(rc));

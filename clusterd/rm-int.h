@@ -82,6 +82,15 @@ struct cd_rm {
 	bool probing;
 	int probes_pending;
 	bool self_fenced;	/* stopped everything after losing quorum */
+	/* Start-up: until this node first is quorate and ready, the previous
+	 * clusterd's lease may still run (the guard enforces it); not being
+	 * quorate yet is no reason to stop what the probes found before it
+	 * has surely ended: started_ms + the lease. */
+	uint64_t started_ms;
+	bool ever_ready;
+	bool restart_clearing;	/* rm-restart.c: deleting our restart grace */
+	bool grace_armed;
+	qb_loop_timer_handle grace_timer;
 	uint32_t registered_inc;
 	uint64_t registered_sig;	/* which LUN list the key is on */
 	bool registering;
@@ -116,6 +125,12 @@ void rm_track_lost(struct cd_rm *rm);
 /** The leader's pass: readmit nodes, resolve migrations, run the policy
  *  engine and turn its actions into guarded changes (or fences). */
 void rm_leader_duties(struct cd_rm *rm);
+
+/* rm-restart.c: a planned stop's restart grace. */
+/** Delete this node's restart grace once it is back and leased. */
+void rm_restart_duties(struct cd_rm *rm);
+/** The restart grace recorded for a node (0: none). */
+uint32_t rm_restart_grace(const struct rm_node_rt *n);
 
 /* ---- rm-migrate.c ---- */
 

@@ -186,6 +186,7 @@ rm_model_load(struct rm_model *m, const struct cd_state *st)
 				n->incarnation = (uint32_t)cd_jint(rt, "incarnation", 0);
 				n->fenced = cd_jbool(rt, "fenced", false);
 				n->paused = cd_jbool(rt, "paused", false);
+				n->restart_grace_ms = (uint32_t)cd_jint(rt, "restart_grace_ms", 0);
 			}
 		}
 	}

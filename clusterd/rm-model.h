@@ -75,6 +75,7 @@ struct rm_node_rt {
 	bool fenced;
 	bool paused;
 	bool known;			/* has a runtime entry */
+	uint32_t restart_grace_ms;	/* a planned stop's grace (rm-restart.c) */
 };
 
 struct rm_lun {

@@ -28,6 +28,7 @@
  */
 #include "rm-int.h"
 #include "heartbeat.h"
+#include "timeutil.h"
 #include "log.h"
 #include "error.h"
 #include "pr.h"
@@ -585,6 +586,47 @@ update_luns(struct cd_rm *rm)
 }
 
 static void
+grace_timer_fn(void *data)
+{
+	struct cd_rm *rm = data;
+
+	rm->grace_armed = false;
+	rm_schedule_reconcile(rm);
+}
+
+/*
+ * True while a just-started clusterd that was never quorate and ready may
+ * still be covered by its predecessor's lease (at most the lease from our
+ * start): what the probes found keeps running until then, and the guard
+ * ends it at that lease's deadline anyway. After it, not quorate means
+ * self-fence (issue 12 §B: a clusterd restarted while cut off).
+ */
+static bool
+in_start_grace(struct cd_rm *rm)
+{
+	uint64_t now = cd_now_mono_ms(), end;
+
+	if (rm->ever_ready)
+		return false;
+	{
+		/* our predecessor may have extended it for a planned restart */
+		uint32_t lease = cd_hb_lease_ms(rm->d);
+		uint32_t grace = rm_restart_grace(rm_model_node_id(&rm->model,
+							rm->d->mship.local_id));
+
+		end = rm->started_ms + (grace > lease ? grace : lease);
+	}
+	if (now >= end)
+		return false;
+	if (!rm->grace_armed) {
+		rm->grace_armed = true;
+		qb_loop_timer_add(rm->d->loop, QB_LOOP_MED, (end - now + 1) * QB_TIME_NS_IN_MSEC,
+				  rm, grace_timer_fn, &rm->grace_timer);
+	}
+	return true;
+}
+
+static void
 reconcile(void *data)
 {
 	struct cd_rm *rm = data;
@@ -611,15 +653,19 @@ reconcile(void *data)
 			return;
 	}
 	if (!m->connected || !cd_membership_majority(m)) {
+		if (in_start_grace(rm))
+			return;
 		self_fence(rm, m->connected ? "quorum lost" : "corosync lost");
 		return;
 	}
-	if (cd_hb_lease_lapsed(rm->d)) {
-		self_fence(rm, "self-fencing lease lapsed");
+	if (cd_hb_lease_failing(rm->d)) {
+		/* lease.h L6: stop before the lease lapses */
+		self_fence(rm, "self-fencing lease not renewed for half a lease");
 		return;
 	}
 	if (!cd_replica_ready(rm->d))
 		return;		/* sync round: decide on the settled state */
+	rm->ever_ready = true;
 	me = rm_model_node_id(&rm->model, m->local_id);
 	if (rm->self_fenced) {
 		/*
@@ -633,6 +679,7 @@ reconcile(void *data)
 	if (me && me->fenced)
 		rm->registered_inc = 0;
 	registration(rm);
+	rm_restart_duties(rm);
 	owner_duties(rm);
 	if (leader == m->local_id)
 		rm_leader_duties(rm);
@@ -680,7 +727,8 @@ cd_rm_membership_changed(struct cd_daemon *d)
 	if (!rm)
 		return;
 	/* Losing quorum is acted on at once, not after the queue. */
-	if (rm->probed && (!d->mship.connected || !cd_membership_majority(&d->mship))) {
+	if (rm->probed && (!d->mship.connected || !cd_membership_majority(&d->mship)) &&
+	    !in_start_grace(rm)) {
 		self_fence(rm, d->mship.connected ? "quorum lost" : "corosync lost");
 		return;
 	}
@@ -749,7 +797,10 @@ cd_rm_start(struct cd_daemon *d)
 		return -errno;
 	}
 	d->rm = rm;
+	rm->started_ms = cd_now_mono_ms();
 	host_probe(rm);
+	/* probe at once, corosync or not (see reconcile) */
+	rm_schedule_reconcile(rm);
 	return 0;
 }
 
@@ -767,6 +818,8 @@ cd_rm_stop(struct cd_daemon *d)
 	 */
 	if (rm->delay_armed)
 		qb_loop_timer_del(d->loop, rm->delay_timer);
+	if (rm->grace_armed)
+		qb_loop_timer_del(d->loop, rm->grace_timer);
 	/* A queued reconcile would outlive us (and leak in qb_loop_destroy). */
 	if (rm->reconcile_queued)
 		qb_loop_timer_del(d->loop, rm->reconcile_timer);

@@ -17,8 +17,9 @@
  *     the lease until t0 + lease. Totem orders a message when its sender
  *     holds the token, so messages ordered after t0 were sent after t0 by
  *     nodes that were in one ring with this node then.
- * L3  A node also renews only while its partition is quorate and its
- *     replicated state is in a stamped view (lib/sync.h S3).
+ * L3  A node also renews only while its partition is quorate for clusterd
+ *     (membership.h M1). (Not only in a stamped view: renewals go on
+ *     through the sync round that follows every membership change.)
  * L4  A peer whose clusterd is in the group but whose heartbeat has not
  *     been delivered for longer than the lease is stale: lost, like a node
  *     that left (its lease cannot have been renewed since its last
@@ -32,6 +33,10 @@
  *     run at the same rate. The cluster starts the peer's roles at
  *     cd_lease_recovery_at(): T + lease + lease/10 (clock rate, generous)
  *     + CD_LEASE_KILL_MARGIN_MS (the guard's kill).
+ * L6  A node whose lease has not been renewed for half a lease stops its
+ *     roles itself (clusterd), so that what the guard cannot kill (an IP
+ *     address, a file, a mount) is stopped by the agents' stop actions,
+ *     with half a lease to do it, before the lease lapses.
  */
 #ifndef CLUSTERD_LEASE_H
 #define CLUSTERD_LEASE_H

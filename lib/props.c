@@ -23,6 +23,10 @@ static const struct cd_prop props[] = {
 	{ "recovery-delay-ms", CD_PROP_INT, 0, 60000, "100",
 	  "after a node is lost and fenced, wait at least this long from the loss before "
 	  "starting its roles elsewhere (the lease wait below usually decides)" },
+	{ "restart-grace-ms", CD_PROP_INT, 0, 600000, "20000",
+	  "a planned stop of clusterd (SIGTERM: restart, upgrade) keeps the local roles "
+	  "running this long under the self-fencing lease; a lost node with such a grace "
+	  "has its roles started elsewhere only after it" },
 	{ "lease-ms", CD_PROP_INT, 300, 60000, "1000",
 	  "self-fencing lease: a node whose clusterd has not heard a majority for this "
 	  "long has its roles killed by clusterd-guard; a lost node's roles start elsewhere "
