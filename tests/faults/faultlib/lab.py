@@ -84,9 +84,14 @@ class Lab:
         log("lab up %s --nodes %d --data-luns %d (LAB_BINDIR=%s)"
             % (self.name, self.nodes, data_luns, self.bindir))
         self.is_up = True      # a half-built lab is torn down too
-        rc, out, err = self.run(["up", self.name, "--nodes", str(self.nodes),
-                                 "--data-luns", str(data_luns), "--token", str(token)],
-                                timeout=timeout)
+        argv = ["up", self.name, "--nodes", str(self.nodes), "--data-luns", str(data_luns),
+                "--token", str(token)]
+        rc, out, err = self.run(argv, timeout=timeout)
+        if rc != 0:
+            # a failed up tears itself down; on a loaded machine clusterctl
+            # create's 60 s membership wait can pass: one more try
+            log("lab up failed (exit %d): %s; once more" % (rc, err.strip()[-300:]))
+            rc, out, err = self.run(argv, timeout=timeout)
         if rc != 0:
             raise LabError("lab up failed (exit %d):\n%s%s" % (rc, out[-3000:], err[-3000:]))
 
