@@ -890,20 +890,27 @@ test_apply_rejects_built_values(void)
 	cd_state_clear(&s);
 }
 
-/* A change that would outgrow a SYNC_STATE message is refused. */
+/*
+ * A change that would outgrow a SYNC_STATE message is refused (-ENOSPC);
+ * configuration is refused earlier, at its budget (state-rules.h rule 1;
+ * test_state_rules.c has the table).
+ */
 static void
 test_apply_size_limit(void)
 {
 	json_object *ops = parse("[" SET("config.properties.pad", "\"\"") "]");
 	json_object *op = json_object_array_get_idx(ops, 0);
-	char err[256], *pad = repeat('p', CD_STATE_MAX_SIZE);
+	char err[512], *pad = repeat('p', CD_STATE_MAX_SIZE);
 	struct cd_state s;
 
 	base_state(&s);
 	json_object_object_add(op, "value", json_object_new_string(pad));
-	CU_ASSERT_EQUAL(cd_state_apply(&s, ops, err, sizeof(err)), BAD_ARGS);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, WOULD "document: "));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "over the limit of 1024000"));
+	CU_ASSERT_EQUAL(cd_state_apply(&s, ops, err, sizeof(err)), -ENOSPC);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "over its budget of 524288"));
+	CU_ASSERT_EQUAL(cd_state_generation(&s), 7);
+	json_object_object_add(op, "path", json_object_new_string("runtime.pad"));
+	CU_ASSERT_EQUAL(cd_state_apply(&s, ops, err, sizeof(err)), -ENOSPC);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "over its limit of 1024000"));
 	CU_ASSERT_EQUAL(cd_state_generation(&s), 7);
 	free(pad);
 	json_object_put(ops);
