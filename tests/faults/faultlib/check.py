@@ -210,7 +210,7 @@ def forks(seen):
     """One generation with two documents (on two nodes or one node over
     time); consecutive forked generations are one fork (one violation)."""
     by_gen = {}
-    for t, node, gen, h in seen:
+    for t, node, gen, h, _epoch in seen:
         by_gen.setdefault(gen, {}).setdefault(h, []).append((t, node))
     groups = []     # [first gen, last gen, t, description of the first]
     for gen, hs in sorted(by_gen.items(), key=lambda x: x[0] or 0):

@@ -182,8 +182,8 @@ class Run:
             with open(os.path.join(d, "changes.json"), "w") as f:
                 json.dump(self.changes.ops, f, indent=0)
             with open(os.path.join(d, "states-seen.txt"), "w") as f:
-                for t, node, gen, h in self.sampler.seen:
-                    f.write("%s %s gen %s %s\n" % (stamp(t), node, gen, h))
+                for t, node, gen, h, epoch in self.sampler.seen:
+                    f.write("%s %s gen %s %s epoch %s\n" % (stamp(t), node, gen, h, epoch))
             with open(os.path.join(d, "outages-ms.txt"), "w") as f:
                 f.write("\n".join("%.0f" % g for g in gaps) + "\n")
             if self.violations or self.args.keep_logs:

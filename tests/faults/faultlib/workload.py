@@ -164,7 +164,7 @@ class Mover(Worker):
 
 class StateSampler(Worker):
     """Every node's state.json every 0.2 s (only re-read when it changed):
-    (t, node, generation, hash) of each version seen."""
+    (t, node, generation, hash without the epoch, epoch) of each version seen."""
 
     def __init__(self, lab, stop, period=0.2):
         super().__init__("state-sampler", stop)
@@ -188,7 +188,11 @@ class StateSampler(Worker):
             except (OSError, ValueError):
                 continue
             self._sig[node] = sig
-            self.seen.append((now_us(), node, doc.get("generation"), canon_hash(doc)))
+            # "epoch" (the last majority view that held the state) is
+            # re-stamped without a new generation: not part of the history
+            hist = {k: v for k, v in doc.items() if k != "epoch"}
+            self.seen.append((now_us(), node, doc.get("generation"), canon_hash(hist),
+                              doc.get("epoch")))
 
     def loop(self):
         while True:
