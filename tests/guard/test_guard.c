@@ -108,6 +108,8 @@ guard_listening(void)
 	return stat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && access(status_path, F_OK) == 0;
 }
 
+static const char *watchdog = "none";	/* --watchdog of the next start */
+
 static pid_t
 start_guard(uint32_t grace_ms)
 {
@@ -123,7 +125,7 @@ start_guard(uint32_t grace_ms)
 		if (!getenv("CD_TEST_VERBOSE") && fd >= 0)
 			dup2(fd, STDERR_FILENO);
 		execl(CD_TEST_GUARD_BIN, "clusterd-guard", "-f", "-d", "--socket", sock,
-		      "--cgroup", cg_root, "--watchdog", "none", "--grace", grace,
+		      "--cgroup", cg_root, "--watchdog", watchdog, "--grace", grace,
 		      (char *)NULL);
 		_exit(127);
 	}
@@ -414,6 +416,70 @@ test_no_spinning(void)
 	client = NULL;
 }
 
+static off_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static char
+last_byte(const char *path)
+{
+	char c = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, -1, SEEK_END) >= 0 && read(fd, &c, 1) != 1)
+		c = 0;
+	if (fd >= 0)
+		close(fd);
+	return c;
+}
+
+/*
+ * The watchdog, with a regular file standing in for /dev/watchdog (no
+ * ioctls there: the guard feeds it by writing a byte): fed while the lease
+ * holds, starved once it lapsed, 'V' (disarm) only on a clean stop in idle.
+ */
+static void
+test_watchdog(void)
+{
+	char wd[300];
+	off_t fed, starved;
+
+	if (skip())
+		return;
+	stop_guard(SIGKILL);
+	snprintf(wd, sizeof(wd), "%s/watchdog", dir);
+	close(open(wd, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+	watchdog = wd;
+	guard_pid = start_guard(5000);
+	client = client ? client : cd_guard_open(loop, sock);
+	CU_ASSERT(run_until(client_up, 2 * CD_GUARD_RECONNECT_MS + 500));
+	CU_ASSERT_EQUAL(cd_guard_renew(client, cd_now_mono_ms() + 2500), 0);
+	CU_ASSERT(run_until(armed, 2000));
+	run_for(2000);
+	fed = file_size(wd);
+	printf("\n  fed %lld times in 2 s ", (long long)fed);
+	CU_ASSERT(fed >= 2);
+	CU_ASSERT(run_until(lapsed, 2000));
+	starved = file_size(wd);
+	run_for(1500);
+	CU_ASSERT_EQUAL(file_size(wd), starved);	/* no longer fed */
+	stop_guard(SIGTERM);
+	CU_ASSERT(last_byte(wd) != 'V');		/* left armed */
+	/* Idle: a clean stop disarms. */
+	close(open(wd, O_WRONLY | O_TRUNC));
+	guard_pid = start_guard(5000);
+	CU_ASSERT(idle());
+	stop_guard(SIGTERM);
+	CU_ASSERT_EQUAL(last_byte(wd), 'V');
+	watchdog = "none";
+	cd_guard_close(client);
+	client = NULL;
+}
+
 static CU_TestInfo guard_tests[] = {
 	{ "renewals arm, a lapse kills the roles cgroup", test_renew_and_lapse },
 	{ "while lapsed, newcomers are killed; a renewal re-arms", test_lapsed_kills_newcomers },
@@ -421,6 +487,7 @@ static CU_TestInfo guard_tests[] = {
 	{ "a disconnect does not disarm", test_disconnect_does_not_disarm },
 	{ "grace at start, client reconnects", test_grace_and_reconnect },
 	{ "no busy loop after cgroup.events changes", test_no_spinning },
+	{ "watchdog: fed, starved after a lapse, disarmed only when idle", test_watchdog },
 	CU_TEST_INFO_NULL,
 };
 
