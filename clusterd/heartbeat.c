@@ -199,7 +199,7 @@ cd_hb_lease_failing(struct cd_daemon *d)
 	struct cd_hb *hb = d->hb;
 
 	return hb && hb->ever_valid &&
-	       cd_now_mono_ms() + cd_hb_lease_ms(d) / 2 >= hb->until_ms;
+	       cd_now_mono_ms() + cd_hb_lease_ms(d) * 3 / 8 >= hb->until_ms;
 }
 
 bool
@@ -255,8 +255,8 @@ static void tick(void *data);
 static void
 arm(struct cd_hb *hb)
 {
-	/* L1: heartbeats every lease/4; the lease checked twice as often */
-	uint32_t every = cd_hb_lease_ms(hb->d) / 8;
+	/* L1: heartbeats every lease/8; the lease checked twice as often */
+	uint32_t every = cd_hb_lease_ms(hb->d) / 16;
 
 	hb->timer_armed = qb_loop_timer_add(hb->d->loop, QB_LOOP_HIGH,
 					    (uint64_t)every * QB_TIME_NS_IN_MSEC, hb,

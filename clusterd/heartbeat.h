@@ -1,7 +1,7 @@
 /*
  * heartbeat.h - clusterd's side of the self-fencing lease (lib/lease.h).
  *
- * - Every lease/4 it multicasts a HEARTBEAT {t0} on the clusterd group
+ * - Every lease/8 it multicasts a HEARTBEAT {t0} on the clusterd group
  *   (rule L1), whether or not this node is quorate.
  * - From what CPG delivers (cd_hb_on_heartbeat, cd_hb_delivered, called by
  *   replica.c in delivery order) it renews the lease (L2, L3) and hands each
@@ -10,7 +10,7 @@
  * - It keeps, per peer, when a message of its clusterd was last delivered
  *   here, so the resource manager can treat a peer whose clusterd is hung
  *   or stopped as lost (L4, cd_hb_peer_stale()).
- * - When less than half of the lease is left (it stopped hearing a
+ * - When less than 3/8 of the lease is left (it stopped hearing a
  *   majority) it logs it once and asks the resource manager to self-fence
  *   (cd_rm_state_changed), so that even roles without processes are
  *   stopped before the lease lapses; the guard kills the roles' processes
@@ -44,9 +44,9 @@ bool cd_hb_lease_valid(struct cd_daemon *d);
 /** The lease was valid in this process and has lapsed since. */
 bool cd_hb_lease_lapsed(struct cd_daemon *d);
 /**
- * Less than half of the lease is left (not renewed for half a lease): the
- * local roles are stopped now, so that roles the guard cannot kill (an IP
- * address, a file) are stopped before the lease lapses (lease.h L6).
+ * Less than 3/8 of the lease is left: the local roles are stopped now, so
+ * that roles the guard cannot kill (an IP address, a file) are stopped
+ * before the lease lapses (lease.h L6).
  */
 bool cd_hb_lease_failing(struct cd_daemon *d);
 /** L4: the peer's clusterd is in the group but silent for over a lease. */

@@ -660,7 +660,7 @@ reconcile(void *data)
 	}
 	if (cd_hb_lease_failing(rm->d)) {
 		/* lease.h L6: stop before the lease lapses */
-		self_fence(rm, "self-fencing lease not renewed for half a lease");
+		self_fence(rm, "self-fencing lease about to lapse");
 		return;
 	}
 	if (!cd_replica_ready(rm->d))

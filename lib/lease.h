@@ -9,7 +9,7 @@
  * stops renewing by itself. The rules, cited as L1..L5 in
  * clusterd/heartbeat.c and clusterd/rm-leader.c:
  *
- * L1  Every clusterd multicasts a HEARTBEAT every lease/4, stamped with its
+ * L1  Every clusterd multicasts a HEARTBEAT every lease/8, stamped with its
  *     own CLOCK_MONOTONIC send time t0 (ms).
  * L2  When a node has delivered its own heartbeat t0 and then messages of
  *     other nodes such that it and they are a majority of the configured
@@ -33,10 +33,11 @@
  *     run at the same rate. The cluster starts the peer's roles at
  *     cd_lease_recovery_at(): T + lease + lease/10 (clock rate, generous)
  *     + CD_LEASE_KILL_MARGIN_MS (the guard's kill).
- * L6  A node whose lease has not been renewed for half a lease stops its
- *     roles itself (clusterd), so that what the guard cannot kill (an IP
- *     address, a file, a mount) is stopped by the agents' stop actions,
- *     with half a lease to do it, before the lease lapses.
+ * L6  A node with less than 3/8 of its lease left stops its roles itself
+ *     (clusterd), so that what the guard cannot kill (an IP address, a
+ *     file, a mount) is stopped by the agents' stop actions before the
+ *     lease lapses. (A renewal comes every lease/8 or so and counts from a
+ *     heartbeat sent one delivery earlier: 3/8 leaves room for jitter.)
  */
 #ifndef CLUSTERD_LEASE_H
 #define CLUSTERD_LEASE_H
