@@ -207,9 +207,17 @@ cd_hb_peer_stale(struct cd_daemon *d, uint32_t nodeid)
 {
 	struct peer_seen *p = d->hb ? peer_get(d->hb, nodeid, false) : NULL;
 
+	struct peer_seen *self = d->hb ? peer_get(d->hb, d->mship.local_id, false) : NULL;
+	uint64_t now = cd_now_mono_ms();
+	uint32_t lease = cd_hb_lease_ms(d);
+
 	if (!p || nodeid == d->mship.local_id)
 		return false;
-	return cd_lease_peer_stale(p->at_ms, cd_now_mono_ms(), cd_hb_lease_ms(d));
+	/* Only while our own heartbeats come back: after a stall of this
+	 * loop every peer would look silent until the queue is read. */
+	if (!self || now - self->at_ms > lease / 4)
+		return false;
+	return cd_lease_peer_stale(p->at_ms, now, lease);
 }
 
 static void

@@ -23,7 +23,9 @@
  * L4  A peer whose clusterd is in the group but whose heartbeat has not
  *     been delivered for longer than the lease is stale: lost, like a node
  *     that left (its lease cannot have been renewed since its last
- *     delivered heartbeat; see L2).
+ *     delivered heartbeat; see L2). Judged only while this node's own
+ *     heartbeats are delivered (within lease/4): after a stall of its own
+ *     loop every peer would look silent.
  * L5  Let T be the moment a node learns that a peer is lost (it left the
  *     ring or the group, or went stale), on its own clock. Every heartbeat
  *     of the peer that its last renewal counted from was sent at t0 <= T:
