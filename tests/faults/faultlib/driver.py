@@ -224,8 +224,8 @@ def harness(args, nodes, seed, label, body, witness=False, preferred=None, workl
     except Interrupted as e:
         log("interrupted (%s): tearing down" % e)
         rc = 130
-    except LabError as e:
-        log("lab error: %s" % e)
+    except (LabError, RuntimeError) as e:
+        log("harness error: %s" % e)
         rc = EXIT_ERROR
     finally:
         try:

@@ -32,6 +32,16 @@ def rsc_of(role):
     return "h" + role[1:]
 
 
+def ctl_retry(lab, argv, what):
+    """A setup command; once more after a failure (a loaded machine)."""
+    rc, out, err = lab.ctl("n1", argv)
+    if rc != 0:
+        log("%s: exit %d: %s; once more" % (what, rc, (err or out).strip()))
+        rc, out, err = lab.ctl("n1", argv)
+    if rc != 0:
+        raise RuntimeError("%s: %s" % (what, (err or out).strip()))
+
+
 def setup_roles(lab, k, fencing=True, preferred=None):
     """Data LUN registered (fencing on), then K heartbeat roles; preferred
     owners spread over the nodes (or preferred[role] when given)."""
@@ -39,20 +49,14 @@ def setup_roles(lab, k, fencing=True, preferred=None):
     os.makedirs(d, exist_ok=True)
     if fencing:
         lun = lab.luns()[1]
-        rc, out, err = lab.ctl("n1", ["storage", "add", "data", lun])
-        if rc != 0:
-            raise RuntimeError("storage add: %s" % (err or out))
+        ctl_retry(lab, ["storage", "add", "data", lun], "storage add")
     for i, role in enumerate(role_names(k)):
         pref = (preferred or {}).get(role) or lab.node_names[i % lab.nodes]
-        rc, out, err = lab.ctl("n1", ["role", "add", role, "--preferred", pref])
-        if rc != 0:
-            raise RuntimeError("role add %s: %s" % (role, err or out))
-        rc, out, err = lab.ctl("n1", [
-            "resource", "add", rsc_of(role), "--agent", "ocf:clusterd:hbwriter",
-            "--role", role, "--param", "dir=" + d, "--monitor-interval", "1s",
-            "--timeout", "start=5s", "--timeout", "stop=5s", "--timeout", "monitor=5s"])
-        if rc != 0:
-            raise RuntimeError("resource add %s: %s" % (rsc_of(role), err or out))
+        ctl_retry(lab, ["role", "add", role, "--preferred", pref], "role add " + role)
+        ctl_retry(lab, ["resource", "add", rsc_of(role), "--agent", "ocf:clusterd:hbwriter",
+                        "--role", role, "--param", "dir=" + d, "--monitor-interval", "1s",
+                        "--timeout", "start=5s", "--timeout", "stop=5s",
+                        "--timeout", "monitor=5s"], "resource add " + rsc_of(role))
     log("roles %s: one hbwriter each, heartbeats in %s" % (" ".join(role_names(k)), d))
 
 
