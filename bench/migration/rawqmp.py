@@ -55,7 +55,7 @@ class Qmp:
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)
         self.s.connect(path)
-        self.f = self.s.makefile("rwb", buffering=0)
+        self.buf = b""
         self.id = 0
         self.events = []
         greeting = self._read()
@@ -64,17 +64,25 @@ class Qmp:
         self.cmd("qmp_capabilities")
 
     def _read(self):
-        line = self.f.readline()
-        if not line:
-            raise EOFError("QMP connection closed")
+        # our own buffer, not a socket file: a read that times out (waiting
+        # for an event) must leave the connection usable
+        while b"\n" not in self.buf:
+            data = self.s.recv(65536)
+            if not data:
+                raise EOFError("QMP connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
         return json.loads(line)
+
+    def _write(self, data):
+        self.s.sendall(data)
 
     def cmd(self, name, **args):
         self.id += 1
         msg = {"execute": name, "id": self.id}
         if args:
             msg["arguments"] = args
-        self.f.write((json.dumps(msg) + "\n").encode())
+        self._write((json.dumps(msg) + "\n").encode())
         while True:
             m = self._read()
             if "event" in m:
@@ -239,7 +247,7 @@ def cmd_migrate(args):
             break
         time.sleep(0.005)
     # 5. drop the source
-    src.f.write(b'{"execute": "quit"}\n')
+    src._write(b'{"execute": "quit"}\n')
     src.wait_closed(deadline)
     t_end = time.monotonic()
     src.close()
