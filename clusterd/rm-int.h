@@ -56,6 +56,8 @@ struct local_role {
 	json_object *mig_ops;	/* its report (owned) */
 	uint64_t mig_since_ms;	/* first refusal, monotonic ms (0: none yet) */
 	unsigned mig_tries;	/* refusals counted towards the rollback */
+	uint64_t mig_sent_ms;	/* last (re)sent, monotonic ms */
+	char mig_key[RM_NAME_MAX * 2 + 24];	/* which migration: from>to@started_at */
 };
 
 /** A configured node this node sees lost, since when (monotonic ms). */

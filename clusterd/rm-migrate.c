@@ -39,6 +39,7 @@
  */
 #define REPORT_MAX_TRIES 3
 #define REPORT_MAX_MS 10000
+#define REPORT_RETRY_MS 500	/* pace of resends, and of the check that it landed */
 
 struct mig_ctx {
 	struct cd_rm *rm;
@@ -343,53 +344,118 @@ mig_report_clear(struct local_role *l)
 	l->mig_ops = NULL;
 	l->mig_since_ms = 0;
 	l->mig_tries = 0;
+	l->mig_sent_ms = 0;
+	l->mig_key[0] = '\0';
+}
+
+/* Which migration of r this is: a report belongs to one only. */
+static void
+mig_key(struct cd_rm *rm, struct rm_role *r, char *buf, size_t len)
+{
+	char path[200];
+	json_object *at;
+
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.started_at", r->p.name);
+	at = cd_state_get(cd_replica_state(rm->d), path);
+	snprintf(buf, len, "%s>%s@%lld", r->mig.from, r->mig.to,
+		 at ? (long long)json_object_get_int64(at) : 0LL);
+}
+
+static bool retry_armed;
+
+static void
+retry_fn(void *data)
+{
+	struct cd_daemon *d = data;
+
+	retry_armed = false;
+	if (d->rm)
+		rm_schedule_reconcile(d->rm);
+}
+
+/* Look again in REPORT_RETRY_MS (the daemon outlives rm: d->rm is checked). */
+static void
+mig_retry_later(struct cd_rm *rm)
+{
+	qb_loop_timer_handle t;
+
+	if (retry_armed)
+		return;
+	if (qb_loop_timer_add(rm->d->loop, QB_LOOP_LOW,
+			      (uint64_t)REPORT_RETRY_MS * QB_TIME_NS_IN_MSEC, rm->d,
+			      retry_fn, &t) == 0)
+		retry_armed = true;
+}
+
+/* Send the kept report of l (again). */
+static void
+mig_report_send(struct cd_rm *rm, const char *role, struct local_role *l)
+{
+	l->mig_sent_ms = cd_now_mono_ms();
+	rm_submit_role_ops(rm, role, json_object_get(l->mig_ops), false);
+	mig_retry_later(rm);
+}
+
+/*
+ * May a migration whose step ph ended here be rolled back? Only while the
+ * guest has not run on the target: after the target's prepare, after a
+ * quick save (the target has not continued), after a live send in paused
+ * mode (the target continues in finish). After a pre-copy send the target
+ * runs the guest already; dropping it would lose what it did (it once lost
+ * a guest's 14 minutes). Those reports, and those of the rollback itself,
+ * are resent until they land.
+ */
+static bool
+mig_undoable(const char *ph, json_object *ops)
+{
+	if (!strcmp(ph, "prepare") || !strcmp(ph, "save"))
+		return true;
+	return !strcmp(ph, "send") && strstr(json_object_to_json_string(ops), "mode=paused");
 }
 
 /*
  * Our step of phase l->mig_reported ended but the state still shows that
- * phase: its report did not land. Resend it (the step never re-runs); when
- * the cluster keeps refusing it, roll the migration back. Phases after the
- * switch-over (cleanup) and the rollback's own phases cannot be undone:
- * their reports are resent until they land.
+ * phase: its report did not land. Resend it every REPORT_RETRY_MS (the
+ * step never re-runs); when the cluster keeps refusing it (REPORT_MAX_TRIES
+ * refusals or REPORT_MAX_MS), roll the migration back if it can be.
  */
 static void
 mig_report_retry(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 {
 	const char *ph = r->mig.phase;
-	bool undoable = strcmp(ph, "cleanup") && strcmp(ph, "abort") &&
-			strcmp(ph, "abort-source");
 	uint64_t now = cd_now_mono_ms();
 	json_object *ops;
 	char path[200], err[300];
 
-	if (l->mig_tries >= REPORT_MAX_TRIES ||
-	    (l->mig_since_ms && now >= l->mig_since_ms + REPORT_MAX_MS)) {
-		if (!undoable) {
-			l->mig_tries = 0;
-			l->mig_since_ms = now;
-		} else {
-			snprintf(err, sizeof(err), "the cluster refused to record the end of "
-				 "step %s (%s); migration rolled back", ph,
-				 rm->refused_msg[0] ? rm->refused_msg : "see the log");
-			cd_err("rm: role %s: %s", r->p.name, err);
-			ops = json_object_new_array();
-			snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", r->p.name);
-			json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(ph)));
-			json_object_array_add(ops, rm_op_new("set", path, json_object_new_string("abort")));
-			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "last_error",
-				   json_object_new_string(err));
-			mig_report_clear(l);
-			/* A refused abort is resent like any report. */
-			snprintf(l->mig_reported, sizeof(l->mig_reported), "%s", ph);
-			l->mig_ops = json_object_get(ops);
-			l->mig_since_ms = now;
-			rm_submit_role_ops(rm, r->p.name, ops, false);
-			return;
-		}
+	if (now < l->mig_sent_ms + REPORT_RETRY_MS) {
+		mig_retry_later(rm);
+		return;
 	}
-	cd_warn("rm: role %s: migration: resending the report of step %s (%u of %d)",
-		r->p.name, ph, l->mig_tries + 1, REPORT_MAX_TRIES);
-	rm_submit_role_ops(rm, r->p.name, json_object_get(l->mig_ops), false);
+	if ((l->mig_tries >= REPORT_MAX_TRIES ||
+	     (l->mig_since_ms && now >= l->mig_since_ms + REPORT_MAX_MS)) &&
+	    mig_undoable(ph, l->mig_ops)) {
+		snprintf(err, sizeof(err), "the cluster refused to record the end of "
+			 "step %s (%s); migration rolled back", ph,
+			 rm->refused_msg[0] ? rm->refused_msg : "see the log");
+		cd_err("rm: role %s: %s", r->p.name, err);
+		ops = json_object_new_array();
+		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", r->p.name);
+		json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(ph)));
+		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string("abort")));
+		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "last_error",
+			   json_object_new_string(err));
+		/* The abort is kept and resent like any report (not undoable). */
+		json_object_put(l->mig_ops);
+		l->mig_ops = ops;
+		l->mig_tries = 0;
+		l->mig_since_ms = now;
+		mig_report_send(rm, r->p.name, l);
+		return;
+	}
+	if (l->mig_since_ms)
+		cd_warn("rm: role %s: migration: resending the report of step %s "
+			"(%u refused)", r->p.name, ph, l->mig_tries);
+	mig_report_send(rm, r->p.name, l);
 }
 
 void
@@ -413,7 +479,10 @@ rm_migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 	if (l->mig_busy || l->inflight || l->op != L_IDLE)
 		return;
 	if (l->mig_reported[0]) {
-		if (!strcmp(l->mig_reported, ph)) {
+		char key[sizeof(l->mig_key)];
+
+		mig_key(rm, r, key, sizeof(key));
+		if (!strcmp(l->mig_reported, ph) && !strcmp(l->mig_key, key)) {
 			mig_report_retry(rm, r, l);
 			return;
 		}
@@ -484,8 +553,9 @@ mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 	/* Kept until recorded: resent if refused, the step never re-run. */
 	mig_report_clear(l);
 	snprintf(l->mig_reported, sizeof(l->mig_reported), "%s", r->mig.phase);
-	l->mig_ops = json_object_get(ops);
-	rm_submit_role_ops(rm, name, ops, false);
+	mig_key(rm, r, l->mig_key, sizeof(l->mig_key));
+	l->mig_ops = ops;
+	mig_report_send(rm, name, l);
 }
 
 /*

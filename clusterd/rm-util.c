@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,18 +98,17 @@ static void inflight_del(struct cd_rm *rm, const char *role);
  * An owner report of a finished migration step was refused: count it
  * towards that migration's rollback (rm-migrate.c resends the report).
  */
-static bool
+static void
 count_refusal(struct cd_rm *rm, const char *role, bool leader, enum rm_refusal how)
 {
 	struct local_role *l = leader ? NULL : rm_local_get(rm, role, false);
 
 	if (!l || !l->mig_reported[0] || how == RM_REFUSAL_STALE)
-		return false;
+		return;
 	if (!l->mig_since_ms)
 		l->mig_since_ms = cd_now_mono_ms();
 	if (how == RM_REFUSAL_ERROR)
 		l->mig_tries++;
-	return how == RM_REFUSAL_ERROR;
 }
 
 static void
@@ -207,6 +207,46 @@ cd_rm_status(struct cd_daemon *d)
 	return o;
 }
 
+/*
+ * Fault injection for tests (tests/lab/test-safety-d): while the file
+ * RUNTIME_DIR/fault-refuse-migration-phase holds a phase name, this node
+ * refuses its own reports that end that migration phase (not a rollback to
+ * abort) as a full state would (-ENOSPC), so the bounded resend and the
+ * rollback can be tested.
+ */
+static bool
+fault_refused(struct cd_rm *rm, json_object *ops)
+{
+	char path[PATH_MAX], want[32] = "";
+	bool tested = false, aborts = false;
+	size_t i, n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fault-refuse-migration-phase", rm->d->runtime_dir);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(want, sizeof(want), f))
+		want[0] = '\0';
+	fclose(f);
+	want[strcspn(want, "\n")] = '\0';
+	n = json_object_array_length(ops);
+	for (i = 0; i < n; i++) {
+		json_object *op = json_object_array_get_idx(ops, i), *v;
+		const char *kind = json_object_get_string(json_object_object_get(op, "op"));
+		const char *p = json_object_get_string(json_object_object_get(op, "path"));
+
+		if (!kind || !p || !strstr(p, ".migration.phase") ||
+		    !json_object_object_get_ex(op, "value", &v))
+			continue;
+		if (!strcmp(kind, "test") && !strcmp(json_object_get_string(v), want))
+			tested = true;
+		if (!strcmp(kind, "set") && !strcmp(json_object_get_string(v), "abort"))
+			aborts = true;
+	}
+	return want[0] && tested && !aborts;
+}
+
 /* Submit ops for a role; owner reports and leader decisions are tracked so
  * that the same thing is not sent twice while on its way. */
 int
@@ -223,14 +263,17 @@ rm_submit_role_ops(struct cd_rm *rm, const char *role, json_object *ops, bool le
 	rc->rm = rm;
 	rc->leader = leader;
 	snprintf(rc->role, sizeof(rc->role), "%s", role);
-	err = cd_replica_submit(rm->d, ops, report_done, rc);
+	err = !leader && fault_refused(rm, ops) ? -ENOSPC :
+	      cd_replica_submit(rm->d, ops, report_done, rc);
 	if (err < 0) {
 		char why[320];
 
 		refusal_reason(rm, ops, err, why, sizeof(why));
+		if (!why[0] && err == -ENOSPC)
+			snprintf(why, sizeof(why), "refused by fault injection "
+				 "(fault-refuse-migration-phase)");
 		how = rm_refused(rm, role, err, why);
-		if (count_refusal(rm, role, leader, how))
-			rm_schedule_reconcile(rm);	/* resend or roll back next */
+		count_refusal(rm, role, leader, how);	/* rm-migrate.c paces the resend */
 		json_object_put(ops);
 		free(rc);
 		return err;
