@@ -400,12 +400,14 @@ spawn_child(struct exec_op *op, int out[2], int err[2])
 
 	/*
 	 * A resource's agents start inside its cgroup (exec-cgroup.c), but
-	 * not its stop: a stop must run also after the lease lapsed (the guard
-	 * kills whatever appears in the roles cgroup then) to stop what the
-	 * guard cannot kill, an IP address or a mount; it leaves nothing
+	 * not its stop and monitor: a stop must run also after the lease
+	 * lapsed (the guard kills whatever appears in the roles cgroup then)
+	 * to stop what the guard cannot kill, an IP address or a mount, and a
+	 * probe must say "not running" then, not die; neither leaves anything
 	 * running behind.
 	 */
-	cgfd = op->spec.action && strcmp(op->spec.action, "stop") == 0 ? -1 :
+	cgfd = op->spec.action && (strcmp(op->spec.action, "stop") == 0 ||
+				   strcmp(op->spec.action, "monitor") == 0) ? -1 :
 	       exec_cgroup_open(op->spec.rsc_id);
 	if (cgfd >= 0) {
 		rc = exec_cgroup_spawn(&child, cgfd, &op->pid);

@@ -48,10 +48,11 @@
  *   to kill. The agent then starts with fork semantics instead of
  *   posix_spawn's, and everything above still holds (process group,
  *   stdin, fds, signals, working directory, exec errors at once).
- *   Agent-level actions (no rsc_id) and stops are not contained (a stop
- *   must be able to run after the lease lapsed, when the guard kills
- *   whatever appears in the roles cgroup, to stop what it cannot kill: an
- *   IP address, a mount; stops leave nothing running). A successful stop
+ *   Agent-level actions (no rsc_id), stops and monitors are not contained
+ *   (they must run also after the lease lapsed, when the guard kills
+ *   whatever appears in the roles cgroup: a stop to end what the guard
+ *   cannot kill, an IP address or a mount, a probe to say "not running";
+ *   they leave nothing running). A successful stop
  *   removes R's cgroup if it is empty. Without cgroup2, or when R's
  *   cgroup cannot be made, agents run uncontained: an error is logged
  *   once and cd_exec_cgroup_problem() says why.
