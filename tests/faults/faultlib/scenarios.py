@@ -95,6 +95,20 @@ def scenario_b(how):
     return body
 
 
+# --- found on the way: a clusterd restarted after its lease lapsed -----------
+
+def scenario_restart(run):
+    """clusterd SIGKILLed on r1's owner (its corosync stays up), restarted
+    6 s later: r1 never twice, and running once again within the bound
+    (the working tree of 79c7cb6 killed the restarted clusterd's probes and
+    stops inside the lapsed roles cgroup, and the roles stayed stopped)."""
+    lab = run.lab
+    sigkill(run, "n2", "clusterd")
+    role_on(run, "n1", "r1", ["n1", "n3"])
+    sleep_for(6)        # hold: n2's lease surely lapsed
+    step(run, "start n2", lambda: lab.start("n2"))
+
+
 # --- (3) issue 12 §C: an asymmetric 3|2 split on 5 nodes ----------------------
 
 def scenario_c(rounds):
@@ -126,6 +140,8 @@ SCENARIOS = {
                                 "SIGKILL clusterd n3, then partition n1,n2|n3"),
     "partition-stopped-clusterd": (3, {"r1": "n3"}, True, scenario_b("stop"),
                                    "SIGSTOP clusterd n3, then partition n1,n2|n3; SIGCONT after 8 s"),
+    "clusterd-restart": (3, {"r1": "n2"}, True, scenario_restart,
+                         "SIGKILL clusterd on r1's owner n2, start it again 6 s later"),
     "split-3-2": (5, {"r1": "n4", "r2": "n5", "r3": "n1"}, True, scenario_c(3),
                   "5 nodes, roles on n4 and n5, partition n1,n2,n3|n4,n5 three times"),
 }
