@@ -4,7 +4,7 @@
  *
  * Roles survive a clusterd restart (VMs must), but under the self-fencing
  * lease (lib/lease.h) they survive only if the new clusterd renews it
- * before it lapses: lease-ms, 1 s by default, less than a restart takes on
+ * before it lapses: lease-ms, 2 s by default, less than a restart takes on
  * a busy host. So a planned stop first records a grace in the replicated
  * state, runtime.nodes.NAME.restart_grace_ms = G (property
  * restart-grace-ms), and waits until a majority of the nodes has it

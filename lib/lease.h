@@ -50,7 +50,7 @@
 
 #include "membership.h"
 
-#define CD_LEASE_DEFAULT_MS	1000
+#define CD_LEASE_DEFAULT_MS	2000
 #define CD_LEASE_KILL_MARGIN_MS	50
 
 /* L2 bookkeeping: the last two own heartbeats and who was heard after each. */

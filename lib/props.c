@@ -27,7 +27,7 @@ static const struct cd_prop props[] = {
 	  "a planned stop of clusterd (SIGTERM: restart, upgrade) keeps the local roles "
 	  "running this long under the self-fencing lease; a lost node with such a grace "
 	  "has its roles started elsewhere only after it" },
-	{ "lease-ms", CD_PROP_INT, 300, 60000, "1000",
+	{ "lease-ms", CD_PROP_INT, 300, 60000, "2000",
 	  "self-fencing lease: a node whose clusterd has not heard a majority for this "
 	  "long has its roles killed by clusterd-guard; a lost node's roles start elsewhere "
 	  "lease-ms + 10% + 50 ms after the loss" },
