@@ -66,6 +66,26 @@ cmap_str(cmap_handle_t h, const char *key)
 	return val;	/* malloc'd by libcmap */
 }
 
+/*
+ * corosync's token timeout and consensus as in force (runtime.config):
+ * while a lost node is detected and the ring re-formed, nothing is
+ * delivered on any node, so the self-fencing lease must outlast them
+ * (heartbeat.c, lease.h L7).
+ */
+static void
+load_totem(struct cd_cs *cs)
+{
+	uint32_t token = 0, consensus = 0;
+
+	if (cmap_get_uint32(cs->cmap, "runtime.config.totem.token", &token) != CS_OK)
+		token = 0;
+	if (cmap_get_uint32(cs->cmap, "runtime.config.totem.consensus", &consensus) != CS_OK)
+		consensus = 0;
+	cs->d->totem_token_ms = token;
+	cs->d->totem_consensus_ms = consensus;
+	cd_info("corosync: token %" PRIu32 " ms, consensus %" PRIu32 " ms", token, consensus);
+}
+
 static int
 load_nodelist(struct cd_cs *cs)
 {
@@ -448,6 +468,7 @@ cs_connect(struct cd_cs *cs)
 	cs->d->mship.local_id = local;
 	cd_membership_set_connected(&cs->d->mship, true);
 	load_nodelist(cs);
+	load_totem(cs);
 
 	step = "cmap track";
 	err = cmap_track_add(cs->cmap, "nodelist.", CMAP_TRACK_ADD |

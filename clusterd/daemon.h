@@ -42,6 +42,8 @@ struct cd_daemon {
 	uint32_t last_leader;		/* to log leader changes once */
 	bool last_quorate;
 	bool stopping;			/* SIGTERM seen: a planned stop under way */
+	uint32_t totem_token_ms;	/* corosync's runtime token timeout (0: unknown) */
+	uint32_t totem_consensus_ms;	/* and consensus */
 	struct cd_cs *cs;
 	struct cd_ipc *ipc;
 	struct cd_replica *replica;

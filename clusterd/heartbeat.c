@@ -42,15 +42,13 @@ cd_hb_lease_ms(struct cd_daemon *d)
 {
 	const struct cd_state *st = cd_replica_state(d);
 	json_object *props = st ? cd_state_get(st, "config.properties") : NULL, *v;
-	int64_t ms;
+	uint32_t ms = CD_LEASE_DEFAULT_MS;
 
 	if (props && json_object_object_get_ex(props, "lease-ms", &v) &&
-	    json_object_is_type(v, json_type_int)) {
-		ms = json_object_get_int64(v);
-		if (ms >= 100 && ms <= 600000)
-			return (uint32_t)ms;
-	}
-	return CD_LEASE_DEFAULT_MS;
+	    json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 100 &&
+	    json_object_get_int64(v) <= 600000)
+		ms = (uint32_t)json_object_get_int64(v);
+	return cd_lease_effective_ms(ms, d->totem_token_ms, d->totem_consensus_ms);
 }
 
 static struct peer_seen *

@@ -90,3 +90,13 @@ cd_lease_recovery_at(uint64_t lost_ms, uint32_t lease_ms)
 {
 	return lost_ms + lease_ms + lease_ms / 10 + CD_LEASE_KILL_MARGIN_MS;
 }
+
+uint32_t
+cd_lease_effective_ms(uint32_t configured_ms, uint32_t token_ms, uint32_t consensus_ms)
+{
+	uint64_t floor = (uint64_t)CD_LEASE_TOTEM_FACTOR * ((uint64_t)token_ms + consensus_ms);
+
+	if (floor > 600000)
+		floor = 600000;
+	return floor > configured_ms ? (uint32_t)floor : configured_ms;
+}

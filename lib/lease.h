@@ -52,6 +52,7 @@
 
 #define CD_LEASE_DEFAULT_MS	2000
 #define CD_LEASE_KILL_MARGIN_MS	50
+#define CD_LEASE_TOTEM_FACTOR	3
 
 /* L2 bookkeeping: the last two own heartbeats and who was heard after each. */
 struct cd_lease_track {
@@ -79,6 +80,19 @@ uint64_t cd_lease_own(struct cd_lease_track *t, uint64_t t0, uint32_t self,
  */
 uint64_t cd_lease_heard(struct cd_lease_track *t, uint32_t from, uint32_t self,
 			const uint32_t *configured, size_t n_configured, bool witness);
+
+/**
+ * L7: the lease in force: the configured one, but at least
+ * CD_LEASE_TOTEM_FACTOR x (token + consensus). While corosync detects a
+ * lost node and forms a new ring (token + consensus and a little more)
+ * nothing is delivered on any node, so no node renews; a shorter lease
+ * lapsed on every node, the majority included, at every node loss. With
+ * L6 stopping roles at 3/8 of the lease left and renewals every lease/8,
+ * the lease must be over twice that blackout; 3x keeps a margin.
+ * (token + consensus 0: unknown, the configured lease.)
+ */
+uint32_t cd_lease_effective_ms(uint32_t configured_ms, uint32_t token_ms,
+			       uint32_t consensus_ms);
 
 /** L4: a peer last delivered at last_ms is stale at now_ms. */
 bool cd_lease_peer_stale(uint64_t last_ms, uint64_t now_ms, uint32_t lease_ms);

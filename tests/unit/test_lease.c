@@ -93,6 +93,25 @@ test_stale_and_recovery(void)
 	CU_ASSERT_EQUAL(cd_lease_recovery_at(0, 300), 300 + 30 + CD_LEASE_KILL_MARGIN_MS);
 }
 
+/* L7: the lease outlasts corosync's ring re-formation. */
+static void
+test_effective_lease(void)
+{
+	static const struct { uint32_t conf, token, consensus, want; } c[] = {
+		{ 2000, 0, 0, 2000 },		/* unknown totem: as configured */
+		{ 2000, 1000, 1200, 6600 },	/* the lab's token 1000 */
+		{ 2000, 3000, 3600, 19800 },	/* corosync's defaults */
+		{ 30000, 1000, 1200, 30000 },	/* a longer lease stays */
+		{ 300, 100, 120, 660 },
+		{ 1000, 300000, 360000, 600000 },	/* capped */
+	};
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(c); i++)
+		CU_ASSERT_EQUAL(cd_lease_effective_ms(c[i].conf, c[i].token, c[i].consensus),
+				c[i].want);
+}
+
 /*
  * L2 + L5 together: the node renews from its heartbeats while the cluster
  * answers; the cluster loses it at T (it is cut off: nothing delivered
@@ -125,6 +144,7 @@ test_cut_off_node_expires_in_time(void)
 static CU_TestInfo lease_tests[] = {
 	{ "L2: renewals, table", test_renew_table },
 	{ "L4, L5: stale peers, recovery time", test_stale_and_recovery },
+	{ "L7: the lease outlasts the ring re-formation", test_effective_lease },
 	{ "L2+L5: a cut-off node's lease ends in time", test_cut_off_node_expires_in_time },
 	CU_TEST_INFO_NULL,
 };

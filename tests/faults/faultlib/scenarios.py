@@ -105,7 +105,7 @@ def scenario_restart(run):
     lab = run.lab
     sigkill(run, "n2", "clusterd")
     role_on(run, "n1", "r1", ["n1", "n3"])
-    sleep_for(6)        # hold: n2's lease surely lapsed
+    sleep_for(10)       # hold: n2's lease surely lapsed (lease 6.6 s with token 1000)
     step(run, "start n2", lambda: lab.start("n2"))
 
 
