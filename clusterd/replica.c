@@ -543,7 +543,8 @@ on_ack(struct cd_replica *r, uint32_t nodeid, json_object *body)
 	json_object_object_get_ex(body, "generation", &g);
 	cd_acks_note(&r->acks, nodeid, (uint64_t)json_object_get_int64(e),
 		     (uint64_t)json_object_get_int64(g));
-	c = cd_acks_committed(&r->acks, conf, configured_ids(r, conf));
+	c = cd_acks_committed(&r->acks, conf, configured_ids(r, conf),
+			      r->view_kind == CD_VIEW_HALF);
 	if (c > r->committed) {
 		r->committed = c;
 		complete_committed(r);
@@ -696,13 +697,6 @@ send_change(struct cd_replica *r, json_object *ops, struct pending_change *p,
 		snprintf(msg, msglen, "the cluster state is synchronising after a "
 			 "membership change; retry in a moment");
 		return -CD_E_SYNCING;
-	}
-	if (p->client && r->view_kind != CD_VIEW_MAJORITY) {
-		/* S5: a half view commits nothing for administrators */
-		snprintf(msg, msglen, "only half of the nodes run clusterd here (with the "
-			 "witness): the cluster recovers roles, but configuration changes "
-			 "need a majority of the nodes");
-		return -CD_E_NOT_QUORATE;
 	}
 	/* Validate here for a precise error; every node re-checks on apply. */
 	rc = cd_state_copy(&trial, &r->state);

@@ -163,7 +163,7 @@ cd_acks_note(struct cd_acks *a, uint32_t nodeid, uint64_t epoch,
 
 uint64_t
 cd_acks_committed(const struct cd_acks *a, const uint32_t *configured,
-		  size_t n_configured)
+		  size_t n_configured, bool witness)
 {
 	uint64_t best = 0;
 	size_t i, j;
@@ -181,7 +181,7 @@ cd_acks_committed(const struct cd_acks *a, const uint32_t *configured,
 			    in_list(configured, n_configured, a->node[j].nodeid))
 				k++;
 		}
-		if (cd_majority(k, n_configured, false))
+		if (cd_majority(k, n_configured, witness))
 			best = g;
 	}
 	return best;

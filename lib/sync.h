@@ -21,8 +21,11 @@
  *     durable. A change is committed, and only then acknowledged to the
  *     client that asked for it, when a strict majority of the configured
  *     nodes acknowledged its generation in its epoch (cd_acks_committed).
- *     A half view cannot commit client changes (it may still apply the
- *     cluster's own runtime changes: fencing and recovery).
+ *     In a half view stamped with the witness, half of the nodes (all of
+ *     the view) commit: node and disk majority, as WSFC. Known gap: the
+ *     witness copy of the state is written after the commit (at most every
+ *     200 ms) and read only at start-up, so if the other half later takes
+ *     the witness over without a restart, such a change can be lost.
  * S6  A change whose view ends before it committed is answered
  *     "unconfirmed": it may or may not survive, and the client is told so.
  *
@@ -118,10 +121,11 @@ void cd_acks_note(struct cd_acks *a, uint32_t nodeid, uint64_t epoch,
 
 /**
  * The highest generation acknowledged by a strict majority of the
- * configured nodes (acks of nodes not configured do not count).
+ * configured nodes, or by half of them in a half view stamped with the
+ * witness (witness true); acks of nodes not configured do not count.
  * @return that generation, 0 when none is
  */
 uint64_t cd_acks_committed(const struct cd_acks *a, const uint32_t *configured,
-			   size_t n_configured);
+			   size_t n_configured, bool witness);
 
 #endif

@@ -296,6 +296,24 @@ static const struct commit_case commit_cases[] = {
 	{ "single node", { 1 }, 1, 1, { { 1, 1, 3 } }, 1, 3 },
 };
 
+/* S5: half of the nodes commit only in a view stamped with the witness. */
+static void
+test_commit_half_with_witness(void)
+{
+	static const uint32_t four[] = { 1, 2, 3, 4 }, two[] = { 1, 2 };
+	struct cd_acks a;
+
+	cd_acks_reset(&a, 3);
+	cd_acks_note(&a, 1, 3, 10);
+	cd_acks_note(&a, 2, 3, 9);
+	CU_ASSERT_EQUAL(cd_acks_committed(&a, four, 4, false), 0);
+	CU_ASSERT_EQUAL(cd_acks_committed(&a, four, 4, true), 9);
+	cd_acks_reset(&a, 3);
+	cd_acks_note(&a, 2, 3, 5);	/* a 2-node cluster, one node + the witness */
+	CU_ASSERT_EQUAL(cd_acks_committed(&a, two, 2, false), 0);
+	CU_ASSERT_EQUAL(cd_acks_committed(&a, two, 2, true), 5);
+}
+
 static void
 test_commit_table(void)
 {
@@ -309,7 +327,7 @@ test_commit_table(void)
 		cd_acks_reset(&a, c->epoch);
 		for (j = 0; j < c->n_acks; j++)
 			cd_acks_note(&a, c->acks[j].node, c->acks[j].epoch, c->acks[j].gen);
-		got = cd_acks_committed(&a, c->conf, c->n_conf);
+		got = cd_acks_committed(&a, c->conf, c->n_conf, false);
 		if (got != c->want)
 			fprintf(stderr, "\n  commit case \"%s\": %" PRIu64 ", want %" PRIu64 "\n",
 				c->what, got, c->want);
@@ -430,7 +448,7 @@ sim_change(struct sim *s, const uint32_t *members, size_t reach, uint64_t epoch)
 		gen = sn->n;
 		cd_acks_note(&a, members[i], epoch, sn->n);
 	}
-	if (gen && cd_acks_committed(&a, s->conf, s->n_nodes) >= gen)
+	if (gen && cd_acks_committed(&a, s->conf, s->n_nodes, false) >= gen)
 		s->committed[s->n_committed++] = id;
 }
 
@@ -579,6 +597,7 @@ static CU_TestInfo sync_tests[] = {
 	{ "S2: view kinds", test_view_kind_table },
 	{ "S3: next epoch", test_next_epoch },
 	{ "S5: commit table", test_commit_table },
+	{ "S5: half of the nodes with the witness", test_commit_half_with_witness },
 	{ "simulation: issue 12 five-step sequence", test_sim_issue_sequence },
 	{ "simulation: transitional fork", test_sim_transitional_fork },
 	{ "simulation: random views", test_sim_random },
