@@ -1,6 +1,7 @@
 /*
  * main.c - clusterd: start-up, the main loop, signals, shutdown.
  */
+#include "daemonize.h"
 #include "daemon.h"
 #include "exec.h"
 #include "guard-client.h"
@@ -142,36 +143,6 @@ lock_pidfile(const char *dir, int *fd_out)
 		return -EIO;
 	}
 	*fd_out = fd;
-	return 0;
-}
-
-static int
-daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") < 0)
-		return -errno;
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
-	}
 	return 0;
 }
 
@@ -342,7 +313,7 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
-	if (!o.foreground && daemonize() < 0) {
+	if (!o.foreground && cd_daemonize() < 0) {
 		fprintf(stderr, "clusterd: cannot daemonize: %s\n", strerror(errno));
 		return 1;
 	}

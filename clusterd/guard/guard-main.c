@@ -2,6 +2,7 @@
  * guard-main.c - clusterd-guard: options, start-up, daemonizing. The
  * supervisor itself is guard.c; its decisions are guard-fsm.c.
  */
+#include "daemonize.h"
 #include "guard.h"
 #include "cgroup.h"
 #include "log.h"
@@ -124,36 +125,6 @@ parse_args(int argc, char **argv, struct guard_opts *o, bool *fg, bool *debug,
 	return 0;
 }
 
-static int
-daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") < 0)
-		return -errno;
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -164,7 +135,7 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o, &fg, &debug, cgroot, sizeof(cgroot)) < 0)
 		return 2;
-	if (!fg && daemonize() < 0) {
+	if (!fg && cd_daemonize() < 0) {
 		fprintf(stderr, "clusterd-guard: cannot daemonize: %s\n", strerror(errno));
 		return 1;
 	}
