@@ -4,6 +4,8 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 struct cd_error_desc {
@@ -74,4 +76,16 @@ cd_errname(int err)
 	case -EBUSY: return "EBUSY";
 	default: return "error";
 	}
+}
+
+void
+cd_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

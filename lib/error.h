@@ -9,6 +9,8 @@
 #ifndef CLUSTERD_ERROR_H
 #define CLUSTERD_ERROR_H
 
+#include <stddef.h>
+
 enum cd_error {
 	CD_E_BASE = 2000,
 	CD_E_PROTO_MALFORMED,	/* message is not valid protocol framing or JSON */
@@ -37,5 +39,12 @@ const char *cd_strerror(int err);
  * @return a static string, never NULL
  */
 const char *cd_errname(int err);
+
+/**
+ * Format an explanation into err (errlen bytes), as the validators' "err,
+ * errlen" out parameters do; nothing when err is NULL or errlen 0.
+ */
+void cd_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -16,21 +16,6 @@
 
 #define PLAIN_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- rules 1 and 2: size ---- */
 
@@ -39,7 +24,7 @@ cd_rule_size(size_t old_config, size_t new_config, size_t total, char *err,
 	     size_t errlen)
 {
 	if (new_config > old_config && new_config > CD_STATE_CONFIG_MAX) {
-		fail(err, errlen, "the configuration would be %zu bytes, over its "
+		cd_errf(err, errlen, "the configuration would be %zu bytes, over its "
 		     "budget of %d bytes (the rest of the state's %d bytes is kept "
 		     "for runtime records such as fencing and failover): remove "
 		     "something first ('clusterctl config unset', 'role remove', "
@@ -48,7 +33,7 @@ cd_rule_size(size_t old_config, size_t new_config, size_t total, char *err,
 		return -ENOSPC;
 	}
 	if (total > CD_STATE_MAX_SIZE) {
-		fail(err, errlen, "the state would be %zu bytes, over its limit of "
+		cd_errf(err, errlen, "the state would be %zu bytes, over its limit of "
 		     "%d bytes", total, CD_STATE_MAX_SIZE);
 		return -ENOSPC;
 	}
@@ -138,7 +123,7 @@ list_claims(struct claims *cl, json_object *vm, const char *key,
 		return 0;
 	if (!json_object_is_type(arr, json_type_array) ||
 	    (n = json_object_array_length(arr)) > max) {
-		fail(err, errlen, "resource %s: vm.%s must be a list of at most "
+		cd_errf(err, errlen, "resource %s: vm.%s must be a list of at most "
 		     "%zu strings", id, key, max);
 		return -CD_E_BAD_ARGS;
 	}
@@ -146,7 +131,7 @@ list_claims(struct claims *cl, json_object *vm, const char *key,
 		v = json_object_array_get_idx(arr, i);
 		if (!json_object_is_type(v, json_type_string) ||
 		    json_object_get_string_len(v) == 0) {
-			fail(err, errlen, "resource %s: vm.%s[%zu] must be a "
+			cd_errf(err, errlen, "resource %s: vm.%s[%zu] must be a "
 			     "non-empty string", id, key, i);
 			return -CD_E_BAD_ARGS;
 		}
@@ -170,14 +155,14 @@ vm_claims(struct claims *cl, json_object *vm, const char *id, const char *role,
 	    !json_object_is_type(name, json_type_string) ||
 	    json_object_get_string_len(name) == 0 ||
 	    json_object_get_string_len(name) > CD_VM_ID_NAME_MAX) {
-		fail(err, errlen, "resource %s: vm must be an object with a name "
+		cd_errf(err, errlen, "resource %s: vm must be an object with a name "
 		     "of 1..%d characters", id, CD_VM_ID_NAME_MAX);
 		return -CD_E_BAD_ARGS;
 	}
 	json_object_object_foreach(vm, key, val) {
 		(void)val;
 		if (strcmp(key, "name") && strcmp(key, "disks") && strcmp(key, "macs")) {
-			fail(err, errlen, "resource %s: vm.%.40s: unknown member "
+			cd_errf(err, errlen, "resource %s: vm.%.40s: unknown member "
 			     "(name, disks, macs)", id, key);
 			return -CD_E_BAD_ARGS;
 		}
@@ -206,7 +191,7 @@ role_of(json_object *rsc)
 static void
 clash(const struct claim *a, const struct claim *b, char *err, size_t errlen)
 {
-	fail(err, errlen, "VM %s %s of resource %s is already used by resource "
+	cd_errf(err, errlen, "VM %s %s of resource %s is already used by resource "
 	     "%s of role %s: a VM can belong to one role only", kind_text[a->kind],
 	     a->value, a->id, b->id, b->role);
 }
@@ -367,31 +352,31 @@ node_entry_ok(const char *name, json_object *n, uint32_t *id, char *err, size_t 
 	int64_t i;
 
 	if (!node_name_ok(name)) {
-		fail(err, errlen, "node name \"%.80s\" must be 1..63 characters of "
+		cd_errf(err, errlen, "node name \"%.80s\" must be 1..63 characters of "
 		     "[A-Za-z0-9_.-]", name);
 		return -CD_E_BAD_ARGS;
 	}
 	if (!json_object_is_type(n, json_type_object)) {
-		fail(err, errlen, "node %s: must be {\"id\": N, \"addr\": \"A\"}", name);
+		cd_errf(err, errlen, "node %s: must be {\"id\": N, \"addr\": \"A\"}", name);
 		return -CD_E_BAD_ARGS;
 	}
 	json_object_object_foreach(n, key, val) {
 		(void)val;
 		if (strcmp(key, "id") && strcmp(key, "addr")) {
-			fail(err, errlen, "node %s: unknown member \"%.40s\" (id, addr)",
+			cd_errf(err, errlen, "node %s: unknown member \"%.40s\" (id, addr)",
 			     name, key);
 			return -CD_E_BAD_ARGS;
 		}
 	}
 	if (!json_object_object_get_ex(n, "id", &v) || !json_object_is_type(v, json_type_int) ||
 	    (i = json_object_get_int64(v)) < 1 || i > (int64_t)UINT32_MAX) {
-		fail(err, errlen, "node %s: id must be an integer 1..%u", name, UINT32_MAX);
+		cd_errf(err, errlen, "node %s: id must be an integer 1..%u", name, UINT32_MAX);
 		return -CD_E_BAD_ARGS;
 	}
 	*id = (uint32_t)i;
 	if (!json_object_object_get_ex(n, "addr", &v) || !json_object_is_type(v, json_type_string) ||
 	    json_object_get_string_len(v) < 1 || json_object_get_string_len(v) > 255) {
-		fail(err, errlen, "node %s: addr must be a string of 1..255 characters", name);
+		cd_errf(err, errlen, "node %s: addr must be a string of 1..255 characters", name);
 		return -CD_E_BAD_ARGS;
 	}
 	return 0;
@@ -467,12 +452,12 @@ cd_rule_nodes_update(json_object *doc, json_object *nodes, const uint32_t *live,
 	int rc;
 
 	if (!nodes || !json_object_is_type(nodes, json_type_object)) {
-		fail(err, errlen, "nodes must be an object {NAME: {\"id\": N, \"addr\": \"A\"}}");
+		cd_errf(err, errlen, "nodes must be an object {NAME: {\"id\": N, \"addr\": \"A\"}}");
 		return -CD_E_BAD_ARGS;
 	}
 	if (json_object_object_length(nodes) < 1 ||
 	    json_object_object_length(nodes) > CD_STATE_NODES_MAX) {
-		fail(err, errlen, "nodes must list 1..%d nodes", CD_STATE_NODES_MAX);
+		cd_errf(err, errlen, "nodes must list 1..%d nodes", CD_STATE_NODES_MAX);
 		return -CD_E_BAD_ARGS;
 	}
 	json_object_object_foreach(nodes, name, node) {
@@ -481,7 +466,7 @@ cd_rule_nodes_update(json_object *doc, json_object *nodes, const uint32_t *live,
 			return rc;
 		for (j = 0; j < n; j++) {
 			if (ids[j] == ids[n]) {
-				fail(err, errlen, "node %s: id %u is already node %s's", name,
+				cd_errf(err, errlen, "node %s: id %u is already node %s's", name,
 				     ids[n], name_of_id(nodes, ids[n]));
 				return -CD_E_BAD_ARGS;
 			}
@@ -494,13 +479,13 @@ cd_rule_nodes_update(json_object *doc, json_object *nodes, const uint32_t *live,
 		was = name_of_id(old, live[i]);
 		now = name_of_id(nodes, live[i]);
 		if (!now) {
-			fail(err, errlen, "node %s (id %u) is a live member of the cluster: "
+			cd_errf(err, errlen, "node %s (id %u) is a live member of the cluster: "
 			     "a node list without it is refused (stop it first)",
 			     was ? was : "?", live[i]);
 			return -CD_E_BAD_ARGS;
 		}
 		if (was && strcmp(was, now)) {
-			fail(err, errlen, "node id %u is live as %s: it cannot become %s",
+			cd_errf(err, errlen, "node id %u is live as %s: it cannot become %s",
 			     live[i], was, now);
 			return -CD_E_BAD_ARGS;
 		}
@@ -512,7 +497,7 @@ cd_rule_nodes_update(json_object *doc, json_object *nodes, const uint32_t *live,
 				continue;
 			role = role_using(doc, oname);
 			if (role) {
-				fail(err, errlen, "node %s still runs or is moving role %s: "
+				cd_errf(err, errlen, "node %s still runs or is moving role %s: "
 				     "move or stop it before removing the node", oname, role);
 				return -CD_E_BAD_ARGS;
 			}

@@ -41,21 +41,6 @@ struct path {
 	char key[CD_STATE_MAX_DEPTH][NAME_MAX_LEN + 1];
 };
 
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- small checks ---- */
 
@@ -176,13 +161,13 @@ check_tree(json_object *v, int depth, char *where, size_t len, char *err,
 	case json_type_double:
 		if (isfinite(json_object_get_double(v)))
 			return 0;
-		fail(err, errlen, "%s: numbers must be finite", at);
+		cd_errf(err, errlen, "%s: numbers must be finite", at);
 		return -CD_E_STATE_INVALID;
 	case json_type_string:
 		if (utf8_ok(json_object_get_string(v),
 			    (size_t)json_object_get_string_len(v)))
 			return 0;
-		fail(err, errlen, "%s: string is not valid UTF-8", at);
+		cd_errf(err, errlen, "%s: string is not valid UTF-8", at);
 		return -CD_E_STATE_INVALID;
 	case json_type_array:
 	case json_type_object:
@@ -191,7 +176,7 @@ check_tree(json_object *v, int depth, char *where, size_t len, char *err,
 		return 0;
 	}
 	if (depth > CD_STATE_MAX_DEPTH) {
-		fail(err, errlen, "%s: nested deeper than %d levels", at,
+		cd_errf(err, errlen, "%s: nested deeper than %d levels", at,
 		     CD_STATE_MAX_DEPTH);
 		return -CD_E_STATE_INVALID;
 	}
@@ -209,7 +194,7 @@ check_tree(json_object *v, int depth, char *where, size_t len, char *err,
 	}
 	json_object_object_foreach(v, key, child) {
 		if (!utf8_ok(key, strlen(key))) {
-			fail(err, errlen, "%s: a key is not valid UTF-8", at);
+			cd_errf(err, errlen, "%s: a key is not valid UTF-8", at);
 			return -CD_E_STATE_INVALID;
 		}
 		rc = check_tree(child, depth + 1, where,
@@ -240,12 +225,12 @@ need(json_object *parent, const char *parent_name, const char *key,
 	const char *dot = *parent_name ? "." : "";
 
 	if (!json_object_object_get_ex(parent, key, out)) {
-		fail(err, errlen, "%s%s%s: missing (must be %s)", parent_name,
+		cd_errf(err, errlen, "%s%s%s: missing (must be %s)", parent_name,
 		     dot, key, type_text(t));
 		return -CD_E_STATE_INVALID;
 	}
 	if (!json_object_is_type(*out, t)) {
-		fail(err, errlen, "%s%s%s: must be %s", parent_name, dot, key,
+		cd_errf(err, errlen, "%s%s%s: must be %s", parent_name, dot, key,
 		     type_text(t));
 		return -CD_E_STATE_INVALID;
 	}
@@ -277,7 +262,7 @@ check_node_ids(struct node_id *ids, size_t n, char *err, size_t errlen)
 	qsort(ids, n, sizeof(ids[0]), node_id_cmp);
 	for (i = 1; i < n; i++) {
 		if (ids[i].id == ids[i - 1].id) {
-			fail(err, errlen, "config.nodes.%s.id: %" PRIu64 " is "
+			cd_errf(err, errlen, "config.nodes.%s.id: %" PRIu64 " is "
 			     "already the id of node %s", ids[i].name, ids[i].id,
 			     ids[i - 1].name);
 			return -CD_E_STATE_INVALID;
@@ -299,26 +284,26 @@ check_nodes(json_object *nodes, char *err, size_t errlen)
 		return -ENOMEM;
 	json_object_object_foreach(nodes, name, node) {
 		if (!name_ok(name, true)) {
-			fail(err, errlen, "config.nodes: node name \"%.80s\" must be "
+			cd_errf(err, errlen, "config.nodes: node name \"%.80s\" must be "
 			     "1..%d characters of [A-Za-z0-9_.-]", name, NAME_MAX_LEN);
 			rc = -CD_E_STATE_INVALID;
 			break;
 		}
 		if (!json_object_is_type(node, json_type_object)) {
-			fail(err, errlen, "config.nodes.%s: must be an object", name);
+			cd_errf(err, errlen, "config.nodes.%s: must be an object", name);
 			rc = -CD_E_STATE_INVALID;
 			break;
 		}
 		if (!json_object_object_get_ex(node, "id", &v) ||
 		    !uint_ok(v, 1, UINT32_MAX, &ids[i].id)) {
-			fail(err, errlen, "config.nodes.%s.id: must be an integer "
+			cd_errf(err, errlen, "config.nodes.%s.id: must be an integer "
 			     "1..%" PRIu32, name, UINT32_MAX);
 			rc = -CD_E_STATE_INVALID;
 			break;
 		}
 		if (!json_object_object_get_ex(node, "addr", &v) ||
 		    !string_ok(v, 1, ADDR_MAX_LEN)) {
-			fail(err, errlen, "config.nodes.%s.addr: must be a string of "
+			cd_errf(err, errlen, "config.nodes.%s.addr: must be a string of "
 			     "1..%d characters", name, ADDR_MAX_LEN);
 			rc = -CD_E_STATE_INVALID;
 			break;
@@ -348,7 +333,7 @@ check_config(json_object *doc, char *err, size_t errlen)
 		return rc;
 	if (!json_object_object_get_ex(config, "cluster_name", &v) ||
 	    !string_ok(v, 1, NAME_MAX_LEN)) {
-		fail(err, errlen, "config.cluster_name: must be a string of "
+		cd_errf(err, errlen, "config.cluster_name: must be a string of "
 		     "1..%d characters", NAME_MAX_LEN);
 		return -CD_E_STATE_INVALID;
 	}
@@ -372,31 +357,31 @@ check_top(json_object *doc, char *err, size_t errlen)
 
 	if (!json_object_object_get_ex(doc, "format", &v) ||
 	    !json_object_is_type(v, json_type_int)) {
-		fail(err, errlen, "format: must be %d", CD_STATE_FORMAT);
+		cd_errf(err, errlen, "format: must be %d", CD_STATE_FORMAT);
 		return -CD_E_STATE_INVALID;
 	}
 	if (json_object_get_int64(v) != CD_STATE_FORMAT) {
-		fail(err, errlen, "format: %" PRId64 " is not supported (this "
+		cd_errf(err, errlen, "format: %" PRId64 " is not supported (this "
 		     "build reads format %d)", json_object_get_int64(v),
 		     CD_STATE_FORMAT);
 		return -CD_E_STATE_INVALID;
 	}
 	if (!json_object_object_get_ex(doc, "uuid", &v) ||
 	    !string_ok(v, 1, CD_STATE_UUID_MAX - 1)) {
-		fail(err, errlen, "uuid: must be a string of 1..%d characters",
+		cd_errf(err, errlen, "uuid: must be a string of 1..%d characters",
 		     CD_STATE_UUID_MAX - 1);
 		return -CD_E_STATE_INVALID;
 	}
 	if (!json_object_object_get_ex(doc, "generation", &v) ||
 	    !uint_ok(v, 0, INT64_MAX, NULL)) {
-		fail(err, errlen, "generation: must be an integer 0..%" PRId64,
+		cd_errf(err, errlen, "generation: must be an integer 0..%" PRId64,
 		     INT64_MAX);
 		return -CD_E_STATE_INVALID;
 	}
 	/* epoch: absent in states written before majority views (= 0) */
 	if (json_object_object_get_ex(doc, "epoch", &v) &&
 	    !uint_ok(v, 0, INT64_MAX, NULL)) {
-		fail(err, errlen, "epoch: must be an integer 0..%" PRId64, INT64_MAX);
+		cd_errf(err, errlen, "epoch: must be an integer 0..%" PRId64, INT64_MAX);
 		return -CD_E_STATE_INVALID;
 	}
 	json_object_object_foreach(doc, key, val) {
@@ -406,7 +391,7 @@ check_top(json_object *doc, char *err, size_t errlen)
 				break;
 		}
 		if (i == sizeof(known) / sizeof(known[0])) {
-			fail(err, errlen, "%.80s: unknown top-level member", key);
+			cd_errf(err, errlen, "%.80s: unknown top-level member", key);
 			return -CD_E_STATE_INVALID;
 		}
 	}
@@ -426,7 +411,7 @@ check_doc(json_object *doc, char *err, size_t errlen)
 	int rc;
 
 	if (!json_object_is_type(doc, json_type_object)) {
-		fail(err, errlen, "document: must be a JSON object");
+		cd_errf(err, errlen, "document: must be a JSON object");
 		return -CD_E_STATE_INVALID;
 	}
 	rc = check_tree(doc, 1, where, 0, err, errlen);
@@ -448,7 +433,7 @@ check_doc(json_object *doc, char *err, size_t errlen)
 	if (!json_object_to_json_string_length(doc, PLAIN_FLAGS, &len))
 		return -ENOMEM;
 	if (len > CD_STATE_MAX_SIZE) {
-		fail(err, errlen, "document: %zu bytes serialised, over the limit "
+		cd_errf(err, errlen, "document: %zu bytes serialised, over the limit "
 		     "of %d", len, CD_STATE_MAX_SIZE);
 		return -CD_E_STATE_INVALID;
 	}
@@ -527,9 +512,9 @@ cd_state_set_doc(struct cd_state *s, json_object *doc, char *err,
 {
 	int rc;
 
-	fail(err, errlen, "%s", "");
+	cd_errf(err, errlen, "%s", "");
 	if (!s || !doc) {
-		fail(err, errlen, "document: missing");
+		cd_errf(err, errlen, "document: missing");
 		return -CD_E_STATE_INVALID;
 	}
 	rc = check_doc(doc, err, errlen);
@@ -830,7 +815,7 @@ check_op(json_object *op, size_t i, char *err, size_t errlen)
 	struct path p;
 
 	if (!json_object_is_type(op, json_type_object)) {
-		fail(err, errlen, "ops[%zu]: must be an object", i);
+		cd_errf(err, errlen, "ops[%zu]: must be an object", i);
 		return -CD_E_BAD_ARGS;
 	}
 	name = json_object_object_get_ex(op, "op", &v) &&
@@ -839,12 +824,12 @@ check_op(json_object *op, size_t i, char *err, size_t errlen)
 	set = strcmp(name, "set") == 0;
 	test = strcmp(name, "test") == 0;
 	if (!set && !test && strcmp(name, "delete") != 0) {
-		fail(err, errlen, "ops[%zu].op: must be \"set\", \"delete\" or \"test\"", i);
+		cd_errf(err, errlen, "ops[%zu].op: must be \"set\", \"delete\" or \"test\"", i);
 		return -CD_E_BAD_ARGS;
 	}
 	if (!json_object_object_get_ex(op, "path", &pathv) ||
 	    !json_object_is_type(pathv, json_type_string)) {
-		fail(err, errlen, "ops[%zu].path: must be a string", i);
+		cd_errf(err, errlen, "ops[%zu].path: must be a string", i);
 		return -CD_E_BAD_ARGS;
 	}
 	path = json_object_get_string(pathv);
@@ -855,30 +840,30 @@ check_op(json_object *op, size_t i, char *err, size_t errlen)
 				 strcmp(p.key[0], "runtime") != 0)))
 		why = "must name a member inside config or runtime";
 	if (why) {
-		fail(err, errlen, "ops[%zu].path \"%.100s\": %s", i, path, why);
+		cd_errf(err, errlen, "ops[%zu].path \"%.100s\": %s", i, path, why);
 		return -CD_E_BAD_ARGS;
 	}
 	has_value = json_object_object_get_ex(op, "value", &value);
 	if (test) {
 		if (!has_value) {
-			fail(err, errlen, "ops[%zu]: \"test\" needs a \"value\"", i);
+			cd_errf(err, errlen, "ops[%zu]: \"test\" needs a \"value\"", i);
 			return -CD_E_BAD_ARGS;
 		}
 	} else if (set != has_value) {
-		fail(err, errlen, set ? "ops[%zu]: \"set\" needs a \"value\"" :
+		cd_errf(err, errlen, set ? "ops[%zu]: \"set\" needs a \"value\"" :
 		     "ops[%zu]: \"delete\" takes no \"value\"", i);
 		return -CD_E_BAD_ARGS;
 	}
 	if (set && (int)p.n + depth_of(value, CD_STATE_MAX_DEPTH - (int)p.n) >
 	    CD_STATE_MAX_DEPTH) {
-		fail(err, errlen, "ops[%zu].value: nested too deeply (a document "
+		cd_errf(err, errlen, "ops[%zu].value: nested too deeply (a document "
 		     "has at most %d levels)", i, CD_STATE_MAX_DEPTH);
 		return -CD_E_BAD_ARGS;
 	}
 	json_object_object_foreach(op, key, val) {
 		(void)val;
 		if (strcmp(key, "op") && strcmp(key, "path") && strcmp(key, "value")) {
-			fail(err, errlen, "ops[%zu]: unknown member \"%.40s\"", i, key);
+			cd_errf(err, errlen, "ops[%zu]: unknown member \"%.40s\"", i, key);
 			return -CD_E_BAD_ARGS;
 		}
 	}
@@ -911,7 +896,7 @@ test_op(json_object *doc, json_object *op, size_t i, char *err, size_t errlen)
 		return 0;
 	if (cur && want && json_object_equal(cur, want))
 		return 0;
-	fail(err, errlen, "ops[%zu]: test of %s failed: it is %.60s", i, path,
+	cd_errf(err, errlen, "ops[%zu]: test of %s failed: it is %.60s", i, path,
 	     cur ? json_object_to_json_string_ext(cur, JSON_C_TO_STRING_PLAIN) : "absent");
 	return -CD_E_BAD_ARGS;
 }
@@ -938,7 +923,7 @@ apply_op(json_object *doc, json_object *op, size_t i, char *err, size_t errlen)
 		prefix += strlen(p.key[k]) + (k ? 1 : 0);
 		if (json_object_object_get_ex(cur, p.key[k], &next)) {
 			if (!json_object_is_type(next, json_type_object)) {
-				fail(err, errlen, "ops[%zu]: cannot %s %s: %.*s is "
+				cd_errf(err, errlen, "ops[%zu]: cannot %s %s: %.*s is "
 				     "not an object", i, set ? "set" : "delete",
 				     path, (int)prefix, path);
 				return -CD_E_BAD_ARGS;
@@ -950,7 +935,7 @@ apply_op(json_object *doc, json_object *op, size_t i, char *err, size_t errlen)
 				return -ENOMEM;
 			}
 		} else {
-			fail(err, errlen, "ops[%zu]: cannot delete %s: %.*s does "
+			cd_errf(err, errlen, "ops[%zu]: cannot delete %s: %.*s does "
 			     "not exist", i, path, (int)prefix, path);
 			return -CD_E_BAD_ARGS;
 		}
@@ -958,7 +943,7 @@ apply_op(json_object *doc, json_object *op, size_t i, char *err, size_t errlen)
 	}
 	if (!set) {
 		if (!json_object_object_get_ex(cur, p.key[p.n - 1], NULL)) {
-			fail(err, errlen, "ops[%zu]: cannot delete %s: it does not "
+			cd_errf(err, errlen, "ops[%zu]: cannot delete %s: it does not "
 			     "exist", i, path);
 			return -CD_E_BAD_ARGS;
 		}
@@ -985,18 +970,18 @@ cd_state_apply(struct cd_state *s, json_object *ops, char *err, size_t errlen)
 	size_t i, n;
 	int rc;
 
-	fail(err, errlen, "%s", "");
+	cd_errf(err, errlen, "%s", "");
 	if (!s || !s->doc) {
-		fail(err, errlen, "there is no state to change");
+		cd_errf(err, errlen, "there is no state to change");
 		return -CD_E_BAD_ARGS;
 	}
 	if (!json_object_is_type(ops, json_type_array)) {
-		fail(err, errlen, "ops: must be an array of operations");
+		cd_errf(err, errlen, "ops: must be an array of operations");
 		return -CD_E_BAD_ARGS;
 	}
 	n = json_object_array_length(ops);
 	if (n == 0 || n > CD_STATE_MAX_OPS) {
-		fail(err, errlen, "ops: must hold 1..%d operations, not %zu",
+		cd_errf(err, errlen, "ops: must hold 1..%d operations, not %zu",
 		     CD_STATE_MAX_OPS, n);
 		return -CD_E_BAD_ARGS;
 	}
@@ -1007,7 +992,7 @@ cd_state_apply(struct cd_state *s, json_object *ops, char *err, size_t errlen)
 	}
 	g = cd_state_generation(s);
 	if (g >= INT64_MAX) {
-		fail(err, errlen, "generation %" PRIu64 " cannot grow", g);
+		cd_errf(err, errlen, "generation %" PRIu64 " cannot grow", g);
 		return -CD_E_BAD_ARGS;
 	}
 	if (json_object_deep_copy(s->doc, &doc, NULL) != 0) {
@@ -1032,7 +1017,7 @@ cd_state_apply(struct cd_state *s, json_object *ops, char *err, size_t errlen)
 	rc = check_doc(doc, why, sizeof(why));
 	if (rc < 0) {
 		if (rc != -ENOMEM) {
-			fail(err, errlen, "the change would make the state "
+			cd_errf(err, errlen, "the change would make the state "
 			     "invalid: %s", why);
 			rc = -CD_E_BAD_ARGS;
 		}
@@ -1099,7 +1084,7 @@ parse_strict(const char *buf, size_t len, json_object **out, char *err,
 
 	*out = NULL;
 	if (len == 0 || memchr(buf, '\0', len)) {
-		fail(err, errlen, len ? "not JSON: contains a NUL byte" :
+		cd_errf(err, errlen, len ? "not JSON: contains a NUL byte" :
 		     "the file is empty");
 		return -CD_E_STATE_INVALID;
 	}
@@ -1111,7 +1096,7 @@ parse_strict(const char *buf, size_t len, json_object **out, char *err,
 	e = json_tokener_get_error(tok);
 	if (!obj || e != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {
-		fail(err, errlen, "not JSON: %s at byte %zu",
+		cd_errf(err, errlen, "not JSON: %s at byte %zu",
 		     e == json_tokener_success ? "trailing data" :
 		     e == json_tokener_continue ? "unexpected end of data" :
 		     json_tokener_error_desc(e), json_tokener_get_parse_end(tok));
@@ -1133,20 +1118,20 @@ cd_state_load(struct cd_state *s, const char *path, char *err, size_t errlen)
 	char *buf = NULL;
 	int fd, rc;
 
-	fail(err, errlen, "%s", "");
+	cd_errf(err, errlen, "%s", "");
 	if (!s || !path) {
-		fail(err, errlen, "no state or no path");
+		cd_errf(err, errlen, "no state or no path");
 		return -EINVAL;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		rc = errno;
-		fail(err, errlen, "cannot open: %s", strerror(rc));
+		cd_errf(err, errlen, "cannot open: %s", strerror(rc));
 		return rc == ENOENT ? -ENOENT : -CD_E_STATE_INVALID;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		fail(err, errlen, "not a regular file");
+		cd_errf(err, errlen, "not a regular file");
 		return -CD_E_STATE_INVALID;
 	}
 	rc = read_all(fd, &buf, &len);
@@ -1154,9 +1139,9 @@ cd_state_load(struct cd_state *s, const char *path, char *err, size_t errlen)
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc == -EFBIG)
-		fail(err, errlen, "larger than %u bytes", LOAD_MAX);
+		cd_errf(err, errlen, "larger than %u bytes", LOAD_MAX);
 	else if (rc < 0)
-		fail(err, errlen, "cannot read: %s", strerror(-rc));
+		cd_errf(err, errlen, "cannot read: %s", strerror(-rc));
 	if (rc < 0)
 		return -CD_E_STATE_INVALID;
 	rc = parse_strict(buf, len, &doc, err, errlen);
