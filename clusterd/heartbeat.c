@@ -68,12 +68,6 @@ peer_get(struct cd_hb *hb, uint32_t id, bool create)
 	return &hb->peer[hb->n_peer++];
 }
 
-static size_t
-configured(struct cd_daemon *d, uint32_t *ids)
-{
-	return cd_replica_configured(d, ids);
-}
-
 /* L2 + L3: extend the lease to t0 + lease. */
 static void
 renew(struct cd_hb *hb, uint64_t t0)
@@ -120,7 +114,7 @@ cd_hb_on_heartbeat(struct cd_daemon *d, uint32_t nodeid, json_object *body)
 	if (!hb || nodeid != d->mship.local_id)
 		return;
 	json_object_object_get_ex(body, "t0", &v);
-	n = configured(d, conf);
+	n = cd_replica_configured(d, conf);
 	t = cd_lease_own(&hb->track, (uint64_t)json_object_get_int64(v), nodeid, conf, n,
 			 d->mship.quorum.witness_vote);
 	if (t)
@@ -149,7 +143,7 @@ cd_hb_delivered(struct cd_daemon *d, uint32_t nodeid)
 	}
 	if (nodeid == d->mship.local_id)
 		return;
-	n = configured(d, conf);
+	n = cd_replica_configured(d, conf);
 	t = cd_lease_heard(&hb->track, nodeid, d->mship.local_id, conf, n,
 			   d->mship.quorum.witness_vote);
 	if (t)

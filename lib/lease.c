@@ -12,24 +12,12 @@ cd_lease_track_reset(struct cd_lease_track *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static bool
-listed(const uint32_t *ids, size_t n, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (ids[i] == id)
-			return true;
-	}
-	return false;
-}
-
 /* Nodes counted for a slot: this node (if configured) and those heard. */
 static bool
 slot_majority(const struct cd_lease_track *t, int s, uint32_t self,
 	      const uint32_t *configured, size_t n_configured, bool witness)
 {
-	size_t k = t->slot[s].n_heard + (listed(configured, n_configured, self) ? 1 : 0);
+	size_t k = t->slot[s].n_heard + (cd_ids_contain(configured, n_configured, self) ? 1 : 0);
 
 	return cd_majority(k, n_configured, witness);
 }
@@ -56,10 +44,10 @@ cd_lease_heard(struct cd_lease_track *t, uint32_t from, uint32_t self,
 {
 	int s;
 
-	if (from == self || !listed(configured, n_configured, from))
+	if (from == self || !cd_ids_contain(configured, n_configured, from))
 		return 0;
 	for (s = 0; s < 2; s++) {
-		if (!t->slot[s].open || listed(t->slot[s].heard, t->slot[s].n_heard, from))
+		if (!t->slot[s].open || cd_ids_contain(t->slot[s].heard, t->slot[s].n_heard, from))
 			continue;
 		if (t->slot[s].n_heard < CD_MAX_NODES)
 			t->slot[s].heard[t->slot[s].n_heard++] = from;

@@ -83,8 +83,8 @@ cd_sync_next_epoch(const struct cd_sync_round *r)
 	return max + 1;
 }
 
-static bool
-in_list(const uint32_t *ids, size_t n, uint32_t id)
+bool
+cd_ids_contain(const uint32_t *ids, size_t n, uint32_t id)
 {
 	size_t i;
 
@@ -110,8 +110,8 @@ cd_view_kind(const uint32_t *members, size_t n_members,
 	size_t i, k = 0;
 
 	for (i = 0; i < n_members; i++) {
-		if (in_list(configured, n_configured, members[i]) &&
-		    !in_list(members, i, members[i]))
+		if (cd_ids_contain(configured, n_configured, members[i]) &&
+		    !cd_ids_contain(members, i, members[i]))
 			k++;
 	}
 	if (cd_majority(k, n_configured, false))
@@ -178,7 +178,7 @@ cd_acks_committed(const struct cd_acks *a, const uint32_t *configured,
 			continue;
 		for (j = 0; j < a->n; j++) {
 			if (a->node[j].generation >= g &&
-			    in_list(configured, n_configured, a->node[j].nodeid))
+			    cd_ids_contain(configured, n_configured, a->node[j].nodeid))
 				k++;
 		}
 		if (cd_majority(k, n_configured, witness))

@@ -99,6 +99,9 @@ enum cd_view_kind cd_view_kind(const uint32_t *members, size_t n_members,
 			       const uint32_t *configured, size_t n_configured);
 const char *cd_view_kind_str(enum cd_view_kind k);
 
+/** id is one of ids[0..n). */
+bool cd_ids_contain(const uint32_t *ids, size_t n, uint32_t id);
+
 /** k of n nodes are a strict majority, or exactly half with the witness. */
 bool cd_majority(size_t k, size_t n, bool witness);
 
