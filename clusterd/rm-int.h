@@ -131,8 +131,9 @@ void rm_leader_duties(struct cd_rm *rm);
 /* rm-restart.c: a planned stop's restart grace. */
 /** Delete this node's restart grace once it is back and leased. */
 void rm_restart_duties(struct cd_rm *rm);
-/** The restart grace recorded for a node (0: none). */
-uint32_t rm_restart_grace(const struct rm_node_rt *n);
+/** The lease a node may hold: the lease in force, or its recorded restart
+ *  grace when that is longer. */
+uint32_t rm_node_lease_ms(struct cd_rm *rm, uint32_t nodeid);
 
 /* ---- rm-migrate.c ---- */
 

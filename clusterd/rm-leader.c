@@ -42,10 +42,8 @@ lost_get(struct cd_rm *rm, uint32_t id)
 static uint64_t
 recovery_at(struct cd_rm *rm, const struct lost_node *ln)
 {
-	struct rm_node_rt *n = rm_model_node_id(&rm->model, ln->id);
-	uint32_t lease = cd_hb_lease_ms(rm->d), grace = rm_restart_grace(n);
-	/* a planned stop recorded a longer lease for the restart (rm-restart.c) */
-	uint64_t at = cd_lease_recovery_at(ln->at_ms, grace > lease ? grace : lease);
+	/* a planned stop may have recorded a longer lease (rm-restart.c) */
+	uint64_t at = cd_lease_recovery_at(ln->at_ms, rm_node_lease_ms(rm, ln->id));
 	uint64_t delay = (uint64_t)rm_prop_int(rm, "recovery-delay-ms",
 					       RECOVERY_DELAY_MS_DEFAULT);
 

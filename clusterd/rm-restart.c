@@ -137,9 +137,12 @@ cd_rm_planned_stop(struct cd_daemon *d, void (*stop)(struct cd_daemon *d))
 }
 
 uint32_t
-rm_restart_grace(const struct rm_node_rt *n)
+rm_node_lease_ms(struct cd_rm *rm, uint32_t nodeid)
 {
-	return n ? n->restart_grace_ms : 0;
+	const struct rm_node_rt *n = rm_model_node_id(&rm->model, nodeid);
+	uint32_t lease = cd_hb_lease_ms(rm->d);
+
+	return n && n->restart_grace_ms > lease ? n->restart_grace_ms : lease;
 }
 
 static void

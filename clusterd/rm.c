@@ -608,14 +608,8 @@ in_start_grace(struct cd_rm *rm)
 
 	if (rm->ever_ready)
 		return false;
-	{
-		/* our predecessor may have extended it for a planned restart */
-		uint32_t lease = cd_hb_lease_ms(rm->d);
-		uint32_t grace = rm_restart_grace(rm_model_node_id(&rm->model,
-							rm->d->mship.local_id));
-
-		end = rm->started_ms + (grace > lease ? grace : lease);
-	}
+	/* our predecessor may have extended it for a planned restart */
+	end = rm->started_ms + rm_node_lease_ms(rm, rm->d->mship.local_id);
 	if (now >= end)
 		return false;
 	if (!rm->grace_armed) {
