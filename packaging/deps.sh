@@ -10,7 +10,7 @@ libcmap-dev libcfg-dev libqb-dev libjson-c-dev libiscsi-dev libiscsi-bin libcuni
 tgt iproute2 util-linux procps openssh-server openssh-client jq python3 iputils-ping
 libxml2-dev resource-agents
 qemu-system-x86 qemu-utils busybox-static cpio xz-utils curl
-libfuse3-dev fuse3 chromium
+libfuse3-dev fuse3 chromium libgnutls28-dev
 "
 
 missing=""

@@ -2,13 +2,15 @@
  * gen_seeds.c - writes the seed corpus of the fuzz targets, made with the
  * real encoders so the seeds follow the wire formats:
  *
- *   gen-fuzz-seeds DIR     writes DIR/cpgmsg/... and DIR/proto/...
+ *   gen-fuzz-seeds DIR     writes DIR/cpgmsg/..., DIR/proto/... and
+ *                          DIR/csv_proto/...
  *
  * The output is checked in as tests/fuzz/corpus; run this again when a
  * format changes.
  */
 #include "cpgmsg.h"
 #include "proto.h"
+#include "csv-proto.h"
 #include "state.h"
 #include "error.h"
 
@@ -188,6 +190,68 @@ proto_seeds(void)
 	json_object_put(args);
 }
 
+/* One CSV frame of every op, request and reply, plus an error reply. */
+static void
+csv_seeds(void)
+{
+	static const char data[] = "0123456789abcdef";
+	unsigned char ents[256];
+	struct csv_dirent d = { .ino = 2, .next = 1, .type = 4, .name = "." };
+	struct csv_msg m;
+	char name[64];
+	size_t len, used = 0;
+	unsigned op;
+	void *buf;
+	int reply;
+
+	(void)csv_dirent_put(ents, sizeof(ents), &used, &d);
+	snprintf(d.name, sizeof(d.name), "disk.qcow2");
+	d.ino = 12;
+	d.next = 2;
+	d.type = 8;
+	(void)csv_dirent_put(ents, sizeof(ents), &used, &d);
+	for (op = 1; op < CSV_OP_COUNT; op++) {
+		for (reply = 0; reply < 2; reply++) {
+			memset(&m, 0, sizeof(m));
+			m.op = (uint16_t)op;
+			m.flags = reply ? CSV_F_REPLY : 0;
+			m.id = op;
+			m.fh = 3;
+			m.off = 4096;
+			m.len = 512;
+			m.mode = 0100644;
+			m.caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS;
+			m.attr.ino = 12;
+			m.attr.nlink = 1;
+			m.atime.nsec = CSV_UTIME_NOW;
+			snprintf(m.path, sizeof(m.path), "/vm/web.qcow2");
+			snprintf(m.path2, sizeof(m.path2), "/vm/web.old");
+			snprintf(m.name, sizeof(m.name), "user.x");
+			m.data = op == CSV_OP_READDIR ? (const void *)ents : data;
+			m.datalen = op == CSV_OP_READDIR ? (uint32_t)used : sizeof(data);
+			buf = csv_encode(&m, &len);
+			if (!buf) {
+				fprintf(stderr, "csv seed %s: cannot encode\n", csv_op_name(op));
+				failures++;
+				continue;
+			}
+			snprintf(name, sizeof(name), "%s-%s", csv_op_name(op),
+				 reply ? "reply" : "request");
+			write_seed("csv_proto", name, buf, len);
+			free(buf);
+		}
+	}
+	memset(&m, 0, sizeof(m));
+	m.op = CSV_OP_CREATE;
+	m.flags = CSV_F_REPLY;
+	m.id = 9;
+	m.status = -17;
+	buf = csv_encode(&m, &len);
+	if (buf)
+		write_seed("csv_proto", "create-error-reply", buf, len);
+	free(buf);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -202,5 +266,6 @@ main(int argc, char **argv)
 	}
 	cpg_seeds();
 	proto_seeds();
+	csv_seeds();
 	return failures ? 1 : 0;
 }
