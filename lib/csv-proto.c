@@ -357,6 +357,7 @@ r_field(struct rd *r, struct csv_msg *m, enum field f)
 	uint64_t *u64 = u64_slot(m, f);
 	uint32_t *u32 = u32_slot(m, f);
 	size_t max;
+	char *out;
 
 	if (u64) {
 		*u64 = r_int(r, 8);
@@ -376,7 +377,8 @@ r_field(struct rd *r, struct csv_msg *m, enum field f)
 	case F_PATH:
 	case F_PATH2:
 	case F_NAME:
-		r_string(r, str_slot(m, f, &max), max);
+		out = str_slot(m, f, &max);	/* sets max: not in one call */
+		r_string(r, out, max);
 		break;
 	case F_DATA:
 		m->datalen = (uint32_t)r_int(r, 4);
@@ -487,13 +489,15 @@ csv_encode(const struct csv_msg *m, size_t *len)
 	unsigned char *buf;
 	int i, rc = 0;
 
-	if (!s || !hdr_sound(m->flags, m->id, m->status)) {
+	/* an error reply has no fields: it may answer an op we do not know */
+	bool bare = (m->flags & CSV_F_REPLY) && m->status < 0 && m->op != 0;
+
+	if ((!s && !bare) || !hdr_sound(m->flags, m->id, m->status)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	fields = (m->flags & CSV_F_REPLY) ? s->rep : s->req;
-	if (m->status < 0)
-		fields = (const unsigned char *)"";
+	fields = bare ? (const unsigned char *)"" :
+		 (m->flags & CSV_F_REPLY) ? s->rep : s->req;
 	for (i = 0; i < MAXF && fields[i] != F_END && rc == 0; i++)
 		rc = w_field(&w, m, (enum field)fields[i]);
 	if (rc < 0) {

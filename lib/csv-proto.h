@@ -181,7 +181,7 @@ int csv_decode(const void *buf, size_t len, struct csv_msg *m);
 
 /**
  * Encode m (request, or reply when CSV_F_REPLY is set; an error reply
- * carries only the header).
+ * carries only the header, and may answer any op > 0, unknown ones too).
  * @return a malloc'd frame of *len bytes the caller frees; NULL with errno
  *         EINVAL (unknown op, a string with NUL or over its limit, id 0 on
  *         a request), EMSGSIZE (data over CSV_MAX_DATA) or ENOMEM

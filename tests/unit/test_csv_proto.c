@@ -200,6 +200,8 @@ static const struct enc_case enc_cases[] = {
 	{ "data too big", CSV_OP_WRITE, 0, 1, 0, CSV_MAX_DATA + 1, -1, 0, EMSGSIZE },
 	{ "path too long", CSV_OP_UNLINK, 0, 1, 0, 0, CSV_PATH_MAX + 1, 0, EINVAL },
 	{ "bad nanoseconds", CSV_OP_UTIMENS, 0, 1, 0, 0, -1, 1, EINVAL },
+	{ "ENOSYS for an unknown op", CSV_OP_DIRECT_FIRST, CSV_F_REPLY, 1, -ENOSYS, 0, -1,
+	  0, 0 },
 	{ "error reply, big data", CSV_OP_READ, CSV_F_REPLY, 1, -EIO, CSV_MAX_DATA + 1,
 	  -1, 0, 0 },
 };
