@@ -401,11 +401,10 @@ cd_ipc_start(struct cd_daemon *d)
 	}
 	qb_ipcs_enforce_buffer_size(ipc->srv, CD_IPC_MAX_MSG);
 	qb_ipcs_poll_handlers_set(ipc->srv, &poll);
+	/* On failure qb_ipcs_run() has destroyed the service itself (qbipcs.h). */
 	rc = qb_ipcs_run(ipc->srv);
-	if (rc < 0) {
-		qb_ipcs_destroy(ipc->srv);
+	if (rc < 0)
 		goto fail;
-	}
 	cd_info("ipc: listening as '%s'", CD_IPC_SERVICE);
 	return 0;
 
