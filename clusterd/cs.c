@@ -12,7 +12,6 @@
 #include "log.h"
 #include "cs-error.h"
 #include "timeutil.h"
-#include "witness.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -137,7 +136,7 @@ nodelist_changed(cmap_handle_t h, cmap_track_handle_t th, int32_t event,
 
 	cd_debug("cmap: %s changed", key);
 	if (load_nodelist(cs) > 0)
-		cd_daemon_membership_changed(cs->d, "nodelist");
+		cd_hooks_membership_changed(cs->d, "nodelist");
 }
 
 /* ---- votequorum: ring membership and quorum ---- */
@@ -147,6 +146,7 @@ refresh_quorum(struct cd_cs *cs, bool quorate, bool settle)
 {
 	struct votequorum_info info;
 	struct cd_quorum_info q = { .quorate = quorate };
+	struct cd_vote_info v = { 0 };
 	cs_error_t err;
 
 	err = votequorum_getinfo(cs->vq, 0, &info);
@@ -155,22 +155,21 @@ refresh_quorum(struct cd_cs *cs, bool quorate, bool settle)
 		q.expected_votes = info.node_expected_votes;
 		q.total_votes = info.total_votes;
 		q.quorum = info.quorum;
-		/* votequorum's own verdict for a ring (its quorum callback): not
-		 * counting a witness vote we do not cast; see witness.h */
-		if (settle)
-			q.quorate = cd_witness_guard_quorum(cs->d, quorate, info.flags,
-							    info.total_votes,
-							    info.qdevice_votes, info.quorum);
-		/* rule M1 (membership.h): half the nodes + a vote we cast */
-		q.witness_vote = (info.flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE) &&
-				 cd_witness_vote_backed(cs->d);
+		v.device_vote_counted = info.flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE;
+		v.total_votes = info.total_votes;
+		v.qdevice_votes = info.qdevice_votes;
+		v.quorum = info.quorum;
+		/* The quorum device's owner vouches for the device vote (rule M1,
+		 * membership.h) and, for votequorum's own verdict on a ring, does
+		 * not let a vote it does not cast make us quorate (hooks.h). */
+		cd_hooks_quorum_filter(cs->d, &q, &v, settle);
 	} else {
 		cd_warn("votequorum: getinfo failed: %s", cd_cs_strerror(err));
 	}
 	/* | not ||: settle even when the numbers did not change */
 	if ((cd_membership_set_quorum(&cs->d->mship, &q) > 0) |
 	    (settle && cd_membership_quorum_settled(&cs->d->mship) > 0))
-		cd_daemon_membership_changed(cs->d, "quorum");
+		cd_hooks_membership_changed(cs->d, "quorum");
 }
 
 static void
@@ -199,7 +198,7 @@ vq_nodelist_notify(votequorum_handle_t h, uint64_t context,
 	if (rc < 0)
 		cd_err("votequorum: ring membership rejected: %s", strerror(-rc));
 	else if (rc > 0)
-		cd_daemon_membership_changed(cs->d, "ring");
+		cd_hooks_membership_changed(cs->d, "ring");
 }
 
 static void
@@ -269,7 +268,7 @@ cpg_confchg(cpg_handle_t h, const struct cpg_name *group,
 	if (rc < 0)
 		cd_err("cpg: membership rejected: %s", strerror(-rc));
 	else if (rc > 0)
-		cd_daemon_membership_changed(cs->d, "cpg");
+		cd_hooks_membership_changed(cs->d, "cpg");
 	/* Every group change starts a state synchronisation round. */
 	cd_replica_confchg(cs->d, ids, n);
 }
@@ -500,7 +499,7 @@ cs_connect(struct cd_cs *cs)
 	cs->warned_down = false;
 	cd_notice("corosync: connected as node %u, joined group %s",
 		  local, CD_CPG_GROUP);
-	cd_daemon_membership_changed(cs->d, "connect");
+	cd_hooks_membership_changed(cs->d, "connect");
 	return 0;
 
 fail:
@@ -566,7 +565,7 @@ cs_disconnect(struct cd_cs *cs, const char *why)
 	if (was)
 		cd_replica_disconnected(cs->d);
 	if (cd_membership_set_connected(&cs->d->mship, false) > 0 || was)
-		cd_daemon_membership_changed(cs->d, "disconnect");
+		cd_hooks_membership_changed(cs->d, "disconnect");
 	schedule_retry(cs);
 }
 

@@ -1,6 +1,10 @@
 /*
- * daemon.h - clusterd's daemon object and the interfaces between its
- * modules. One qb_loop drives everything; no module blocks it.
+ * daemon.h - clusterd's daemon object and the interfaces of its core: the
+ * corosync glue (cs.c), the IPC server (ipc.c), the replicated state
+ * (replica.c). Subsystems (the resource manager, the quorum device) plug in
+ * through hooks.h; their own interfaces are in their headers (rm.h,
+ * quorum/quorum.h), which only main.c includes. One qb_loop drives
+ * everything; no module blocks it.
  */
 #ifndef CLUSTERD_DAEMON_H
 #define CLUSTERD_DAEMON_H
@@ -10,6 +14,7 @@
 #include <qb/qbloop.h>
 #include <json-c/json.h>
 
+#include "hooks.h"
 #include "membership.h"
 #include "state.h"
 
@@ -29,9 +34,6 @@ struct cd_hb;
 struct cd_ipc_client;	/* one connected clusterctl */
 struct cd_ipc_deferred;	/* a request answered later */
 
-/* A handler's return value meaning "the reply comes later". */
-#define CD_IPC_DEFERRED 1
-
 struct cd_daemon {
 	qb_loop_t *loop;
 	const char *runtime_dir;
@@ -47,13 +49,17 @@ struct cd_daemon {
 	struct cd_cs *cs;
 	struct cd_ipc *ipc;
 	struct cd_replica *replica;
-	struct cd_rm *rm;
-	struct cd_witness *witness;	/* witness.c */
 	struct cd_hb *hb;		/* heartbeat.c: the self-fencing lease */
+	/* The subsystems' own objects: the core never reads them (hooks.h). */
+	struct cd_rm *rm;		/* rm.c */
+	struct cd_witness *witness;	/* quorum/ */
 	/* Called (in the loop) with each lease renewal: the lease is valid
 	 * until deadline_ms (CLOCK_MONOTONIC); the guard client hands it on. */
 	void (*on_lease_renewed)(struct cd_daemon *d, uint64_t deadline_ms);
 	struct cd_guard *guard;		/* guard-client.c: clusterd-guard; NULL: none */
+	/* hooks.h: the registered subsystems, in registration order */
+	const struct cd_hooks *hooks[CD_MAX_HOOKS];
+	size_t n_hooks;
 };
 
 /* cs.c: the corosync connections (cmap, votequorum, cpg). */
@@ -166,9 +172,6 @@ size_t cd_replica_configured(struct cd_daemon *d, uint32_t *ids);
 /** cd_replica_ready() in a majority view: administrators' changes commit. */
 bool cd_replica_client_changes(struct cd_daemon *d);
 
-/** The quorum or the witness vote changed: a half view may claim (S3). */
-void cd_replica_quorum_changed(struct cd_daemon *d);
-
 /**
  * Take a document from outside the group (the witness copy at start-up,
  * witness.c) when it is a newer generation of our cluster; persisted.
@@ -176,102 +179,9 @@ void cd_replica_quorum_changed(struct cd_daemon *d);
  */
 int cd_replica_adopt(struct cd_daemon *d, json_object *doc, const char *why);
 
-/** The "state" section of the status document (new object). */
-json_object *cd_replica_status(struct cd_daemon *d);
-
-/* IPC handlers of replica.c; see ipc.c's table. */
-int cd_replica_ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
-			json_object *args, json_object **out);
-int cd_replica_ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
-		       json_object *args, json_object **out);
-int cd_replica_ipc_unset(struct cd_daemon *d, struct cd_ipc_client *client,
-			 json_object *args, json_object **out);
-int cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
-			 json_object *args, json_object **out);
-int cd_replica_ipc_props(struct cd_daemon *d, struct cd_ipc_client *client,
-			 json_object *args, json_object **out);
-
-/* rm.c: the resource manager (roles, resources, fencing). */
-
-int cd_rm_start(struct cd_daemon *d);
-void cd_rm_stop(struct cd_daemon *d);
-/** The replicated state changed (a change applied, or adopted in a sync). */
-void cd_rm_state_changed(struct cd_daemon *d);
-/** Membership or quorum changed (called from cd_daemon_membership_changed). */
-void cd_rm_membership_changed(struct cd_daemon *d);
-
-/**
- * A planned stop (SIGTERM): record a restart grace so the local roles
- * survive the restart under a longer lease (rm-restart.c), then call stop.
- * stop is called exactly once, from the loop or before this returns.
- */
-void cd_rm_planned_stop(struct cd_daemon *d, void (*stop)(struct cd_daemon *d));
-/** The "rm" section of the status document (new object): internal changes
- *  the cluster refused (rm-util.c rm_refused). */
-json_object *cd_rm_status(struct cd_daemon *d);
-
-
-/* rm-ipc.c: IPC commands for roles, resources, nodes, LUNs. */
-int cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_role_list(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_role_start(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_role_stop(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_role_cleanup(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_rsc_list(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_rsc_show(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_node_pause(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_node_resume(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_node_fence(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_node_list(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_storage_add(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_storage_remove(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-int cd_rm_ipc_storage_list(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
-
-struct cd_op_request;
-struct cd_op_result;
-/* Run an agent operation on this node's executor (rm.c). */
-int cd_rm_exec_run(struct cd_daemon *d, const struct cd_op_request *req,
-		   void (*done)(void *ctx, const struct cd_op_result *res), void *ctx);
-/* Fence a node now (clusterctl node fence); answers the client later. */
-int cd_rm_fence_now(struct cd_daemon *d, struct cd_ipc_client *client,
-		    const char *node, json_object **out);
-
-/* main.c */
-
-/**
- * Called by the corosync glue after any membership view changed: logs
- * quorum and leader transitions and tells subscribed clients.
- * @param why short reason for the log ("cpg", "quorum", "ring", ...)
- */
-void cd_daemon_membership_changed(struct cd_daemon *d, const char *why);
-
-/** The current status document (new object, caller puts it). */
-json_object *cd_daemon_status(struct cd_daemon *d);
+/** The replicated state's part of the status and IPC (hooks.h): section
+ *  "state", membership hook (a half view may claim, S3), config-* and
+ *  nodes-update commands. */
+extern const struct cd_hooks cd_replica_hooks;
 
 #endif

@@ -88,7 +88,7 @@ renew(struct cd_hb *hb, uint64_t t0)
 	if (hb->failing_noted && was_valid) {
 		cd_notice("lease: renewed again before it lapsed");
 		hb->failing_noted = false;
-		cd_rm_state_changed(d);
+		cd_hooks_lease_changed(d);
 	}
 	if (!was_valid) {
 		if (hb->lapse_noted)
@@ -98,7 +98,7 @@ renew(struct cd_hb *hb, uint64_t t0)
 			cd_info("lease: held until +%" PRIu64 " ms", until - now);
 		hb->ever_valid = true;
 		hb->lapse_noted = false;
-		cd_rm_state_changed(d);
+		cd_hooks_lease_changed(d);
 	}
 }
 
@@ -138,7 +138,7 @@ cd_hb_delivered(struct cd_daemon *d, uint32_t nodeid)
 		if (p->stale) {
 			p->stale = false;
 			cd_notice("lease: node %" PRIu32 "'s clusterd is heard again", nodeid);
-			cd_rm_state_changed(d);
+			cd_hooks_lease_changed(d);
 		}
 	}
 	if (nodeid == d->mship.local_id)
@@ -245,7 +245,7 @@ check_peers(struct cd_hb *hb)
 				"silent for %" PRIu64 " ms (hung or stopped): it counts as lost",
 				p->id, cd_now_mono_ms() - p->at_ms);
 			p->stale = true;
-			cd_rm_state_changed(hb->d);
+			cd_hooks_lease_changed(hb->d);
 		}
 	}
 }
@@ -279,7 +279,7 @@ tick(void *data)
 		cd_err("lease: not renewed for %" PRIu64 " ms (this node has not heard a "
 		       "majority of the cluster): stopping the local roles before it "
 		       "lapses", now - hb->renewed_ms);
-		cd_rm_state_changed(hb->d);
+		cd_hooks_lease_changed(hb->d);
 	} else if (!cd_hb_lease_failing(hb->d)) {
 		hb->failing_noted = false;
 	}
@@ -289,13 +289,13 @@ tick(void *data)
 		cd_err("lease: lapsed (last renewed %" PRIu64 " ms ago: this node has not "
 		       "heard a majority of the cluster); clusterd-guard kills the local "
 		       "roles", now - hb->renewed_ms);
-		cd_rm_state_changed(hb->d);
+		cd_hooks_lease_changed(hb->d);
 	}
 	check_peers(hb);
 	arm(hb);
 }
 
-json_object *
+static json_object *
 cd_hb_status(struct cd_daemon *d)
 {
 	struct cd_hb *hb = d->hb;
@@ -340,3 +340,8 @@ cd_hb_stop(struct cd_daemon *d)
 	free(hb);
 	d->hb = NULL;
 }
+
+const struct cd_hooks cd_hb_hooks = {
+	.name = "lease",
+	.status = cd_hb_status,
+};

@@ -11,10 +11,12 @@
  *   here, so the resource manager can treat a peer whose clusterd is hung
  *   or stopped as lost (L4, cd_hb_peer_stale()).
  * - When less than 3/8 of the lease is left (it stopped hearing a
- *   majority) it logs it once and asks the resource manager to self-fence
- *   (cd_rm_state_changed), so that even roles without processes are
- *   stopped before the lease lapses; the guard kills the roles' processes
- *   at the deadline in any case.
+ *   majority) it logs it once and tells the subsystems (the lease_changed
+ *   hook, hooks.h; the resource manager self-fences), so that even roles
+ *   without processes are stopped before the lease lapses; the guard kills
+ *   the roles' processes at the deadline in any case. The same hook runs
+ *   when the lease becomes valid and when a peer becomes stale or is heard
+ *   again.
  * Times are CLOCK_MONOTONIC milliseconds. The lease length is the cluster
  * property lease-ms (default CD_LEASE_DEFAULT_MS).
  */
@@ -54,7 +56,7 @@ bool cd_hb_peer_stale(struct cd_daemon *d, uint32_t nodeid);
 /** The lease length in force (ms). */
 uint32_t cd_hb_lease_ms(struct cd_daemon *d);
 
-/** The "lease" section of the status document (new object). */
-json_object *cd_hb_status(struct cd_daemon *d);
+/** The lease's part of the status document (hooks.h): section "lease". */
+extern const struct cd_hooks cd_hb_hooks;
 
 #endif

@@ -7,10 +7,11 @@
  * in haclient gets EACCES.
  * Every request gets exactly one reply, also a malformed one, so a client
  * never hangs; a bad request never harms the daemon or other clients.
- * Requests are dispatched through a table of {command, handler}.
+ * Requests are dispatched through tables of {command, handler, flags}: the
+ * server's own (status, subscribe) and the one each registered subsystem
+ * brings in its hooks (hooks.h), as corosync's services bring lib_engine[].
  */
 #include "daemon.h"
-#include "witness.h"
 #include "log.h"
 #include "error.h"
 #include "proto.h"
@@ -43,19 +44,6 @@ struct cd_ipc_client {
 	bool closed;	/* client gone; struct lives until the last unref */
 };
 
-struct ipc_handler {
-	const char *cmd;
-	/*
-	 * Fill *out (new object) and return 0, return a negative error, or
-	 * return CD_IPC_DEFERRED after cd_ipc_defer() to answer later.
-	 */
-	int (*fn)(struct cd_daemon *d, struct cd_ipc_client *conn, json_object *args,
-		  json_object **out);
-};
-
-/* Internal commands: root only, not for haclient administrators. */
-static const char *const root_only[] = { "nodes-update" };
-
 struct cd_ipc_deferred {
 	struct cd_ipc_client *client;	/* its connection is referenced */
 };
@@ -68,7 +56,7 @@ static int
 handle_status(struct cd_daemon *d, struct cd_ipc_client *conn, json_object *args,
 	      json_object **out)
 {
-	*out = cd_daemon_status(d);
+	*out = cd_hooks_status(d);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -78,64 +66,24 @@ handle_subscribe(struct cd_daemon *d, struct cd_ipc_client *conn,
 {
 	conn->subscribed = true;
 	/* The reply carries the current status so the client starts in sync. */
-	*out = cd_daemon_status(d);
+	*out = cd_hooks_status(d);
 	return *out ? 0 : -ENOMEM;
 }
 
-static const struct ipc_handler handlers[] = {
-	{ "status", handle_status },
-	{ "subscribe", handle_subscribe },
-	{ "config-show", cd_replica_ipc_show },
-	{ "config-set", cd_replica_ipc_set },
-	{ "config-unset", cd_replica_ipc_unset },
-	{ "config-properties", cd_replica_ipc_props },
-	{ "nodes-update", cd_replica_ipc_nodes },
-	{ "role-add", cd_rm_ipc_role_add },
-	{ "role-list", cd_rm_ipc_role_list },
-	{ "role-show", cd_rm_ipc_role_show },
-	{ "role-remove", cd_rm_ipc_role_remove },
-	{ "role-start", cd_rm_ipc_role_start },
-	{ "role-stop", cd_rm_ipc_role_stop },
-	{ "role-move", cd_rm_ipc_role_move },
-	{ "role-move-cancel", cd_rm_ipc_role_move_cancel },
-	{ "role-cleanup", cd_rm_ipc_role_cleanup },
-	{ "resource-add", cd_rm_ipc_rsc_add },
-	{ "resource-list", cd_rm_ipc_rsc_list },
-	{ "resource-show", cd_rm_ipc_rsc_show },
-	{ "resource-remove", cd_rm_ipc_rsc_remove },
-	{ "node-pause", cd_rm_ipc_node_pause },
-	{ "node-resume", cd_rm_ipc_node_resume },
-	{ "node-fence", cd_rm_ipc_node_fence },
-	{ "node-list", cd_rm_ipc_node_list },
-	{ "storage-add", cd_rm_ipc_storage_add },
-	{ "storage-remove", cd_rm_ipc_storage_remove },
-	{ "storage-list", cd_rm_ipc_storage_list },
-	{ "quorum-show", cd_witness_ipc_show },
-	{ "quorum-set", cd_witness_ipc_set },
+/* The server's own commands. */
+static const struct cd_ipc_handler builtin[] = {
+	{ "status", handle_status, 0 },
+	{ "subscribe", handle_subscribe, 0 },
 };
 
-static bool
-is_root_only(const char *cmd)
+static const struct cd_ipc_handler *
+find_handler(struct cd_daemon *d, const char *cmd)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(root_only) / sizeof(root_only[0]); i++) {
-		if (strcmp(root_only[i], cmd) == 0)
-			return true;
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		if (strcmp(builtin[i].cmd, cmd) == 0)
+			return &builtin[i];
 	}
-	return false;
-}
-
-static const struct ipc_handler *
-find_handler(const char *cmd)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-		if (strcmp(handlers[i].cmd, cmd) == 0)
-			return &handlers[i];
-	}
-	return NULL;
+	return cd_hooks_ipc_find(d, cmd);
 }
 
 json_object *
@@ -288,7 +236,7 @@ static int32_t
 ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 {
 	struct cd_ipc_client *conn = qb_ipcs_context_get(c);
-	const struct ipc_handler *h;
+	const struct cd_ipc_handler *h;
 	struct cd_request req;
 	json_object *out = NULL;
 	char text[CD_PROTO_MSG_MAX];
@@ -303,7 +251,7 @@ ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 		send_reply(conn, NULL, rc, NULL);
 		return 0;
 	}
-	h = find_handler(req.cmd);
+	h = find_handler(ipc_daemon, req.cmd);
 	if (!h) {
 		cd_warn("ipc client %d: unknown command '%s'", (int)conn->pid,
 			req.cmd);
@@ -312,7 +260,7 @@ ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 		cd_request_clear(&req);
 		return 0;
 	}
-	if (is_root_only(req.cmd) && conn->uid != 0) {
+	if ((h->flags & CD_IPC_ROOT_ONLY) && conn->uid != 0) {
 		cd_warn("ipc client %d (uid %d): refused internal command '%s': root only",
 			(int)conn->pid, (int)conn->uid, req.cmd);
 		snprintf(text, sizeof(text), "'%s' is an internal command of clusterctl: "

@@ -1,11 +1,15 @@
 /*
- * main.c - clusterd: start-up, the main loop, signals, shutdown.
+ * main.c - clusterd: start-up, the main loop, signals, shutdown. The one
+ * place that knows every part: it registers the subsystems' hooks
+ * (hooks.h), starts the core and the subsystems, and stops them in the
+ * order written in stop_all().
  */
 #include "daemonize.h"
 #include "daemon.h"
 #include "exec.h"
 #include "guard-client.h"
 #include "heartbeat.h"
+#include "rm.h"
 #include "witness.h"
 #include "log.h"
 #include "timeutil.h"
@@ -244,64 +248,91 @@ guard_connected(void *data)
 		(void)cd_guard_renew(d->guard, lease_until_ms);
 }
 
-json_object *
-cd_daemon_status(struct cd_daemon *d)
-{
-	json_object *st = cd_membership_to_json(&d->mship);
+static const struct cd_hooks guard_hooks = {
+	.name = "guard",
+	.status = guard_status,
+};
 
-	if (st) {
-		json_object_object_add(st, "changed_mono_ns",
-				       json_object_new_int64((int64_t)d->mship_changed_ns));
-		json_object_object_add(st, "daemon_pid",
-				       json_object_new_int64((int64_t)getpid()));
-		json_object_object_add(st, "state", cd_replica_status(d));
-		json_object_object_add(st, "witness", cd_witness_status(d));
-		json_object_object_add(st, "rm", cd_rm_status(d));
-		json_object_object_add(st, "lease", cd_hb_status(d));
-		json_object_object_add(st, "guard", guard_status(d));
+/*
+ * The parts that see membership, state and lease changes, in the order
+ * their hooks run and their status sections appear: the replicated state
+ * first (a half view claims before the resource manager acts on it).
+ */
+static const struct cd_hooks *const parts[] = {
+	&cd_replica_hooks, &cd_witness_hooks, &cd_rm_hooks, &cd_hb_hooks, &guard_hooks,
+};
+
+static int
+register_parts(struct cd_daemon *d)
+{
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		int rc = cd_hooks_add(d, parts[i]);
+
+		if (rc < 0) {
+			cd_err("cannot register %s: %s", parts[i]->name, strerror(-rc));
+			return rc;
+		}
 	}
-	return st;
+	return 0;
 }
 
-void
-cd_daemon_membership_changed(struct cd_daemon *d, const char *why)
+static int
+start(struct cd_daemon *d)
 {
-	const struct cd_membership *m = &d->mship;
-	uint32_t leader = cd_membership_leader(m);
-	json_object *st;
+	int rc;
 
-	d->mship_changed_ns = cd_now_mono_ns();
-	if (cd_membership_majority(m) != d->last_quorate)
-		cd_notice("quorum: %s (%u of %u expected votes, %u needed; clusterd "
-			  "on %zu of %zu configured nodes%s)",
-			  cd_membership_majority(m) ? "quorate" : "NOT quorate",
-			  m->quorum.total_votes, m->quorum.expected_votes,
-			  m->quorum.quorum, cd_membership_count_group(m),
-			  cd_membership_count_configured(m),
-			  m->quorum.witness_vote ? " + the witness" : "");
-	if (leader != d->last_leader) {
-		const struct cd_node *n = cd_membership_node(m, leader);
-
-		if (leader)
-			cd_notice("leader: node %s (id %" PRIu32 ")",
-				  n ? n->name : "?", leader);
-		else
-			cd_notice("leader: none (%s)", m->quorum_stale ?
-				  "quorum not settled after a ring change" : "not quorate");
+	rc = cd_replica_start(d);
+	if (rc < 0)
+		return rc;
+	rc = cd_ipc_start(d);
+	if (rc < 0)
+		return rc;
+	rc = cd_rm_start(d);
+	if (rc < 0) {
+		cd_err("cannot start the resource manager: %s", strerror(-rc));
+		return rc;
 	}
-	d->last_quorate = cd_membership_majority(m);
-	d->last_leader = leader;
-	cd_info("membership (%s): %zu node(s) up, ring %" PRIu32 ".%" PRIx64,
-		why, cd_membership_count_up(m), m->ring_node, m->ring_seq);
+	rc = cd_hb_start(d);
+	if (rc < 0)
+		return rc;
+	rc = cd_cs_start(d);
+	if (rc < 0)
+		return rc;
+	rc = cd_witness_start(d);
+	if (rc < 0)
+		cd_err("cannot start the witness: %s", strerror(-rc));
+	return rc;
+}
 
-	st = cd_daemon_status(d);
-	if (st) {
-		json_object_object_add(st, "reason", json_object_new_string(why));
-		cd_ipc_broadcast(d, "membership", st);
-		json_object_put(st);
-	}
-	cd_replica_quorum_changed(d);
-	cd_rm_membership_changed(d);
+/*
+ * The shutdown order, in one place. Each stop is safe when its start did
+ * not run. Hooks may still run after a subsystem stopped (cs.c reports the
+ * disconnect last): they then do nothing (hooks.h).
+ */
+static void
+stop_all(struct cd_daemon *d)
+{
+	/* The quorum device first: its vote goes at once. */
+	cd_witness_stop(d);
+	/* Their callbacks reach the resource manager and IPC: before those go. */
+	cd_replica_cancel_pending(d);
+	cd_ipc_stop(d);
+	/*
+	 * Run what the loop still has queued (libqb's own IPC jobs for the
+	 * connections just closed), so nothing is left behind in it.
+	 */
+	if (d->loop)
+		flush_loop(d->loop);
+	cd_rm_stop(d);
+	cd_hb_stop(d);
+	cd_replica_stop(d);
+	cd_cs_stop(d);
+	d->on_lease_renewed = NULL;
+	cd_guard_close(d->guard);
+	d->guard = NULL;
+	if (d->loop)
+		qb_loop_destroy(d->loop);
+	d->loop = NULL;
 }
 
 int
@@ -309,7 +340,7 @@ main(int argc, char **argv)
 {
 	struct cd_daemon *d = &daemon_obj;
 	struct options o = { 0 };
-	int pidfd = -1, rc, ret = 1;
+	int pidfd = -1, ret = 1;
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
@@ -353,28 +384,8 @@ main(int argc, char **argv)
 		cd_warn("guard: none (--guard-socket none): no self-fencing supervisor");
 	}
 
-	rc = cd_replica_start(d);
-	if (rc < 0)
+	if (register_parts(d) < 0 || start(d) < 0)
 		goto out;
-	rc = cd_ipc_start(d);
-	if (rc < 0)
-		goto out;
-	rc = cd_rm_start(d);
-	if (rc < 0) {
-		cd_err("cannot start the resource manager: %s", strerror(-rc));
-		goto out;
-	}
-	rc = cd_hb_start(d);
-	if (rc < 0)
-		goto out;
-	rc = cd_cs_start(d);
-	if (rc < 0)
-		goto out;
-	rc = cd_witness_start(d);
-	if (rc < 0) {
-		cd_err("cannot start the witness: %s", strerror(-rc));
-		goto out;
-	}
 
 	cd_notice("clusterd %s started (pid %d)", CLUSTERD_VERSION, (int)getpid());
 	qb_loop_run(d->loop);
@@ -382,25 +393,7 @@ main(int argc, char **argv)
 	cd_notice("clusterd stopping");
 
 out:
-	cd_witness_stop(d);
-	/* Their callbacks reach the resource manager and IPC: before those go. */
-	cd_replica_cancel_pending(d);
-	cd_ipc_stop(d);
-	/*
-	 * Run what the loop still has queued (libqb's own IPC jobs for the
-	 * connections just closed), so nothing is left behind in it.
-	 */
-	if (d->loop)
-		flush_loop(d->loop);
-	cd_rm_stop(d);
-	cd_hb_stop(d);
-	cd_replica_stop(d);
-	cd_cs_stop(d);
-	d->on_lease_renewed = NULL;
-	cd_guard_close(d->guard);
-	d->guard = NULL;
-	if (d->loop)
-		qb_loop_destroy(d->loop);
+	stop_all(d);
 	if (pidfd >= 0) {
 		char path[512];
 

@@ -146,8 +146,8 @@ state_changed(struct cd_replica *r, const char *why)
 	json_object *st;
 
 	persist(r);
-	cd_rm_state_changed(r->d);
-	st = cd_daemon_status(r->d);
+	cd_hooks_state_changed(r->d);
+	st = cd_hooks_status(r->d);
 	if (st) {
 		json_object_object_add(st, "reason", json_object_new_string(why));
 		cd_ipc_broadcast(r->d, "state", st);
@@ -360,7 +360,7 @@ stamp(struct cd_replica *r, uint64_t epoch, const char *why)
 		  "generation %" PRIu64, cd_view_kind_str(r->view_kind), r->n_view, epoch,
 		  why, cd_state_generation(&r->state));
 	persist(r);
-	cd_rm_state_changed(r->d);
+	cd_hooks_state_changed(r->d);
 }
 
 /* S3: a half view with the witness vote here claims the view for all. */
@@ -383,7 +383,7 @@ maybe_claim(struct cd_replica *r)
 		r->next_epoch);
 }
 
-void
+static void
 cd_replica_quorum_changed(struct cd_daemon *d)
 {
 	if (d->replica)
@@ -413,7 +413,7 @@ sync_done(struct cd_replica *r, const char *how)
 	else if (r->state.doc)
 		cd_notice("state: minority view (%zu of %zu configured node(s) run "
 			  "clusterd here): the state is read-only", r->n_view, n_conf);
-	cd_rm_state_changed(r->d);
+	cd_hooks_state_changed(r->d);
 }
 
 static void
@@ -849,7 +849,7 @@ effective_properties(struct cd_replica *r)
 	return eff;
 }
 
-int
+static int
 cd_replica_ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
 {
@@ -908,14 +908,14 @@ property_op(struct cd_daemon *d, struct cd_ipc_client *client,
 	return rc;
 }
 
-int
+static int
 cd_replica_ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
 		   json_object *args, json_object **out)
 {
 	return property_op(d, client, args, out, true);
 }
 
-int
+static int
 cd_replica_ipc_unset(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
@@ -923,7 +923,7 @@ cd_replica_ipc_unset(struct cd_daemon *d, struct cd_ipc_client *client,
 }
 
 /* Replace the node list (clusterctl node add/remove after corosync's). */
-int
+static int
 cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
@@ -966,7 +966,7 @@ cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
 	return rc;
 }
 
-int
+static int
 cd_replica_ipc_props(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
@@ -980,7 +980,7 @@ cd_replica_ipc_props(struct cd_daemon *d, struct cd_ipc_client *client,
 	return 0;
 }
 
-json_object *
+static json_object *
 cd_replica_status(struct cd_daemon *d)
 {
 	struct cd_replica *r = d->replica;
@@ -1163,3 +1163,21 @@ cd_replica_adopt(struct cd_daemon *d, json_object *doc, const char *why)
 	state_changed(r, why);
 	return 0;
 }
+
+/* ---- hooks ---- */
+
+static const struct cd_ipc_handler replica_ipc[] = {
+	{ "config-show", cd_replica_ipc_show, 0 },
+	{ "config-set", cd_replica_ipc_set, 0 },
+	{ "config-unset", cd_replica_ipc_unset, 0 },
+	{ "config-properties", cd_replica_ipc_props, 0 },
+	{ "nodes-update", cd_replica_ipc_nodes, CD_IPC_ROOT_ONLY },
+};
+
+const struct cd_hooks cd_replica_hooks = {
+	.name = "state",
+	.membership_changed = cd_replica_quorum_changed,
+	.status = cd_replica_status,
+	.ipc = replica_ipc,
+	.n_ipc = sizeof(replica_ipc) / sizeof(replica_ipc[0]),
+};

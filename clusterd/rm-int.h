@@ -1,6 +1,6 @@
 /*
  * rm-int.h - what the resource manager's parts share; not for use outside
- * clusterd/rm*.c (daemon.h has the manager's interface to the daemon).
+ * clusterd/rm*.c (rm.h has the manager's interface to main.c).
  *
  *   rm.c          start/stop, the reconcile pass, state/membership hooks,
  *                 start-up probes, self-fencing, registration on the cluster
@@ -27,6 +27,63 @@
 #include "fence.h"
 #include "membership.h"
 #include "rm-model.h"
+#include "rm.h"
+
+/* The hooks' targets (rm.c, rm-util.c; see cd_rm_hooks in rm.h). */
+void cd_rm_state_changed(struct cd_daemon *d);
+void cd_rm_membership_changed(struct cd_daemon *d);
+json_object *cd_rm_status(struct cd_daemon *d);
+
+/* rm-ipc.c: IPC commands for roles, resources, nodes, LUNs (rm.c's table). */
+int cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_start(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_stop(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_role_cleanup(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_rsc_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_rsc_show(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_node_pause(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_node_resume(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_node_fence(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_node_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_storage_add(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_storage_remove(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_storage_list(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+
+struct cd_op_request;
+struct cd_op_result;
+/* Run an agent operation on this node's executor (rm.c). */
+int cd_rm_exec_run(struct cd_daemon *d, const struct cd_op_request *req,
+		   void (*done)(void *ctx, const struct cd_op_result *res), void *ctx);
+/* Fence a node now (clusterctl node fence); answers the client later. */
+int cd_rm_fence_now(struct cd_daemon *d, struct cd_ipc_client *client,
+		    const char *node, json_object **out);
 
 /** The start/stop sequence a local role is in. */
 enum local_op {

@@ -3,7 +3,7 @@
  * Each validates its arguments here (clear messages), then submits one
  * change to the replicated state; the reply comes once it is applied.
  */
-#include "daemon.h"
+#include "rm-int.h"
 #include "jsonget.h"
 #include "exec.h"
 #include "rm-model.h"

@@ -839,3 +839,38 @@ cd_rm_exec_run(struct cd_daemon *d, const struct cd_op_request *req,
 		return -ENOTCONN;
 	return cd_exec_run(d->rm->exec, req, done, ctx);
 }
+
+/* ---- hooks (rm.h) ---- */
+
+static const struct cd_ipc_handler rm_ipc[] = {
+	{ "role-add", cd_rm_ipc_role_add, 0 },
+	{ "role-list", cd_rm_ipc_role_list, 0 },
+	{ "role-show", cd_rm_ipc_role_show, 0 },
+	{ "role-remove", cd_rm_ipc_role_remove, 0 },
+	{ "role-start", cd_rm_ipc_role_start, 0 },
+	{ "role-stop", cd_rm_ipc_role_stop, 0 },
+	{ "role-move", cd_rm_ipc_role_move, 0 },
+	{ "role-move-cancel", cd_rm_ipc_role_move_cancel, 0 },
+	{ "role-cleanup", cd_rm_ipc_role_cleanup, 0 },
+	{ "resource-add", cd_rm_ipc_rsc_add, 0 },
+	{ "resource-list", cd_rm_ipc_rsc_list, 0 },
+	{ "resource-show", cd_rm_ipc_rsc_show, 0 },
+	{ "resource-remove", cd_rm_ipc_rsc_remove, 0 },
+	{ "node-pause", cd_rm_ipc_node_pause, 0 },
+	{ "node-resume", cd_rm_ipc_node_resume, 0 },
+	{ "node-fence", cd_rm_ipc_node_fence, 0 },
+	{ "node-list", cd_rm_ipc_node_list, 0 },
+	{ "storage-add", cd_rm_ipc_storage_add, 0 },
+	{ "storage-remove", cd_rm_ipc_storage_remove, 0 },
+	{ "storage-list", cd_rm_ipc_storage_list, 0 },
+};
+
+const struct cd_hooks cd_rm_hooks = {
+	.name = "rm",
+	.membership_changed = cd_rm_membership_changed,
+	.state_changed = cd_rm_state_changed,
+	.lease_changed = cd_rm_state_changed,
+	.status = cd_rm_status,
+	.ipc = rm_ipc,
+	.n_ipc = sizeof(rm_ipc) / sizeof(rm_ipc[0]),
+};

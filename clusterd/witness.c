@@ -985,14 +985,14 @@ cd_witness_vote_backed(struct cd_daemon *d)
 	       w->ring.nodeid == m->ring_node && w->ring.seq == m->ring_seq;
 }
 
-bool
-cd_witness_guard_quorum(struct cd_daemon *d, bool quorate, unsigned int flags,
-			unsigned int total_votes, unsigned int qdevice_votes,
-			unsigned int quorum)
+static bool
+guard_quorum(struct cd_daemon *d, bool quorate, bool counted,
+	     unsigned int total_votes, unsigned int qdevice_votes,
+	     unsigned int quorum)
 {
 	struct cd_witness *w = d->witness;
 	const struct cd_membership *m = &d->mship;
-	bool counted = flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE, backed, q;
+	bool backed, q;
 
 	if (!w || !counted)
 		return quorate;
@@ -1011,6 +1011,17 @@ cd_witness_guard_quorum(struct cd_daemon *d, bool quorate, unsigned int flags,
 	if (w->registered && w->decided)
 		do_poll(w, "withdraw a vote counted without us");
 	return q;
+}
+
+/* The quorum filter hook (hooks.h, witness.h). */
+static void
+quorum_filter(struct cd_daemon *d, struct cd_quorum_info *q, const struct cd_vote_info *v,
+	      bool settle)
+{
+	if (settle)
+		q->quorate = guard_quorum(d, q->quorate, v->device_vote_counted, v->total_votes,
+					  v->qdevice_votes, v->quorum);
+	q->witness_vote = v->device_vote_counted && cd_witness_vote_backed(d);
 }
 
 /* ---- votequorum callbacks ---- */
@@ -1193,7 +1204,7 @@ refresh_votes(struct cd_witness *w)
 	q.witness_vote = (info.flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE) &&
 			 cd_witness_vote_backed(w->d);
 	if (cd_membership_set_quorum(m, &q) > 0)
-		cd_daemon_membership_changed(w->d, "votes");
+		cd_hooks_membership_changed(w->d, "votes");
 }
 
 static void
@@ -1310,8 +1321,8 @@ cd_witness_stop(struct cd_daemon *d)
 
 /* ---- status and IPC ---- */
 
-json_object *
-cd_witness_status(struct cd_daemon *d)
+static json_object *
+witness_status(struct cd_daemon *d)
 {
 	struct cd_witness *w = d->witness;
 	json_object *o = json_object_new_object();
@@ -1353,8 +1364,8 @@ cd_witness_status(struct cd_daemon *d)
 	return o;
 }
 
-int
-cd_witness_ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
+static int
+ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
 {
 	const struct cd_state *st = cd_replica_state(d);
@@ -1371,7 +1382,7 @@ cd_witness_ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	json_object_object_add(v, "expected_votes", json_object_new_int64(qi->expected_votes));
 	json_object_object_add(v, "quorum", json_object_new_int64(qi->quorum));
 	json_object_object_add(o, "votes", v);
-	json_object_object_add(o, "witness", cd_witness_status(d));
+	json_object_object_add(o, "witness", witness_status(d));
 	*out = o;
 	return 0;
 }
@@ -1382,8 +1393,8 @@ set_done(void *ctx, int err, const char *msg)
 	cd_ipc_complete(ctx, NULL, err, err ? msg : NULL);
 }
 
-int
-cd_witness_ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
+static int
+ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
 		   json_object *args, json_object **out)
 {
 	json_object *m = NULL, *u = NULL, *ops;
@@ -1427,3 +1438,16 @@ cd_witness_ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
 	}
 	return CD_IPC_DEFERRED;
 }
+
+static const struct cd_ipc_handler witness_ipc[] = {
+	{ "quorum-show", ipc_show, 0 },
+	{ "quorum-set", ipc_set, 0 },
+};
+
+const struct cd_hooks cd_witness_hooks = {
+	.name = "witness",
+	.quorum_filter = quorum_filter,
+	.status = witness_status,
+	.ipc = witness_ipc,
+	.n_ipc = sizeof(witness_ipc) / sizeof(witness_ipc[0]),
+};

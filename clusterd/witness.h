@@ -25,9 +25,6 @@ int cd_witness_start(struct cd_daemon *d);
 /** Stop polling (the device is unregistered: its vote goes at once). */
 void cd_witness_stop(struct cd_daemon *d);
 
-/** The "witness" section of the status document (new object or NULL). */
-json_object *cd_witness_status(struct cd_daemon *d);
-
 /**
  * True when this node casts the witness vote for the current ring (it is
  * registered, decided and casting for this ring id). Used with votequorum's
@@ -37,25 +34,22 @@ json_object *cd_witness_status(struct cd_daemon *d);
 bool cd_witness_vote_backed(struct cd_daemon *d);
 
 /**
- * Guard on votequorum's quorate flag (called with every quorum update).
- * votequorum counts the device vote from a per-node flag that a node's own
- * older nodeinfo message can set again after this node polled cast_vote=0
- * for a new ring (seen once in 2|2 splits: a losing 2-node partition
- * quorate for 1.2 s with 2 of 5 votes). When votequorum counts a witness
- * vote that clusterd is not casting for the current ring, the vote does not
- * count here: returns the quorate flag recomputed without it, and polls
- * again at once so votequorum withdraws it too.
+ * The witness's hooks (hooks.h):
+ *  - quorum_filter: q->witness_vote = votequorum counts the device vote and
+ *    cd_witness_vote_backed(). With settle (votequorum's quorum callback)
+ *    it also guards the quorate flag: votequorum counts the device vote
+ *    from a per-node flag that a node's own older nodeinfo message can set
+ *    again after this node polled cast_vote=0 for a new ring (seen once in
+ *    2|2 splits: a losing 2-node partition quorate for 1.2 s with 2 of 5
+ *    votes). When votequorum counts a witness vote that clusterd is not
+ *    casting for the current ring, the vote does not count: the quorate
+ *    flag is recomputed without it, and the device polls again at once so
+ *    votequorum withdraws it too.
+ *  - status: section "witness".
+ *  - IPC quorum-show (config.quorum, the effective mode, the witness
+ *    status) and quorum-set {"mode", "witness"} (validated, then a state
+ *    change).
  */
-bool cd_witness_guard_quorum(struct cd_daemon *d, bool quorate, unsigned int flags,
-			     unsigned int total_votes, unsigned int qdevice_votes,
-			     unsigned int quorum);
-
-/** IPC quorum-show: config.quorum, the effective mode, the witness status. */
-int cd_witness_ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
-			json_object *args, json_object **out);
-
-/** IPC quorum-set {"mode", "witness"}: validated, then a state change. */
-int cd_witness_ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
-		       json_object *args, json_object **out);
+extern const struct cd_hooks cd_witness_hooks;
 
 #endif

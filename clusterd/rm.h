@@ -1,0 +1,37 @@
+/*
+ * rm.h - the resource manager (roles, resources, fencing; clusterd/rm*.c)
+ * as main.c sees it: start, stop, a planned stop, and its hooks. The core
+ * reaches it only through cd_rm_hooks (hooks.h).
+ */
+#ifndef CLUSTERD_RM_H
+#define CLUSTERD_RM_H
+
+struct cd_daemon;
+
+/**
+ * Create the executor and the fencing worker, arm the start-up grace and
+ * set d->rm. @return 0, or -ENOMEM / -errno
+ */
+int cd_rm_start(struct cd_daemon *d);
+
+/** Free everything; the resources keep running (VMs survive a restart).
+ *  Safe to call when not started. */
+void cd_rm_stop(struct cd_daemon *d);
+
+/**
+ * A planned stop (SIGTERM): record a restart grace so the local roles
+ * survive the restart under a longer lease (rm-restart.c), then call stop.
+ * stop is called exactly once, from the loop or before this returns.
+ */
+void cd_rm_planned_stop(struct cd_daemon *d, void (*stop)(struct cd_daemon *d));
+
+/**
+ * The resource manager's hooks (rm.c): membership_changed (quorum lost:
+ * self-fence at once; otherwise a reconcile pass), state_changed and
+ * lease_changed (a reconcile pass), status (section "rm": internal changes
+ * the cluster refused, rm-util.c) and the role-*, resource-*, node-* and
+ * storage-* IPC commands (rm-ipc.c).
+ */
+extern const struct cd_hooks cd_rm_hooks;
+
+#endif
