@@ -1,0 +1,734 @@
+/*
+ * client-ops.c - the CSV client's FUSE operations (see client.h): each one
+ * is a request to the coordinator through cl_call.
+ */
+#define FUSE_USE_VERSION 35
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* An open file: the coordinator's handle and the epoch it belongs to. */
+struct cl_handle {
+	pthread_mutex_t lock;
+	uint64_t fh;
+	uint64_t epoch;
+	uint32_t flags;
+};
+
+/* One request/reply pair with its storage (struct csv_msg holds paths). */
+struct call {
+	struct csv_msg q, r;
+	void *frame;
+	bool moved;
+};
+
+static struct call *
+call_new(unsigned op, const char *path)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->q.op = (uint16_t)op;
+	if (path && strlen(path) <= CSV_PATH_MAX)
+		strcpy(c->q.path, path);
+	return c;
+}
+
+static int
+call_run(struct call *c)
+{
+	if (c->q.path[0] == '\0' && c->q.op != CSV_OP_STATFS && !c->q.fh &&
+	    c->q.op != CSV_OP_PING)
+		return -ENAMETOOLONG;
+	return cl_call(&c->q, &c->r, &c->frame, &c->moved);
+}
+
+static void
+call_free(struct call *c)
+{
+	if (c) {
+		free(c->frame);
+		free(c);
+	}
+}
+
+static void
+to_stat(const struct csv_attr *a, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = a->ino;
+	st->st_size = (off_t)a->size;
+	st->st_blocks = (blkcnt_t)a->blocks;
+	st->st_rdev = a->rdev;
+	st->st_mode = a->mode;
+	st->st_nlink = a->nlink;
+	st->st_uid = a->uid;
+	st->st_gid = a->gid;
+	st->st_blksize = (blksize_t)a->blksize;
+	st->st_atim = (struct timespec){ a->atime.sec, a->atime.nsec };
+	st->st_mtim = (struct timespec){ a->mtime.sec, a->mtime.nsec };
+	st->st_ctim = (struct timespec){ a->ctime.sec, a->ctime.nsec };
+}
+
+/* Run a request on path with nothing but a status to return. */
+#define SIMPLE(op, path, setup)						\
+	do {								\
+		struct call *c = call_new(op, path);			\
+		int rc;							\
+									\
+		if (!c)							\
+			return -ENOMEM;					\
+		setup;							\
+		rc = call_run(c);					\
+		call_free(c);						\
+		return rc;						\
+	} while (0)
+
+/* ---- handles ---- */
+
+static struct cl_handle *
+H(struct fuse_file_info *fi)
+{
+	return fi ? (struct cl_handle *)(uintptr_t)fi->fh : NULL;
+}
+
+/*
+ * The coordinator handle of h, reopened by path when it belongs to an
+ * earlier coordinator. @return the handle, or 0 with *err set
+ */
+static uint64_t
+handle_fh(const char *path, struct cl_handle *h, int *err)
+{
+	struct call *c;
+	uint64_t fh;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->epoch == cl_epoch() || !path) {
+		fh = h->fh;
+		pthread_mutex_unlock(&h->lock);
+		return fh;
+	}
+	c = call_new(CSV_OP_OPEN, path);
+	if (!c) {
+		pthread_mutex_unlock(&h->lock);
+		*err = -ENOMEM;
+		return 0;
+	}
+	c->q.oflags = h->flags & ~(uint32_t)(O_TRUNC | O_CREAT | O_EXCL);
+	*err = call_run(c);
+	if (*err == 0) {
+		h->fh = c->r.fh;
+		h->epoch = cl_epoch();
+	}
+	fh = *err == 0 ? h->fh : 0;
+	pthread_mutex_unlock(&h->lock);
+	call_free(c);
+	return fh;
+}
+
+/* Run c on handle h: reopen first if needed, and once more on EBADF. */
+static int
+on_handle(const char *path, struct cl_handle *h, struct call *c)
+{
+	int rc = 0, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		c->q.fh = handle_fh(path, h, &rc);
+		if (!c->q.fh)
+			return rc ? rc : -EBADF;
+		free(c->frame);
+		c->frame = NULL;
+		rc = call_run(c);
+		if (rc != -EBADF || !c->moved)
+			break;
+	}
+	return rc;
+}
+
+/* ---- metadata ---- */
+
+static int
+cl_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	struct call *c = call_new(CSV_OP_GETATTR, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	rc = H(fi) ? on_handle(path, H(fi), c) : call_run(c);
+	if (rc == 0)
+		to_stat(&c->r.attr, st);
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_readlink(const char *path, char *buf, size_t size)
+{
+	struct call *c = call_new(CSV_OP_READLINK, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	rc = call_run(c);
+	if (rc == 0 && size > 0) {
+		strncpy(buf, c->r.path, size - 1);
+		buf[size - 1] = '\0';
+	}
+	call_free(c);
+	return rc;
+}
+
+/* Creations: a retried EEXIST on a new coordinator is checked (client.h). */
+static int
+make(unsigned op, const char *path, mode_t mode, dev_t rdev, const char *target)
+{
+	struct fuse_context *ctx = fuse_get_context();
+	struct call *c = call_new(op, path), *st;
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.mode = mode;
+	c->q.rdev = rdev;
+	c->q.uid = ctx->uid;
+	c->q.gid = ctx->gid;
+	if (target)
+		snprintf(c->q.path2, sizeof(c->q.path2), "%s", target);
+	rc = call_run(c);
+	if (rc == -EEXIST && c->moved && (st = call_new(CSV_OP_GETATTR, path))) {
+		/* the first attempt made it if the node is what we asked for */
+		if (call_run(st) == 0 && (st->r.attr.mode & S_IFMT) ==
+		    (op == CSV_OP_MKDIR ? S_IFDIR : op == CSV_OP_SYMLINK ? S_IFLNK :
+		     (mode & S_IFMT)) && st->r.attr.uid == ctx->uid)
+			rc = 0;
+		call_free(st);
+	}
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_mknod(const char *path, mode_t mode, dev_t rdev)
+{
+	return make(CSV_OP_MKNOD, path, mode, rdev, NULL);
+}
+
+static int
+cl_mkdir(const char *path, mode_t mode)
+{
+	return make(CSV_OP_MKDIR, path, mode, 0, NULL);
+}
+
+static int
+cl_symlink(const char *target, const char *path)
+{
+	return make(CSV_OP_SYMLINK, path, 0, 0, target);
+}
+
+/* Removals: a retried ENOENT on a new coordinator means the first one did it. */
+static int
+removal(unsigned op, const char *path)
+{
+	struct call *c = call_new(op, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	rc = call_run(c);
+	if (rc == -ENOENT && c->moved)
+		rc = 0;
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_unlink(const char *path)
+{
+	return removal(CSV_OP_UNLINK, path);
+}
+
+static int
+cl_rmdir(const char *path)
+{
+	return removal(CSV_OP_RMDIR, path);
+}
+
+static int
+cl_rename(const char *from, const char *to, unsigned int flags)
+{
+	struct call *c = call_new(CSV_OP_RENAME, from), *st;
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->q.path2, sizeof(c->q.path2), "%s", to);
+	c->q.oflags = flags;
+	rc = call_run(c);
+	if (rc == -ENOENT && c->moved && (st = call_new(CSV_OP_GETATTR, to))) {
+		if (call_run(st) == 0)
+			rc = 0;
+		call_free(st);
+	}
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_link(const char *from, const char *to)
+{
+	struct call *c = call_new(CSV_OP_LINK, from);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->q.path2, sizeof(c->q.path2), "%s", to);
+	rc = call_run(c);
+	if (rc == -EEXIST && c->moved)
+		rc = 0;
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	SIMPLE(CSV_OP_CHMOD, path, c->q.mode = mode);
+}
+
+static int
+cl_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	SIMPLE(CSV_OP_CHOWN, path, (c->q.uid = uid, c->q.gid = gid));
+}
+
+static int
+cl_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	struct call *c = call_new(CSV_OP_TRUNCATE, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.off = (uint64_t)size;
+	rc = H(fi) ? on_handle(path, H(fi), c) : call_run(c);
+	call_free(c);
+	return rc;
+}
+
+static struct csv_time
+ts_to(const struct timespec *t)
+{
+	if (t->tv_nsec == UTIME_NOW)
+		return (struct csv_time){ 0, CSV_UTIME_NOW };
+	if (t->tv_nsec == UTIME_OMIT)
+		return (struct csv_time){ 0, CSV_UTIME_OMIT };
+	return (struct csv_time){ t->tv_sec, (uint32_t)t->tv_nsec };
+}
+
+static int
+cl_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+	SIMPLE(CSV_OP_UTIMENS, path, (c->q.atime = ts_to(&tv[0]), c->q.mtime = ts_to(&tv[1])));
+}
+
+static int
+cl_access(const char *path, int mask)
+{
+	SIMPLE(CSV_OP_ACCESS, path, c->q.mode = (uint32_t)mask);
+}
+
+static int
+cl_statfs(const char *path, struct statvfs *sv)
+{
+	struct call *c = call_new(CSV_OP_STATFS, NULL);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	rc = call_run(c);
+	if (rc == 0) {
+		memset(sv, 0, sizeof(*sv));
+		sv->f_bsize = c->r.statfs.bsize;
+		sv->f_frsize = c->r.statfs.frsize;
+		sv->f_blocks = c->r.statfs.blocks;
+		sv->f_bfree = c->r.statfs.bfree;
+		sv->f_bavail = c->r.statfs.bavail;
+		sv->f_files = c->r.statfs.files;
+		sv->f_ffree = c->r.statfs.ffree;
+		sv->f_favail = c->r.statfs.ffree;
+		sv->f_namemax = c->r.statfs.namemax;
+	}
+	call_free(c);
+	return rc;
+}
+
+/* ---- xattrs ---- */
+
+static int
+cl_setxattr(const char *path, const char *name, const char *value, size_t size, int flags)
+{
+	if (strlen(name) > CSV_NAME_MAX)
+		return -ERANGE;
+	if (size > CSV_MAX_DATA)
+		return -E2BIG;
+	SIMPLE(CSV_OP_SETXATTR, path, (strcpy(c->q.name, name), c->q.data = value,
+				       c->q.datalen = (uint32_t)size, c->q.oflags = (uint32_t)flags));
+}
+
+static int
+xattr_get(unsigned op, const char *path, const char *name, char *value, size_t size)
+{
+	struct call *c = call_new(op, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	if (name) {
+		if (strlen(name) > CSV_NAME_MAX) {
+			call_free(c);
+			return -ERANGE;
+		}
+		strcpy(c->q.name, name);
+	}
+	c->q.len = size;
+	rc = call_run(c);
+	if (rc == 0) {
+		if (size && c->r.datalen && c->r.datalen <= size)
+			memcpy(value, c->r.data, c->r.datalen);
+		rc = (int)c->r.len;
+	}
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_getxattr(const char *path, const char *name, char *value, size_t size)
+{
+	return xattr_get(CSV_OP_GETXATTR, path, name, value, size);
+}
+
+static int
+cl_listxattr(const char *path, char *list, size_t size)
+{
+	return xattr_get(CSV_OP_LISTXATTR, path, NULL, list, size);
+}
+
+static int
+cl_removexattr(const char *path, const char *name)
+{
+	if (strlen(name) > CSV_NAME_MAX)
+		return -ERANGE;
+	SIMPLE(CSV_OP_REMOVEXATTR, path, strcpy(c->q.name, name));
+}
+
+/* ---- files ---- */
+
+static int
+opened(const struct call *c, struct fuse_file_info *fi, uint32_t flags)
+{
+	struct cl_handle *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	pthread_mutex_init(&h->lock, NULL);
+	h->fh = c->r.fh;
+	h->epoch = cl_epoch();
+	h->flags = flags;
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;	/* no page cache: other nodes write too */
+	return 0;
+}
+
+static int
+cl_open(const char *path, struct fuse_file_info *fi)
+{
+	struct call *c = call_new(CSV_OP_OPEN, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.oflags = (uint32_t)fi->flags;
+	rc = call_run(c);
+	if (rc == 0)
+		rc = opened(c, fi, (uint32_t)fi->flags);
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct fuse_context *ctx = fuse_get_context();
+	struct call *c = call_new(CSV_OP_CREATE, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.oflags = (uint32_t)fi->flags;
+	c->q.mode = mode;
+	c->q.uid = ctx->uid;
+	c->q.gid = ctx->gid;
+	rc = call_run(c);
+	if (rc == -EEXIST && c->moved && (fi->flags & O_EXCL)) {
+		/* our own first attempt created it on the old coordinator */
+		call_free(c);
+		c = call_new(CSV_OP_OPEN, path);
+		if (!c)
+			return -ENOMEM;
+		c->q.oflags = (uint32_t)fi->flags & ~(uint32_t)(O_EXCL | O_TRUNC);
+		rc = call_run(c);
+	}
+	if (rc == 0)
+		rc = opened(c, fi, (uint32_t)fi->flags);
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct call *c = call_new(CSV_OP_READ, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.off = (uint64_t)off;
+	c->q.len = size > CSV_MAX_DATA ? CSV_MAX_DATA : size;
+	rc = on_handle(path, H(fi), c);
+	if (rc == 0) {
+		if (c->r.datalen)
+			memcpy(buf, c->r.data, c->r.datalen);
+		rc = (int)c->r.datalen;
+	}
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_write(const char *path, const char *buf, size_t size, off_t off,
+	 struct fuse_file_info *fi)
+{
+	struct call *c = call_new(CSV_OP_WRITE, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.off = (uint64_t)off;
+	c->q.data = buf;
+	c->q.datalen = (uint32_t)(size > CSV_MAX_DATA ? CSV_MAX_DATA : size);
+	rc = on_handle(path, H(fi), c);
+	if (rc == 0)
+		rc = (int)c->r.len;
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_release(const char *path, struct fuse_file_info *fi)
+{
+	struct cl_handle *h = H(fi);
+	struct call *c = call_new(CSV_OP_RELEASE, path);
+
+	/* a handle of an earlier coordinator died with it: nothing to release */
+	if (c && h->epoch == cl_epoch()) {
+		c->q.fh = h->fh;
+		(void)call_run(c);
+	}
+	call_free(c);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return 0;
+}
+
+static int
+cl_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	struct call *c = call_new(CSV_OP_FSYNC, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.mode = datasync ? 1 : 0;
+	rc = on_handle(path, H(fi), c);
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_fallocate(const char *path, int mode, off_t off, off_t len, struct fuse_file_info *fi)
+{
+	struct call *c = call_new(CSV_OP_FALLOCATE, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.mode = (uint32_t)mode;
+	c->q.off = (uint64_t)off;
+	c->q.len = (uint64_t)len;
+	rc = on_handle(path, H(fi), c);
+	call_free(c);
+	return rc;
+}
+
+static off_t
+cl_lseek(const char *path, off_t off, int whence, struct fuse_file_info *fi)
+{
+	struct call *c = call_new(CSV_OP_LSEEK, path);
+	off_t rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.off = (uint64_t)off;
+	c->q.mode = (uint32_t)whence;
+	rc = on_handle(path, H(fi), c);
+	if (rc == 0)
+		rc = (off_t)c->r.off;
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_lock(const char *path, struct fuse_file_info *fi, int cmd, struct flock *fl)
+{
+	struct call *c = call_new(CSV_OP_LOCK, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.owner = fi->lock_owner;
+	c->q.oflags = cmd == F_GETLK ? CSV_LK_GET : cmd == F_SETLKW ? CSV_LK_SETW : CSV_LK_SET;
+	c->q.type = fl->l_type == F_RDLCK ? CSV_LK_RD : fl->l_type == F_WRLCK ? CSV_LK_WR :
+		    CSV_LK_UN;
+	c->q.off = (uint64_t)fl->l_start;
+	c->q.len = (uint64_t)fl->l_len;
+	c->q.pid = (uint32_t)fl->l_pid;
+	rc = on_handle(path, H(fi), c);
+	if (rc == 0 && cmd == F_GETLK) {
+		fl->l_type = c->r.type == CSV_LK_RD ? F_RDLCK : c->r.type == CSV_LK_WR ?
+			     F_WRLCK : F_UNLCK;
+		fl->l_start = (off_t)c->r.off;
+		fl->l_len = (off_t)c->r.len;
+		fl->l_pid = (pid_t)c->r.pid;
+	}
+	call_free(c);
+	return rc;
+}
+
+static int
+cl_flock(const char *path, struct fuse_file_info *fi, int op)
+{
+	struct call *c = call_new(CSV_OP_FLOCK, path);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.owner = fi->lock_owner;
+	c->q.type = (op & LOCK_SH) ? CSV_LK_RD : (op & LOCK_EX) ? CSV_LK_WR : CSV_LK_UN;
+	c->q.oflags = (op & LOCK_NB) ? 0 : 1;
+	rc = on_handle(path, H(fi), c);
+	call_free(c);
+	return rc;
+}
+
+/* ---- directories ---- */
+
+static int
+cl_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
+	   struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	struct csv_dirent d;
+	struct stat st;
+	uint64_t cookie = (uint64_t)off;
+	size_t pos;
+	int rc, got;
+
+	for (;;) {
+		struct call *c = call_new(CSV_OP_READDIR, path);
+
+		if (!c)
+			return -ENOMEM;
+		c->q.off = cookie;
+		c->q.len = 64 * 1024;
+		rc = call_run(c);
+		if (rc < 0) {
+			call_free(c);
+			return rc;
+		}
+		pos = 0;
+		got = 0;
+		while ((rc = csv_dirent_next(c->r.data, c->r.datalen, &pos, &d)) == 1) {
+			got++;
+			memset(&st, 0, sizeof(st));
+			st.st_ino = d.ino;
+			st.st_mode = (mode_t)d.type << 12;
+			cookie = d.next;
+			if (fill(buf, d.name, &st, (off_t)d.next, 0)) {
+				call_free(c);
+				return 0;
+			}
+		}
+		call_free(c);
+		if (rc < 0)
+			return -EIO;
+		if (!got)
+			return 0;
+	}
+}
+
+static void *
+cl_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	(void)conn;
+	cfg->use_ino = 1;
+	cfg->entry_timeout = 0;
+	cfg->attr_timeout = 0;
+	cfg->negative_timeout = 0;
+	cfg->direct_io = 1;
+	cfg->hard_remove = 0;	/* open-unlinked files keep a path to reopen by */
+	return NULL;
+}
+
+const struct fuse_operations cl_ops = {
+	.init = cl_init,
+	.getattr = cl_getattr,
+	.readlink = cl_readlink,
+	.mknod = cl_mknod,
+	.mkdir = cl_mkdir,
+	.unlink = cl_unlink,
+	.rmdir = cl_rmdir,
+	.symlink = cl_symlink,
+	.rename = cl_rename,
+	.link = cl_link,
+	.chmod = cl_chmod,
+	.chown = cl_chown,
+	.truncate = cl_truncate,
+	.utimens = cl_utimens,
+	.access = cl_access,
+	.statfs = cl_statfs,
+	.setxattr = cl_setxattr,
+	.getxattr = cl_getxattr,
+	.listxattr = cl_listxattr,
+	.removexattr = cl_removexattr,
+	.open = cl_open,
+	.create = cl_create,
+	.read = cl_read,
+	.write = cl_write,
+	.release = cl_release,
+	.fsync = cl_fsync,
+	.fallocate = cl_fallocate,
+	.lseek = cl_lseek,
+	.lock = cl_lock,
+	.flock = cl_flock,
+	.readdir = cl_readdir,
+};

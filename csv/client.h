@@ -1,0 +1,84 @@
+/*
+ * client.h - the CSV client: a libfuse3 filesystem (high-level API) at
+ * /clusterstorage/volumeN that forwards every operation to the volume's
+ * coordinator (redirected I/O, issue 14; DESIGN.md §8).
+ *
+ * Pieces:
+ *   client-conn.c  the connection: connect + TLS + HELLO, a reader thread
+ *                  matching replies to waiting callers by request id, and
+ *                  reconnection with retry of every request in flight
+ *   client-ops.c   the FUSE operations
+ *   client-main.c  arguments and fuse_main
+ *
+ * Coordinator address: each (re)connect reads --coordinator-file (one
+ * "ADDR:PORT" line, kept current by whoever places the coordinator) when
+ * given, else tries the --coordinator addresses in turn.
+ *
+ * Retry contract (cl_call): a request whose connection breaks before its
+ * reply arrives is sent again, with the same id and CSV_F_RETRY, on the
+ * next connection, until it gets a reply or --timeout seconds passed since
+ * it was first sent (then -EIO). Applications see a pause, not an error.
+ * The same coordinator answers a retried non-idempotent request from its
+ * reply cache (coord.h). A new coordinator (another epoch) has no cache:
+ * cl_call reports the epoch change in rep->flags' place (*moved = true) and
+ * client-ops.c reads a retried create/mkdir/link/symlink's EEXIST and an
+ * unlink/rmdir/rename's ENOENT as the first attempt's success when the
+ * result on the volume is the one that attempt would have left.
+ *
+ * Handles: every open file has a client handle (FUSE fi->fh) holding the
+ * coordinator's handle and the epoch it belongs to; after a coordinator
+ * change a handle is reopened by its current path (the high-level API
+ * passes it to every operation) before use. Byte-range and flock locks
+ * are held by the coordinator; after a coordinator change they are gone
+ * (not yet re-acquired: a documented gap).
+ *
+ * Page cache: files are opened with direct_io and attribute/entry caching
+ * is off, so a node never reads data or sizes older than the coordinator's
+ * (close-to-open and better).
+ */
+#ifndef CLUSTERD_CSV_CLIENT_H
+#define CLUSTERD_CSV_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "csv-proto.h"
+
+#define CL_MAX_COORDS		8
+#define CL_CONNECT_MS		2000
+
+struct cl_opts {
+	const char *volume;
+	const char *node;
+	const char *coords[CL_MAX_COORDS];
+	int ncoords;
+	const char *coord_file;
+	const char *authkey;
+	int timeout_s;		/* give up on a request after this long */
+};
+
+/** Start the connection machinery (no connection is made yet). */
+int cl_conn_init(const struct cl_opts *o);
+
+/**
+ * Send req (op and fields set; id and flags are set here) and wait for its
+ * reply, across reconnects (see the retry contract).
+ * @param rep    out: the decoded reply; its data points into *frame
+ * @param frame  out: the reply frame, which the caller frees (also on error)
+ * @param moved  out (may be NULL): the request was retried on another
+ *               coordinator than the one it was first sent to
+ * @return the reply's status (0 or -errno), -EIO after the timeout
+ */
+int cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved);
+
+/** The epoch of the coordinator of the current connection (0: none). */
+uint64_t cl_epoch(void);
+
+/** Connection state for status: "connected", "reconnecting", "down". */
+const char *cl_state(void);
+
+/** The FUSE operations (client-ops.c). */
+struct fuse_operations;
+extern const struct fuse_operations cl_ops;
+
+#endif

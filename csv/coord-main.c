@@ -1,0 +1,224 @@
+/*
+ * coord-main.c - csv-coord, the coordinator of one cluster shared volume
+ * (see coord.h):
+ *
+ *   csv-coord --name volume1 --device PATH --listen ADDR:PORT
+ *             [--fs ext4|xfs] [--mount DIR] [--authkey FILE] [--ready FILE]
+ *
+ * It mounts the device in a mount namespace of its own (nobody else on the
+ * node sees the mount; it goes when the process goes), then serves until
+ * SIGTERM/SIGINT, then unmounts cleanly. --ready is written once it serves.
+ */
+#include "coord.h"
+#include "error.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static volatile int stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char usage[] =
+"usage: csv-coord --name NAME --device PATH --listen ADDR:PORT [--fs ext4|xfs]\n"
+"                 [--mount DIR] [--authkey FILE] [--ready FILE]\n"
+"Coordinator of a cluster shared volume: mounts PATH (a block device: the\n"
+"open-iscsi/multipath device, or the device of the role's disk agent) in a\n"
+"private mount namespace and serves the CSV protocol on ADDR:PORT (TLS with\n"
+"a key derived from FILE, default " CSV_DEFAULT_AUTHKEY ").\n";
+
+struct opts {
+	const char *name, *device, *listen, *fs, *mount, *authkey, *ready;
+};
+
+static int
+parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "fs", required_argument, NULL, 'f' },
+		{ "mount", required_argument, NULL, 'm' },
+		{ "authkey", required_argument, NULL, 'k' },
+		{ "ready", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct opts){ .fs = "ext4", .authkey = CSV_DEFAULT_AUTHKEY };
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'n': o->name = optarg; break;
+		case 'd': o->device = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 'f': o->fs = optarg; break;
+		case 'm': o->mount = optarg; break;
+		case 'k': o->authkey = optarg; break;
+		case 'r': o->ready = optarg; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		default: return -EINVAL;
+		}
+	}
+	if (!o->name || !o->device || !o->listen || optind != argc ||
+	    (strcmp(o->fs, "ext4") != 0 && strcmp(o->fs, "xfs") != 0))
+		return -EINVAL;
+	return 0;
+}
+
+/* Listen on ADDR:PORT (IPv4 or [IPv6]). */
+static int
+listen_on(const char *spec)
+{
+	char host[128];
+	const char *colon = strrchr(spec, ':');
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl;
+	int fd, one = 1, port;
+	size_t n;
+
+	if (!colon || (n = (size_t)(colon - spec)) >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, spec, n);
+	host[n] = '\0';
+	port = atoi(colon + 1);
+	if (port <= 0 || port > 65535)
+		return -EINVAL;
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return -EINVAL;
+		sl = sizeof(*s6);
+	} else {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -EINVAL;
+		sl = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* Mount device on dir in a mount namespace of our own. */
+static int
+private_mount(const struct opts *o, const char *dir)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	/* the kernel replays the journal of a volume whose coordinator died */
+	if (mount(o->device, dir, o->fs, MS_NOATIME | MS_NODEV | MS_NOSUID, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int
+write_ready(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct coord co = { .mntfd = -1, .listenfd = -1 };
+	char dir[512], ready[128];
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct opts o;
+	int rc;
+
+	if (parse(argc, argv, &o) < 0) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	co.name = o.name;
+	pthread_mutex_init(&co.lock, NULL);
+	if (getrandom(&co.epoch, sizeof(co.epoch), 0) != sizeof(co.epoch) || !co.epoch)
+		co.epoch = (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
+	rc = csv_key_load(o.authkey, co.key);
+	if (rc < 0) {
+		fprintf(stderr, "csv-coord %s: key from %s: %s\n", o.name, o.authkey,
+			strerror(-rc));
+		return 1;
+	}
+	co.listenfd = listen_on(o.listen);
+	if (co.listenfd < 0) {
+		fprintf(stderr, "csv-coord %s: listen on %s: %s\n", o.name, o.listen,
+			strerror(-co.listenfd));
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s", o.mount ? o.mount : "/run/clusterd/csv-mnt");
+	rc = private_mount(&o, dir);
+	if (rc < 0) {
+		fprintf(stderr, "csv-coord %s: mount %s (%s) on %s: %s\n", o.name, o.device,
+			o.fs, dir, strerror(-rc));
+		return 1;
+	}
+	co.mntfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (co.mntfd < 0) {
+		fprintf(stderr, "csv-coord %s: open %s: %s\n", o.name, dir, strerror(errno));
+		umount2(dir, MNT_DETACH);
+		return 1;
+	}
+	fprintf(stderr, "csv-coord %s: %s mounted, serving on %s (epoch %016llx)\n",
+		o.name, o.device, o.listen, (unsigned long long)co.epoch);
+	snprintf(ready, sizeof(ready), "%d\n", getpid());
+	if (o.ready && (rc = write_ready(o.ready, ready)) < 0)
+		fprintf(stderr, "csv-coord %s: %s: %s\n", o.name, o.ready, strerror(-rc));
+	rc = coord_serve(&co, &stop);
+	if (rc < 0)
+		fprintf(stderr, "csv-coord %s: accept: %s\n", o.name, strerror(-rc));
+	close(co.listenfd);
+	/* in-flight requests end with the process; what they wrote is journaled */
+	syncfs(co.mntfd);
+	close(co.mntfd);
+	if (umount2(dir, MNT_DETACH) < 0)
+		fprintf(stderr, "csv-coord %s: umount: %s\n", o.name, strerror(errno));
+	fprintf(stderr, "csv-coord %s: stopped\n", o.name);
+	return rc < 0 ? 1 : 0;
+}

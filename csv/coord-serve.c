@@ -1,0 +1,417 @@
+/*
+ * coord-serve.c - the coordinator's connections (see coord.h): a reader
+ * thread per connection hands requests to a pool of workers; blocking lock
+ * requests get a thread of their own so they cannot starve the pool.
+ */
+#include "coord.h"
+#include "error.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct coord_conn {
+	struct coord *co;
+	struct csv_conn *c;
+	int fd;			/* the socket, until the handshake */
+	uint64_t client;	/* 0 until HELLO */
+	atomic_int refs;
+};
+
+/* The work queue of the pool. */
+struct work {
+	struct coord_req *req;
+	struct work *next;
+};
+
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
+static struct work *q_head, *q_tail;
+
+static void
+conn_put(struct coord_conn *cc)
+{
+	if (atomic_fetch_sub(&cc->refs, 1) == 1) {
+		csv_conn_free(cc->c);
+		free(cc);
+	}
+}
+
+static bool
+cacheable(unsigned op)
+{
+	switch (op) {
+	case CSV_OP_CREATE: case CSV_OP_OPEN: case CSV_OP_MKDIR: case CSV_OP_MKNOD:
+	case CSV_OP_SYMLINK: case CSV_OP_LINK: case CSV_OP_UNLINK: case CSV_OP_RMDIR:
+	case CSV_OP_RENAME: case CSV_OP_SETXATTR: case CSV_OP_REMOVEXATTR:
+	case CSV_OP_WRITE: case CSV_OP_FALLOCATE: case CSV_OP_LOCK: case CSV_OP_FLOCK:
+	case CSV_OP_RELEASE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static struct coord_client *
+client_find(struct coord *co, uint64_t id)
+{
+	struct coord_client *cl;
+
+	for (cl = co->clients; cl; cl = cl->next_client) {
+		if (cl->id == id)
+			return cl;
+	}
+	return NULL;
+}
+
+/* A copy of the cached reply to request id of client, or NULL. */
+static void *
+cache_lookup(struct coord *co, uint64_t client, uint64_t id, size_t *len)
+{
+	struct coord_client *cl;
+	void *copy = NULL;
+	unsigned i;
+
+	pthread_mutex_lock(&co->lock);
+	cl = client_find(co, client);
+	for (i = 0; cl && i < COORD_CACHE; i++) {
+		if (cl->cache[i].frame && cl->cache[i].id == id) {
+			copy = malloc(cl->cache[i].len);
+			if (copy) {
+				memcpy(copy, cl->cache[i].frame, cl->cache[i].len);
+				*len = cl->cache[i].len;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&co->lock);
+	return copy;
+}
+
+static void
+cache_store(struct coord *co, uint64_t client, uint64_t id, const void *frame, size_t len)
+{
+	struct coord_client *cl;
+	struct coord_cached *slot;
+	void *copy = malloc(len);
+
+	if (!copy)
+		return;
+	memcpy(copy, frame, len);
+	pthread_mutex_lock(&co->lock);
+	cl = client_find(co, client);
+	if (cl) {
+		slot = &cl->cache[cl->next];
+		cl->next = (cl->next + 1) % COORD_CACHE;
+		free(slot->frame);
+		*slot = (struct coord_cached){ id, copy, len };
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&co->lock);
+	free(copy);
+}
+
+static void
+send_reply(struct coord_conn *cc, const struct csv_msg *rep, bool cache)
+{
+	size_t len;
+	void *frame = csv_encode(rep, &len);
+
+	if (!frame) {
+		fprintf(stderr, "csv-coord %s: cannot encode a %s reply: %s\n", cc->co->name,
+			csv_op_name(rep->op), strerror(errno));
+		return;
+	}
+	if (cache)
+		cache_store(cc->co, cc->client, rep->id, frame, len);
+	(void)csv_conn_send(cc->c, frame, len);
+	free(frame);
+}
+
+static void
+execute(struct coord_req *r)
+{
+	struct coord_conn *cc = r->conn;
+	static __thread struct csv_msg rep;
+	void *buf = NULL, *cached;
+	size_t len;
+	int rc;
+
+	if ((r->msg.flags & CSV_F_RETRY) &&
+	    (cached = cache_lookup(cc->co, cc->client, r->msg.id, &len))) {
+		(void)csv_conn_send(cc->c, cached, len);
+		free(cached);
+		return;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rc = coord_exec(cc->co, cc->client, &r->msg, &rep, &buf);
+	rep.op = r->msg.op;
+	rep.id = r->msg.id;
+	rep.flags = CSV_F_REPLY;
+	rep.status = rc;
+	send_reply(cc, &rep, cacheable(r->msg.op));
+	free(buf);
+}
+
+static void
+req_free(struct coord_req *r)
+{
+	conn_put(r->conn);
+	free(r->frame);
+	free(r);
+}
+
+static void *
+worker(void *arg)
+{
+	struct work *w;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&q_lock);
+		while (!q_head)
+			pthread_cond_wait(&q_cond, &q_lock);
+		w = q_head;
+		q_head = w->next;
+		if (!q_head)
+			q_tail = NULL;
+		pthread_mutex_unlock(&q_lock);
+		execute(w->req);
+		req_free(w->req);
+		free(w);
+	}
+	return NULL;
+}
+
+static void *
+blocking_one(void *arg)
+{
+	execute(arg);
+	req_free(arg);
+	return NULL;
+}
+
+static bool
+blocks(const struct csv_msg *m)
+{
+	return (m->op == CSV_OP_LOCK && m->oflags == CSV_LK_SETW) ||
+	       (m->op == CSV_OP_FLOCK && (m->oflags & 1));
+}
+
+static void
+dispatch(struct coord_req *r)
+{
+	struct work *w;
+	pthread_t t;
+
+	atomic_fetch_add(&r->conn->refs, 1);
+	if (blocks(&r->msg)) {
+		if (pthread_create(&t, NULL, blocking_one, r) == 0) {
+			pthread_detach(t);
+			return;
+		}
+	}
+	w = malloc(sizeof(*w));
+	if (!w) {
+		req_free(r);
+		return;
+	}
+	w->req = r;
+	w->next = NULL;
+	pthread_mutex_lock(&q_lock);
+	if (q_tail)
+		q_tail->next = w;
+	else
+		q_head = w;
+	q_tail = w;
+	pthread_cond_signal(&q_cond);
+	pthread_mutex_unlock(&q_lock);
+}
+
+/* HELLO: register the client incarnation; a new one of the same node
+ * replaces the old (its handles and locks go). */
+static int
+hello(struct coord_conn *cc, const struct csv_msg *m)
+{
+	struct coord *co = cc->co;
+	struct coord_client *cl, **p, *old = NULL;
+	struct csv_msg rep = { .op = CSV_OP_HELLO, .flags = CSV_F_REPLY, .id = m->id };
+
+	if (m->client == 0 || !(m->caps & CSV_CAP_REDIRECTED))
+		return -EPROTO;
+	pthread_mutex_lock(&co->lock);
+	for (p = &co->clients; (cl = *p);) {
+		if (cl->id != m->client && strcmp(cl->node, m->name) == 0) {
+			*p = cl->next_client;
+			cl->next_client = old;
+			old = cl;
+		} else {
+			p = &cl->next_client;
+		}
+	}
+	if (!client_find(co, m->client)) {
+		cl = calloc(1, sizeof(*cl));
+		if (!cl) {
+			pthread_mutex_unlock(&co->lock);
+			return -ENOMEM;
+		}
+		cl->id = m->client;
+		snprintf(cl->node, sizeof(cl->node), "%s", m->name);
+		cl->next_client = co->clients;
+		co->clients = cl;
+	}
+	pthread_mutex_unlock(&co->lock);
+	while ((cl = old)) {
+		unsigned i;
+
+		old = cl->next_client;
+		fprintf(stderr, "csv-coord %s: node %s has a new client; releasing the "
+			"handles and locks of the old one\n", co->name, cl->node);
+		coord_forget_client(co, cl->id);
+		for (i = 0; i < COORD_CACHE; i++)
+			free(cl->cache[i].frame);
+		free(cl);
+	}
+	cc->client = m->client;
+	rep.client = co->epoch;
+	rep.caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS;
+	send_reply(cc, &rep, false);
+	return 0;
+}
+
+static void *
+reader(void *arg)
+{
+	struct coord_conn *cc = arg;
+	struct coord_req *r;
+	void *frame;
+	size_t len;
+	int rc;
+
+	for (;;) {
+		rc = csv_conn_recv(cc->c, &frame, &len, 0);
+		if (rc < 0)
+			break;
+		r = calloc(1, sizeof(*r));
+		if (!r) {
+			free(frame);
+			break;
+		}
+		r->conn = cc;
+		r->frame = frame;
+		rc = csv_decode(frame, len, &r->msg);
+		if (rc == -CD_E_UNKNOWN_CMD && !(r->msg.flags & CSV_F_REPLY)) {
+			struct csv_msg rep = { .op = r->msg.op, .flags = CSV_F_REPLY,
+					       .id = r->msg.id, .status = -ENOSYS };
+			size_t n;
+			void *out = csv_encode(&rep, &n);
+
+			if (out)
+				(void)csv_conn_send(cc->c, out, n);
+			free(out);
+			free(frame);
+			free(r);
+			continue;
+		}
+		if (rc == -CD_E_PROTO_MALFORMED && csv_hdr_decode(frame, len, NULL) == 0 &&
+		    cc->client != 0 && !(((unsigned char *)frame)[8] & (CSV_F_REPLY | CSV_F_PUSH))) {
+			/* a sound header around a bad payload: refuse that request */
+			struct csv_msg rep = { .flags = CSV_F_REPLY, .status = -EINVAL };
+			size_t n;
+			void *out;
+
+			rep.op = (uint16_t)(((unsigned char *)frame)[6] |
+					    ((unsigned char *)frame)[7] << 8);
+			for (n = 0; n < 8; n++)
+				rep.id |= (uint64_t)((unsigned char *)frame)[16 + n] << (8 * n);
+			fprintf(stderr, "csv-coord %s: client %s sent a malformed %s request\n",
+				cc->co->name, csv_conn_peer(cc->c), csv_op_name(rep.op));
+			out = csv_encode(&rep, &n);
+			if (out)
+				(void)csv_conn_send(cc->c, out, n);
+			free(out);
+			free(frame);
+			free(r);
+			continue;
+		}
+		if (rc < 0 || (r->msg.flags & (CSV_F_REPLY | CSV_F_PUSH)) ||
+		    (cc->client == 0 && r->msg.op != CSV_OP_HELLO)) {
+			fprintf(stderr, "csv-coord %s: client %s sent a bad frame (%s); "
+				"closing\n", cc->co->name, csv_conn_peer(cc->c), cd_strerror(rc));
+			free(frame);
+			free(r);
+			break;
+		}
+		if (r->msg.op == CSV_OP_HELLO) {
+			rc = hello(cc, &r->msg);
+			free(frame);
+			free(r);
+			if (rc < 0)
+				break;
+			continue;
+		}
+		dispatch(r);
+	}
+	csv_conn_shutdown(cc->c);
+	conn_put(cc);
+	return NULL;
+}
+
+static void *
+handshake(void *arg)
+{
+	struct coord_conn *cc = arg;
+	cc->c = csv_conn_open(cc->fd, true, cc->co->key, NULL, COORD_HANDSHAKE_MS);
+	if (!cc->c) {
+		fprintf(stderr, "csv-coord %s: refused a connection: %s\n", cc->co->name,
+			strerror(errno));
+		free(cc);
+		return NULL;
+	}
+	return reader(cc);
+}
+
+int
+coord_serve(struct coord *co, volatile int *stop)
+{
+	struct pollfd p = { .fd = co->listenfd, .events = POLLIN };
+	struct coord_conn *cc;
+	pthread_t t;
+	int i, fd;
+
+	for (i = 0; i < COORD_WORKERS; i++) {
+		if (pthread_create(&t, NULL, worker, NULL) != 0)
+			return -EAGAIN;
+		pthread_detach(t);
+	}
+	while (!*stop) {
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		fd = accept4(co->listenfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		cc = calloc(1, sizeof(*cc));
+		if (!cc) {
+			close(fd);
+			continue;
+		}
+		cc->co = co;
+		cc->fd = fd;
+		atomic_init(&cc->refs, 1);
+		if (pthread_create(&t, NULL, handshake, cc) != 0) {
+			close(fd);
+			free(cc);
+			continue;
+		}
+		pthread_detach(t);
+	}
+	return 0;
+}
