@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <fuse.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,31 @@
 #include <unistd.h>
 
 /* An open file: the coordinator's handle and the epoch it belongs to. */
+/*
+ * A write the coordinator acknowledged but has not yet made durable (no
+ * FSYNC since). Kept until an FSYNC succeeds, and written again on a new
+ * coordinator before the handle is used there: a coordinator that dies
+ * takes its page cache with it (NFS's unstable writes and verifier).
+ */
+struct unsynced {
+	uint64_t seq;
+	uint64_t off;
+	uint32_t len;
+	struct unsynced *next;
+	char data[];
+};
+
+/* Unsynced data per handle before the client syncs by itself. */
+#define CL_UNSYNCED_MAX		(64u << 20)
+
 struct cl_handle {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;	/* everything below */
 	uint64_t fh;
 	uint64_t epoch;
 	uint32_t flags;
+	struct unsynced *unsynced, **tail;
+	size_t unsynced_bytes;
+	uint64_t seq;
 };
 
 /* One request/reply pair with its storage (struct csv_msg holds paths). */
@@ -102,6 +123,71 @@ H(struct fuse_file_info *fi)
 	return fi ? (struct cl_handle *)(uintptr_t)fi->fh : NULL;
 }
 
+/* Write h's unsynced data again through its new handle (h->lock held). */
+static int
+replay(struct cl_handle *h)
+{
+	struct unsynced *u;
+	struct call *c;
+	int rc = 0;
+
+	for (u = h->unsynced; u && rc == 0; u = u->next) {
+		c = call_new(CSV_OP_WRITE, NULL);
+		if (!c)
+			return -ENOMEM;
+		c->q.fh = h->fh;
+		c->q.off = u->off;
+		c->q.data = u->data;
+		c->q.datalen = u->len;
+		rc = call_run(c);
+		if (rc == 0 && c->r.len != u->len)
+			rc = -EIO;
+		call_free(c);
+	}
+	if (h->unsynced)
+		fprintf(stderr, "csv-client: wrote %zu unsynced bytes again on the new "
+			"coordinator: %s\n", h->unsynced_bytes, rc ? strerror(-rc) : "ok");
+	return rc;
+}
+
+/* Remember an acknowledged write until an FSYNC makes it durable. */
+static int
+remember(struct cl_handle *h, uint64_t off, const void *data, uint32_t len)
+{
+	struct unsynced *u = malloc(sizeof(*u) + len);
+
+	if (!u)
+		return -ENOMEM;
+	u->off = off;
+	u->len = len;
+	u->next = NULL;
+	memcpy(u->data, data, len);
+	pthread_mutex_lock(&h->lock);
+	u->seq = ++h->seq;
+	*h->tail = u;
+	h->tail = &u->next;
+	h->unsynced_bytes += len;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+/* An FSYNC that started after write seq upto succeeded: forget those. */
+static void
+forget_synced(struct cl_handle *h, uint64_t upto)
+{
+	struct unsynced *u;
+
+	pthread_mutex_lock(&h->lock);
+	while ((u = h->unsynced) && u->seq <= upto) {
+		h->unsynced = u->next;
+		h->unsynced_bytes -= u->len;
+		free(u);
+	}
+	if (!h->unsynced)
+		h->tail = &h->unsynced;
+	pthread_mutex_unlock(&h->lock);
+}
+
 /*
  * The coordinator handle of h, reopened by path when it belongs to an
  * earlier coordinator. @return the handle, or 0 with *err set
@@ -129,6 +215,7 @@ handle_fh(const char *path, struct cl_handle *h, int *err)
 	if (*err == 0) {
 		h->fh = c->r.fh;
 		h->epoch = cl_epoch();
+		*err = replay(h);
 	}
 	fh = *err == 0 ? h->fh : 0;
 	pthread_mutex_unlock(&h->lock);
@@ -152,6 +239,22 @@ on_handle(const char *path, struct cl_handle *h, struct call *c)
 		if (rc != -EBADF || !c->moved)
 			break;
 	}
+	return rc;
+}
+
+/* FSYNC c on h; on success the writes before it are durable: forget them. */
+static int
+do_fsync(const char *path, struct cl_handle *h, struct call *c)
+{
+	uint64_t upto;
+	int rc;
+
+	pthread_mutex_lock(&h->lock);
+	upto = h->seq;
+	pthread_mutex_unlock(&h->lock);
+	rc = on_handle(path, h, c);
+	if (rc == 0)
+		forget_synced(h, upto);
 	return rc;
 }
 
@@ -445,6 +548,7 @@ opened(const struct call *c, struct fuse_file_info *fi, uint32_t flags)
 	h->fh = c->r.fh;
 	h->epoch = cl_epoch();
 	h->flags = flags;
+	h->tail = &h->unsynced;
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;	/* no page cache: other nodes write too */
 	return 0;
@@ -528,8 +632,19 @@ cl_write(const char *path, const char *buf, size_t size, off_t off,
 	c->q.data = buf;
 	c->q.datalen = (uint32_t)(size > CSV_MAX_DATA ? CSV_MAX_DATA : size);
 	rc = on_handle(path, H(fi), c);
+	if (rc == 0 && c->r.len > 0)
+		rc = remember(H(fi), c->q.off, buf, (uint32_t)c->r.len);
 	if (rc == 0)
 		rc = (int)c->r.len;
+	if (rc > 0 && H(fi)->unsynced_bytes > CL_UNSYNCED_MAX) {
+		/* bound the copy: make it durable now */
+		struct call *s = call_new(CSV_OP_FSYNC, path);
+		int src = s ? do_fsync(path, H(fi), s) : -ENOMEM;
+
+		call_free(s);
+		if (src < 0)
+			rc = src;
+	}
 	call_free(c);
 	return rc;
 }
@@ -546,6 +661,7 @@ cl_release(const char *path, struct fuse_file_info *fi)
 		(void)call_run(c);
 	}
 	call_free(c);
+	forget_synced(h, UINT64_MAX);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 	return 0;
@@ -560,7 +676,7 @@ cl_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	if (!c)
 		return -ENOMEM;
 	c->q.mode = datasync ? 1 : 0;
-	rc = on_handle(path, H(fi), c);
+	rc = do_fsync(path, H(fi), c);
 	call_free(c);
 	return rc;
 }
@@ -689,7 +805,9 @@ cl_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
 static void *
 cl_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-	(void)conn;
+	/* 1 MiB requests: one frame each (the kernel's default is 128 KiB) */
+	conn->max_write = CSV_MAX_DATA;
+	conn->max_read = CSV_MAX_DATA;
 	cfg->use_ino = 1;
 	cfg->entry_timeout = 0;
 	cfg->attr_timeout = 0;

@@ -180,6 +180,9 @@ main(int argc, char **argv)
 	pthread_mutex_init(&co.lock, NULL);
 	if (getrandom(&co.epoch, sizeof(co.epoch), 0) != sizeof(co.epoch) || !co.epoch)
 		co.epoch = (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
+	/* handles of another coordinator (a client retrying after a failover)
+	 * must not name one of ours: ours start from our epoch */
+	co.fh_gen = co.epoch << 32;
 	rc = csv_key_load(o.authkey, co.key);
 	if (rc < 0) {
 		fprintf(stderr, "csv-coord %s: key from %s: %s\n", o.name, o.authkey,

@@ -31,7 +31,9 @@
  * the journal are on the LUN (barriers reach the target: ext4 -> loop ->
  * the disk holder's FUSE file -> FUA writes).
  *
- * Handles and locks: a client's OPEN/CREATE gets a handle (coordinator fd)
+ * Handles and locks: a client's OPEN/CREATE gets a handle (coordinator fd,
+ * numbered from the epoch's low 32 bits up, so that a handle of an earlier
+ * coordinator is unknown here: EBADF, and the client reopens)
  * that lives until RELEASE or until the same node says HELLO with another
  * client id (a new client process: the old one's handles and locks go).
  * A connection that breaks keeps its client's handles, so the client can

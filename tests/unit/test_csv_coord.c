@@ -1,0 +1,216 @@
+/*
+ * test_csv_coord.c - unit tests of the coordinator's operations
+ * (csv/coord-ops.c) on a real directory standing for the mounted volume:
+ * path rules, escapes refused, and the operations a client relies on.
+ */
+#include "coord.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/test_csv_coord.XXXXXX";
+static struct coord co = { .name = "t", .mntfd = -1 };
+
+static int
+suite_init(void)
+{
+	if (!mkdtemp(dir))
+		return -1;
+	co.mntfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	co.fh_gen = 7ull << 32;
+	return pthread_mutex_init(&co.lock, NULL) || co.mntfd < 0;
+}
+
+static int
+suite_clean(void)
+{
+	char cmd[128];
+
+	coord_forget_client(&co, 1);
+	free(co.fhs);
+	close(co.mntfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const struct {
+	const char *path;
+	int rc;
+} path_cases[] = {
+	{ "/", 0 }, { "/a", 0 }, { "/a/b.c/d", 0 }, { "/.hidden", 0 }, { "/a..b", 0 },
+	{ "", -EINVAL }, { "a", -EINVAL }, { "//a", -EINVAL }, { "/a/", -EINVAL },
+	{ "/a//b", -EINVAL }, { "/.", -EINVAL }, { "/..", -EINVAL }, { "/a/../b", -EINVAL },
+	{ "/a/./b", -EINVAL }, { "/a/..", -EINVAL },
+};
+
+static void
+test_path_rules(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(path_cases) / sizeof(path_cases[0]); i++) {
+		int rc = coord_path_ok(path_cases[i].path);
+
+		if (rc != path_cases[i].rc)
+			printf("\n  path '%s': %d\n", path_cases[i].path, rc);
+		CU_ASSERT_EQUAL(rc, path_cases[i].rc);
+	}
+}
+
+/* Run one request; the reply in *r, its buffer freed. */
+static int
+run(struct csv_msg *q, struct csv_msg *r)
+{
+	void *buf = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = coord_exec(&co, 1, q, r, &buf);
+	/* data replies point into buf: keep what the tests look at */
+	if (rc == 0 && r->datalen && buf) {
+		static char keep[65536];
+
+		memcpy(keep, r->data, r->datalen < sizeof(keep) ? r->datalen : sizeof(keep));
+		r->data = keep;
+	}
+	free(buf);
+	return rc;
+}
+
+static struct csv_msg q, r;
+
+static void
+req(unsigned op, const char *path)
+{
+	memset(&q, 0, sizeof(q));
+	q.op = (uint16_t)op;
+	q.id = 1;
+	q.uid = getuid();	/* creations chown to these: no root needed */
+	q.gid = getgid();
+	snprintf(q.path, sizeof(q.path), "%s", path);
+}
+
+static void
+test_file_ops(void)
+{
+	uint64_t fh;
+
+	req(CSV_OP_MKDIR, "/vm");
+	q.mode = 0755;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT(S_ISDIR(r.attr.mode));
+	req(CSV_OP_CREATE, "/vm/disk.img");
+	q.oflags = O_RDWR | O_EXCL;
+	q.mode = 0600;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	fh = r.fh;
+	CU_ASSERT(fh > (7ull << 32));
+	req(CSV_OP_WRITE, "");
+	q.fh = fh;
+	q.off = 1 << 20;
+	q.data = "hello";
+	q.datalen = 5;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_EQUAL(r.len, 5);
+	req(CSV_OP_FSYNC, "");
+	q.fh = fh;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	req(CSV_OP_LSEEK, "");
+	q.fh = fh;
+	q.mode = SEEK_DATA;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT(r.off > 0 && r.off <= (1 << 20));	/* sparse: a hole first */
+	req(CSV_OP_READ, "");
+	q.fh = fh;
+	q.off = (1 << 20) - 2;
+	q.len = 100;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_EQUAL(r.datalen, 7);
+	CU_ASSERT(memcmp(r.data, "\0\0hello", 7) == 0);
+	req(CSV_OP_CREATE, "/vm/disk.img");
+	q.oflags = O_RDWR | O_EXCL;
+	CU_ASSERT_EQUAL(run(&q, &r), -EEXIST);
+	req(CSV_OP_RENAME, "/vm/disk.img");
+	strcpy(q.path2, "/vm/disk2.img");
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	req(CSV_OP_GETATTR, "/vm/disk2.img");
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_EQUAL(r.attr.size, (1 << 20) + 5);
+	/* the handle follows the file across the rename */
+	req(CSV_OP_GETATTR, "");
+	q.fh = fh;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	req(CSV_OP_READDIR, "/vm");
+	q.len = 4096;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT(r.datalen > 0);
+	req(CSV_OP_RELEASE, "");
+	q.fh = fh;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_EQUAL(run(&q, &r), -EBADF);
+	/* a handle of another coordinator is unknown */
+	req(CSV_OP_READ, "");
+	q.fh = 3;
+	q.len = 1;
+	CU_ASSERT_EQUAL(run(&q, &r), -EBADF);
+	req(CSV_OP_UNLINK, "/vm/disk2.img");
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_EQUAL(run(&q, &r), -ENOENT);
+}
+
+/* A symlink on the volume never leads a request out of it. */
+static void
+test_no_escape(void)
+{
+	req(CSV_OP_SYMLINK, "/out");
+	strcpy(q.path2, "/etc");
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT(S_ISLNK(r.attr.mode));
+	req(CSV_OP_OPEN, "/out/passwd");
+	CU_ASSERT_EQUAL(run(&q, &r), -ELOOP);
+	req(CSV_OP_CREATE, "/out/x");
+	q.oflags = O_RDWR;
+	q.mode = 0600;
+	CU_ASSERT_EQUAL(run(&q, &r), -ELOOP);
+	req(CSV_OP_GETATTR, "/out");	/* the link itself */
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT(S_ISLNK(r.attr.mode));
+	req(CSV_OP_OPEN, "/out");	/* not followed */
+	q.oflags = O_RDONLY;
+	CU_ASSERT_EQUAL(run(&q, &r), -ELOOP);
+	req(CSV_OP_READLINK, "/out");
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_STRING_EQUAL(r.path, "/etc");
+	req(CSV_OP_UNLINK, "/../x");
+	CU_ASSERT_EQUAL(run(&q, &r), -EINVAL);
+	req(CSV_OP_RMDIR, "/");
+	CU_ASSERT_EQUAL(run(&q, &r), -EBUSY);
+	req(CSV_OP_STATFS, "");
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT(r.statfs.blocks > 0);
+	req(0x100, "/");
+	CU_ASSERT_EQUAL(run(&q, &r), -ENOSYS);
+}
+
+int
+main(void)
+{
+	CU_TestInfo tests[] = {
+		{ "path rules", test_path_rules },
+		{ "file operations", test_file_ops },
+		{ "no way out of the volume", test_no_escape },
+		CU_TEST_INFO_NULL,
+	};
+	CU_SuiteInfo suites[] = {
+		{ "csv-coord", suite_init, suite_clean, NULL, NULL, tests },
+		CU_SUITE_INFO_NULL,
+	};
+
+	return cd_unit_run(suites);
+}
