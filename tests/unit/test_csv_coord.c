@@ -198,6 +198,66 @@ test_no_escape(void)
 	CU_ASSERT_EQUAL(run(&q, &r), -ENOSYS);
 }
 
+/* Owners conflict as they would locally: POSIX (OFD underneath) and flock. */
+static void
+test_locks(void)
+{
+	uint64_t fh1, fh2;
+
+	req(CSV_OP_CREATE, "/lockme");
+	q.oflags = O_RDWR;
+	q.mode = 0600;
+	CU_ASSERT_EQUAL_FATAL(run(&q, &r), 0);
+	fh1 = r.fh;
+	req(CSV_OP_OPEN, "/lockme");
+	q.oflags = O_RDWR;
+	CU_ASSERT_EQUAL_FATAL(run(&q, &r), 0);
+	fh2 = r.fh;
+
+	req(CSV_OP_LOCK, "");
+	q.fh = fh1;
+	q.owner = 0xa;
+	q.oflags = CSV_LK_SET;
+	q.type = CSV_LK_WR;
+	q.off = 0;
+	q.len = 100;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	q.fh = fh2;			/* another owner, another handle */
+	q.owner = 0xb;
+	q.off = 50;
+	CU_ASSERT_EQUAL(run(&q, &r), -EAGAIN);
+	q.oflags = CSV_LK_GET;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_EQUAL(r.type, CSV_LK_WR);
+	CU_ASSERT_EQUAL(r.off, 0);
+	CU_ASSERT_EQUAL(r.len, 100);
+	q.fh = fh2;			/* same owner through another handle: its own lock */
+	q.owner = 0xa;
+	q.oflags = CSV_LK_SET;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	q.owner = 0xa;
+	q.type = CSV_LK_UN;
+	q.off = 0;
+	q.len = 0;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	q.owner = 0xb;
+	q.type = CSV_LK_WR;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+
+	req(CSV_OP_FLOCK, "");
+	q.fh = fh1;
+	q.type = CSV_LK_WR;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	q.fh = fh2;
+	CU_ASSERT_EQUAL(run(&q, &r), -EAGAIN);
+	q.fh = fh1;
+	q.type = CSV_LK_UN;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	q.fh = fh2;
+	q.type = CSV_LK_RD;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+}
+
 int
 main(void)
 {
@@ -205,6 +265,7 @@ main(void)
 		{ "path rules", test_path_rules },
 		{ "file operations", test_file_ops },
 		{ "no way out of the volume", test_no_escape },
+		{ "locks between owners", test_locks },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {
