@@ -278,6 +278,23 @@ connect_once(void)
 	}
 }
 
+/* A PING nobody waits for: the coordinator answers it at once. */
+static void
+send_ping(struct csv_conn *c)
+{
+	struct csv_msg m = { .op = CSV_OP_PING };
+	size_t len;
+	void *frame;
+
+	pthread_mutex_lock(&g.lock);
+	m.id = ++g.next_id;
+	pthread_mutex_unlock(&g.lock);
+	frame = csv_encode(&m, &len);
+	if (frame)
+		(void)csv_conn_send(c, frame, len);
+	free(frame);
+}
+
 static void *
 reader(void *arg)
 {
@@ -288,9 +305,18 @@ reader(void *arg)
 	size_t len;
 	uint64_t id;
 
+	int silent = 0, rc;
+
 	for (;;) {
-		if (csv_conn_recv(c, &frame, &len, 0) < 0)
+		rc = csv_conn_recv(c, &frame, &len, CL_PING_MS);
+		if (rc == -ETIMEDOUT && ++silent < CL_PING_MISSES) {
+			/* a cut link shows no EOF: ask, and give up after silence */
+			send_ping(c);
+			continue;
+		}
+		if (rc < 0)
 			break;
+		silent = 0;
 		id = 0;
 		for (int i = 0; i < 8; i++)
 			id |= (uint64_t)((unsigned char *)frame)[16 + i] << (8 * i);

@@ -10,6 +10,10 @@
  *   client-ops.c   the FUSE operations
  *   client-main.c  arguments and fuse_main
  *
+ * Liveness: the coordinator answers PING from its reader thread, not the
+ * workers, so a busy coordinator still answers; a link cut without EOF is
+ * noticed after CL_PING_MS * CL_PING_MISSES of silence.
+ *
  * Coordinator address: each (re)connect reads --coordinator-file (one
  * "ADDR:PORT" line, kept current by whoever places the coordinator) when
  * given, else tries the --coordinator addresses in turn.
@@ -46,6 +50,10 @@
 
 #define CL_MAX_COORDS		8
 #define CL_CONNECT_MS		2000
+/* Liveness: a connection silent for CL_PING_MS gets a PING; after
+ * CL_PING_MISSES silent periods in a row it is taken for dead. */
+#define CL_PING_MS		1000
+#define CL_PING_MISSES		4
 
 struct cl_opts {
 	const char *volume;

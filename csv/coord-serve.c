@@ -347,6 +347,16 @@ reader(void *arg)
 			free(r);
 			break;
 		}
+		if (r->msg.op == CSV_OP_PING) {
+			/* answered here, not by a worker: liveness despite slow I/O */
+			struct csv_msg rep = { .op = CSV_OP_PING, .flags = CSV_F_REPLY,
+					       .id = r->msg.id };
+
+			send_reply(cc, &rep, false);
+			free(frame);
+			free(r);
+			continue;
+		}
 		if (r->msg.op == CSV_OP_HELLO) {
 			rc = hello(cc, &r->msg);
 			free(frame);

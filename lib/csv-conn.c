@@ -253,6 +253,9 @@ recv_all(struct csv_conn *c, void *buf, size_t len)
 		if (n < 0) {
 			int e = tls_errno((int)n);
 
+			/* a deadline in the middle of a frame leaves the stream unusable */
+			if (e == ETIMEDOUT && p != buf)
+				return -EIO;
 			return e == ETIMEDOUT || e == ECONNRESET ? -e : -EIO;
 		}
 		p += n;
