@@ -807,7 +807,6 @@ cl_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	/* 1 MiB requests: one frame each (the kernel's default is 128 KiB) */
 	conn->max_write = CSV_MAX_DATA;
-	conn->max_read = CSV_MAX_DATA;
 	cfg->use_ino = 1;
 	cfg->entry_timeout = 0;
 	cfg->attr_timeout = 0;

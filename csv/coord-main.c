@@ -219,6 +219,7 @@ main(int argc, char **argv)
 	close(co.listenfd);
 	/* in-flight requests end with the process; what they wrote is journaled */
 	syncfs(co.mntfd);
+	coord_clear(&co);
 	close(co.mntfd);
 	if (umount2(dir, MNT_DETACH) < 0)
 		fprintf(stderr, "csv-coord %s: umount: %s\n", o.name, strerror(errno));

@@ -224,6 +224,36 @@ coord_forget_client(struct coord *co, uint64_t client)
 	pthread_mutex_unlock(&co->lock);
 }
 
+void
+coord_clear(struct coord *co)
+{
+	struct coord_client *cl;
+	struct coord_lock *l;
+	size_t i;
+	unsigned k;
+
+	pthread_mutex_lock(&co->lock);
+	for (i = 0; i < co->nfh; i++) {
+		if (co->fhs[i].fh)
+			close(co->fhs[i].fd);
+	}
+	free(co->fhs);
+	co->fhs = NULL;
+	co->nfh = 0;
+	while ((l = co->locks)) {
+		co->locks = l->next;
+		close(l->fd);
+		free(l);
+	}
+	while ((cl = co->clients)) {
+		co->clients = cl->next_client;
+		for (k = 0; k < COORD_CACHE; k++)
+			free(cl->cache[k].frame);
+		free(cl);
+	}
+	pthread_mutex_unlock(&co->lock);
+}
+
 /* ---- locks ---- */
 
 /* The open file that carries owner's POSIX locks on fh's file (dup'd). */

@@ -131,6 +131,9 @@ int coord_exec(struct coord *co, uint64_t client, const struct csv_msg *q,
 /** Close every handle and lock of client id (a new incarnation said HELLO). */
 void coord_forget_client(struct coord *co, uint64_t client);
 
+/** Close every handle and lock and forget every client (at exit). */
+void coord_clear(struct coord *co);
+
 /* ---- coord-serve.c ---- */
 
 /**

@@ -33,7 +33,7 @@ suite_clean(void)
 	char cmd[128];
 
 	coord_forget_client(&co, 1);
-	free(co.fhs);
+	coord_clear(&co);
 	close(co.mntfd);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
