@@ -178,6 +178,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	co.name = o.name;
 	pthread_mutex_init(&co.lock, NULL);
+	pthread_cond_init(&co.cache_cond, NULL);
 	if (getrandom(&co.epoch, sizeof(co.epoch), 0) != sizeof(co.epoch) || !co.epoch)
 		co.epoch = (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
 	/* handles of another coordinator (a client retrying after a failover)

@@ -69,49 +69,71 @@ client_find(struct coord *co, uint64_t id)
 	return NULL;
 }
 
-/* A copy of the cached reply to request id of client, or NULL. */
+/*
+ * The reply cache entry of request id: when the request was executed or is
+ * executing (a retry that overtook its original after a reconnect), wait
+ * for its reply and return a copy (*len bytes); otherwise claim an entry
+ * for this execution and return NULL.
+ */
 static void *
-cache_lookup(struct coord *co, uint64_t client, uint64_t id, size_t *len)
+cache_claim(struct coord *co, uint64_t client, uint64_t id, size_t *len)
 {
 	struct coord_client *cl;
+	struct coord_cached *e;
 	void *copy = NULL;
 	unsigned i;
 
 	pthread_mutex_lock(&co->lock);
+again:
 	cl = client_find(co, client);
 	for (i = 0; cl && i < COORD_CACHE; i++) {
-		if (cl->cache[i].frame && cl->cache[i].id == id) {
-			copy = malloc(cl->cache[i].len);
-			if (copy) {
-				memcpy(copy, cl->cache[i].frame, cl->cache[i].len);
-				*len = cl->cache[i].len;
-			}
-			break;
+		e = &cl->cache[i];
+		if (e->id != id || (!e->frame && !e->busy))
+			continue;
+		if (e->busy) {
+			pthread_cond_wait(&co->cache_cond, &co->lock);
+			goto again;	/* the client may be gone meanwhile */
 		}
+		copy = malloc(e->len);
+		if (copy) {
+			memcpy(copy, e->frame, e->len);
+			*len = e->len;
+		}
+		pthread_mutex_unlock(&co->lock);
+		return copy;
+	}
+	for (i = 0; cl && i < COORD_CACHE && cl->cache[cl->next].busy; i++)
+		cl->next = (cl->next + 1) % COORD_CACHE;
+	if (cl) {
+		e = &cl->cache[cl->next];
+		cl->next = (cl->next + 1) % COORD_CACHE;
+		free(e->frame);
+		*e = (struct coord_cached){ .id = id, .busy = true };
 	}
 	pthread_mutex_unlock(&co->lock);
-	return copy;
+	return NULL;
 }
 
+/* Fill the entry claimed for request id (no reply: frame NULL) and wake retries. */
 static void
 cache_store(struct coord *co, uint64_t client, uint64_t id, const void *frame, size_t len)
 {
 	struct coord_client *cl;
-	struct coord_cached *slot;
-	void *copy = malloc(len);
+	void *copy = frame ? malloc(len) : NULL;
+	unsigned i;
 
-	if (!copy)
-		return;
-	memcpy(copy, frame, len);
+	if (copy)
+		memcpy(copy, frame, len);
 	pthread_mutex_lock(&co->lock);
 	cl = client_find(co, client);
-	if (cl) {
-		slot = &cl->cache[cl->next];
-		cl->next = (cl->next + 1) % COORD_CACHE;
-		free(slot->frame);
-		*slot = (struct coord_cached){ id, copy, len };
-		copy = NULL;
+	for (i = 0; cl && i < COORD_CACHE; i++) {
+		if (cl->cache[i].busy && cl->cache[i].id == id) {
+			cl->cache[i] = (struct coord_cached){ id, copy, copy ? len : 0, false };
+			copy = NULL;
+			break;
+		}
 	}
+	pthread_cond_broadcast(&co->cache_cond);
 	pthread_mutex_unlock(&co->lock);
 	free(copy);
 }
@@ -125,6 +147,8 @@ send_reply(struct coord_conn *cc, const struct csv_msg *rep, bool cache)
 	if (!frame) {
 		fprintf(stderr, "csv-coord %s: cannot encode a %s reply: %s\n", cc->co->name,
 			csv_op_name(rep->op), strerror(errno));
+		if (cache)
+			cache_store(cc->co, cc->client, rep->id, NULL, 0);
 		return;
 	}
 	if (cache)
@@ -142,8 +166,8 @@ execute(struct coord_req *r)
 	size_t len;
 	int rc;
 
-	if ((r->msg.flags & CSV_F_RETRY) &&
-	    (cached = cache_lookup(cc->co, cc->client, r->msg.id, &len))) {
+	if (cacheable(r->msg.op) &&
+	    (cached = cache_claim(cc->co, cc->client, r->msg.id, &len))) {
 		(void)csv_conn_send(cc->c, cached, len);
 		free(cached);
 		return;

@@ -41,9 +41,10 @@
  * and OFD from the client) uses one open file per (client, lock owner,
  * file), with OFD locks, so owners conflict exactly as they do locally.
  *
- * Retries: a request with CSV_F_RETRY whose id is in its client's reply
- * cache (the last COORD_CACHE non-idempotent replies) is answered from the
- * cache, not executed again.
+ * Retries: a non-idempotent request whose id is in its client's reply
+ * cache (the last COORD_CACHE such requests) is answered from the cache,
+ * not executed again; a retry that overtakes its original (still
+ * executing on a worker when the client reconnected) waits for its reply.
  */
 #ifndef CLUSTERD_CSV_COORD_H
 #define CLUSTERD_CSV_COORD_H
@@ -64,6 +65,7 @@ struct coord_cached {
 	uint64_t id;
 	void *frame;		/* the encoded reply; owned */
 	size_t len;
+	bool busy;		/* executing; retries wait for it */
 };
 
 /* One client incarnation (HELLO's client id), across its connections. */
@@ -97,6 +99,7 @@ struct coord {
 	int listenfd;
 
 	pthread_mutex_t lock;	/* everything below */
+	pthread_cond_t cache_cond;	/* a busy reply cache entry was filled */
 	struct coord_fh *fhs;
 	size_t nfh;
 	uint64_t fh_gen;
