@@ -180,19 +180,46 @@ fh_add(struct coord *co, int fd, int flags, uint64_t client)
 	return fh;
 }
 
+/*
+ * Close handle fh. When it was its client's last handle on that file, the
+ * client's lock files there go too, and with them its locks (a client that
+ * closed the file everywhere holds no lock on it: POSIX drops a process's
+ * locks at its first close already).
+ */
 static int
 fh_release(struct coord *co, uint64_t fh)
 {
+	struct coord_lock **pl, *l;
+	struct stat st, other;
+	uint64_t client = 0;
+	bool last = true, have = false;
 	size_t i;
 	int rc = -EBADF;
 
 	pthread_mutex_lock(&co->lock);
 	for (i = 0; i < co->nfh; i++) {
 		if (co->fhs[i].fh == fh && fh != 0) {
+			have = fstat(co->fhs[i].fd, &st) == 0;
+			client = co->fhs[i].client;
 			close(co->fhs[i].fd);
 			co->fhs[i].fh = 0;
 			rc = 0;
 			break;
+		}
+	}
+	for (i = 0; have && i < co->nfh && last; i++) {
+		if (co->fhs[i].fh && co->fhs[i].client == client &&
+		    fstat(co->fhs[i].fd, &other) == 0 && other.st_dev == st.st_dev &&
+		    other.st_ino == st.st_ino)
+			last = false;
+	}
+	for (pl = &co->locks; have && last && (l = *pl);) {
+		if (l->client == client && l->dev == st.st_dev && l->ino == st.st_ino) {
+			*pl = l->next;
+			close(l->fd);
+			free(l);
+		} else {
+			pl = &l->next;
 		}
 	}
 	pthread_mutex_unlock(&co->lock);

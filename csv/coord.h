@@ -39,7 +39,8 @@
  * A connection that breaks keeps its client's handles, so the client can
  * reconnect and go on. FLOCK acts on the handle's own open file; LOCK (POSIX
  * and OFD from the client) uses one open file per (client, lock owner,
- * file), with OFD locks, so owners conflict exactly as they do locally.
+ * file), with OFD locks, so owners conflict exactly as they do locally;
+ * a client's lock files on a file close with its last handle there.
  *
  * Retries: a non-idempotent request whose id is in its client's reply
  * cache (the last COORD_CACHE such requests) is answered from the cache,

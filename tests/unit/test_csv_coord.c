@@ -256,6 +256,16 @@ test_locks(void)
 	q.fh = fh2;
 	q.type = CSV_LK_RD;
 	CU_ASSERT_EQUAL(run(&q, &r), 0);
+
+	/* closing the client's last handle on the file drops its locks */
+	CU_ASSERT_PTR_NOT_NULL(co.locks);
+	req(CSV_OP_RELEASE, "");
+	q.fh = fh1;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_PTR_NOT_NULL(co.locks);	/* fh2 is still open */
+	q.fh = fh2;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_PTR_NULL(co.locks);
 }
 
 int
