@@ -9,8 +9,8 @@
 #include "exec.h"
 #include "guard-client.h"
 #include "heartbeat.h"
+#include "quorum.h"
 #include "rm.h"
-#include "witness.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -259,7 +259,7 @@ static const struct cd_hooks guard_hooks = {
  * first (a half view claims before the resource manager acts on it).
  */
 static const struct cd_hooks *const parts[] = {
-	&cd_replica_hooks, &cd_witness_hooks, &cd_rm_hooks, &cd_hb_hooks, &guard_hooks,
+	&cd_replica_hooks, &cd_quorum_hooks, &cd_rm_hooks, &cd_hb_hooks, &guard_hooks,
 };
 
 static int
@@ -298,7 +298,7 @@ start(struct cd_daemon *d)
 	rc = cd_cs_start(d);
 	if (rc < 0)
 		return rc;
-	rc = cd_witness_start(d);
+	rc = cd_quorum_start(d);
 	if (rc < 0)
 		cd_err("cannot start the witness: %s", strerror(-rc));
 	return rc;
@@ -313,7 +313,7 @@ static void
 stop_all(struct cd_daemon *d)
 {
 	/* The quorum device first: its vote goes at once. */
-	cd_witness_stop(d);
+	cd_quorum_stop(d);
 	/* Their callbacks reach the resource manager and IPC: before those go. */
 	cd_replica_cancel_pending(d);
 	cd_ipc_stop(d);
