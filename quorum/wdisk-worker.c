@@ -633,12 +633,16 @@ cd_wdisk_push(struct cd_wdisk *w, const struct cd_wdisk_input *in, char *state_j
 	      uint64_t gen)
 {
 	char *keep, uuid[sizeof(w->in.uuid)];
+	uint64_t keep_gen;
 
 	pthread_mutex_lock(&w->lock);
+	/* the copy to write (json, generation, uuid) changes only with a new one */
 	keep = w->in.state_json;
+	keep_gen = w->in.state_gen;
 	memcpy(uuid, w->in.uuid, sizeof(uuid));
 	w->in = *in;
 	w->in.state_json = keep;
+	w->in.state_gen = keep_gen;
 	memcpy(w->in.uuid, uuid, sizeof(uuid));
 	if (state_json) {
 		free(w->in.state_json);
