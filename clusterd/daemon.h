@@ -174,7 +174,7 @@ bool cd_replica_client_changes(struct cd_daemon *d);
 
 /**
  * Take a document from outside the group (the witness copy at start-up,
- * witness.c) when it is a newer generation of our cluster; persisted.
+ * quorum/qdevice.c) when it is a newer generation of our cluster; persisted.
  * @return 0, or -CD_E_STATE_INVALID / -ESTALE (not newer), doc borrowed
  */
 int cd_replica_adopt(struct cd_daemon *d, json_object *doc, const char *why);

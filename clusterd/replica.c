@@ -1129,7 +1129,7 @@ cd_replica_stop(struct cd_daemon *d)
 	d->replica = NULL;
 }
 
-/* ---- the witness copy (witness.c) ---- */
+/* ---- the witness copy (quorum/qdevice.c) ---- */
 
 int
 cd_replica_adopt(struct cd_daemon *d, json_object *doc, const char *why)

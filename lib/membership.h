@@ -117,7 +117,8 @@ int cd_membership_quorum_settled(struct cd_membership *m);
  * casting for the current ring (device_counted: votequorum counts it;
  * backed: we cast it for this ring). votequorum keeps the device vote as a
  * per-node flag that an older nodeinfo message of this node can set again
- * after we polled 0 for a new ring (witness.h). Never makes a node quorate.
+ * after we polled 0 for a new ring (rule V3 of quorum/arbiter.h). Never
+ * makes a node quorate.
  */
 bool cd_quorum_without_unbacked_vote(bool quorate, bool device_counted, bool backed,
 				     uint32_t total_votes, uint32_t device_votes,

@@ -1,7 +1,7 @@
 /*
  * witness-disk.h - the on-disk layout of the witness LUN (pure code: no I/O).
  *
- * The witness LUN carries the witness vote (SCSI-3 PR, clusterd/witness.c)
+ * The witness LUN carries the witness vote (SCSI-3 PR, quorum/)
  * and, like WSFC's cluster database on the witness disk, a copy of the
  * cluster state with its generation, against amnesia. Layout (byte offsets;
  * every integer little-endian; the LUN needs at least CD_WD_MIN_BYTES):
@@ -9,7 +9,7 @@
  *   0        heartbeat block (512 bytes used, 4 KiB reserved): written by
  *            the leader of the partition that holds the witness every
  *            CD_WD_HEARTBEAT_MS; a challenger may take the disk only after
- *            seeing it unchanged for a lease (see witness.c).
+ *            seeing it unchanged for a lease (quorum/arbiter.h).
  *   1 MiB    state slot 0 (CD_WD_SLOT_BYTES)
  *   3 MiB    state slot 1
  *
