@@ -533,6 +533,26 @@ evaluate(struct cd_wdisk *w, const struct cd_wdisk_input *in, struct cd_wdisk_ou
 	out->written_gen = w->written_gen;
 }
 
+/*
+ * Replace the result the loop has not taken yet (lock held). The start-up
+ * read of the state copy happens once: when the loop has not taken it, it
+ * rides on with the newer result, or the device would never register.
+ */
+static void
+publish(struct cd_wdisk *w, struct cd_wdisk_output *out)
+{
+	if (w->out_ready && w->out.copy_done && !out->copy_done) {
+		out->copy_done = true;
+		out->copy_json = w->out.copy_json;
+		out->copy_gen = w->out.copy_gen;
+		memcpy(out->copy_uuid, w->out.copy_uuid, sizeof(out->copy_uuid));
+	} else {
+		free(w->out.copy_json);
+	}
+	w->out = *out;
+	w->out_ready = true;
+}
+
 static void *
 worker(void *arg)
 {
@@ -565,9 +585,7 @@ worker(void *arg)
 		period = cd_arb_period(out.v, out.holding);
 
 		pthread_mutex_lock(&w->lock);
-		free(w->out.copy_json);
-		w->out = out;
-		w->out_ready = true;
+		publish(w, &out);
 		if (write(w->pipe_wr, "x", 1) < 0 && errno != EAGAIN)
 			cd_err("witness: cannot wake the loop: %s", strerror(errno));
 	}
