@@ -298,10 +298,9 @@ op_reaped(struct exec_op *op, const siginfo_t *si)
 		status = si->si_status;
 	else
 		sig = si->si_status;
-	rc = (!sig && status >= 0 && status <= CD_OCF_NOT_RUNNING) ? status
-								   : CD_OCF_ERR_GENERIC;
+	rc = (!sig && status >= 0 && status <= OCF_RC_MAX) ? status : OCF_ERR_GENERIC;
 	if (op->timed_out || op->cancelled)
-		rc = CD_OCF_ERR_GENERIC;
+		rc = OCF_ERR_GENERIC;
 	op_log_end(op, rc, status, sig, ms);
 	exec_op_ended(op, rc, sig, ms);
 }
@@ -326,7 +325,7 @@ exec_op_try_reap(struct exec_op *op)
 		cd_err("%s %s: %s: waitid for pid %d: %s", op->rsc->kind,
 		       op->rsc->key, op->spec.action, (int)op->pid, strerror(errno));
 		si.si_code = CLD_EXITED;
-		si.si_status = CD_OCF_ERR_GENERIC;
+		si.si_status = OCF_ERR_GENERIC;
 		op_reaped(op, &si);
 		return true;
 	}

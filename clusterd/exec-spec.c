@@ -106,7 +106,7 @@ env_add_params(struct envb *b, json_object *params)
 		default:
 			return -EINVAL;
 		}
-		env_printf(b, "OCF_RESKEY_%s=%s", name, json_object_get_string(val));
+		env_printf(b, OCF_RESKEY_PREFIX "%s=%s", name, json_object_get_string(val));
 	}
 	return 0;
 }

@@ -117,7 +117,7 @@ exec_op_ended(struct exec_op *op, int rc, int sig, uint64_t duration_ms)
 		r->last_mon_rc = rc;
 	r->running = NULL;
 	/* A stopped resource leaves no empty cgroup behind. */
-	if (rc == CD_OCF_SUCCESS && strcmp(op->spec.action, "stop") == 0)
+	if (rc == OCF_SUCCESS && strcmp(op->spec.action, "stop") == 0)
 		exec_cgroup_release(op->spec.rsc_id);
 	op_deliver(op, rc, op->timed_out, sig, duration_ms);
 	if (op->recurring && r->monitor && !r->mon_armed)
@@ -131,7 +131,7 @@ exec_op_ended(struct exec_op *op, int rc, int sig, uint64_t duration_ms)
 static void
 op_fail_to_start(struct exec_op *op, int err)
 {
-	int rc = err == -ENOENT ? CD_OCF_ERR_INSTALLED : CD_OCF_ERR_GENERIC;
+	int rc = err == -ENOENT ? OCF_ERR_INSTALLED : OCF_ERR_GENERIC;
 
 	cd_warn("%s %s: %s: cannot run %s: %s", op->rsc->kind, op->rsc->key,
 		op->spec.action, op->spec.path, strerror(-err));
@@ -453,7 +453,7 @@ cd_exec_cancel(struct cd_exec *ex, const char *rsc_id)
 		cd_info("%s %s: %zu queued operation(s) cancelled", r->kind, r->key, n);
 	qb_list_for_each_entry_safe(op, on, &dropped, list) {
 		qb_list_del(&op->list);
-		op_deliver(op, CD_OCF_ERR_GENERIC, false, 0, 0);
+		op_deliver(op, OCF_ERR_GENERIC, false, 0, 0);
 		exec_op_free(op);
 	}
 	r->pin--;

@@ -66,16 +66,12 @@
 #include <qb/qbloop.h>
 #include <json-c/json.h>
 
-enum cd_ocf_rc {
-	CD_OCF_SUCCESS = 0,
-	CD_OCF_ERR_GENERIC = 1,
-	CD_OCF_ERR_ARGS = 2,
-	CD_OCF_ERR_UNIMPLEMENTED = 3,
-	CD_OCF_ERR_PERM = 4,
-	CD_OCF_ERR_INSTALLED = 5,
-	CD_OCF_ERR_CONFIGURED = 6,
-	CD_OCF_NOT_RUNNING = 7,
-};
+#include "ocf.h"		/* agents/common: enum ocf_rc, shared with the agents */
+
+/* The names rm*.c still use for the codes of enum ocf_rc. */
+#define CD_OCF_SUCCESS		OCF_SUCCESS
+#define CD_OCF_ERR_INSTALLED	OCF_ERR_INSTALLED
+#define CD_OCF_NOT_RUNNING	OCF_NOT_RUNNING
 
 struct cd_exec;
 
@@ -97,7 +93,7 @@ struct cd_op_request {
 struct cd_op_result {
 	const char *rsc_id;
 	const char *action;
-	int rc;			/* OCF exit code (enum cd_ocf_rc) */
+	int rc;			/* OCF exit code (enum ocf_rc) */
 	bool timed_out;
 	int signal;		/* signal that ended the agent, 0 if it exited */
 	uint64_t duration_ms;

@@ -82,17 +82,6 @@ static const char meta_data[] =
 "</resource-agent>\n";
 
 static const char *
-param(const char *name)
-{
-	char key[128];
-	const char *v;
-
-	snprintf(key, sizeof(key), "OCF_RESKEY_%s", name);
-	v = getenv(key);
-	return v && *v ? v : NULL;
-}
-
-static const char *
 env_or(const char *name, const char *dflt)
 {
 	const char *v = getenv(name);
@@ -140,7 +129,7 @@ name_ok(const char *s)
 static int
 conf_load(struct disk_conf *c, bool need_key)
 {
-	const char *lun = param("lun"), *type = param("type"), *key = param("key");
+	const char *lun = ocf_param("lun"), *type = ocf_param("type"), *key = ocf_param("key");
 	const char *inst = getenv("OCF_RESOURCE_INSTANCE");
 	char err[256], host[64] = "";
 	size_t i, o;

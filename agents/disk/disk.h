@@ -17,23 +17,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ocf.h"
 #include "pr.h"
 
 #define DISK_RUN_ROOT		"/run/clusterd/disk"
 #define DISK_NAME_MAX		63
 #define DISK_CHECK_MS		1000	/* holder: reservation check period */
 #define DISK_STALE_S		10	/* monitor: status older than this = hung */
-
-enum ocf_rc {
-	OCF_SUCCESS = 0,
-	OCF_ERR_GENERIC = 1,
-	OCF_ERR_ARGS = 2,
-	OCF_ERR_UNIMPLEMENTED = 3,
-	OCF_ERR_PERM = 4,
-	OCF_ERR_INSTALLED = 5,
-	OCF_ERR_CONFIGURED = 6,
-	OCF_NOT_RUNNING = 7,
-};
 
 /* What the agent knows before it starts a holder. */
 struct disk_conf {

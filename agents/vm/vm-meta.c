@@ -3,7 +3,7 @@
  */
 #include <stdio.h>
 
-#include "ocf.h"
+#include "vm-meta.h"
 
 static const char meta_data[] =
 "<?xml version=\"1.0\"?>\n"

@@ -36,6 +36,7 @@
 #include "hypervisor.h"
 #include "ocf.h"
 #include "timeutil.h"
+#include "vm-meta.h"
 #include "vmdef.h"
 
 #ifndef CD_HV_BUILD_DIR
@@ -70,21 +71,10 @@ on_signal(int sig)
 	cancel_requested = 1;
 }
 
-static const char *
-param(const char *name)
-{
-	char key[128];
-	const char *v;
-
-	snprintf(key, sizeof(key), "OCF_RESKEY_%s", name);
-	v = getenv(key);
-	return v && *v ? v : NULL;
-}
-
 static long
 param_long(const char *name, long dflt)
 {
-	const char *v = param(name);
+	const char *v = ocf_param(name);
 	char *end;
 	long n;
 
@@ -98,7 +88,7 @@ param_long(const char *name, long dflt)
 static bool
 param_bool(const char *name, bool dflt)
 {
-	const char *v = param(name);
+	const char *v = ocf_param(name);
 
 	if (!v)
 		return dflt;
@@ -166,7 +156,7 @@ plugin_dir(void)
 static int
 load_config(struct agent *a)
 {
-	const char *config = param("config");
+	const char *config = ocf_param("config");
 
 	if (!config)
 		return error(OCF_ERR_CONFIGURED, "parameter 'config' is required");
@@ -182,7 +172,7 @@ load_config(struct agent *a)
 static int
 load_plugin(struct agent *a)
 {
-	const char *hv = param("hypervisor");
+	const char *hv = ocf_param("hypervisor");
 	int rc;
 
 	rc = cd_hv_load(plugin_dir(), hv ? hv : "qemu", &a->plugin, a->err,
@@ -208,14 +198,14 @@ load_plugin(struct agent *a)
 static int
 claim_check(const struct agent *a)
 {
-	const char *claimed = param("vm_name");
+	const char *claimed = ocf_param("vm_name");
 
 	if (!claimed || !strcmp(claimed, a->def->name))
 		return OCF_SUCCESS;
 	return error(OCF_ERR_CONFIGURED, "%s: the definition names VM %s, but this "
 		     "resource claimed VM %s in the cluster; another role may own %s "
 		     "(re-add the VM with 'clusterctl vm add' after fixing the "
-		     "definition)", param("config"), a->def->name, claimed, a->def->name);
+		     "definition)", ocf_param("config"), a->def->name, claimed, a->def->name);
 }
 
 /* What the plugin needs of this host: run root and caches, error buffer, log. */
@@ -402,7 +392,7 @@ node_address(char *buf, size_t size)
 static int
 state_file(const struct agent *a, char *buf, size_t size)
 {
-	const char *p = param("state_file");
+	const char *p = ocf_param("state_file");
 	const char *disk;
 	const char *slash;
 
@@ -423,8 +413,8 @@ state_file(const struct agent *a, char *buf, size_t size)
 static int
 act_migrate_prepare(struct agent *a)
 {
-	const char *mode = param("CRM_meta_migrate_mode");
-	const char *addr = param("migration_address");
+	const char *mode = ocf_param("CRM_meta_migrate_mode");
+	const char *addr = ocf_param("migration_address");
 	long port = param_long("migration_port", 0);
 	char uri[CD_HV_URI_MAX], host[128];
 	bool quick = mode && strcmp(mode, "quick") == 0;
@@ -496,7 +486,7 @@ print_result(const char *type, const struct cd_hv_result *r)
 static int
 act_migrate_to(struct agent *a)
 {
-	const char *uri = param("CRM_meta_migrate_uri");
+	const char *uri = ocf_param("CRM_meta_migrate_uri");
 	struct cd_hv_migrate_opts o = { 0 };
 	struct cd_hv_result res;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -504,7 +494,7 @@ act_migrate_to(struct agent *a)
 	long dt = param_long("migration_downtime", 300);
 
 	if (!uri)
-		uri = param("migrate_uri");
+		uri = ocf_param("migrate_uri");
 	if (!uri)
 		return error(OCF_ERR_ARGS, "migrate_to needs the target's URI in "
 			     "OCF_RESKEY_CRM_meta_migrate_uri (from migrate_prepare)");

@@ -442,7 +442,7 @@ test_rc_passthrough(void)
 			r = find_rec(&w, rsc);
 			CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 			CU_ASSERT_STRING_EQUAL(r->action, actions[a]);
-			CU_ASSERT_EQUAL(r->rc, codes[c] == 99 ? CD_OCF_ERR_GENERIC : codes[c]);
+			CU_ASSERT_EQUAL(r->rc, codes[c] == 99 ? OCF_ERR_GENERIC : codes[c]);
 			CU_ASSERT_FALSE(r->timed_out);
 			CU_ASSERT_EQUAL(r->sig, 0);
 		}
@@ -558,7 +558,7 @@ test_timeout_term(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_TRUE(r->timed_out);
-	CU_ASSERT_EQUAL(r->rc, CD_OCF_ERR_GENERIC);
+	CU_ASSERT_EQUAL(r->rc, OCF_ERR_GENERIC);
 	CU_ASSERT_EQUAL(r->sig, SIGTERM);
 	CU_ASSERT(r->duration_ms >= 300 && r->duration_ms < 1900);
 	CU_ASSERT_FALSE(cd_exec_busy(ex, "hang1"));
@@ -576,7 +576,7 @@ test_timeout_kill_group(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_TRUE(r->timed_out);
-	CU_ASSERT_EQUAL(r->rc, CD_OCF_ERR_GENERIC);
+	CU_ASSERT_EQUAL(r->rc, OCF_ERR_GENERIC);
 	CU_ASSERT_EQUAL(r->sig, SIGKILL);
 	/* 300 ms, then 2 s of SIGTERM grace, then SIGKILL */
 	CU_ASSERT(r->duration_ms >= 2250 && r->duration_ms < 4500);
@@ -601,7 +601,7 @@ test_signal_death(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_FALSE(r->timed_out);
-	CU_ASSERT_EQUAL(r->rc, CD_OCF_ERR_GENERIC);
+	CU_ASSERT_EQUAL(r->rc, OCF_ERR_GENERIC);
 	CU_ASSERT_EQUAL(r->sig, SIGKILL);
 	waiter_reset(&w);
 }
@@ -738,12 +738,12 @@ test_cancel(void)
 	CU_ASSERT_EQUAL_FATAL(w.n, 2);
 	CU_ASSERT_STRING_EQUAL(w.r[0].action, "monitor");
 	CU_ASSERT_STRING_EQUAL(w.r[1].action, "stop");
-	CU_ASSERT_EQUAL(w.r[0].rc, CD_OCF_ERR_GENERIC);
-	CU_ASSERT_EQUAL(w.r[1].rc, CD_OCF_ERR_GENERIC);
+	CU_ASSERT_EQUAL(w.r[0].rc, OCF_ERR_GENERIC);
+	CU_ASSERT_EQUAL(w.r[1].rc, OCF_ERR_GENERIC);
 	CU_ASSERT_TRUE(cd_exec_busy(ex, "X"));	/* until the killed one is reaped */
 	CU_ASSERT_FATAL(run_loop(&w, 3, 5000));
 	CU_ASSERT_STRING_EQUAL(w.r[2].action, "start");
-	CU_ASSERT_EQUAL(w.r[2].rc, CD_OCF_ERR_GENERIC);
+	CU_ASSERT_EQUAL(w.r[2].rc, OCF_ERR_GENERIC);
 	CU_ASSERT_EQUAL(w.r[2].sig, SIGKILL);
 	CU_ASSERT_FALSE(w.r[2].timed_out);
 	CU_ASSERT(cd_now_mono_ms() - t < 2000);
@@ -1150,7 +1150,7 @@ test_cdtest_lifecycle(void)
 
 	gethostname(host, sizeof(host));
 	r = run_sync(ex_build, "web1", "ocf:clusterd:cdtest", "monitor", p, 5000, &w);
-	CU_ASSERT(r && r->rc == CD_OCF_NOT_RUNNING);
+	CU_ASSERT(r && r->rc == OCF_NOT_RUNNING);
 	json_object_object_add(p, "delay_start_ms", json_object_new_int(100));
 	r = run_sync(ex_build, "web1", "ocf:clusterd:cdtest", "start", p, 5000, &w);
 	CU_ASSERT(r && r->rc == 0 && r->duration_ms >= 100);
@@ -1161,18 +1161,18 @@ test_cdtest_lifecycle(void)
 	CU_ASSERT(r && r->rc == 0);
 	write_file(tpath("fail"), "", 0644);
 	r = run_sync(ex_build, "web1", "ocf:clusterd:cdtest", "monitor", p, 5000, &w);
-	CU_ASSERT(r && r->rc == CD_OCF_ERR_GENERIC);
+	CU_ASSERT(r && r->rc == OCF_ERR_GENERIC);
 	unlink(tpath("fail"));
 	r = run_sync(ex_build, "web1", "ocf:clusterd:cdtest", "stop", p, 5000, &w);
 	CU_ASSERT(r && r->rc == 0);
 	r = run_sync(ex_build, "web1", "ocf:clusterd:cdtest", "monitor", p, 5000, &w);
-	CU_ASSERT(r && r->rc == CD_OCF_NOT_RUNNING);
+	CU_ASSERT(r && r->rc == OCF_NOT_RUNNING);
 	r = run_sync(ex_build, "web1", "ocf:clusterd:cdtest", "validate-all", NULL,
 		     5000, &w);
-	CU_ASSERT(r && r->rc == CD_OCF_ERR_CONFIGURED);
+	CU_ASSERT(r && r->rc == OCF_ERR_CONFIGURED);
 	json_object_object_add(p, "hang", json_object_new_string("start"));
 	r = run_sync(ex_build, "web1", "ocf:clusterd:cdtest", "start", p, 400, &w);
-	CU_ASSERT(r && r->timed_out && r->rc == CD_OCF_ERR_GENERIC);
+	CU_ASSERT(r && r->timed_out && r->rc == OCF_ERR_GENERIC);
 
 	log = slurp(tpath("cd.log"));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
@@ -1200,7 +1200,7 @@ test_dummy_lifecycle(void)
 		return;
 	}
 	r = run_sync(ex_build, "dummy1", "ocf:heartbeat:Dummy", "monitor", p, 20000, &w);
-	CU_ASSERT(r && r->rc == CD_OCF_NOT_RUNNING);
+	CU_ASSERT(r && r->rc == OCF_NOT_RUNNING);
 	r = run_sync(ex_build, "dummy1", "ocf:heartbeat:Dummy", "start", p, 20000, &w);
 	CU_ASSERT(r && r->rc == 0);
 	CU_ASSERT(access(tpath("dummy.state"), F_OK) == 0);
@@ -1212,9 +1212,9 @@ test_dummy_lifecycle(void)
 	r = run_sync(ex_build, "dummy1", "ocf:heartbeat:Dummy", "stop", p, 20000, &w);
 	CU_ASSERT(r && r->rc == 0);
 	r = run_sync(ex_build, "dummy1", "ocf:heartbeat:Dummy", "monitor", p, 20000, &w);
-	CU_ASSERT(r && r->rc == CD_OCF_NOT_RUNNING);
+	CU_ASSERT(r && r->rc == OCF_NOT_RUNNING);
 	r = run_sync(ex_build, "dummy1", "ocf:heartbeat:Dummy", "promote", p, 20000, &w);
-	CU_ASSERT(r && r->rc == CD_OCF_ERR_UNIMPLEMENTED);
+	CU_ASSERT(r && r->rc == OCF_ERR_UNIMPLEMENTED);
 	json_object_put(p);
 	waiter_reset(&w);
 }
