@@ -21,7 +21,7 @@ static const struct ctl_command commands[] = {
 	{ "move", cmd_move, "move a VM or role to a node (live, quick or restart)" },
 	{ "create", cmd_create, "create a cluster on nodes over ssh" },
 	{ "destroy", cmd_destroy, "stop the cluster and remove its configuration" },
-	{ "node", cmd_node_rm, "list, pause, resume or fence nodes; add or remove one" },
+	{ "node", cmd_node, "list, pause, resume or fence nodes; add or remove one" },
 	{ "role", cmd_role, "add, list, show, start, stop, move or remove roles" },
 	{ "resource", cmd_resource, "add, list, show or remove resources of roles" },
 	{ "storage", cmd_storage, "the shared LUNs the cluster fences on" },

@@ -1,12 +1,15 @@
 /*
- * cmd-node.c - clusterctl node add and node remove: grow or shrink a
- * running cluster over ssh, with a reload of corosync (nothing restarts),
- * then update the node list of the replicated state; and the hidden
+ * cmd-node.c - clusterctl node: list, pause, resume and fence nodes
+ * through the local clusterd; drain one (pause it, then move its roles
+ * away one by one, cmd-move.c); add and remove grow or shrink a running
+ * cluster over ssh, with a reload of corosync (nothing restarts), then
+ * update the node list of the replicated state; and the hidden
  * internal-nodes-update that does the latter on another node.
  */
 #include "ctl.h"
 #include "cluster.h"
 #include "timeutil.h"
+#include "verb.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -187,7 +190,8 @@ probe_for_add(const struct cl_def *cur, struct cl_nodeset *s, const char *host,
 }
 
 static int
-node_add(struct ctl_globals *g, int argc, char **argv)
+node_add(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb *v,
+	 int argc, char **argv)
 {
 	static const char help[] =
 "Usage: clusterctl node add HOST [--force] [--json]\n"
@@ -314,7 +318,8 @@ probe_for_remove(const struct cl_def *cur, const char *name, struct cl_nodeset *
 }
 
 static int
-node_remove(struct ctl_globals *g, int argc, char **argv)
+node_remove(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb *v,
+	    int argc, char **argv)
 {
 	static const char help[] =
 "Usage: clusterctl node remove NAME [--json]\n"
@@ -400,25 +405,175 @@ out:
 	return rc;
 }
 
+/* ---- node list, drain ---- */
+
+static void
+node_row(json_object *nd, char cell[][CTL_CELL_MAX])
+{
+	json_object *roles = NULL;
+	bool paused = ctl_jbool(nd, "paused"), fenced = ctl_jbool(nd, "fenced");
+
+	json_object_object_get_ex(nd, "roles", &roles);
+	snprintf(cell[0], CTL_CELL_MAX, "%s", ctl_jstr(nd, "name", "?"));
+	snprintf(cell[1], CTL_CELL_MAX, "%lld", (long long)ctl_jint(nd, "id", 0));
+	snprintf(cell[2], CTL_CELL_MAX, "%s", ctl_jstr(nd, "state", "?"));
+	snprintf(cell[3], CTL_CELL_MAX, "%s%s%s", paused ? "paused" : "",
+		 paused && fenced ? "," : "", fenced ? "fenced" : !paused ? "-" : "");
+	snprintf(cell[4], CTL_CELL_MAX, "%lld", (long long)ctl_jint(nd, "incarnation", 0));
+	ctl_join(roles, ",", cell[5], CTL_CELL_MAX);
+	if (!roles || !json_object_array_length(roles))
+		strcpy(cell[5], "-");
+}
+
+static int
+node_list(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb *v,
+	  int argc, char **argv)
+{
+	static const char *const head[] = { "NAME", "ID", "STATE", "FLAGS",
+					    "INCARNATION", "ROLES" };
+
+	return ctl_verb_list(g, n, v, argc, argv, "nodes", "No nodes.", head, 6, node_row);
+}
+
+/* Whether node-list's entry @p nd can take a role: up, not paused, not fenced. */
+static bool
+can_take(json_object *nd)
+{
+	return !strcmp(ctl_jstr(nd, "state", ""), "up") && !ctl_jbool(nd, "paused") &&
+	       !ctl_jbool(nd, "fenced");
+}
+
+/* An up, unpaused node other than avoid, preferring the role's owners order. */
+static const char *
+drain_target(json_object *nodes, json_object *role_cfg, const char *avoid)
+{
+	json_object *pref = NULL;
+	size_t i, j;
+
+	json_object_object_get_ex(role_cfg, "preferred_owners", &pref);
+	for (j = 0; pref && j <= json_object_array_length(pref); j++) {
+		const char *want = j < json_object_array_length(pref) ?
+				   json_object_get_string(json_object_array_get_idx(pref, j)) : NULL;
+
+		for (i = 0; i < json_object_array_length(nodes); i++) {
+			json_object *nd = json_object_array_get_idx(nodes, i);
+			const char *name = ctl_jstr(nd, "name", "");
+
+			if (!strcmp(name, avoid) || !can_take(nd))
+				continue;
+			if (!want || !strcmp(name, want))
+				return name;
+		}
+	}
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *nd = json_object_array_get_idx(nodes, i);
+		const char *name = ctl_jstr(nd, "name", "");
+
+		if (strcmp(name, avoid) && can_take(nd))
+			return name;
+	}
+	return NULL;
+}
+
+/* Move @p role off @p node to the node drain_target() picks. */
+static int
+drain_role(struct ctl_globals *g, const char *node, const char *role, json_object *nodes)
+{
+	json_object *show = NULL, *cfg = NULL;
+	const char *target;
+	int rc;
+
+	rc = ctl_call_put("role-show", ctl_args_with("name", role), &show);
+	if (rc)
+		return rc;
+	json_object_object_get_ex(show, "config", &cfg);
+	target = drain_target(nodes, cfg, node);
+	if (!target) {
+		fprintf(stderr, "%s: no node can take role %s\n", node, role);
+		rc = CTL_EXIT_FAILED;
+	} else {
+		rc = ctl_move_role(g, role, target, NULL, CTL_MOVE_TIMEOUT_S);
+	}
+	json_object_put(show);
+	return rc;
+}
+
+static int
+node_drain(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb *v,
+	   int argc, char **argv)
+{
+	struct ctl_args_spec spec = ctl_verb_spec(n, v);
+	json_object *data = NULL, *list = NULL, *nodes = NULL, *roles = NULL;
+	size_t i, moved = 0, failed = 0;
+	const char *node;
+	struct ctl_args a;
+	int rc;
+
+	rc = ctl_args_parse(g, &spec, argc, argv, &a);
+	if (rc)
+		return rc == CTL_HELP_SHOWN ? CTL_EXIT_OK : rc;
+	node = a.pos[0];
+	rc = ctl_call_put("node-pause", ctl_args_with("name", node), &data);
+	json_object_put(data);
+	if (rc)
+		return rc;
+	fprintf(stderr, "%s: paused (no new roles); moving its roles away\n", node);
+	rc = ctl_call("node-list", NULL, &list);
+	if (rc)
+		return rc;
+	json_object_object_get_ex(list, "nodes", &nodes);
+	for (i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		json_object *nd = json_object_array_get_idx(nodes, i);
+
+		if (!strcmp(ctl_jstr(nd, "name", ""), node))
+			json_object_object_get_ex(nd, "roles", &roles);
+	}
+	for (i = 0; roles && i < json_object_array_length(roles); i++) {
+		if (drain_role(g, node, json_object_get_string(json_object_array_get_idx(roles, i)),
+			       nodes))
+			failed++;
+		else
+			moved++;
+	}
+	json_object_put(list);
+	if (!g->json)
+		printf("%s: drained: %zu role(s) moved, %zu failed; 'clusterctl node resume %s' "
+		       "lets roles come back\n", node, moved, failed, node);
+	return failed ? CTL_EXIT_FAILED : CTL_EXIT_OK;
+}
+
 int
 cmd_node(struct ctl_globals *g, int argc, char **argv)
 {
 	static const char help[] =
-"Usage: clusterctl node add HOST [--force] [--json]\n"
+"Usage: clusterctl node list [--json]\n"
+"       clusterctl node pause NAME\n"
+"       clusterctl node resume NAME\n"
+"       clusterctl node fence NAME\n"
+"       clusterctl node drain NAME\n"
+"       clusterctl node add HOST [--force] [--json]\n"
 "       clusterctl node remove NAME [--json]\n"
-"Grow or shrink the running cluster of this node; see\n"
+"'list' shows every node with its state, flags (paused, fenced), its\n"
+"registration incarnation and the roles it owns. A paused node gets no new\n"
+"roles (the ones it runs stay). 'fence' removes the node's registration key\n"
+"from every shared LUN (clusterctl storage list), as clusterd does by itself\n"
+"when a node is lost, so that it can write no more; it rejoins with a new\n"
+"key. 'drain' pauses the node and moves every role off it (VMs by live\n"
+"migration), each to its next preferred owner. 'add' and 'remove' change the cluster's membership over ssh; see\n"
 "'clusterctl node add --help' and 'clusterctl node remove --help'.\n";
+	static const struct ctl_verb verbs[] = {
+		{ "list", node_list, "node-list", NULL, "", 0, NULL, NULL },
+		{ "pause", ctl_verb_change, "node-pause", "name", "NAME", 0, "paused", NULL },
+		{ "resume", ctl_verb_change, "node-resume", "name", "NAME", 0, "resumed", NULL },
+		{ "fence", ctl_verb_change, "node-fence", "name", "NAME", 0, "fenced", NULL },
+		{ "drain", node_drain, NULL, "name", "NAME", 0, NULL, NULL },
+		{ "add", node_add, NULL, NULL, NULL, 0, NULL, NULL },
+		{ "remove", node_remove, NULL, NULL, NULL, 0, NULL, NULL },
+	};
+	static const struct ctl_noun noun = { "node", help, verbs,
+					      sizeof(verbs) / sizeof(verbs[0]) };
 
-	if (argc >= 2 && strcmp(argv[1], "add") == 0)
-		return node_add(g, argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
-		return node_remove(g, argc - 1, argv + 1);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(help, stdout);
-		return CTL_EXIT_OK;
-	}
-	fprintf(stderr, "clusterctl node: want 'add HOST' or 'remove NAME'\n");
-	return cl_bad_usage("node");
+	return ctl_noun_run(g, &noun, argc, argv);
 }
 
 /* Hidden: 'clusterctl internal-nodes-update JSON', how node add/remove asks

@@ -97,37 +97,46 @@ int ctl_subscribe(struct ctl_conn *c, json_object **snapshot);
 int ctl_next_event(struct ctl_conn *c, int timeout_ms, const char **name,
 		   json_object **data);
 
-/* Commands: argc/argv start at the command name. */
+/* Commands: argc/argv start at the command name. One file per command
+ * (cmd-NAME.c); role, resource, node and storage are tables of verbs
+ * (verb.h). */
 int cmd_status(struct ctl_globals *g, int argc, char **argv);
 int cmd_events(struct ctl_globals *g, int argc, char **argv);
 int cmd_wait(struct ctl_globals *g, int argc, char **argv);
 int cmd_config(struct ctl_globals *g, int argc, char **argv);
 int cmd_vm(struct ctl_globals *g, int argc, char **argv);
 int cmd_move(struct ctl_globals *g, int argc, char **argv);
-/** node drain: pause NODE and move its roles away (cmd-vm.c). */
-int ctl_node_drain(struct ctl_globals *g, const char *node);
-/* cmd-cluster.c: making and changing the cluster over ssh */
+/* cmd-cluster.c: making and removing the cluster over ssh */
 int cmd_create(struct ctl_globals *g, int argc, char **argv);
 int cmd_destroy(struct ctl_globals *g, int argc, char **argv);
-int cmd_node(struct ctl_globals *g, int argc, char **argv);
 int cmd_internal_nodes_update(struct ctl_globals *g, int argc, char **argv);
-/*
- * cmd-role.c: the resource manager (role, resource, storage). cmd_node_rm
- * is the 'node' command: list|pause|resume|fence itself, add|remove handed
- * to cmd_node.
- */
 int cmd_role(struct ctl_globals *g, int argc, char **argv);
 int cmd_resource(struct ctl_globals *g, int argc, char **argv);
+int cmd_node(struct ctl_globals *g, int argc, char **argv);
 int cmd_storage(struct ctl_globals *g, int argc, char **argv);
 int cmd_quorum(struct ctl_globals *g, int argc, char **argv);
 /* cmd-quorum.c: store config.quorum through the local clusterd (create --witness). */
 int ctl_quorum_store(const char *mode, const char *url);
-int cmd_node_rm(struct ctl_globals *g, int argc, char **argv);
 /* cmd-disk.c: clustered disks; cmd-validate.c: validate a configuration */
 int cmd_disk(struct ctl_globals *g, int argc, char **argv);
-/** storage list: fencing LUNs and disks with their keys (cmd-disk.c) */
-int ctl_storage_list(struct ctl_globals *g, int argc, char **argv);
 int cmd_validate(struct ctl_globals *g, int argc, char **argv);
+
+#define CTL_DISK_AGENT		"ocf:clusterd:disk"	/* clustered disks' agent */
+#define CTL_MOVE_TIMEOUT_S	300.0	/* move --timeout default, each drain move */
+
+/**
+ * Move role @p name to @p node and follow it there, printing as
+ * 'clusterctl move' does (cmd-move.c; used by node drain).
+ * @param type       "live", "quick", "restart" or NULL (clusterd picks)
+ * @param timeout_s  from the request on
+ * @return CTL_EXIT_OK, _FAILED (did not move, reason on stderr), _TIMEOUT,
+ *         or a failed request's code
+ */
+int ctl_move_role(struct ctl_globals *g, const char *name, const char *node,
+		  const char *type, double timeout_s);
+
+/** The resources of a role (resource-list entries) as a table (cmd-resource.c). */
+void ctl_resource_table(json_object *resources);
 
 /* Output helpers (output.c). */
 void ctl_print_json(json_object *o);

@@ -1,0 +1,336 @@
+/*
+ * cmd-move.c - clusterctl move: a VM (or any role) to a node, live
+ * (default for VMs), quick or by restart, followed to its end with the
+ * migration's phases and progress (move-follow.h decides when it is over);
+ * also each move of 'node drain' (ctl_move_role()).
+ */
+#include "ctl.h"
+#include "move-follow.h"
+#include "timeutil.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MOVE_RETRY_MS	50	/* between "being migrated already" answers */
+
+static const char move_help[] =
+"Usage: clusterctl move NAME NODE [--live|--quick|--restart] [--timeout DUR] [--json]\n"
+"       clusterctl move NAME --cancel\n"
+"Move a VM (or any role) to NODE and wait until it runs there.\n"
+"  --live     live migration (default for VMs): memory copied while the\n"
+"             guest runs, then a pause of milliseconds\n"
+"  --quick    quick migration: pause, save RAM and devices to shared storage,\n"
+"             restore on NODE\n"
+"  --restart  stop here, start there (the only way for other roles)\n"
+"Progress goes to stderr; the result (type, total time, downtime, bytes) to\n"
+"stdout. A migration that fails leaves the VM running where it was (exit 1\n"
+"with the reason). --timeout (seconds, default 300) exits 5. --cancel (from\n"
+"any node) rolls a migration that has not switched over yet back: the VM\n"
+"stays where it was; the waiting 'move' then exits 1.\n";
+
+/* ---- progress on stderr ---- */
+
+/* The value of KEY= in a "k=v k=v" line, or "" */
+static void
+field(const char *line, const char *key, char *out, size_t len)
+{
+	size_t k = strlen(key);
+	const char *p = line;
+
+	out[0] = '\0';
+	while ((p = strstr(p, key))) {
+		if ((p == line || p[-1] == ' ') && p[k] == '=') {
+			snprintf(out, len, "%.*s", (int)strcspn(p + k + 1, " "), p + k + 1);
+			return;
+		}
+		p += k;
+	}
+}
+
+/* "percent=45 mbps=120.3 remaining=80000000 dirty_rate=..." as a bar */
+static void
+progress_bar(const char *name, const char *prog, bool tty)
+{
+	char pct[16], mbps[16], rem[32], dirty[32];
+	int p, i;
+	char bar[31];
+
+	field(prog, "percent", pct, sizeof(pct));
+	field(prog, "mbps", mbps, sizeof(mbps));
+	field(prog, "remaining", rem, sizeof(rem));
+	field(prog, "dirty_rate", dirty, sizeof(dirty));
+	p = atoi(pct);
+	if (p < 0)
+		p = 0;
+	if (p > 100)
+		p = 100;
+	for (i = 0; i < 30; i++)
+		bar[i] = i < p * 30 / 100 ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "%s%s: [%s] %3d%%  %s Mbit/s  remaining %.1f MB  dirty %s pages/s%s",
+		tty ? "\r" : "", name, bar, p, mbps[0] ? mbps : "?",
+		(double)atoll(rem) / 1e6, dirty[0] ? dirty : "?", tty ? "" : "\n");
+	fflush(stderr);
+}
+
+/* What the progress display has shown. */
+struct move_view {
+	struct ctl_globals *g;
+	const char *name;
+	char last_phase[32], last_progress[256];
+	bool bar_shown, tty;
+	bool migrated;		/* a migration ran: the result is its record */
+};
+
+/* Each look (move-follow.h): a line per new phase, the transfer's bar. */
+static void
+move_look(void *arg, json_object *rt, enum mf_verdict v, const struct mf_seen *seen,
+	  uint64_t elapsed_ms)
+{
+	struct move_view *mv = arg;
+	const char *phase = mf_phase(rt), *prog;
+	json_object *mig = NULL;
+
+	(void)v;
+	mv->migrated = seen->migration;
+	if (!phase)
+		return;
+	json_object_object_get_ex(rt, "migration", &mig);
+	if (strcmp(mv->last_phase, phase)) {
+		if (mv->tty && mv->bar_shown)
+			fputc('\n', stderr);
+		mv->bar_shown = false;
+		snprintf(mv->last_phase, sizeof(mv->last_phase), "%s", phase);
+		if (!mv->g->json)
+			fprintf(stderr, "%s: %s migration %s -> %s: %s (%.2f s)\n", mv->name,
+				ctl_jstr(mig, "type", "?"), ctl_jstr(mig, "from", "?"),
+				ctl_jstr(mig, "to", "?"), phase, (double)elapsed_ms / 1000.0);
+	}
+	prog = ctl_jstr(mig, "progress", "");
+	if (!mv->g->json && prog[0] && strcmp(prog, mv->last_progress)) {
+		snprintf(mv->last_progress, sizeof(mv->last_progress), "%s", prog);
+		progress_bar(mv->name, prog, mv->tty);
+		mv->bar_shown = true;
+	}
+}
+
+/* ---- the result on stdout ---- */
+
+/* "type=live total_ms=12 downtime_ms=3 ..." -> JSON object of its fields */
+static json_object *
+parse_result(const char *line)
+{
+	json_object *o = json_object_new_object();
+	char *dup = strdup(line ? line : ""), *save = NULL, *tok;
+
+	for (tok = strtok_r(dup, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '='), *end;
+		long long v;
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		v = strtoll(eq + 1, &end, 10);
+		json_object_object_add(o, tok, *end || end == eq + 1 ?
+				       json_object_new_string(eq + 1) : json_object_new_int64(v));
+	}
+	free(dup);
+	return o;
+}
+
+/*
+ * The agent writes the live-migration mode's reason as one token, blanks
+ * as '+' ("mode_why=TCG+on+QEMU+7.2+loses+pages+in+pre-copy"): back to text.
+ */
+static void
+mode_reason(json_object *res)
+{
+	const char *why = ctl_jstr(res, "mode_why", "");
+	char buf[160], *c;
+
+	if (!why[0])
+		return;
+	snprintf(buf, sizeof(buf), "%s", why);
+	for (c = buf; *c; c++)
+		if (*c == '+')
+			*c = ' ';
+	json_object_object_add(res, "mode_why", json_object_new_string(buf));
+}
+
+/* A move that got there: its type, times and bytes (from the migration's
+ * record when one ran). */
+static void
+print_moved(struct ctl_globals *g, const char *name, const char *node, json_object *rt,
+	    bool migrated, uint64_t t0)
+{
+	json_object *res = parse_result(migrated ? ctl_jstr(rt, "last_migration", "") : "");
+	double took = (double)(cd_now_mono_ms() - t0) / 1000.0;
+
+	json_object_object_add(res, "role", json_object_new_string(name));
+	json_object_object_add(res, "node", json_object_new_string(node));
+	json_object_object_add(res, "elapsed_ms",
+			       json_object_new_int64((int64_t)(cd_now_mono_ms() - t0)));
+	if (!json_object_object_get_ex(res, "type", NULL))
+		json_object_object_add(res, "type", json_object_new_string(
+			migrated ? "live" : "restart"));
+	mode_reason(res);
+	if (g->json)
+		ctl_print_json(res);
+	else
+		printf("%s: %s move to %s done in %.2f s (downtime %s ms, %s bytes)\n",
+		       name, ctl_jstr(res, "type", "?"), node, took,
+		       json_object_to_json_string(json_object_object_get(res, "downtime_ms")),
+		       json_object_to_json_string(json_object_object_get(res, "transferred")));
+	if (!g->json && !strcmp(ctl_jstr(res, "mode", ""), "paused"))
+		printf("%s: live migration ran in paused mode: %s\n", name,
+		       ctl_jstr(res, "mode_why", "live pre-copy is unsafe on this QEMU"));
+	json_object_put(res);
+}
+
+/* ---- the move ---- */
+
+/*
+ * Ask clusterd for the move. A migration that just switched over is still
+ * dropping its source copy for a moment ("being migrated already", EBUSY):
+ * asked again until @p deadline; the last try prints the refusal.
+ */
+static int
+request_move(json_object *args, uint64_t deadline)
+{
+	json_object *data = NULL;
+	struct ctl_conn *c;
+	int rc;
+
+	for (;;) {
+		c = ctl_connect(&rc);
+		if (!c)
+			return rc;
+		rc = ctl_request_quiet(c, "role-move", args, &data,
+				       cd_now_mono_ms() + 100 < deadline ? "EBUSY" : NULL);
+		ctl_disconnect(c);
+		json_object_put(data);
+		data = NULL;
+		if (rc != CTL_EXIT_RETRY)
+			return rc;
+		usleep(MOVE_RETRY_MS * 1000);
+	}
+}
+
+int
+ctl_move_role(struct ctl_globals *g, const char *name, const char *node, const char *type,
+	      double timeout_s)
+{
+	struct move_view view = { .g = g, .name = name, .tty = isatty(STDERR_FILENO) };
+	struct mf_follow f = { .goal = { name, node, "started" }, .t0 = cd_now_mono_ms(),
+			       .timeout_ms = (int64_t)(timeout_s * 1000), .look = move_look,
+			       .arg = &view };
+	enum mf_verdict verdict;
+	json_object *args, *rt = NULL;
+	int rc;
+
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(name));
+	json_object_object_add(args, "node", json_object_new_string(node));
+	if (type)
+		json_object_object_add(args, "type", json_object_new_string(type));
+	/*
+	 * Follow the role by clusterd's events (every applied change is one),
+	 * subscribed before the request so none is missed; polling every
+	 * 20 ms only if the subscription fails.
+	 */
+	f.conn = ctl_connect(&rc);
+	if (f.conn && ctl_subscribe(f.conn, NULL) != CTL_EXIT_OK) {
+		ctl_disconnect(f.conn);
+		f.conn = NULL;
+	}
+	f.subscribed = f.conn != NULL;
+	rc = request_move(args, f.t0 + (uint64_t)f.timeout_ms);
+	json_object_put(args);
+	if (!rc)
+		rc = mf_follow(&f, &rt, &verdict);
+	if (rc == CTL_EXIT_OK) {
+		print_moved(g, name, node, rt, view.migrated, f.t0);
+	} else if (rc == CTL_EXIT_FAILED) {
+		fprintf(stderr, "clusterctl move: %s did not move to %s: %s; it is %s on %s\n",
+			name, node, ctl_jstr(rt, "last_error", "see 'clusterctl role show'"),
+			ctl_jstr(rt, "state", ""), *ctl_jstr(rt, "owner", "") ?
+			ctl_jstr(rt, "owner", "") : "no node");
+	} else if (rc == CTL_EXIT_TIMEOUT) {
+		fprintf(stderr, "clusterctl move: %s not on %s after %.0f s\n", name, node,
+			timeout_s);
+	}
+	json_object_put(rt);
+	if (f.conn)
+		ctl_disconnect(f.conn);
+	return rc;
+}
+
+static int
+move_cancel(struct ctl_globals *g, const char *name)
+{
+	json_object *args = json_object_new_object(), *data = NULL;
+	int rc;
+
+	json_object_object_add(args, "name", json_object_new_string(name));
+	rc = ctl_call("role-move-cancel", args, &data);
+	json_object_put(args);
+	json_object_put(data);
+	if (rc == 0 && !g->json)
+		printf("%s: migration cancelled; it stays where it was\n", name);
+	return rc;
+}
+
+int
+cmd_move(struct ctl_globals *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "live", no_argument, NULL, 'l' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "restart", no_argument, NULL, 'r' },
+		{ "cancel", no_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *type = NULL;
+	double timeout_s = CTL_MOVE_TIMEOUT_S;
+	bool cancel = false;
+	char *end;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': type = "live"; break;
+		case 'q': type = "quick"; break;
+		case 'r': type = "restart"; break;
+		case 'c': cancel = true; break;
+		case 't':
+			timeout_s = strtod(optarg, &end);
+			if (*end || timeout_s <= 0) {
+				fprintf(stderr, "clusterctl move: --timeout needs seconds\n");
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'j': g->json = true; break;
+		case 'h': fputs(move_help, stdout); return CTL_EXIT_OK;
+		default: fputs(move_help, stderr); return CTL_EXIT_USAGE;
+		}
+	}
+	if (cancel) {
+		if (argc - optind != 1 || type) {
+			fputs(move_help, stderr);
+			return CTL_EXIT_USAGE;
+		}
+		return move_cancel(g, argv[optind]);
+	}
+	if (argc - optind != 2) {
+		fputs(move_help, stderr);
+		return CTL_EXIT_USAGE;
+	}
+	return ctl_move_role(g, argv[optind], argv[optind + 1], type, timeout_s);
+}
