@@ -161,7 +161,14 @@ rm_restart_duties(struct cd_rm *rm)
 	struct rm_node_rt *me = rm_model_node_id(&rm->model, rm->d->mship.local_id);
 	json_object *ops;
 
-	if (!me || !me->restart_grace_ms || rm->restart_clearing ||
+	/*
+	 * Only a new incarnation clears the grace: the stopping daemon sees
+	 * its own record applied (a reconcile after the commit, or one more
+	 * turn of the loop at shutdown) and would otherwise delete it at
+	 * once; the cluster would then recover its roles after the normal
+	 * lease while they still run (test-roles g).
+	 */
+	if (rm->d->stopping || !me || !me->restart_grace_ms || rm->restart_clearing ||
 	    !cd_hb_lease_valid(rm->d))
 		return;
 	ops = json_object_new_array();

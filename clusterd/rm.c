@@ -78,7 +78,15 @@ op_done(void *ctx, const struct cd_op_result *res)
 	struct cd_rm *rm = oc->rm;
 	struct local_role *l = rm_local_get(rm, oc->role, false);
 
-	if (!l || l->idx != oc->idx) {
+	/*
+	 * A start that begin_stop() abandoned ends (cancelled, rc generic)
+	 * after the stop sequence began: it is neither the stop's result nor
+	 * a failure of the resource (the node stopped its roles for its own
+	 * reason: quorum or lease lost), so it is dropped; the queued stop of
+	 * that resource runs next and decides.
+	 */
+	if (!l || l->idx != oc->idx ||
+	    (l->op == L_STOPPING && strcmp(res->action, "stop"))) {
 		free(oc);
 		return;
 	}
