@@ -28,6 +28,7 @@
 #include "props.h"
 #include "timeutil.h"
 #include "heartbeat.h"
+#include "ephemeral.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -84,6 +85,7 @@ struct cd_replica {
 	qb_loop_timer_handle ack_timer;
 	/* a state that could not be saved: retried, shown by status */
 	char save_error[256];
+	uint64_t saves;		/* state saves (each fsyncs file and folder), for status */
 	bool save_armed;
 	qb_loop_timer_handle save_timer;
 };
@@ -104,6 +106,7 @@ persist(struct cd_replica *r)
 {
 	int rc = cd_state_save(&r->state, r->path);
 
+	r->saves++;
 	if (rc < 0) {
 		if (!r->save_error[0])
 			cd_err("state: cannot save generation %" PRIu64 " to %s: %s; "
@@ -637,6 +640,7 @@ cd_replica_deliver(struct cd_daemon *d, uint32_t nodeid, const void *msg,
 	case CD_CPG_ACK: on_ack(r, nodeid, m.body); break;
 	case CD_CPG_VIEW_CLAIM: on_claim(r, nodeid, m.body); break;
 	case CD_CPG_HEARTBEAT: cd_hb_on_heartbeat(d, nodeid, m.body); break;
+	case CD_CPG_EPHEMERAL: cd_ephemeral_deliver(d, nodeid, m.body); break;
 	}
 	/* lease.h L2: any delivered message of a peer counts */
 	cd_hb_delivered(d, nodeid);
@@ -1001,6 +1005,7 @@ cd_replica_status(struct cd_daemon *d)
 	json_object_object_add(o, "stamped", json_object_new_boolean(r->stamped));
 	json_object_object_add(o, "committed", json_object_new_int64((int64_t)r->committed));
 	json_object_object_add(o, "saved_generation", json_object_new_int64((int64_t)r->saved_gen));
+	json_object_object_add(o, "saves", json_object_new_int64((int64_t)r->saves));
 	if (r->save_error[0])
 		json_object_object_add(o, "save_error", json_object_new_string(r->save_error));
 	return o;
@@ -1124,6 +1129,7 @@ cd_replica_stop(struct cd_daemon *d)
 		qb_loop_timer_del(d->loop, r->ack_timer);
 	if (r->save_armed)
 		qb_loop_timer_del(d->loop, r->save_timer);
+	cd_ephemeral_clear();
 	cd_state_clear(&r->state);
 	free(r);
 	d->replica = NULL;

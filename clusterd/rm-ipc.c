@@ -3,6 +3,8 @@
  * Each validates its arguments here (clear messages), then submits one
  * change to the replicated state; the reply comes once it is applied.
  */
+#include "ephemeral.h"
+#include "migphase.h"
 #include "rm-int.h"
 #include "jsonget.h"
 #include "exec.h"
@@ -312,6 +314,7 @@ cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 {
 	const char *name = cd_jstr(args, "name", NULL);
 	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *list, *rscs;
+	char prefix[200];
 	size_t i;
 
 	if (!cfg) {
@@ -321,7 +324,10 @@ cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	*out = json_object_new_object();
 	json_object_object_add(*out, "name", json_object_new_string(name));
 	json_object_object_add(*out, "config", json_object_get(cfg));
-	json_object_object_add(*out, "runtime", json_object_get(get(d, "runtime.roles", name)));
+	/* with what changes too often to be replicated (progress) on top */
+	snprintf(prefix, sizeof(prefix), "runtime.roles.%s", name);
+	json_object_object_add(*out, "runtime",
+			       cd_ephemeral_view(d, prefix, get(d, "runtime.roles", name)));
 	rscs = json_object_new_array();
 	list = json_object_object_get(cfg, "resources");
 	for (i = 0; list && i < json_object_array_length(list); i++) {
@@ -478,6 +484,7 @@ cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
 {
 	const char *name = cd_jstr(args, "name", NULL);
 	json_object *rt = name ? get(d, "runtime.roles", name) : NULL, *mig, *ops;
+	enum cd_mig_phase ph;
 	const char *phase;
 
 	if (!rt) {
@@ -489,15 +496,16 @@ cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
 		return -CD_E_BAD_ARGS;
 	}
 	phase = json_object_get_string(json_object_object_get(mig, "phase"));
-	/* Past the switch-over the guest runs on the target: nothing to undo. */
-	if (!phase || (strcmp(phase, "prepare") && strcmp(phase, "send") && strcmp(phase, "save"))) {
+	/* Past the switch-over the guest runs on the target: nothing to undo (M6). */
+	if (!phase || cd_migphase_parse(phase, &ph) || !cd_migphase_cancellable(ph)) {
 		*out = cd_ipc_message("role %s's migration is at '%s': too late to cancel", name,
 			   phase ? phase : "?");
 		return -EBUSY;
 	}
 	ops = json_object_new_array();
 	add_op(ops, "test", json_object_new_string(phase), "runtime.roles.%s.migration.phase", name);
-	add_op(ops, "set", json_object_new_string("abort"), "runtime.roles.%s.migration.phase", name);
+	add_op(ops, "set", json_object_new_string(cd_migphase_str(CD_MIG_ABORT)),
+	       "runtime.roles.%s.migration.phase", name);
 	add_op(ops, "set", json_object_new_string("cancelled by the administrator"),
 	       "runtime.roles.%s.migration.error", name);
 	add_op(ops, "set", json_object_new_string("migration cancelled by the administrator"),

@@ -4,6 +4,8 @@
  * (starting a migration for a MOVE, resolving one whose side was lost).
  */
 #include "rm-int.h"
+#include "ephemeral.h"
+#include "migphase.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -18,15 +20,10 @@
 /* ---- live and quick migration ----
  *
  * runtime.roles.R.migration.phase drives both ends; each step is run by one
- * side and reported as a guarded change that names the next phase:
- *   live:  prepare (target) -> send (source) -> finish (target)
- *          -> cleanup (source drops its paused copy) -> done
- *   quick: prepare (target, pre-start) -> save (source) -> restore (target)
- *          -> cleanup (source) -> done
- * Any failure: abort (target drops what it prepared) -> abort-source (the
- * source resumes: migrate_abort, or restore from the state file after a
- * save) -> done, the role still started on the source. Exactly one copy
- * runs at every step.
+ * side and reported as a guarded change that names the next phase. Which
+ * side runs which agent action in which phase, and what follows, is
+ * lib/migphase.h's table (rules M1-M11); this file runs the steps, reports
+ * them and resends refused reports.
  */
 
 #define MIGRATE_TIMEOUT_MS 300000
@@ -52,16 +49,19 @@ struct mig_ctx {
 
 /*
  * migrate_to's progress lines ("progress percent=.. mbps=.. remaining=..")
- * go into the state at most every PROGRESS_EVERY_MS, for clusterctl move's
- * progress bar on whichever node it runs.
+ * go to every node at most every PROGRESS_EVERY_MS, for clusterctl move's
+ * progress bar on whichever node it runs: as an ephemeral value
+ * (ephemeral.h), shown while this migration is in this phase, never
+ * written to the replicated state (it was once fsynced twice a second).
  */
 static void
 mig_progress(void *ctx, const char *line)
 {
 	struct mig_ctx *mc = ctx;
-	json_object *ops;
+	json_object *ops, *at;
 	char path[200];
 	uint64_t now = cd_now_mono_ms();
+	int rc;
 
 	if (strncmp(line, "progress ", 9) || now < mc->last_progress_ms + PROGRESS_EVERY_MS)
 		return;
@@ -69,15 +69,20 @@ mig_progress(void *ctx, const char *line)
 	ops = json_object_new_array();
 	snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", mc->role);
 	json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(mc->phase)));
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.started_at", mc->role);
+	at = cd_state_get(cd_replica_state(mc->rm->d), path);
+	json_object_array_add(ops, rm_op_new("test", path, json_object_get(at)));
 	snprintf(path, sizeof(path), "runtime.roles.%s.migration.progress", mc->role);
 	json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(line + 9)));
-	cd_replica_submit(mc->rm->d, ops, NULL, NULL);
+	rc = cd_ephemeral_send(mc->rm->d, ops);
+	if (rc < 0)
+		cd_debug("rm: role %s: progress not sent: %s", mc->role, strerror(-rc));
 	json_object_put(ops);
 }
 
 static void mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
-		       const char *next, const char *error, const char *uri,
-		       const char *result);
+		       const struct cd_mig_step *step, enum cd_mig_phase next, bool switched,
+		       const char *error, const char *uri, const char *result);
 
 /* The value of "key=" in agent output, up to the end of its line. */
 static void
@@ -135,6 +140,49 @@ mig_paused_result(struct cd_rm *rm, struct rm_role *r, const char *confirm,
 	free(dup);
 }
 
+/*
+ * The quick migration's result: the guest's pause from the source's save
+ * to the target's resume (CLOCK_MONOTONIC, the same on every lab node /
+ * host), from the save's recorded result and the restore's output.
+ */
+static void
+mig_quick_result(struct cd_rm *rm, struct rm_role *r, const char *result, char *out,
+		 size_t len)
+{
+	char path[200], paused[32] = "", resumed[32] = "", bytes[32] = "";
+	json_object *saved;
+	const char *p;
+
+	snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", r->p.name);
+	saved = cd_state_get(cd_replica_state(rm->d), path);
+	if (saved && json_object_is_type(saved, json_type_string)) {
+		const char *sv = json_object_get_string(saved);
+
+		if ((p = strstr(sv, "paused_at_ms=")))
+			snprintf(paused, sizeof(paused), "%.*s", (int)strcspn(p + 13, " "), p + 13);
+		if ((p = strstr(sv, "transferred=")))
+			snprintf(bytes, sizeof(bytes), "%.*s", (int)strcspn(p + 12, " "), p + 12);
+	}
+	if ((p = strstr(result, "resumed_at_ms=")))
+		snprintf(resumed, sizeof(resumed), "%.*s", (int)strcspn(p + 14, " "), p + 14);
+	if (paused[0] && resumed[0])
+		snprintf(out, len, "type=quick downtime_ms=%lld transferred=%s%s",
+			 atoll(resumed) - atoll(paused), bytes[0] ? bytes : "0",
+			 strstr(result, " streamed=1") ? " streamed=1" : "");
+	else
+		snprintf(out, len, "type=quick %s", result);
+}
+
+/* M9: what the step leaves running here. */
+static void
+mig_run_effect(struct local_role *l, const struct cd_mig_step *step, bool ok)
+{
+	signed char v = ok ? step->run_ok : step->run_fail;
+
+	if (v >= 0)
+		l->running = (uint32_t)v;
+}
+
 static void
 mig_done(void *ctx, const struct cd_op_result *res)
 {
@@ -142,10 +190,17 @@ mig_done(void *ctx, const struct cd_op_result *res)
 	struct cd_rm *rm = mc->rm;
 	struct local_role *l = rm_local_get(rm, mc->role, false);
 	struct rm_role *r = rm_model_role(&rm->model, mc->role);
-	char uri[256], result[512], err[300];
-	bool ok = res->rc == CD_OCF_SUCCESS;
+	const struct cd_mig_step *step = NULL;
+	char uri[256], result[512], err[300], out[512];
+	const char *error, *rec = NULL;
+	enum cd_mig_phase ph = CD_MIG_NONE;
+	enum cd_mig_type type = CD_MIG_LIVE;
+	bool ok = res->rc == CD_OCF_SUCCESS, step_ok;
 
-	if (!l || !r || !r->mig.active || strcmp(r->mig.phase, mc->phase)) {
+	if (l && r && r->mig.active && !strcmp(r->mig.phase, mc->phase) &&
+	    !cd_migphase_parse(mc->phase, &ph) && !cd_migtype_parse(r->mig.type, &type))
+		step = cd_migphase_step(type, ph);
+	if (!step || !step->action) {
 		if (l)
 			l->mig_busy = false;
 		free(mc);
@@ -158,71 +213,33 @@ mig_done(void *ctx, const struct cd_op_result *res)
 	out_value(res->output, "result ", result, sizeof(result));
 	cd_info("rm: role %s: migration %s step %s %s", r->p.name, r->mig.type, mc->phase,
 		ok ? "done" : "FAILED");
-
-	if (!strcmp(mc->phase, "prepare")) {
-		if (ok)
-			l->running = 1;	/* a prepared QEMU is ours to clean up */
-		if (ok && !strcmp(r->mig.type, "live") && !uri[0])
-			mig_report(rm, r, l, "abort", "migrate_prepare printed no uri", NULL, NULL);
-		else
-			mig_report(rm, r, l, ok ? (!strcmp(r->mig.type, "live") ? "send" : "save") :
-				   "abort", ok ? NULL : err, uri, NULL);
-	} else if (!strcmp(mc->phase, "send")) {
-		mig_report(rm, r, l, ok ? "finish" : "abort", ok ? NULL : err, NULL, result);
-	} else if (!strcmp(mc->phase, "save")) {
-		if (ok)
-			l->running = 0;
-		mig_report(rm, r, l, ok ? "restore" : "abort", ok ? NULL : err, NULL, result);
-	} else if (!strcmp(mc->phase, "finish")) {
-		char live[512];
-
-		if (ok)
-			l->running = 1;
-		mig_paused_result(rm, r, result, live, sizeof(live));
-		mig_report(rm, r, l, ok ? "cleanup" : "abort", ok ? NULL : err, NULL,
-			   ok && live[0] ? live : NULL);
-	} else if (!strcmp(mc->phase, "restore")) {
-		char path[200], paused[32] = "", resumed[32] = "", bytes[32] = "", combined[256];
-		json_object *saved;
-
-		if (ok)
-			l->running = 1;
-		/* The guest's pause: from the source's save to the target's resume
-		 * (CLOCK_MONOTONIC, the same on every lab node / host). */
-		snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", r->p.name);
-		saved = cd_state_get(cd_replica_state(rm->d), path);
-		if (saved && json_object_is_type(saved, json_type_string)) {
-			const char *sv = json_object_get_string(saved), *p;
-
-			if ((p = strstr(sv, "paused_at_ms=")))
-				snprintf(paused, sizeof(paused), "%.*s", (int)strcspn(p + 13, " "), p + 13);
-			if ((p = strstr(sv, "transferred=")))
-				snprintf(bytes, sizeof(bytes), "%.*s", (int)strcspn(p + 12, " "), p + 12);
-		}
-		{
-			const char *p = strstr(result, "resumed_at_ms=");
-
-			if (p)
-				snprintf(resumed, sizeof(resumed), "%.*s", (int)strcspn(p + 14, " "), p + 14);
-		}
-		if (paused[0] && resumed[0])
-			snprintf(combined, sizeof(combined), "type=quick downtime_ms=%lld transferred=%s%s",
-				 atoll(resumed) - atoll(paused), bytes[0] ? bytes : "0",
-				 strstr(result, " streamed=1") ? " streamed=1" : "");
-		else
-			snprintf(combined, sizeof(combined), "type=quick %s", result);
-		mig_report(rm, r, l, ok ? "cleanup" : "abort-source", ok ? NULL : err, NULL,
-			   ok ? combined : NULL);
-	} else if (!strcmp(mc->phase, "cleanup")) {
-		l->running = 0;
-		mig_report(rm, r, l, "done", NULL, NULL, NULL);
-	} else if (!strcmp(mc->phase, "abort")) {
-		l->running = 0;
-		mig_report(rm, r, l, "abort-source", NULL, NULL, NULL);
-	} else if (!strcmp(mc->phase, "abort-source")) {
-		l->running = ok ? 1 : 0;
-		mig_report(rm, r, l, "done", ok ? NULL : err, NULL, NULL);
+	mig_run_effect(l, step, ok);	/* a prepared QEMU is ours to clean up */
+	step_ok = ok;
+	error = cd_migphase_error_matters(step, ok) ? err : NULL;
+	if (ok && type == CD_MIG_LIVE && (step->flags & CD_MIG_GIVES_URI) && !uri[0]) {
+		step_ok = false;	/* M3 */
+		error = "migrate_prepare printed no uri";
 	}
+	/* what the step's result adds to the record */
+	switch (ph) {
+	case CD_MIG_SEND:
+	case CD_MIG_SAVE:
+		rec = result;
+		break;
+	case CD_MIG_FINISH:
+		mig_paused_result(rm, r, result, out, sizeof(out));
+		rec = ok && out[0] ? out : NULL;
+		break;
+	case CD_MIG_RESTORE:
+		mig_quick_result(rm, r, result, out, sizeof(out));
+		rec = ok ? out : NULL;
+		break;
+	default:
+		break;
+	}
+	mig_report(rm, r, l, step, step_ok ? step->on_success : step->on_failure,
+		   step_ok && (step->flags & CD_MIG_SWITCH), error,
+		   (step->flags & CD_MIG_GIVES_URI) ? uri : NULL, rec);
 	free(mc);
 	rm_schedule_reconcile(rm);
 }
@@ -272,8 +289,10 @@ migration_address(struct cd_rm *rm, char *out, size_t len)
 }
 
 static void
-mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *action)
+mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
+	const struct cd_mig_step *step)
 {
+	const char *action = step->action;
 	const struct cd_state *st = cd_replica_state(rm->d);
 	struct cd_op_request req = { 0 };
 	struct mig_ctx *mc;
@@ -295,10 +314,10 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *a
 			 json_object_get_string(uri));
 		env[ne++] = env_uri;
 	}
-	if (!strcmp(r->mig.type, "quick"))
+	if (step->type == CD_MIG_QUICK)
 		env[ne++] = "OCF_RESKEY_CRM_meta_migrate_mode=quick";
 	/* The target listens on the migration network when there is one. */
-	if (!strcmp(action, "migrate_prepare") &&
+	if ((step->flags & CD_MIG_GIVES_URI) &&
 	    !json_object_object_get_ex(r->rsc[0].params, "migration_address", NULL)) {
 		migration_address(rm, addr, sizeof(addr));
 		if (addr[0]) {
@@ -322,7 +341,7 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, const char *a
 	req.params = r->rsc[0].params;
 	req.extra_env = env;
 	req.timeout_ms = MIGRATE_TIMEOUT_MS;
-	if (!strcmp(action, "migrate_to"))
+	if (step->flags & CD_MIG_PROGRESS)
 		req.on_line = mig_progress;
 	rm_monitors_stop(rm, l);
 	l->mig_busy = true;
@@ -397,20 +416,20 @@ mig_report_send(struct cd_rm *rm, const char *role, struct local_role *l)
 }
 
 /*
- * May a migration whose step ph ended here be rolled back? Only while the
- * guest has not run on the target: after the target's prepare, after a
- * quick save (the target has not continued), after a live send in paused
- * mode (the target continues in finish). After a pre-copy send the target
- * runs the guest already; dropping it would lose what it did (it once lost
- * a guest's 14 minutes). Those reports, and those of the rollback itself,
- * are resent until they land.
+ * May a migration whose step of phase ph ended here be rolled back (M7)?
+ * Only while the guest has not run on the target; a pre-copy send's target
+ * runs the guest already (dropping it once lost a guest's 14 minutes).
+ * The paused mode is in the send's result, in the kept report.
  */
 static bool
-mig_undoable(const char *ph, json_object *ops)
+mig_undoable(struct rm_role *r, const char *ph, json_object *ops)
 {
-	if (!strcmp(ph, "prepare") || !strcmp(ph, "save"))
-		return true;
-	return !strcmp(ph, "send") && strstr(json_object_to_json_string(ops), "mode=paused");
+	enum cd_mig_phase p;
+	enum cd_mig_type t;
+
+	if (cd_migphase_parse(ph, &p) || cd_migtype_parse(r->mig.type, &t))
+		return false;
+	return cd_migphase_undoable(t, p, strstr(json_object_to_json_string(ops), "mode=paused"));
 }
 
 /*
@@ -433,7 +452,7 @@ mig_report_retry(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 	}
 	if ((l->mig_tries >= REPORT_MAX_TRIES ||
 	     (l->mig_since_ms && now >= l->mig_since_ms + REPORT_MAX_MS)) &&
-	    mig_undoable(ph, l->mig_ops)) {
+	    mig_undoable(r, ph, l->mig_ops)) {
 		snprintf(err, sizeof(err), "the cluster refused to record the end of "
 			 "step %s (%s); migration rolled back", ph,
 			 rm->refused_msg[0] ? rm->refused_msg : "see the log");
@@ -441,7 +460,8 @@ mig_report_retry(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 		ops = json_object_new_array();
 		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", r->p.name);
 		json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(ph)));
-		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string("abort")));
+		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(
+			cd_migphase_str(CD_MIG_ABORT))));
 		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "last_error",
 			   json_object_new_string(err));
 		/* The abort is kept and resent like any report (not undoable). */
@@ -463,7 +483,9 @@ rm_migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 {
 	const char *me = rm_local_name(rm), *ph = r->mig.phase;
 	bool src = !strcmp(r->mig.from, me), dst = !strcmp(r->mig.to, me);
-	bool live = !strcmp(r->mig.type, "live");
+	const struct cd_mig_step *step;
+	enum cd_mig_phase p;
+	enum cd_mig_type t;
 
 	if (l->mig_busy && strcmp(l->mig_phase, ph)) {
 		/*
@@ -488,28 +510,22 @@ rm_migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 		}
 		mig_report_clear(l);	/* recorded: the migration moved on */
 	}
-	if (dst && !strcmp(ph, "prepare"))
-		mig_run(rm, r, l, "migrate_prepare");
-	else if (src && !strcmp(ph, "send") && live)
-		mig_run(rm, r, l, "migrate_to");
-	else if (src && !strcmp(ph, "save"))
-		mig_run(rm, r, l, "save");
-	else if (dst && !strcmp(ph, "finish"))
-		mig_run(rm, r, l, "migrate_from");
-	else if (dst && !strcmp(ph, "restore"))
-		mig_run(rm, r, l, "restore");
-	else if (src && !strcmp(ph, "cleanup"))
-		mig_run(rm, r, l, "stop");
-	else if (dst && !strcmp(ph, "abort"))
-		mig_run(rm, r, l, "migrate_abort");
-	else if (src && !strcmp(ph, "abort-source"))
-		mig_run(rm, r, l, live ? "migrate_abort" : "restore");
+	/* M2: this node's step, if the phase is one of ours */
+	if (cd_migphase_parse(ph, &p) || cd_migtype_parse(r->mig.type, &t))
+		return;
+	step = cd_migphase_step(t, p);
+	if (step && cd_migphase_action(t, p, src, dst))
+		mig_run(rm, r, l, step);
 }
 
-/* Report a finished step: move to the next phase (or end the migration). */
+/*
+ * Report a finished step of phase step->phase: move to the next phase, or
+ * end the migration (done, M5); switched: the target is the owner now (M4).
+ */
 static void
 mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
-	   const char *next, const char *error, const char *uri, const char *result)
+	   const struct cd_mig_step *step, enum cd_mig_phase next, bool switched,
+	   const char *error, const char *uri, const char *result)
 {
 	json_object *ops = json_object_new_array();
 	const char *name = r->p.name;
@@ -533,22 +549,23 @@ mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 		rm_ops_add(ops, "set", "runtime.roles", name, "last_error",
 			   json_object_new_string(error));
 	}
-	if (!strcmp(next, "cleanup") && strcmp(r->mig.phase, "abort")) {
+	if (switched) {
 		/* The guest runs on the target now: it is the owner. */
 		rm_ops_add(ops, "set", "runtime.roles", name, "owner",
 			   json_object_new_string(r->mig.to));
 	}
-	if (!strcmp(next, "done")) {
+	if (next == CD_MIG_DONE) {
 		snprintf(path, sizeof(path), "runtime.roles.%s.migration", name);
 		json_object_array_add(ops, rm_op_new("delete", path, NULL));
 		rm_ops_add(ops, "set", "runtime.roles", name, "state",
-			   json_object_new_string(l->running || strcmp(r->mig.phase, "abort-source") ?
+			   json_object_new_string(l->running || !(step->flags & CD_MIG_FAIL_ROLE) ?
 						  "started" : "failed"));
 	} else {
 		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", name);
-		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(next)));
+		json_object_array_add(ops, rm_op_new("set", path,
+						     json_object_new_string(cd_migphase_str(next))));
 	}
-	cd_info("rm: role %s: migration %s -> %s%s%s", name, r->mig.phase, next,
+	cd_info("rm: role %s: migration %s -> %s%s%s", name, r->mig.phase, cd_migphase_str(next),
 		error ? ": " : "", error ? error : "");
 	/* Kept until recorded: resent if refused, the step never re-run. */
 	mig_report_clear(l);
@@ -559,16 +576,17 @@ mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 }
 
 /*
- * Leader: start a migration for a MOVE of a migratable role, and resolve
- * migrations whose source or target was lost (only once that node is
- * fenced: it may still run the guest).
+ * Leader: start a migration for a MOVE of a migratable role (M1), and
+ * resolve migrations whose source or target was lost (M8: only once that
+ * node is fenced, it may still run the guest).
  */
 bool
 rm_leader_migrate(struct cd_rm *rm, struct rm_role *r, const char *to)
 {
 	json_object *ops, *mig;
+	enum cd_mig_type type;
 
-	if (!r->migratable || (strcmp(r->move_type, "live") && strcmp(r->move_type, "quick")) ||
+	if (!r->migratable || cd_migtype_parse(r->move_type, &type) ||
 	    r->p.state != CD_ROLE_STARTED || !r->p.owner[0] || r->mig.active)
 		return false;
 	ops = json_object_new_array();
@@ -577,7 +595,8 @@ rm_leader_migrate(struct cd_rm *rm, struct rm_role *r, const char *to)
 	json_object_object_add(mig, "type", json_object_new_string(r->move_type));
 	json_object_object_add(mig, "from", json_object_new_string(r->p.owner));
 	json_object_object_add(mig, "to", json_object_new_string(to));
-	json_object_object_add(mig, "phase", json_object_new_string("prepare"));
+	json_object_object_add(mig, "phase", json_object_new_string(	/* M1 */
+		cd_migphase_str(cd_migphase_next(type, CD_MIG_NONE, true))));
 	json_object_object_add(mig, "started_at", json_object_new_int64((int64_t)time(NULL)));
 	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "migration", mig);
 	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state", json_object_new_string("migrating"));
@@ -599,11 +618,14 @@ rm_leader_resolve_migrations(struct cd_rm *rm)
 		struct rm_role *r = &rm->model.roles[i];
 		struct rm_node_rt *src, *dst;
 		const struct cd_node *ms, *md;
+		enum cd_mig_loss loss;
+		enum cd_mig_phase ph;
 		bool src_up, dst_up;
 		json_object *ops;
 		char path[200];
 
-		if (!r->mig.active || rm_inflight_has(rm, r->p.name))
+		if (!r->mig.active || rm_inflight_has(rm, r->p.name) ||
+		    cd_migphase_parse(r->mig.phase, &ph))
 			continue;
 		src = rm_model_node(&rm->model, r->mig.from);
 		dst = rm_model_node(&rm->model, r->mig.to);
@@ -611,28 +633,27 @@ rm_leader_resolve_migrations(struct cd_rm *rm)
 		md = dst ? cd_membership_node(m, dst->id) : NULL;
 		src_up = ms && cd_membership_node_state(ms) == CD_NODE_UP;
 		dst_up = md && cd_membership_node_state(md) == CD_NODE_UP;
-		if (src_up && dst_up)
-			continue;
+		loss = cd_migphase_node_lost(ph, src_up, src && src->fenced, dst_up,
+					     dst && dst->fenced);
+		if (loss != CD_MIG_LOSS_RECOVER && loss != CD_MIG_LOSS_TAKE_BACK)
+			continue;	/* both up, or wait until the lost node is fenced */
 		ops = json_object_new_array();
 		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", r->p.name);
 		json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(r->mig.phase)));
-		if (!src_up && src && src->fenced) {
-			/* The source is gone and fenced: recover on the target (cold). */
+		if (loss == CD_MIG_LOSS_RECOVER) {
+			/* M8b: the source is gone and fenced: recover on the target (cold). */
 			snprintf(path, sizeof(path), "runtime.roles.%s.migration", r->p.name);
 			json_object_array_add(ops, rm_op_new("delete", path, NULL));
 			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
 				   json_object_new_string(dst_up ? r->mig.to : ""));
 			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
 				   json_object_new_string(dst_up ? "starting" : "stopped"));
-		} else if (src_up && !dst_up && dst && dst->fenced &&
-			   strcmp(r->mig.phase, "abort-source")) {
-			/* The target is gone and fenced: the source takes the guest back. */
-			json_object_array_add(ops, rm_op_new("set", path, json_object_new_string("abort-source")));
+		} else {
+			/* M8c: the target is gone and fenced: the source takes the guest back. */
+			json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(
+				cd_migphase_str(CD_MIG_ABORT_SOURCE))));
 			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
 				   json_object_new_string(r->mig.from));
-		} else {
-			json_object_put(ops);
-			continue;	/* wait until the lost node is fenced */
 		}
 		cd_warn("rm: role %s: %s lost during its migration; resolving", r->p.name,
 			src_up ? r->mig.to : r->mig.from);

@@ -56,7 +56,7 @@ get_le32(const unsigned char *p)
 static bool
 type_known(unsigned int type)
 {
-	return type >= CD_CPG_CHANGE && type <= CD_CPG_VIEW_CLAIM;
+	return type >= CD_CPG_CHANGE && type <= CD_CPG_EPHEMERAL;
 }
 
 /* Nesting within budget and no NaN/Infinity (json-c parses both). */
@@ -117,15 +117,13 @@ typed_member(json_object *obj, const char *key, json_type t)
 	return v;
 }
 
+/* The shape of a body's "ops" (CHANGE, EPHEMERAL). */
 static bool
-change_ok(json_object *body)
+ops_ok(json_object *body)
 {
 	json_object *ops, *op;
 	size_t i, n;
 
-	if (!uint_member(body, "req", 1, UINT64_MAX) ||
-	    !uint_member(body, "origin", 1, UINT32_MAX))
-		return false;
 	ops = typed_member(body, "ops", json_type_array);
 	n = ops ? json_object_array_length(ops) : 0;
 	if (n == 0 || n > CD_STATE_MAX_OPS)
@@ -139,6 +137,13 @@ change_ok(json_object *body)
 			return false;
 	}
 	return true;
+}
+
+static bool
+change_ok(json_object *body)
+{
+	return uint_member(body, "req", 1, UINT64_MAX) &&
+	       uint_member(body, "origin", 1, UINT32_MAX) && ops_ok(body);
 }
 
 static bool
@@ -194,6 +199,7 @@ check_body(unsigned int type, json_object *body)
 		break;
 	case CD_CPG_HEARTBEAT: ok = uint_member(body, "t0", 0, INT64_MAX); break;
 	case CD_CPG_VIEW_CLAIM: ok = uint_member(body, "epoch", 1, INT64_MAX); break;
+	case CD_CPG_EPHEMERAL: ok = ops_ok(body); break;
 	default: return -CD_E_UNKNOWN_CMD;
 	}
 	return ok ? 0 : -CD_E_PROTO_MALFORMED;
@@ -328,6 +334,7 @@ cd_cpg_type_str(enum cd_cpg_type type)
 	case CD_CPG_ACK: return "ack";
 	case CD_CPG_HEARTBEAT: return "heartbeat";
 	case CD_CPG_VIEW_CLAIM: return "view-claim";
+	case CD_CPG_EPHEMERAL: return "ephemeral";
 	}
 	return "unknown";
 }

@@ -9,6 +9,8 @@
  *   CHANGE      {"req": u64>0, "origin": u32>0, "ops": [ops as state.h]}
  *   SYNC_OFFER  {"generation": u64, "hash": "16 hex digits", "uuid": str}
  *   SYNC_STATE  {"to_generation": u64, "state": {state document}}
+ *   EPHEMERAL   {"ops": [test and set ops as state.h]}: values shown on
+ *               top of the state, never applied to it (state-overlay.h)
  * The decoder rejects wrong magic, unknown versions and types, lengths
  * that do not match, oversized messages, invalid JSON and bodies that lack
  * a field or have one of the wrong type. It never crashes on any input.
@@ -32,6 +34,7 @@ enum cd_cpg_type {
 	CD_CPG_ACK = 4,		/* {epoch, generation}: durable here (sync.h S5) */
 	CD_CPG_HEARTBEAT = 5,	/* {t0}: sender's monotonic ms (lease.h L1) */
 	CD_CPG_VIEW_CLAIM = 6,	/* {epoch}: a half view holds the witness (S3) */
+	CD_CPG_EPHEMERAL = 7,	/* {ops}: not persisted (state-overlay.h) */
 };
 
 struct cd_cpg_msg {

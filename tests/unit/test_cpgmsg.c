@@ -229,6 +229,7 @@ test_type_str(void)
 	CU_ASSERT_STRING_EQUAL(cd_cpg_type_str(CD_CPG_CHANGE), "change");
 	CU_ASSERT_STRING_EQUAL(cd_cpg_type_str(CD_CPG_SYNC_OFFER), "sync-offer");
 	CU_ASSERT_STRING_EQUAL(cd_cpg_type_str(CD_CPG_SYNC_STATE), "sync-state");
+	CU_ASSERT_STRING_EQUAL(cd_cpg_type_str(CD_CPG_EPHEMERAL), "ephemeral");
 	CU_ASSERT_STRING_EQUAL(cd_cpg_type_str((enum cd_cpg_type)0), "unknown");
 	CU_ASSERT_STRING_EQUAL(cd_cpg_type_str((enum cd_cpg_type)99), "unknown");
 }
@@ -405,12 +406,13 @@ static const struct hcase header_cases[] = {
 	{ 3, 0x32, MALFORMED }, { 3, 0xb1, MALFORMED },
 	{ 4, 0x00, -CD_E_PROTO_VERSION }, { 4, 0x02, -CD_E_PROTO_VERSION },
 	{ 5, 0x01, -CD_E_PROTO_VERSION }, { 4, 0xff, -CD_E_PROTO_VERSION },
-	{ 6, 0x00, -CD_E_UNKNOWN_CMD }, { 6, 0x07, -CD_E_UNKNOWN_CMD },
+	{ 6, 0x00, -CD_E_UNKNOWN_CMD }, { 6, 0x08, -CD_E_UNKNOWN_CMD },
 	{ 6, 0xff, -CD_E_UNKNOWN_CMD }, { 7, 0x01, -CD_E_UNKNOWN_CMD },
 	{ 6, CD_CPG_CHANGE, MALFORMED },	/* an offer is no change */
 	{ 6, CD_CPG_SYNC_STATE, MALFORMED },
 	{ 6, CD_CPG_ACK, MALFORMED },		/* no epoch */
 	{ 6, CD_CPG_VIEW_CLAIM, MALFORMED },
+	{ 6, CD_CPG_EPHEMERAL, MALFORMED },	/* no ops */
 	{ 9, 0x01, MALFORMED }, { 10, 0x01, MALFORMED }, { 11, 0x80, MALFORMED },
 	{ 12, 0x01, MALFORMED }, { 13, 0x01, MALFORMED }, { 14, 0x01, MALFORMED },
 	{ 15, 0x80, MALFORMED },
@@ -521,6 +523,11 @@ static const struct pcase payload_cases[] = {
 	{ CD_CPG_CHANGE, "{\"req\":1,\"origin\":1,\"ops\":[{\"op\":1,\"path\":\"a\"}]}", MALFORMED },
 	{ CD_CPG_CHANGE, "{\"req\":1,\"origin\":1,\"ops\":[{\"op\":\"set\",\"path\":[]}]}",
 	  MALFORMED },
+	/* EPHEMERAL: the ops' shape only (state-overlay.h judges them) */
+	{ CD_CPG_EPHEMERAL, "{\"ops\":" OPS1 "}", 0 },
+	{ CD_CPG_EPHEMERAL, "{\"ops\":[]}", MALFORMED },
+	{ CD_CPG_EPHEMERAL, "{\"ops\":[{\"op\":\"set\"}]}", MALFORMED },
+	{ CD_CPG_EPHEMERAL, "{}", MALFORMED },
 	/* SYNC_OFFER */
 	{ CD_CPG_SYNC_OFFER, "{\"generation\":0,\"hash\":" HASH ",\"uuid\":\"\"}", 0 },
 	{ CD_CPG_SYNC_OFFER, "{\"generation\":18446744073709551615,\"hash\":" HASH
