@@ -26,6 +26,7 @@
 #include "exec.h"
 #include "fence.h"
 #include "membership.h"
+#include "policy.h"
 #include "rm-model.h"
 #include "rm.h"
 
@@ -184,6 +185,26 @@ void rm_track_lost(struct cd_rm *rm);
 /** The leader's pass: readmit nodes, resolve migrations, run the policy
  *  engine and turn its actions into guarded changes (or fences). */
 void rm_leader_duties(struct cd_rm *rm);
+
+/** The policy engine's input as the model and membership say now. */
+struct rm_policy_in {
+	struct cd_policy_input in;
+	struct cd_pnode *nodes;
+	struct cd_prole *roles;
+	unsigned *failures;
+};
+/** Build it (allocates; leader: arms the recovery delay of silent nodes).
+ *  @return 0 or -ENOMEM */
+int rm_policy_input(struct cd_rm *rm, struct rm_policy_in *pi, bool leader);
+void rm_policy_input_free(struct cd_rm *rm, struct rm_policy_in *pi);
+/** May role move to node now? The policy engine's rule 7 (policy.h
+ *  cd_policy_move_check), with its reason in why: 0, -ENOENT, -EALREADY,
+ *  -EPERM, -ENOMEM. */
+int rm_move_check(struct cd_rm *rm, const char *role, const char *node, char *why,
+		  size_t len);
+/** Where role would go if it left its owner (cd_policy_pick), into node.
+ *  @return 0, -ENOENT (no role, or no node fits), -ENOMEM */
+int rm_move_pick(struct cd_rm *rm, const char *role, char *node, size_t len);
 
 /* rm-restart.c: a planned stop's restart grace. */
 /** Delete this node's restart grace once it is back and leased. */

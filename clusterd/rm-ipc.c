@@ -411,9 +411,10 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 {
 	const char *name = cd_jstr(args, "name", NULL), *node = cd_jstr(args, "node", NULL);
 	const char *type = cd_jstr(args, "type", NULL);
-	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *v, *list;
+	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *list;
+	char why[CD_POLICY_REASON_MAX];
 	bool vm_role = false;
-	size_t i;
+	int rc;
 
 	if (!cfg) {
 		*out = cd_ipc_message("no role '%s'", name ? name : "");
@@ -448,26 +449,21 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("'%s' is not a node of this cluster", node ? node : "");
 		return -CD_E_BAD_ARGS;
 	}
-	if (json_object_object_get_ex(cfg, "possible_owners", &v) &&
-	    json_object_array_length(v) > 0) {
-		bool ok = false;
-
-		for (i = 0; i < json_object_array_length(v); i++)
-			ok = ok || !strcmp(json_object_get_string(json_object_array_get_idx(v, i)), node);
-		if (!ok) {
-			*out = cd_ipc_message("%s is not a possible owner of role %s", node, name);
-			return -CD_E_BAD_ARGS;
-		}
-	}
-	v = get(d, "runtime.nodes", node);
-	if (v && json_object_get_boolean(json_object_object_get(v, "paused"))) {
-		*out = cd_ipc_message("node %s is paused: resume it first", node);
-		return -CD_E_BAD_ARGS;
-	}
-	if (rt && !strcmp(json_object_get_string(json_object_object_get(rt, "owner")), node) &&
-	    !strcmp(json_object_get_string(json_object_object_get(rt, "state")), "started")) {
+	/* The policy engine decides whether the target is valid (rule 7). */
+	rc = d->rm ? rm_move_check(d->rm, name, node, why, sizeof(why)) : -EAGAIN;
+	if (rc == -EALREADY) {
 		*out = cd_ipc_message("role %s already runs on %s", name, node);
 		return -EALREADY;
+	}
+	if (rc == -EAGAIN) {
+		*out = cd_ipc_message("the resource manager is not running yet");
+		return -EAGAIN;
+	}
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0) {
+		*out = cd_ipc_message("%s", why);
+		return -CD_E_BAD_ARGS;
 	}
 	ops = json_object_new_array();
 	add_op(ops, "set", json_object_new_string(node), "runtime.roles.%s.move_to", name);

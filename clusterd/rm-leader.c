@@ -313,45 +313,44 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 	rm_submit_role_ops(rm, r->p.name, ops, true);
 }
 
-void
-rm_leader_duties(struct cd_rm *rm)
+/*
+ * The policy engine's input from the model (pi's arrays are allocated;
+ * rm_policy_input_free releases them). leader: this is the leader's pass,
+ * which arms the recovery delay of nodes it must wait for.
+ */
+int
+rm_policy_input(struct cd_rm *rm, struct rm_policy_in *pi, bool leader)
 {
 	const struct cd_membership *m = &rm->d->mship;
-	struct cd_pnode *nodes;
-	unsigned *failures;
-	struct cd_action *acts;
-	struct cd_policy_input in = { 0 };
-	size_t i, j, n_acts = 0, max;
+	size_t i, j, nn = rm->model.n_nodes ? rm->model.n_nodes : 1;
+	size_t nr = rm->model.n_roles ? rm->model.n_roles : 1;
 	time_t now = time(NULL);
 	struct tm tm;
-	int rc;
 
-	readmit(rm);
-	rm_leader_resolve_migrations(rm);
-	nodes = calloc(rm->model.n_nodes ? rm->model.n_nodes : 1, sizeof(*nodes));
-	failures = calloc((rm->model.n_nodes ? rm->model.n_nodes : 1) *
-			  (rm->model.n_roles ? rm->model.n_roles : 1), sizeof(*failures));
-	max = rm->model.n_roles + rm->model.n_nodes + 1;
-	acts = calloc(max, sizeof(*acts));
-	if (!nodes || !failures || !acts)
-		goto out;
-
+	memset(pi, 0, sizeof(*pi));
+	pi->nodes = calloc(nn, sizeof(*pi->nodes));
+	pi->failures = calloc(nn * nr, sizeof(*pi->failures));
+	pi->roles = calloc(nr, sizeof(*pi->roles));
+	if (!pi->nodes || !pi->failures || !pi->roles) {
+		rm_policy_input_free(rm, pi);
+		return -ENOMEM;
+	}
 	for (i = 0; i < rm->model.n_nodes; i++) {
 		struct rm_node_rt *n = &rm->model.nodes[i];
 		const struct cd_node *mn = cd_membership_node(m, n->id);
 		enum cd_node_state ns = mn ? cd_membership_node_state(mn) : CD_NODE_DOWN;
-
-		snprintf(nodes[i].name, sizeof(nodes[i].name), "%s", n->name);
-		nodes[i].id = n->id;
-		nodes[i].paused = n->paused;
+		struct cd_pnode *pn = &pi->nodes[i];
 		struct lost_node *ln = lost_get(rm, n->id);
 		bool stale = ns == CD_NODE_UP && cd_hb_peer_stale(rm->d, n->id);
 
+		snprintf(pn->name, sizeof(pn->name), "%s", n->name);
+		pn->id = n->id;
+		pn->paused = n->paused;
 		if (ns == CD_NODE_UP && !stale) {
-			nodes[i].state = CD_PNODE_UP;
+			pn->state = CD_PNODE_UP;
 			/* Up but not readmitted yet: no roles until it has a key. */
 			if (!n->known || n->fenced || !n->incarnation)
-				nodes[i].paused = true;
+				pn->paused = true;
 		} else if ((ns == CD_NODE_JOINING || stale) && !n->fenced && ln &&
 			   cd_now_mono_ms() < recovery_at(rm, ln)) {
 			/*
@@ -361,11 +360,12 @@ rm_leader_duties(struct cd_rm *rm)
 			 * clusterd may come back and probe them meanwhile - then
 			 * it is fenced and its roles recovered like a lost node's.
 			 */
-			nodes[i].state = CD_PNODE_UP;
-			nodes[i].paused = true;
-			arm_delay_timer(rm, recovery_at(rm, ln) - cd_now_mono_ms());
+			pn->state = CD_PNODE_UP;
+			pn->paused = true;
+			if (leader)
+				arm_delay_timer(rm, recovery_at(rm, ln) - cd_now_mono_ms());
 		} else {
-			nodes[i].state = n->fenced ? CD_PNODE_DOWN_FENCED : CD_PNODE_DOWN_UNFENCED;
+			pn->state = n->fenced ? CD_PNODE_DOWN_FENCED : CD_PNODE_DOWN_UNFENCED;
 		}
 	}
 	for (j = 0; j < rm->model.n_roles; j++) {
@@ -376,42 +376,105 @@ rm_leader_duties(struct cd_rm *rm)
 		snprintf(path, sizeof(path), "runtime.roles.%s.failures", r->p.name);
 		f = cd_state_get(cd_replica_state(rm->d), path);
 		for (i = 0; i < rm->model.n_nodes; i++)
-			failures[j * rm->model.n_nodes + i] =
+			pi->failures[j * rm->model.n_nodes + i] =
 				count_failures(f, rm->model.nodes[i].name, r->failover_period_s);
-		r->p.failures = &failures[j * rm->model.n_nodes];
 		if (!r->p.failover_threshold)
 			r->p.failover_threshold = rm->model.n_nodes > 1 ?
 						  (unsigned)rm->model.n_nodes - 1 : 1;
+		pi->roles[j] = r->p;
+		pi->roles[j].failures = &pi->failures[j * rm->model.n_nodes];
 	}
 	localtime_r(&now, &tm);
-	in.nodes = nodes;
-	in.n_nodes = rm->model.n_nodes;
-	in.hour = (unsigned)tm.tm_hour;
-	/* Policy input: the role array's cd_prole views. */
-	{
-		struct cd_prole *pr = calloc(rm->model.n_roles ? rm->model.n_roles : 1, sizeof(*pr));
+	pi->in.nodes = pi->nodes;
+	pi->in.n_nodes = rm->model.n_nodes;
+	pi->in.roles = pi->roles;
+	pi->in.n_roles = rm->model.n_roles;
+	pi->in.hour = (unsigned)tm.tm_hour;
+	return 0;
+}
 
-		if (!pr)
-			goto out;
-		for (j = 0; j < rm->model.n_roles; j++)
-			pr[j] = rm->model.roles[j].p;
-		in.roles = pr;
-		in.n_roles = rm->model.n_roles;
-		rc = cd_policy_run(&in, acts, max, &n_acts);
-		free(pr);
+void
+rm_policy_input_free(struct cd_rm *rm, struct rm_policy_in *pi)
+{
+	(void)rm;
+	free(pi->nodes);
+	free(pi->failures);
+	free(pi->roles);
+	memset(pi, 0, sizeof(*pi));
+}
+
+void
+rm_leader_duties(struct cd_rm *rm)
+{
+	struct rm_policy_in pi;
+	struct cd_action *acts;
+	size_t i, n_acts = 0, max;
+	int rc;
+
+	readmit(rm);
+	rm_leader_resolve_migrations(rm);
+	max = rm->model.n_roles + rm->model.n_nodes + 1;
+	acts = calloc(max, sizeof(*acts));
+	if (!acts || rm_policy_input(rm, &pi, true) < 0) {
+		free(acts);
+		return;
 	}
-	if (rc < 0) {
+	rc = cd_policy_run(&pi.in, acts, max, &n_acts);
+	if (rc < 0)
 		cd_err("rm: policy engine: %s", strerror(-rc));
-		goto out;
-	}
-	for (i = 0; i < n_acts; i++)
-		apply_action(rm, &acts[i], nodes);
-out:
-	for (j = 0; j < rm->model.n_roles; j++)
-		rm->model.roles[j].p.failures = NULL;
+	for (i = 0; rc >= 0 && i < n_acts; i++)
+		apply_action(rm, &acts[i], pi.nodes);
+	rm_policy_input_free(rm, &pi);
 	free(acts);
-	free(failures);
-	free(nodes);
+}
+
+/* Index of role name in the model, or -1. */
+static int
+model_role_idx(struct cd_rm *rm, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rm->model.n_roles; i++) {
+		if (!strcmp(rm->model.roles[i].p.name, name))
+			return (int)i;
+	}
+	return -1;
+}
+
+int
+rm_move_check(struct cd_rm *rm, const char *role, const char *node, char *why, size_t len)
+{
+	struct rm_policy_in pi;
+	int ri = model_role_idx(rm, role), rc;
+
+	if (ri < 0) {
+		snprintf(why, len, "no role '%s'", role);
+		return -ENOENT;
+	}
+	rc = rm_policy_input(rm, &pi, false);
+	if (rc == 0)
+		rc = cd_policy_move_check(&pi.in, (size_t)ri, node, why, len);
+	rm_policy_input_free(rm, &pi);
+	return rc;
+}
+
+int
+rm_move_pick(struct cd_rm *rm, const char *role, char *node, size_t len)
+{
+	struct rm_policy_in pi;
+	int ri = model_role_idx(rm, role), rc;
+
+	if (ri < 0)
+		return -ENOENT;
+	rc = rm_policy_input(rm, &pi, false);
+	if (rc == 0)
+		rc = cd_policy_pick(&pi.in, (size_t)ri);
+	if (rc >= 0) {
+		snprintf(node, len, "%s", pi.nodes[rc].name);
+		rc = 0;
+	}
+	rm_policy_input_free(rm, &pi);
+	return rc;
 }
 
 static void

@@ -358,9 +358,9 @@ base_load(struct run *r)
 	}
 }
 
-/* Least loaded valid node: declared memory, then role count, then id. */
+/* Least loaded valid node but skip: declared memory, then role count, then id. */
 static int
-least_loaded(const struct run *r, const struct cd_prole *role)
+least_loaded(const struct run *r, const struct cd_prole *role, int skip)
 {
 	const struct cd_pnode *nodes = r->in->nodes;
 	int best = NO_NODE;
@@ -369,7 +369,7 @@ least_loaded(const struct run *r, const struct cd_prole *role)
 	for (i = 0; i < r->in->n_nodes; i++) {
 		int n = (int)i;
 
-		if (fit(r, role, n) != FIT_OK)
+		if (n == skip || fit(r, role, n) != FIT_OK)
 			continue;
 		if (best == NO_NODE || r->mem[n] < r->mem[best] ||
 		    (r->mem[n] == r->mem[best] &&
@@ -402,7 +402,7 @@ choose(const struct run *r, const struct cd_prole *role, const char **how)
 		}
 	}
 	*how = "least loaded";
-	return least_loaded(r, role);
+	return least_loaded(r, role, NO_NODE);
 }
 
 static void
@@ -480,46 +480,63 @@ settled(const struct run *r, size_t ri)
 	       runs(r, ri);
 }
 
-/* Rule 7: the administrator's move of a settled role. */
-static void
-move(struct run *r, size_t ri)
+/*
+ * Rule 7's verdict on moving role ri to node "to": CD_ACT_MOVE, or
+ * CD_ACT_REFUSE_MOVE with the reason in why; *node: the node's index or
+ * NO_NODE. The one place that decides whether a move target is valid
+ * (a run's moves and cd_policy_move_check).
+ */
+static enum cd_action_type
+move_verdict(const struct run *r, size_t ri, const char *to, int *node, char *why,
+	     size_t len)
 {
-	static const char *const why[] = {
+	static const char *const reason[] = {
 		[FIT_DOWN] = "node is down",
 		[FIT_PAUSED] = "node is paused",
 		[FIT_NOT_POSSIBLE] = "not a possible owner",
 	};
 	const struct cd_prole *role = &r->in->roles[ri];
-	const char *to = role->move_to;
-	const enum cd_action_type t = CD_ACT_REFUSE_MOVE;
-	int o = r->owner[ri], n = node_index(r->in, to);
+	int n = node_index(r->in, to);
 	enum fit f;
 
+	*node = n;
 	if (n == NO_NODE) {
-		emit(r, t, (int)ri, n, "cannot move to %s: unknown node", to);
-		return;
+		snprintf(why, len, "cannot move to %s: unknown node", to);
+		return CD_ACT_REFUSE_MOVE;
 	}
-	if (n == o) {
-		emit(r, t, (int)ri, n, "cannot move to %s: already runs there", to);
-		return;
+	if (n == r->owner[ri] && runs(r, ri)) {
+		snprintf(why, len, "cannot move to %s: already runs there", to);
+		return CD_ACT_REFUSE_MOVE;
 	}
 	f = fit(r, role, n);
 	if (f == FIT_OK) {
-		place_on(r, role, n);
-		emit(r, CD_ACT_MOVE, (int)ri, n, "move %s -> %s (requested)",
-		     node_name(r, o), to);
-	} else if (f == FIT_BANNED) {
-		emit(r, t, (int)ri, n,
-		     "cannot move to %s: banned, %u failures reached threshold %u",
-		     to, failures(role, n), role->failover_threshold);
-	} else if (f == FIT_NO_ROOM) {
-		emit(r, t, (int)ri, n,
-		     "cannot move to %s: no room for %" PRIu64 " MiB, %" PRIu64
-		     " of %" PRIu64 " used",
-		     to, role->memory_mib, r->mem[n], r->in->nodes[n].memory_mib);
-	} else {
-		emit(r, t, (int)ri, n, "cannot move to %s: %s", to, why[f]);
+		snprintf(why, len, "move %s -> %s (requested)", node_name(r, r->owner[ri]), to);
+		return CD_ACT_MOVE;
 	}
+	if (f == FIT_BANNED)
+		snprintf(why, len, "cannot move to %s: banned, %u failures reached threshold %u",
+			 to, failures(role, n), role->failover_threshold);
+	else if (f == FIT_NO_ROOM)
+		snprintf(why, len, "cannot move to %s: no room for %" PRIu64 " MiB, %" PRIu64
+			 " of %" PRIu64 " used", to, role->memory_mib, r->mem[n],
+			 r->in->nodes[n].memory_mib);
+	else
+		snprintf(why, len, "cannot move to %s: %s", to, reason[f]);
+	return CD_ACT_REFUSE_MOVE;
+}
+
+/* Rule 7: the administrator's move of a settled role. */
+static void
+move(struct run *r, size_t ri)
+{
+	const struct cd_prole *role = &r->in->roles[ri];
+	char why[CD_POLICY_REASON_MAX];
+	int n;
+	enum cd_action_type t = move_verdict(r, ri, role->move_to, &n, why, sizeof(why));
+
+	if (t == CD_ACT_MOVE)
+		place_on(r, role, n);
+	emit(r, t, (int)ri, n, "%s", why);
 }
 
 /* Is the failback policy of the role active at this hour? */
@@ -592,43 +609,114 @@ run_rules(struct run *r)
 	return r->count > r->max ? -E2BIG : 0;
 }
 
-int
-cd_policy_run(const struct cd_policy_input *in, struct cd_action *out,
-	      size_t max, size_t *n)
+/* Validate the input and set up a run's scratch (*scratch: to free). */
+static int
+setup(struct run *r, void **scratch)
 {
-	struct run r = { .in = in, .out = out, .max = max };
-	const struct cd_prole **sorted = NULL;
-	void *scratch = NULL;
+	const struct cd_policy_input *in = r->in;
+	const struct cd_prole **sorted;
 	size_t nr, nn, per_role, per_node;
 	int rc;
 
-	if (n)
-		*n = 0;
-	if (!in || !n || (max && !out) || in->hour > MAX_HOUR)
+	*scratch = NULL;
+	if (in->hour > MAX_HOUR)
 		return -EINVAL;
 	rc = check_nodes(in);
 	if (rc < 0)
 		return rc;
 	nr = in->n_roles ? in->n_roles : 1;
 	nn = in->n_nodes ? in->n_nodes : 1;
-	per_role = sizeof(*sorted) + sizeof(*r.order) + sizeof(*r.owner);
-	per_node = sizeof(*r.mem) + sizeof(*r.cnt);
+	per_role = sizeof(*sorted) + sizeof(*r->order) + sizeof(*r->owner);
+	per_node = sizeof(*r->mem) + sizeof(*r->cnt);
 	if (nr > SIZE_MAX / 2 / per_role || nn > SIZE_MAX / 2 / per_node)
 		return -ENOMEM;
-	scratch = calloc(1, nr * per_role + nn * per_node);
-	if (!scratch)
+	*scratch = calloc(1, nr * per_role + nn * per_node);
+	if (!*scratch)
 		return -ENOMEM;
 	/* Widest alignment first: uint64_t, pointers and size_t, then int. */
-	r.mem = scratch;
-	sorted = (const struct cd_prole **)(r.mem + nn);
-	r.order = (size_t *)(sorted + nr);
-	r.cnt = r.order + nr;
-	r.owner = (int *)(r.cnt + nn);
-	rc = check_roles(&r, sorted);
+	r->mem = *scratch;
+	sorted = (const struct cd_prole **)(r->mem + nn);
+	r->order = (size_t *)(sorted + nr);
+	r->cnt = r->order + nr;
+	r->owner = (int *)(r->cnt + nn);
+	return check_roles(r, sorted);
+}
+
+int
+cd_policy_run(const struct cd_policy_input *in, struct cd_action *out,
+	      size_t max, size_t *n)
+{
+	struct run r = { .in = in, .out = out, .max = max };
+	void *scratch = NULL;
+	int rc;
+
+	if (n)
+		*n = 0;
+	if (!in || !n || (max && !out))
+		return -EINVAL;
+	rc = setup(&r, &scratch);
 	if (rc == 0)
 		rc = run_rules(&r);
 	if (rc == 0 || rc == -E2BIG)
 		*n = r.count < max ? r.count : max;
+	free(scratch);
+	return rc;
+}
+
+int
+cd_policy_move_check(const struct cd_policy_input *in, size_t role, const char *to,
+		     char *why, size_t len)
+{
+	struct run r = { .in = in };
+	char buf[CD_POLICY_REASON_MAX];
+	void *scratch = NULL;
+	int rc, n;
+
+	if (!in || role >= in->n_roles || !to)
+		return -EINVAL;
+	rc = setup(&r, &scratch);
+	if (rc == 0) {
+		base_load(&r);
+		if (move_verdict(&r, role, to, &n, buf, sizeof(buf)) == CD_ACT_MOVE)
+			rc = 0;
+		else if (n == NO_NODE)
+			rc = -ENOENT;
+		else if (n == r.owner[role] && in->roles[role].state == CD_ROLE_STARTED)
+			rc = -EALREADY;
+		else
+			rc = -EPERM;
+		if (rc && why && len)
+			snprintf(why, len, "%s", buf);
+	}
+	free(scratch);
+	return rc;
+}
+
+int
+cd_policy_pick(const struct cd_policy_input *in, size_t role)
+{
+	struct run r = { .in = in };
+	const struct cd_prole *pr;
+	void *scratch = NULL;
+	int rc, n = NO_NODE;
+	size_t i;
+
+	if (!in || role >= in->n_roles)
+		return -EINVAL;
+	rc = setup(&r, &scratch);
+	if (rc == 0) {
+		pr = &in->roles[role];
+		base_load(&r);
+		for (i = 0; i < pr->n_preferred && n == NO_NODE; i++) {
+			int k = node_index(in, pr->preferred[i]);
+
+			if (k != NO_NODE && k != r.owner[role] && fit(&r, pr, k) == FIT_OK)
+				n = k;
+		}
+		if (n == NO_NODE)
+			n = least_loaded(&r, pr, r.owner[role]);
+		rc = n == NO_NODE ? -ENOENT : n;
+	}
 	free(scratch);
 	return rc;
 }

@@ -25,7 +25,11 @@
  *     places it elsewhere in a later run: failover).
  *  7. A move requested by the administrator (move_to): MOVE owner -> target
  *     if the target is a valid placement (rule 5's conditions), else
- *     REFUSE_MOVE with the reason.
+ *     REFUSE_MOVE with the reason. cd_policy_move_check gives the same
+ *     verdict and reason for one role when the move is requested (clusterd
+ *     role-move refuses what rule 7 would), and cd_policy_pick the node a
+ *     role would go to if it left its owner (node drain): rule 5's choice
+ *     without the owner. Both see the load of the roles as they run now.
  *  8. Failback: a STARTED role on a node that is not its most preferred up
  *     node, with failback IMMEDIATE, or WINDOW and the current hour inside
  *     [window_start, window_end) (wrapping past midnight): MOVE to the most
@@ -129,6 +133,26 @@ struct cd_policy_input {
  */
 int cd_policy_run(const struct cd_policy_input *in, struct cd_action *out,
 		  size_t max, size_t *n);
+
+/**
+ * Rule 7 for one role ahead of a run: may it move to node "to" now?
+ * @param role index into in->roles
+ * @param why  the refusal's reason (rule 7's text), may be NULL
+ * @return 0 (valid); -ENOENT (no such node); -EALREADY (started on "to"
+ *         already); -EPERM (not a valid placement: down, paused, not a
+ *         possible owner, banned, no room); -EINVAL; -ENOMEM
+ */
+int cd_policy_move_check(const struct cd_policy_input *in, size_t role, const char *to,
+			 char *why, size_t len);
+
+/**
+ * Where the role would go if it left its owner (rule 5's choice, never the
+ * owner): the first valid node in its preferred-owner order, else the least
+ * loaded valid node.
+ * @return the node's index in in->nodes; -ENOENT (no node fits); -EINVAL;
+ *         -ENOMEM
+ */
+int cd_policy_pick(const struct cd_policy_input *in, size_t role);
 
 /** Name of an action type for logs and JSON ("fence", "start", ...). */
 const char *cd_action_str(enum cd_action_type t);

@@ -631,6 +631,150 @@ test_move_reason_names_node(void)
 	CU_ASSERT_STRING_EQUAL(cd_action_str((enum cd_action_type)99), "unknown");
 }
 
+/* ---- rule 7 at request time (cd_policy_move_check) and drain (cd_policy_pick) ---- */
+
+struct mcase {
+	const char *name;
+	const char *nodes;
+	const char *roles;
+	const char *role;
+	const char *to;
+	int rc;
+	const char *why;	/* substring of the reason, for a refusal */
+};
+
+static const struct mcase check_cases[] = {
+	{ "valid", THREE, "r1 on=n1", "r1", "n3", 0, NULL },
+	{ "paused", "n1; n2 paused", "r1 on=n1", "r1", "n2", -EPERM, "node is paused" },
+	{ "not possible", THREE, "r1 on=n1 poss=n1,n2", "r1", "n3", -EPERM, "not a possible owner" },
+	{ "down", "n1; n2 fenced", "r1 on=n1", "r1", "n2", -EPERM, "node is down" },
+	{ "lost", "n1; n2 unfenced", "r1 on=n1", "r1", "n2", -EPERM, "node is down" },
+	{ "unknown", "n1", "r1 on=n1", "r1", "nx", -ENOENT, "unknown node" },
+	{ "full", "n1; n2 mem=1000", "r0 on=n2 mem=600; r1 on=n1 mem=600", "r1", "n2", -EPERM,
+	  "no room" },
+	{ "banned", "n1; n2", "r1 on=n1 thr=2 fail=n2:2", "r1", "n2", -EPERM, "threshold" },
+	{ "already started there", "n1; n2", "r1 on=n1", "r1", "n1", -EALREADY, "already runs" },
+	{ "starting there", "n1; n2", "r1 on=n1 state=starting", "r1", "n1", -EPERM, "already runs" },
+	{ "stopped role, valid node", "n1; n2", "r1 target=stopped", "r1", "n2", 0, NULL },
+	{ "stopped role keeps its last owner", "n1; n2", "r1 on=n1 state=stopped", "r1", "n1", 0,
+	  NULL },
+};
+
+static int
+role_idx(const struct world *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->in.n_roles; i++) {
+		if (!strcmp(w->roles[i].name, name))
+			return (int)i;
+	}
+	return -1;
+}
+
+static void
+test_move_check(void)
+{
+	char why[CD_POLICY_REASON_MAX];
+	struct world w;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(check_cases); i++) {
+		const struct mcase *c = &check_cases[i];
+		int ri, rc;
+
+		build(&w, c->nodes, c->roles, 0);
+		ri = role_idx(&w, c->role);
+		CU_ASSERT_FATAL(ri >= 0);
+		why[0] = '\0';
+		rc = cd_policy_move_check(&w.in, (size_t)ri, c->to, why, sizeof(why));
+		if (rc != c->rc || (c->why && !strstr(why, c->why)))
+			printf("\n  case '%s': rc %d (expected %d), why '%s'", c->name, rc, c->rc, why);
+		CU_ASSERT_EQUAL(rc, c->rc);
+		if (c->why)
+			CU_ASSERT_PTR_NOT_NULL(strstr(why, c->why));
+	}
+	build(&w, "n1", "r1 on=n1", 0);
+	CU_ASSERT_EQUAL(cd_policy_move_check(&w.in, 1, "n1", why, sizeof(why)), -EINVAL);
+	CU_ASSERT_EQUAL(cd_policy_move_check(&w.in, 0, NULL, why, sizeof(why)), -EINVAL);
+	build(&w, "n1", "r1 on=nx", 0);
+	CU_ASSERT_EQUAL(cd_policy_move_check(&w.in, 0, "n1", NULL, 0), -EINVAL);
+}
+
+/* The request-time check and a run's rule 7 agree on every settled move case. */
+static void
+test_move_check_agrees(void)
+{
+	char why[CD_POLICY_REASON_MAX];
+	struct world w;
+	size_t i, checked = 0;
+
+	for (i = 0; i < N_ELEMS(move_cases); i++) {
+		const struct pcase *c = &move_cases[i];
+		int ri, rc;
+
+		build(&w, c->nodes, c->roles, c->hour);
+		ri = role_idx(&w, "r1");
+		if (ri < 0 || !w.roles[ri].move_to[0] || !w.roles[ri].owner[0] ||
+		    w.roles[ri].state != CD_ROLE_STARTED || strchr(c->expect, ';'))
+			continue;	/* one settled role's request, one action */
+		run(&w);
+		CU_ASSERT_EQUAL_FATAL(w.n, 1);
+		rc = cd_policy_move_check(&w.in, (size_t)ri, w.roles[ri].move_to, why, sizeof(why));
+		if (w.out[0].type == CD_ACT_MOVE) {
+			CU_ASSERT_EQUAL(rc, 0);
+		} else {
+			CU_ASSERT(rc < 0);
+			CU_ASSERT_STRING_EQUAL(why, w.out[0].reason);
+		}
+		checked++;
+	}
+	CU_ASSERT(checked >= 8);
+}
+
+struct kcase {
+	const char *name;
+	const char *nodes;
+	const char *roles;
+	const char *pick;	/* NULL: none fits */
+};
+
+static const struct kcase pick_cases[] = {
+	{ "first preferred but the owner", THREE, "r1 on=n1 pref=n1,n3,n2", "n3" },
+	{ "paused preferred skipped", "n1; n2 paused; n3", "r1 on=n1 pref=n2,n3", "n3" },
+	{ "the drained owner is paused too", "n1 paused; n2; n3", "r1 on=n1 pref=n1,n2", "n2" },
+	{ "no preferred: least loaded, not the owner", THREE, "r0 on=n2; r1 on=n1", "n3" },
+	{ "banned and down skipped", "n1; n2 fenced; n3; n4", "r1 on=n1 thr=1 fail=n3:1", "n4" },
+	{ "possible owners", THREE, "r1 on=n1 poss=n1,n2", "n2" },
+	{ "full", "n1; n2 mem=100", "r1 on=n1 mem=200", NULL },
+	{ "alone", "n1", "r1 on=n1", NULL },
+};
+
+static void
+test_pick(void)
+{
+	struct world w;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(pick_cases); i++) {
+		const struct kcase *c = &pick_cases[i];
+		int rc;
+
+		build(&w, c->nodes, c->roles, 0);
+		rc = cd_policy_pick(&w.in, (size_t)role_idx(&w, "r1"));
+		if (c->pick) {
+			if (rc < 0 || strcmp(w.nodes[rc].name, c->pick))
+				printf("\n  case '%s': %d", c->name, rc);
+			CU_ASSERT_FATAL(rc >= 0);
+			CU_ASSERT_STRING_EQUAL(w.nodes[rc].name, c->pick);
+		} else {
+			CU_ASSERT_EQUAL(rc, -ENOENT);
+		}
+	}
+	build(&w, "n1", "r1 on=n1", 0);
+	CU_ASSERT_EQUAL(cd_policy_pick(&w.in, 5), -EINVAL);
+}
+
 /* ---- rule 8: failback ---- */
 
 static const struct pcase failback_cases[] = {
@@ -1185,6 +1329,9 @@ static CU_TestInfo policy_tests[] = {
 	{ "rule 6: restart, then failover", test_rule6_failures },
 	{ "rule 7: moves", test_rule7_move },
 	{ "rule 7: refusal names the node", test_move_reason_names_node },
+	{ "rule 7: check at request time", test_move_check },
+	{ "rule 7: the check agrees with a run", test_move_check_agrees },
+	{ "drain: where a role would go", test_pick },
 	{ "rule 8: failback", test_rule8_failback },
 	{ "-E2BIG keeps a valid prefix", test_e2big },
 	{ "-EINVAL for inconsistent input", test_einval },
