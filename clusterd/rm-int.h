@@ -44,6 +44,8 @@ int cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object *args, json_object **out);
 int cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object *args, json_object **out);
+int cd_rm_ipc_role_pick(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
 int cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object *args, json_object **out);
 int cd_rm_ipc_role_start(struct cd_daemon *d, struct cd_ipc_client *client,

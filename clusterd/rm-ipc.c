@@ -473,6 +473,40 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 	return submit(d, client, ops, out);
 }
 
+/*
+ * role-pick {name}: where the role would go if it left its owner (the
+ * policy engine's choice, policy.h cd_policy_pick): {"node": NAME}; for
+ * node drain, which then moves it there. Changes nothing.
+ */
+int
+cd_rm_ipc_role_pick(struct cd_daemon *d, struct cd_ipc_client *client,
+		    json_object *args, json_object **out)
+{
+	const char *name = cd_jstr(args, "name", NULL);
+	char node[CD_POLICY_NAME_MAX];
+	int rc;
+
+	(void)client;
+	if (!name || !get(d, "config.roles", name)) {
+		*out = cd_ipc_message("no role '%s'", name ? name : "");
+		return -ENOENT;
+	}
+	rc = d->rm ? rm_move_pick(d->rm, name, node, sizeof(node)) : -EAGAIN;
+	if (rc == -ENOENT) {
+		*out = cd_ipc_message("no node can take role %s", name);
+		return -ENOENT;
+	}
+	if (rc == -EAGAIN) {
+		*out = cd_ipc_message("the resource manager is not running yet");
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	*out = json_object_new_object();
+	json_object_object_add(*out, "node", json_object_new_string(node));
+	return 0;
+}
+
 /* clusterctl move NAME --cancel: roll a running migration back. */
 int
 cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,

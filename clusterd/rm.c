@@ -859,6 +859,7 @@ static const struct cd_ipc_handler rm_ipc[] = {
 	{ "role-stop", cd_rm_ipc_role_stop, 0 },
 	{ "role-move", cd_rm_ipc_role_move, 0 },
 	{ "role-move-cancel", cd_rm_ipc_role_move_cancel, 0 },
+	{ "role-pick", cd_rm_ipc_role_pick, 0 },
 	{ "role-cleanup", cd_rm_ipc_role_cleanup, 0 },
 	{ "resource-add", cd_rm_ipc_rsc_add, 0 },
 	{ "resource-list", cd_rm_ipc_rsc_list, 0 },
