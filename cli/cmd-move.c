@@ -92,6 +92,7 @@ move_look(void *arg, json_object *rt, enum mf_verdict v, const struct mf_seen *s
 {
 	struct move_view *mv = arg;
 	const char *phase = mf_phase(rt), *prog;
+	const struct cd_mig_step *step;
 	json_object *mig = NULL;
 
 	(void)v;
@@ -109,7 +110,9 @@ move_look(void *arg, json_object *rt, enum mf_verdict v, const struct mf_seen *s
 				ctl_jstr(mig, "type", "?"), ctl_jstr(mig, "from", "?"),
 				ctl_jstr(mig, "to", "?"), phase, (double)elapsed_ms / 1000.0);
 	}
-	prog = ctl_jstr(mig, "progress", "");
+	/* the phases the migration table marks report progress (migphase.h M11) */
+	step = mf_step(rt);
+	prog = step && (step->flags & CD_MIG_PROGRESS) ? ctl_jstr(mig, "progress", "") : "";
 	if (!mv->g->json && prog[0] && strcmp(prog, mv->last_progress)) {
 		snprintf(mv->last_progress, sizeof(mv->last_progress), "%s", prog);
 		progress_bar(mv->name, prog, mv->tty);

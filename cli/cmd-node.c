@@ -435,67 +435,26 @@ node_list(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb
 	return ctl_verb_list(g, n, v, argc, argv, "nodes", "No nodes.", head, 6, node_row);
 }
 
-/* Whether node-list's entry @p nd can take a role: up, not paused, not fenced. */
-static bool
-can_take(json_object *nd)
-{
-	return !strcmp(ctl_jstr(nd, "state", ""), "up") && !ctl_jbool(nd, "paused") &&
-	       !ctl_jbool(nd, "fenced");
-}
-
-/* An up, unpaused node other than avoid, preferring the role's owners order. */
-static const char *
-drain_target(json_object *nodes, json_object *role_cfg, const char *avoid)
-{
-	json_object *pref = NULL;
-	size_t i, j;
-
-	json_object_object_get_ex(role_cfg, "preferred_owners", &pref);
-	for (j = 0; pref && j <= json_object_array_length(pref); j++) {
-		const char *want = j < json_object_array_length(pref) ?
-				   json_object_get_string(json_object_array_get_idx(pref, j)) : NULL;
-
-		for (i = 0; i < json_object_array_length(nodes); i++) {
-			json_object *nd = json_object_array_get_idx(nodes, i);
-			const char *name = ctl_jstr(nd, "name", "");
-
-			if (!strcmp(name, avoid) || !can_take(nd))
-				continue;
-			if (!want || !strcmp(name, want))
-				return name;
-		}
-	}
-	for (i = 0; i < json_object_array_length(nodes); i++) {
-		json_object *nd = json_object_array_get_idx(nodes, i);
-		const char *name = ctl_jstr(nd, "name", "");
-
-		if (strcmp(name, avoid) && can_take(nd))
-			return name;
-	}
-	return NULL;
-}
-
-/* Move @p role off @p node to the node drain_target() picks. */
+/*
+ * Move @p role off @p node to where the policy engine would put it if it
+ * left its owner (clusterd's role-pick, policy.h cd_policy_pick: the
+ * drained node is paused, so never there).
+ */
 static int
-drain_role(struct ctl_globals *g, const char *node, const char *role, json_object *nodes)
+drain_role(struct ctl_globals *g, const char *node, const char *role)
 {
-	json_object *show = NULL, *cfg = NULL;
-	const char *target;
+	json_object *pick = NULL;
+	char target[128];
 	int rc;
 
-	rc = ctl_call_put("role-show", ctl_args_with("name", role), &show);
-	if (rc)
-		return rc;
-	json_object_object_get_ex(show, "config", &cfg);
-	target = drain_target(nodes, cfg, node);
-	if (!target) {
+	rc = ctl_call_put("role-pick", ctl_args_with("name", role), &pick);
+	snprintf(target, sizeof(target), "%s", rc ? "" : ctl_jstr(pick, "node", ""));
+	json_object_put(pick);
+	if (!target[0]) {
 		fprintf(stderr, "%s: no node can take role %s\n", node, role);
-		rc = CTL_EXIT_FAILED;
-	} else {
-		rc = ctl_move_role(g, role, target, NULL, CTL_MOVE_TIMEOUT_S);
+		return rc ? rc : CTL_EXIT_FAILED;
 	}
-	json_object_put(show);
-	return rc;
+	return ctl_move_role(g, role, target, NULL, CTL_MOVE_TIMEOUT_S);
 }
 
 static int
@@ -529,8 +488,7 @@ node_drain(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_ver
 			json_object_object_get_ex(nd, "roles", &roles);
 	}
 	for (i = 0; roles && i < json_object_array_length(roles); i++) {
-		if (drain_role(g, node, json_object_get_string(json_object_array_get_idx(roles, i)),
-			       nodes))
+		if (drain_role(g, node, json_object_get_string(json_object_array_get_idx(roles, i))))
 			failed++;
 		else
 			moved++;

@@ -16,6 +16,20 @@ mf_phase(json_object *rt)
 	return ctl_jstr(mig, "phase", "?");
 }
 
+const struct cd_mig_step *
+mf_step(json_object *rt)
+{
+	json_object *mig = NULL;
+	enum cd_mig_phase ph;
+	enum cd_mig_type type;
+
+	if (!mf_phase(rt) || !json_object_object_get_ex(rt, "migration", &mig) ||
+	    cd_migphase_parse(ctl_jstr(mig, "phase", ""), &ph) ||
+	    cd_migtype_parse(ctl_jstr(mig, "type", ""), &type))
+		return NULL;
+	return cd_migphase_step(type, ph);
+}
+
 enum mf_verdict
 mf_judge(const struct mf_goal *goal, json_object *rt, uint64_t elapsed_ms,
 	 struct mf_seen *seen)

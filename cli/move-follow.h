@@ -22,12 +22,14 @@
  *     ms without a subscription) until the caller's timeout.
  *
  * The migration phases matter here only as "a migration is under way";
- * mf_phase() is the one place that reads them.
+ * mf_phase() is the one place that reads them, and mf_step() their row in
+ * the migration phase table (lib/migphase.h) for the progress display.
  */
 #ifndef CLUSTERCTL_MOVE_FOLLOW_H
 #define CLUSTERCTL_MOVE_FOLLOW_H
 
 #include "ctl.h"
+#include "migphase.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -67,6 +69,10 @@ enum mf_verdict mf_judge(const struct mf_goal *goal, json_object *rt,
 /** The phase of the migration under way in @p rt ("prepare", "send"...,
  * borrowed from rt), or NULL when none is. */
 const char *mf_phase(json_object *rt);
+
+/** The migration table's row (lib/migphase.h) of the migration under way
+ * in @p rt, or NULL (none, or a type or phase the table does not know). */
+const struct cd_mig_step *mf_step(json_object *rt);
 
 /**
  * Called after every look, before the timeout is checked: @p rt is the
