@@ -44,7 +44,9 @@ static const char usage[] =
 "Coordinator of a cluster shared volume: mounts PATH (a block device: the\n"
 "open-iscsi/multipath device, or the device of the role's disk agent) in a\n"
 "private mount namespace and serves the CSV protocol on ADDR:PORT (TLS with\n"
-"a key derived from FILE, default " CSV_DEFAULT_AUTHKEY ").\n";
+"a key derived from FILE, default " CSV_DEFAULT_AUTHKEY ").\n"
+"Exit status 3: the volume failed (EIO/EROFS: fenced, path or holder lost);\n"
+"the request that met it got no reply, so clients retry elsewhere.\n";
 
 struct opts {
 	const char *name, *device, *listen, *fs, *mount, *authkey, *ready;

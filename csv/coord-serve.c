@@ -174,6 +174,21 @@ execute(struct coord_req *r)
 	}
 	memset(&rep, 0, sizeof(rep));
 	rc = coord_exec(cc->co, cc->client, &r->msg, &rep, &buf);
+	if (rc == -EIO || rc == -EROFS) {
+		/*
+		 * The volume failed under this coordinator: its LUN was
+		 * preempted (fenced), its path or its disk holder is gone, or
+		 * the filesystem aborted its journal. The error is this
+		 * coordinator's, not the application's: no reply, the process
+		 * ends, every connection breaks, and the clients resend to the
+		 * next coordinator (with their unsynced writes), so
+		 * applications see a pause, never this error (issue 14 item 5).
+		 */
+		fprintf(stderr, "csv-coord %s: %s: %s on the volume: the LUN is lost "
+			"(fenced or unreachable); exiting without a reply\n", cc->co->name,
+			csv_op_name(r->msg.op), strerror(-rc));
+		_exit(COORD_EXIT_LOST);
+	}
 	rep.op = r->msg.op;
 	rep.id = r->msg.id;
 	rep.flags = CSV_F_REPLY;

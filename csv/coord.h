@@ -42,6 +42,13 @@
  * file), with OFD locks, so owners conflict exactly as they do locally;
  * a client's lock files on a file close with its last handle there.
  *
+ * Lost volume: an operation that fails with EIO or EROFS means the
+ * volume failed under this coordinator (its reservation was preempted, its
+ * path or disk holder is gone, or ext4 aborted its journal). The
+ * coordinator then sends no reply and exits at once with COORD_EXIT_LOST:
+ * connections break, clients resend to the next coordinator (writes not
+ * yet fsynced included), and applications see a pause, not the error.
+ *
  * Retries: a non-idempotent request whose id is in its client's reply
  * cache (the last COORD_CACHE such requests) is answered from the cache,
  * not executed again; a retry that overtakes its original (still
@@ -61,6 +68,7 @@
 #define COORD_CACHE		512	/* cached replies per client */
 #define COORD_WORKERS		8
 #define COORD_HANDSHAKE_MS	5000
+#define COORD_EXIT_LOST		3	/* exit status: the volume failed (EIO/EROFS) */
 
 struct coord_cached {
 	uint64_t id;
