@@ -68,11 +68,6 @@
 
 #include "ocf.h"		/* agents/common: enum ocf_rc, shared with the agents */
 
-/* The names rm*.c still use for the codes of enum ocf_rc. */
-#define CD_OCF_SUCCESS		OCF_SUCCESS
-#define CD_OCF_ERR_INSTALLED	OCF_ERR_INSTALLED
-#define CD_OCF_NOT_RUNNING	OCF_NOT_RUNNING
-
 struct cd_exec;
 
 struct cd_op_request {

@@ -630,7 +630,7 @@ rsc_validate_done(void *ctx, const struct cd_op_result *res)
 	struct rsc_add_ctx *rc = ctx;
 	char text[400];
 
-	if (res->rc != CD_OCF_SUCCESS) {
+	if (res->rc != OCF_SUCCESS) {
 		snprintf(text, sizeof(text), "%s validate-all failed (rc %d)%s%s", rc->agent,
 			 res->rc, res->error_line && *res->error_line ? ": " : "",
 			 res->error_line ? res->error_line : "");
@@ -650,7 +650,7 @@ rsc_meta_done(void *ctx, const struct cd_op_result *res)
 	struct cd_agent_meta meta;
 	char err[256];
 
-	if (res->rc != CD_OCF_SUCCESS ||
+	if (res->rc != OCF_SUCCESS ||
 	    cd_agent_meta_parse(res->output, strlen(res->output), &meta) < 0) {
 		snprintf(err, sizeof(err), "agent %s gave no usable meta-data (rc %d)",
 			 rc->agent, res->rc);

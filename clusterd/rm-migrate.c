@@ -195,7 +195,7 @@ mig_done(void *ctx, const struct cd_op_result *res)
 	const char *error, *rec = NULL;
 	enum cd_mig_phase ph = CD_MIG_NONE;
 	enum cd_mig_type type = CD_MIG_LIVE;
-	bool ok = res->rc == CD_OCF_SUCCESS, step_ok;
+	bool ok = res->rc == OCF_SUCCESS, step_ok;
 
 	if (l && r && r->mig.active && !strcmp(r->mig.phase, mc->phase) &&
 	    !cd_migphase_parse(mc->phase, &ph) && !cd_migtype_parse(r->mig.type, &type))
@@ -349,7 +349,7 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 	cd_info("rm: role %s: migration %s: %s here", r->p.name, r->mig.phase, action);
 	if (cd_exec_run(rm->exec, &req, mig_done, mc) < 0) {
 		struct cd_op_result res = { .rsc_id = r->rsc[0].id, .action = action,
-					    .rc = CD_OCF_ERR_INSTALLED, .output = "" };
+					    .rc = OCF_ERR_INSTALLED, .output = "" };
 
 		mig_done(mc, &res);
 	}

@@ -91,7 +91,7 @@ op_done(void *ctx, const struct cd_op_result *res)
 		return;
 	}
 	if (l->op == L_STARTING) {
-		if (res->rc == CD_OCF_SUCCESS) {
+		if (res->rc == OCF_SUCCESS) {
 			l->running |= 1u << oc->idx;
 			l->idx++;
 		} else {
@@ -103,7 +103,7 @@ op_done(void *ctx, const struct cd_op_result *res)
 			l->idx = oc->idx;	/* stop from the failed one down */
 		}
 	} else if (l->op == L_STOPPING) {
-		if (res->rc == CD_OCF_SUCCESS || res->rc == CD_OCF_NOT_RUNNING) {
+		if (res->rc == OCF_SUCCESS || res->rc == OCF_NOT_RUNNING) {
 			l->running &= ~(1u << oc->idx);
 			l->failed &= ~(1u << oc->idx);
 		} else {
@@ -243,7 +243,7 @@ monitor_done(void *ctx, const struct cd_op_result *res)
 	struct cd_rm *rm = oc->rm;
 	struct local_role *l = rm_local_get(rm, oc->role, false);
 
-	if (!l || !l->monitors || res->rc == CD_OCF_SUCCESS)
+	if (!l || !l->monitors || res->rc == OCF_SUCCESS)
 		return;
 	cd_warn("rm: role %s: monitor of %s failed (rc %d%s)", l->name, res->rsc_id,
 		res->rc, res->timed_out ? ", timed out" : "");
@@ -318,16 +318,16 @@ probe_done(void *ctx, const struct cd_op_result *res)
 	struct local_role *l = rm_local_get(rm, oc->role, true);
 
 	if (l) {
-		if (res->rc == CD_OCF_SUCCESS) {
+		if (res->rc == OCF_SUCCESS) {
 			l->running |= 1u << oc->idx;
-		} else if (res->rc != CD_OCF_NOT_RUNNING) {
+		} else if (res->rc != OCF_NOT_RUNNING) {
 			/* Unknown or failed: treat as running-but-failed, so it is stopped. */
 			l->running |= 1u << oc->idx;
 			l->failed |= 1u << oc->idx;
 		}
 		cd_info("rm: probe of %s (role %s): %s", res->rsc_id, oc->role,
-			res->rc == CD_OCF_SUCCESS ? "running" :
-			res->rc == CD_OCF_NOT_RUNNING ? "not running" : "failed");
+			res->rc == OCF_SUCCESS ? "running" :
+			res->rc == OCF_NOT_RUNNING ? "not running" : "failed");
 	}
 	free(oc);
 	if (--rm->probes_pending == 0) {
@@ -744,7 +744,7 @@ host_probe_done(void *ctx, const struct cd_op_result *res)
 	int n = (int)strcspn(out, "\n");
 
 	(void)ctx;
-	if (res->rc == CD_OCF_SUCCESS)
+	if (res->rc == OCF_SUCCESS)
 		cd_info("rm: this node runs VMs with %.*s (vm probe-host, %llu ms)", n, out,
 			(unsigned long long)res->duration_ms);
 	else
