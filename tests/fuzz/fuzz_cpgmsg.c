@@ -11,6 +11,7 @@
  *   - every state that validates survives serialisation (state file and
  *     SYNC_STATE) with the same hash.
  */
+#include "fuzz-check.h"
 #include "cpgmsg.h"
 #include "state.h"
 #include "error.h"
@@ -22,15 +23,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "contract broken: %s (%s:%d)\n",	\
-				#cond, __FILE__, __LINE__);		\
-			abort();					\
-		}							\
-	} while (0)
 
 /* The scratch state every CHANGE is tried on: two nodes, a resource. */
 static const char setup_ops[] =
@@ -184,19 +176,6 @@ check_reencodes(const struct cd_cpg_msg *m)
 	free(buf);
 }
 
-static bool
-all_zero(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (b[i])
-			return false;
-	}
-	return true;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -206,7 +185,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&m, 0xa5, sizeof(m));
 	rc = cd_cpg_decode(data, size, &m);
 	if (rc < 0) {
-		CHECK(all_zero(&m, sizeof(m)));
+		CHECK(fuzz_all_zero(&m, sizeof(m)));
 		CHECK(rc == -CD_E_PROTO_MALFORMED || rc == -CD_E_PROTO_VERSION ||
 		      rc == -CD_E_PROTO_TOO_BIG || rc == -CD_E_UNKNOWN_CMD ||
 		      rc == -ENOMEM);

@@ -11,6 +11,7 @@
  *   - csv_hdr_decode agrees with csv_decode about the header;
  *   - the entry decoder only moves forward and stays inside its data.
  */
+#include "fuzz-check.h"
 #include "csv-proto.h"
 #include "error.h"
 
@@ -20,15 +21,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "contract broken: %s (%s:%d)\n",	\
-				#cond, __FILE__, __LINE__);		\
-			abort();					\
-		}							\
-	} while (0)
 
 static struct csv_msg m;
 
@@ -50,19 +42,6 @@ walk_dirents(const void *d, size_t len)
 	}
 }
 
-static bool
-all_zero(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (b[i])
-			return false;
-	}
-	return true;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -79,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (rc < 0) {
-		CHECK(all_zero(&m, sizeof(m)));
+		CHECK(fuzz_all_zero(&m, sizeof(m)));
 		CHECK(rc == -CD_E_PROTO_MALFORMED || rc == -CD_E_PROTO_VERSION ||
 		      rc == -CD_E_PROTO_TOO_BIG);
 		CHECK(hrc < 0 || rc == -CD_E_PROTO_MALFORMED);

@@ -7,6 +7,7 @@
  * leaves its struct empty; what decodes has the documented fields and,
  * encoded again, decodes to the same text.
  */
+#include "fuzz-check.h"
 #include "proto.h"
 #include "error.h"
 
@@ -17,28 +18,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "contract broken: %s (%s:%d)\n",	\
-				#cond, __FILE__, __LINE__);		\
-			abort();					\
-		}							\
-	} while (0)
-
-static bool
-all_zero(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (b[i])
-			return false;
-	}
-	return true;
-}
 
 static bool
 name_ok(const char *s, size_t bufsize)
@@ -85,7 +64,7 @@ request(const uint8_t *data, size_t size)
 	memset(&req, 0xa5, sizeof(req));
 	rc = cd_proto_request_decode(data, size, &req);
 	if (rc < 0) {
-		CHECK(rc_expected(rc) && all_zero(&req, sizeof(req)));
+		CHECK(rc_expected(rc) && fuzz_all_zero(&req, sizeof(req)));
 		return;
 	}
 	CHECK(name_ok(req.cmd, sizeof(req.cmd)) && req.root);
@@ -102,7 +81,7 @@ request(const uint8_t *data, size_t size)
 		CHECK(errno == EMSGSIZE || errno == ENOMEM);
 	}
 	cd_request_clear(&req);
-	CHECK(all_zero(&req, sizeof(req)));
+	CHECK(fuzz_all_zero(&req, sizeof(req)));
 }
 
 static void
@@ -116,7 +95,7 @@ reply(const uint8_t *data, size_t size)
 	memset(&rep, 0xa5, sizeof(rep));
 	rc = cd_proto_reply_decode(data, size, &rep);
 	if (rc < 0) {
-		CHECK(rc_expected(rc) && all_zero(&rep, sizeof(rep)));
+		CHECK(rc_expected(rc) && fuzz_all_zero(&rep, sizeof(rep)));
 		return;
 	}
 	CHECK(rep.root);
@@ -135,7 +114,7 @@ reply(const uint8_t *data, size_t size)
 		}
 	}
 	cd_reply_clear(&rep);
-	CHECK(all_zero(&rep, sizeof(rep)));
+	CHECK(fuzz_all_zero(&rep, sizeof(rep)));
 }
 
 static void
@@ -149,7 +128,7 @@ event(const uint8_t *data, size_t size)
 	memset(&ev, 0xa5, sizeof(ev));
 	rc = cd_proto_event_decode(data, size, &ev);
 	if (rc < 0) {
-		CHECK(rc_expected(rc) && all_zero(&ev, sizeof(ev)));
+		CHECK(rc_expected(rc) && fuzz_all_zero(&ev, sizeof(ev)));
 		return;
 	}
 	CHECK(name_ok(ev.name, sizeof(ev.name)) && ev.root);
@@ -163,7 +142,7 @@ event(const uint8_t *data, size_t size)
 		free(buf);
 	}
 	cd_event_clear(&ev);
-	CHECK(all_zero(&ev, sizeof(ev)));
+	CHECK(fuzz_all_zero(&ev, sizeof(ev)));
 }
 
 int

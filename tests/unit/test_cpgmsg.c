@@ -82,19 +82,6 @@ raw_msg(uint16_t type, const char *json, size_t *size)
 	return raw_frame(type, json, strlen(json), size);
 }
 
-static bool
-all_zero(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (b[i])
-			return false;
-	}
-	return true;
-}
-
 /* Decode into a struct full of garbage; on failure it must come back empty. */
 static int
 decode(const void *buf, size_t len)
@@ -105,7 +92,7 @@ decode(const void *buf, size_t len)
 	memset(&m, 0xa5, sizeof(m));
 	rc = cd_cpg_decode(buf, len, &m);
 	if (rc < 0) {
-		CU_ASSERT_TRUE(all_zero(&m, sizeof(m)));
+		CU_ASSERT_TRUE(cd_unit_all_zero(&m, sizeof(m)));
 	} else {
 		CU_ASSERT_TRUE(json_object_is_type(m.body, json_type_object));
 		cd_cpg_msg_clear(&m);
@@ -146,7 +133,7 @@ roundtrip(enum cd_cpg_type type, const char *json)
 	CU_ASSERT_EQUAL(buf[7], 0);
 	CU_ASSERT_EQUAL(buf[8] | buf[9] << 8 | buf[10] << 16 |
 			(uint32_t)buf[11] << 24, len - HDR);
-	CU_ASSERT_TRUE(all_zero(buf + 12, 4));
+	CU_ASSERT_TRUE(cd_unit_all_zero(buf + 12, 4));
 	/* The payload: NUL-free JSON equal to the body. */
 	CU_ASSERT_PTR_NULL(memchr(buf + HDR, '\0', len - HDR));
 	text = strndup((char *)buf + HDR, len - HDR);
@@ -743,7 +730,7 @@ fuzz_one(const unsigned char *buf, size_t len, struct fuzz_stats *st)
 		cd_cpg_msg_clear(&m);
 	} else {
 		st->rejected++;
-		good = all_zero(&m, sizeof(m)) &&
+		good = cd_unit_all_zero(&m, sizeof(m)) &&
 		       (rc == MALFORMED || rc == -CD_E_PROTO_VERSION ||
 			rc == -CD_E_PROTO_TOO_BIG || rc == -CD_E_UNKNOWN_CMD);
 	}

@@ -92,19 +92,6 @@ set_hdr_id(char *msg, int32_t value)
 	       sizeof(value));
 }
 
-static bool
-all_zero(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (b[i])
-			return false;
-	}
-	return true;
-}
-
 /*
  * Decode with the decoder of kind k into a struct pre-filled with garbage;
  * on failure the struct must come back empty, on success it is cleared.
@@ -124,7 +111,7 @@ decode(enum kind k, const void *msg, size_t size)
 	case K_REQUEST:
 		rc = cd_proto_request_decode(msg, size, &u.req);
 		if (rc < 0) {
-			CU_ASSERT_TRUE(all_zero(&u.req, sizeof(u.req)));
+			CU_ASSERT_TRUE(cd_unit_all_zero(&u.req, sizeof(u.req)));
 		} else {
 			cd_request_clear(&u.req);
 		}
@@ -132,7 +119,7 @@ decode(enum kind k, const void *msg, size_t size)
 	case K_REPLY:
 		rc = cd_proto_reply_decode(msg, size, &u.rep);
 		if (rc < 0) {
-			CU_ASSERT_TRUE(all_zero(&u.rep, sizeof(u.rep)));
+			CU_ASSERT_TRUE(cd_unit_all_zero(&u.rep, sizeof(u.rep)));
 		} else {
 			cd_reply_clear(&u.rep);
 		}
@@ -140,7 +127,7 @@ decode(enum kind k, const void *msg, size_t size)
 	default:
 		rc = cd_proto_event_decode(msg, size, &u.ev);
 		if (rc < 0) {
-			CU_ASSERT_TRUE(all_zero(&u.ev, sizeof(u.ev)));
+			CU_ASSERT_TRUE(cd_unit_all_zero(&u.ev, sizeof(u.ev)));
 		} else {
 			cd_event_clear(&u.ev);
 		}
@@ -1085,7 +1072,7 @@ fuzz_one(enum kind k, const char *msg, size_t size, struct fuzz_stats *st)
 			       request_reencodes(&u.req);
 			cd_request_clear(&u.req);
 		} else {
-			good = all_zero(&u.req, sizeof(u.req));
+			good = cd_unit_all_zero(&u.req, sizeof(u.req));
 		}
 		break;
 	case K_REPLY:
@@ -1100,7 +1087,7 @@ fuzz_one(enum kind k, const char *msg, size_t size, struct fuzz_stats *st)
 			       sizeof(u.rep.message);
 			cd_reply_clear(&u.rep);
 		} else {
-			good = all_zero(&u.rep, sizeof(u.rep));
+			good = cd_unit_all_zero(&u.rep, sizeof(u.rep));
 		}
 		break;
 	default:
@@ -1112,7 +1099,7 @@ fuzz_one(enum kind k, const char *msg, size_t size, struct fuzz_stats *st)
 			       event_reencodes(&u.ev);
 			cd_event_clear(&u.ev);
 		} else {
-			good = all_zero(&u.ev, sizeof(u.ev));
+			good = cd_unit_all_zero(&u.ev, sizeof(u.ev));
 		}
 		break;
 	}

@@ -2,12 +2,14 @@
  * unit-fuzz.h - shared pieces of the CUnit suites' deterministic mutation
  * fuzzing (test_cpgmsg, test_proto) and of their nesting tests (also
  * test_state): a xorshift32 generator, byte-level mutations of a framed
- * message (header of hdr bytes, then a JSON payload), deeply nested JSON.
+ * message (header of hdr bytes, then a JSON payload), deeply nested JSON,
+ * and the all-zero check of what a failed decode leaves.
  * Header-only: each test program has its own generator state.
  */
 #ifndef CLUSTERD_TEST_UNIT_FUZZ_H
 #define CLUSTERD_TEST_UNIT_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -33,6 +35,20 @@ cd_unit_rnd(uint32_t n)
 	x ^= x << 5;
 	cd_unit_rng_state = x;
 	return x % n;
+}
+
+/* True when the n bytes at p are all zero (what a failed decode leaves). */
+static inline bool
+cd_unit_all_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (b[i])
+			return false;
+	}
+	return true;
 }
 
 enum cd_unit_mutation {
