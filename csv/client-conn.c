@@ -6,6 +6,7 @@
 #include "client.h"
 #include "csv-conn.h"
 #include "error.h"
+#include "timeutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,15 +51,6 @@ static struct {
 	struct pending *pending;
 	int next_coord;
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 cl_conn_init(const struct cl_opts *o)
@@ -350,7 +342,7 @@ int
 cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved)
 {
 	struct pending me = { 0 }, **pp;
-	long long start = now_ms(), deadline = start + (long long)g.o->timeout_s * 1000;
+	uint64_t deadline = cd_now_mono_ms() + (uint64_t)g.o->timeout_s * 1000;
 	uint64_t first_epoch = 0, gen;
 	void *out = NULL;
 	size_t len;
@@ -367,7 +359,7 @@ cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved)
 	for (;;) {
 		struct conn_ref *c;
 
-		while (!g.c && now_ms() < deadline) {
+		while (!g.c && cd_now_mono_ms() < deadline) {
 			if (!g.connecting)
 				connect_once();
 			else
@@ -397,7 +389,7 @@ cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved)
 		/* the connection went: send again on the next one */
 		req->flags = CSV_F_RETRY;
 		rc = -EIO;
-		if (now_ms() >= deadline)
+		if (cd_now_mono_ms() >= deadline)
 			break;
 	}
 	for (pp = &g.pending; *pp != &me; pp = &(*pp)->next)
