@@ -347,33 +347,22 @@ reader(void *arg)
 		if (rc == -CD_E_UNKNOWN_CMD && !(r->msg.flags & CSV_F_REPLY)) {
 			struct csv_msg rep = { .op = r->msg.op, .flags = CSV_F_REPLY,
 					       .id = r->msg.id, .status = -ENOSYS };
-			size_t n;
-			void *out = csv_encode(&rep, &n);
 
-			if (out)
-				(void)csv_conn_send(cc->c, out, n);
-			free(out);
+			send_reply(cc, &rep, false);
 			free(frame);
 			free(r);
 			continue;
 		}
-		if (rc == -CD_E_PROTO_MALFORMED && csv_hdr_decode(frame, len, NULL) == 0 &&
-		    cc->client != 0 && !(((unsigned char *)frame)[8] & (CSV_F_REPLY | CSV_F_PUSH))) {
+		if (rc == -CD_E_PROTO_MALFORMED && cc->client != 0 &&
+		    csv_hdr_peek(frame, len, &r->msg) == 0 &&
+		    !(r->msg.flags & (CSV_F_REPLY | CSV_F_PUSH))) {
 			/* a sound header around a bad payload: refuse that request */
-			struct csv_msg rep = { .flags = CSV_F_REPLY, .status = -EINVAL };
-			size_t n;
-			void *out;
+			struct csv_msg rep = { .op = r->msg.op, .flags = CSV_F_REPLY,
+					       .id = r->msg.id, .status = -EINVAL };
 
-			rep.op = (uint16_t)(((unsigned char *)frame)[6] |
-					    ((unsigned char *)frame)[7] << 8);
-			for (n = 0; n < 8; n++)
-				rep.id |= (uint64_t)((unsigned char *)frame)[16 + n] << (8 * n);
 			fprintf(stderr, "csv-coord %s: client %s sent a malformed %s request\n",
 				cc->co->name, csv_conn_peer(cc->c), csv_op_name(rep.op));
-			out = csv_encode(&rep, &n);
-			if (out)
-				(void)csv_conn_send(cc->c, out, n);
-			free(out);
+			send_reply(cc, &rep, false);
 			free(frame);
 			free(r);
 			continue;

@@ -439,6 +439,28 @@ csv_hdr_decode(const void *buf, size_t len, uint32_t *payload_len)
 	return 0;
 }
 
+/* The header's op, flags, id and status into m. */
+static void
+hdr_fields(const unsigned char *p, struct csv_msg *m)
+{
+	m->op = (uint16_t)get_le(p + 6, 2);
+	m->flags = (uint32_t)get_le(p + 8, 4);
+	m->id = get_le(p + 16, 8);
+	m->status = (int32_t)get_le(p + 24, 4);
+}
+
+int
+csv_hdr_peek(const void *buf, size_t len, struct csv_msg *m)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = csv_hdr_decode(buf, len, NULL);
+	if (rc == 0)
+		hdr_fields(buf, m);
+	return rc;
+}
+
 int
 csv_decode(const void *buf, size_t len, struct csv_msg *m)
 {
@@ -455,10 +477,7 @@ csv_decode(const void *buf, size_t len, struct csv_msg *m)
 		return rc;
 	if (len - CSV_HDR_SIZE != plen)
 		return -CD_E_PROTO_MALFORMED;
-	m->op = (uint16_t)get_le(p + 6, 2);
-	m->flags = (uint32_t)get_le(p + 8, 4);
-	m->id = get_le(p + 16, 8);
-	m->status = (int32_t)get_le(p + 24, 4);
+	hdr_fields(p, m);
 	s = schema_of(m->op);
 	if (!s)
 		return -CD_E_UNKNOWN_CMD;

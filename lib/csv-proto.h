@@ -180,6 +180,14 @@ int csv_hdr_decode(const void *buf, size_t len, uint32_t *payload_len);
 int csv_decode(const void *buf, size_t len, struct csv_msg *m);
 
 /**
+ * The header of a frame only: m->op, flags, id and status, the rest zeroed;
+ * to answer a request whose sound header carries a payload csv_decode
+ * refused (-CD_E_PROTO_MALFORMED).
+ * @return 0; the errors of csv_hdr_decode (then *m is zeroed)
+ */
+int csv_hdr_peek(const void *buf, size_t len, struct csv_msg *m);
+
+/**
  * Encode m (request, or reply when CSV_F_REPLY is set; an error reply
  * carries only the header, and may answer any op > 0, unknown ones too).
  * @return a malloc'd frame of *len bytes the caller frees; NULL with errno

@@ -353,6 +353,29 @@ test_decode_table(void)
 	CU_ASSERT_EQUAL(csv_hdr_decode("CSV1", 4, NULL), -CD_E_PROTO_MALFORMED);
 }
 
+/* csv_hdr_peek: the header of a request whose payload is refused */
+static void
+test_hdr_peek(void)
+{
+	struct csv_msg m;
+	size_t len;
+	unsigned char *b;
+
+	b = raw(CSV_MAGIC, 1, CSV_OP_UNLINK, 0, 3, 42, 0, 0, "\x05\x00/", 3, &len);
+	CU_ASSERT_EQUAL(csv_decode(b, len, &m), -CD_E_PROTO_MALFORMED);
+	CU_ASSERT_EQUAL(csv_hdr_peek(b, len, &m), 0);
+	CU_ASSERT_EQUAL(m.op, CSV_OP_UNLINK);
+	CU_ASSERT_EQUAL(m.id, 42);
+	CU_ASSERT_EQUAL(m.flags, 0);
+	CU_ASSERT_EQUAL(m.path[0], '\0');
+	free(b);
+	b = raw(0x31565344, 1, CSV_OP_UNLINK, 0, 3, 42, 0, 0, "\x05\x00/", 3, &len);
+	CU_ASSERT_EQUAL(csv_hdr_peek(b, len, &m), -CD_E_PROTO_MALFORMED);
+	CU_ASSERT_EQUAL(m.op, 0);
+	CU_ASSERT_EQUAL(m.id, 0);
+	free(b);
+}
+
 /* ---- dirents ---- */
 
 static void
@@ -448,6 +471,7 @@ main(void)
 		{ "known fields and limits", test_known_fields },
 		{ "the encoder refuses bad messages", test_encode_refuses },
 		{ "decoder table", test_decode_table },
+		{ "the header of a refused request", test_hdr_peek },
 		{ "readdir entries", test_dirents },
 		{ "mutated frames fail cleanly", test_mutations },
 		CU_TEST_INFO_NULL,
