@@ -228,7 +228,7 @@ holder_pid(const struct disk_conf *c)
 static uint64_t
 deadline_ms(void)
 {
-	const char *t = getenv("OCF_RESKEY_CRM_meta_timeout");
+	const char *t = ocf_param("CRM_meta_timeout");
 	long ms = t ? atol(t) : 0;
 
 	if (ms <= 0)
