@@ -7,6 +7,7 @@
 #include "ctl.h"
 #include "move-follow.h"
 #include "timeutil.h"
+#include "verb.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -234,8 +235,7 @@ ctl_move_role(struct ctl_globals *g, const char *name, const char *node, const c
 	json_object *args, *rt = NULL;
 	int rc;
 
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(name));
+	args = ctl_args_with("name", name);
 	json_object_object_add(args, "node", json_object_new_string(node));
 	if (type)
 		json_object_object_add(args, "type", json_object_new_string(type));
@@ -274,12 +274,10 @@ ctl_move_role(struct ctl_globals *g, const char *name, const char *node, const c
 static int
 move_cancel(struct ctl_globals *g, const char *name)
 {
-	json_object *args = json_object_new_object(), *data = NULL;
+	json_object *data = NULL;
 	int rc;
 
-	json_object_object_add(args, "name", json_object_new_string(name));
-	rc = ctl_call("role-move-cancel", args, &data);
-	json_object_put(args);
+	rc = ctl_call_put("role-move-cancel", ctl_args_with("name", name), &data);
 	json_object_put(data);
 	if (rc == 0 && !g->json)
 		printf("%s: migration cancelled; it stays where it was\n", name);

@@ -4,6 +4,7 @@
  * 'clusterctl move', cmd-move.c).
  */
 #include "ctl.h"
+#include "verb.h"
 #include "vmdef.h"
 
 #include <errno.h>
@@ -86,8 +87,7 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 		json_object_put(def);
 		return CTL_EXIT_FAILED;
 	}
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(name));
+	args = ctl_args_with("name", name);
 	if (preferred)
 		json_object_object_add(args, "preferred_owners", names_array(preferred));
 	if (possible)
@@ -125,17 +125,11 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	json_object_put(data);
 	if (rc) {
 		/* Leave nothing half-made behind. */
-		args = json_object_new_object();
-		json_object_object_add(args, "name", json_object_new_string(name));
-		ctl_call("role-remove", args, &data);
-		json_object_put(args);
+		ctl_call_put("role-remove", ctl_args_with("name", name), &data);
 		json_object_put(data);
 		return rc;
 	}
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(name));
-	rc = ctl_call("role-start", args, &data);
-	json_object_put(args);
+	rc = ctl_call_put("role-start", ctl_args_with("name", name), &data);
 	if (rc == 0) {
 		if (g->json)
 			ctl_print_json(data);
@@ -158,7 +152,7 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *sub, *config = NULL, *pref = NULL, *poss = NULL, *cmd = NULL;
-	json_object *args, *data = NULL;
+	json_object *data = NULL;
 	int opt, rc;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -224,10 +218,7 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 		fputs(vm_help, stderr);
 		return CTL_EXIT_USAGE;
 	}
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(argv[optind]));
-	rc = ctl_call(cmd, args, &data);
-	json_object_put(args);
+	rc = ctl_call_put(cmd, ctl_args_with("name", argv[optind]), &data);
 	if (rc == 0) {
 		if (g->json || !strcmp(sub, "show"))
 			ctl_print_json(data);
