@@ -517,7 +517,9 @@ cmd_node(struct ctl_globals *g, int argc, char **argv)
 "from every shared LUN (clusterctl storage list), as clusterd does by itself\n"
 "when a node is lost, so that it can write no more; it rejoins with a new\n"
 "key. 'drain' pauses the node and moves every role off it (VMs by live\n"
-"migration), each to its next preferred owner. 'add' and 'remove' change the cluster's membership over ssh; see\n"
+"migration), each where clusterd's policy engine would place it (its first\n"
+"valid preferred owner, else the least loaded valid node). 'add' and\n"
+"'remove' change the cluster's membership over ssh; see\n"
 "'clusterctl node add --help' and 'clusterctl node remove --help'.\n";
 	static const struct ctl_verb verbs[] = {
 		{ "list", node_list, "node-list", NULL, "", 0, NULL, NULL },
