@@ -428,17 +428,13 @@ rm_leader_duties(struct cd_rm *rm)
 	free(acts);
 }
 
-/* Index of role name in the model, or -1. */
+/* Index of role name in the model (rm_model_role), or -1. */
 static int
 model_role_idx(struct cd_rm *rm, const char *name)
 {
-	size_t i;
+	const struct rm_role *r = rm_model_role(&rm->model, name);
 
-	for (i = 0; i < rm->model.n_roles; i++) {
-		if (!strcmp(rm->model.roles[i].p.name, name))
-			return (int)i;
-	}
-	return -1;
+	return r ? (int)(r - rm->model.roles) : -1;
 }
 
 int
