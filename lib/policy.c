@@ -380,11 +380,32 @@ least_loaded(const struct run *r, const struct cd_prole *role, int skip)
 	return best;
 }
 
+/*
+ * The first valid preferred owner but skip, else the least loaded valid
+ * node but skip, or NO_NODE; *how says which.
+ */
+static int
+preferred_or_least(const struct run *r, const struct cd_prole *role, int skip,
+		   const char **how)
+{
+	size_t i;
+	int n;
+
+	for (i = 0; i < role->n_preferred; i++) {
+		n = node_index(r->in, role->preferred[i]);
+		if (n != NO_NODE && n != skip && fit(r, role, n) == FIT_OK) {
+			*how = "preferred owner";
+			return n;
+		}
+	}
+	*how = "least loaded";
+	return least_loaded(r, role, skip);
+}
+
 /* Rule 5: the best node, or NO_NODE; *how says why it was chosen. */
 static int
 choose(const struct run *r, const struct cd_prole *role, const char **how)
 {
-	size_t i;
 	int n;
 
 	if (role->move_to[0]) {
@@ -394,15 +415,7 @@ choose(const struct run *r, const struct cd_prole *role, const char **how)
 			return n;
 		}
 	}
-	for (i = 0; i < role->n_preferred; i++) {
-		n = node_index(r->in, role->preferred[i]);
-		if (n != NO_NODE && fit(r, role, n) == FIT_OK) {
-			*how = "preferred owner";
-			return n;
-		}
-	}
-	*how = "least loaded";
-	return least_loaded(r, role, NO_NODE);
+	return preferred_or_least(r, role, NO_NODE, how);
 }
 
 static void
@@ -696,25 +709,16 @@ int
 cd_policy_pick(const struct cd_policy_input *in, size_t role)
 {
 	struct run r = { .in = in };
-	const struct cd_prole *pr;
 	void *scratch = NULL;
-	int rc, n = NO_NODE;
-	size_t i;
+	const char *how;
+	int rc, n;
 
 	if (!in || role >= in->n_roles)
 		return -EINVAL;
 	rc = setup(&r, &scratch);
 	if (rc == 0) {
-		pr = &in->roles[role];
 		base_load(&r);
-		for (i = 0; i < pr->n_preferred && n == NO_NODE; i++) {
-			int k = node_index(in, pr->preferred[i]);
-
-			if (k != NO_NODE && k != r.owner[role] && fit(&r, pr, k) == FIT_OK)
-				n = k;
-		}
-		if (n == NO_NODE)
-			n = least_loaded(&r, pr, r.owner[role]);
+		n = preferred_or_least(&r, &in->roles[role], r.owner[role], &how);
 		rc = n == NO_NODE ? -ENOENT : n;
 	}
 	free(scratch);
