@@ -159,6 +159,8 @@ struct cd_rm {
 	bool fenced_here;	/* our key was found preempted */
 	size_t n_lost;
 	struct lost_node lost[CD_MAX_NODES];
+	uint64_t majority_since_ms;	/* lease.h L5a: entered the current
+					 * majority view (0: not in one) */
 	char inflight_roles[64][RM_NAME_MAX];	/* leader changes on their way */
 	size_t n_inflight;
 	bool node_change_inflight;

@@ -42,12 +42,14 @@ lost_get(struct cd_rm *rm, uint32_t id)
 static uint64_t
 recovery_at(struct cd_rm *rm, const struct lost_node *ln)
 {
-	/* a planned stop may have recorded a longer lease (rm-restart.c) */
-	uint64_t at = cd_lease_recovery_at(ln->at_ms, rm_node_lease_ms(rm, ln->id));
+	/* L5a: not before this node entered its majority; a planned stop
+	 * may have recorded a longer lease (rm-restart.c) */
+	uint64_t lost = cd_lease_lost_since(ln->at_ms, rm->majority_since_ms);
+	uint64_t at = cd_lease_recovery_at(lost, rm_node_lease_ms(rm, ln->id));
 	uint64_t delay = (uint64_t)rm_prop_int(rm, "recovery-delay-ms",
 					       RECOVERY_DELAY_MS_DEFAULT);
 
-	return at > ln->at_ms + delay ? at : ln->at_ms + delay;
+	return at > lost + delay ? at : lost + delay;
 }
 
 /* Track when each configured node was lost (as seen by this node). */

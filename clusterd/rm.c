@@ -728,6 +728,11 @@ cd_rm_membership_changed(struct cd_daemon *d)
 
 	if (!rm)
 		return;
+	/* lease.h L5a: every membership change, not the coalesced reconcile */
+	if (!d->mship.connected || !cd_membership_majority(&d->mship))
+		rm->majority_since_ms = 0;
+	else if (!rm->majority_since_ms)
+		rm->majority_since_ms = cd_now_mono_ms();
 	/* Losing quorum is acted on at once, not after the queue. */
 	if (rm->probed && (!d->mship.connected || !cd_membership_majority(&d->mship)) &&
 	    !in_start_grace(rm)) {

@@ -74,6 +74,12 @@ cd_lease_peer_stale(uint64_t last_ms, uint64_t now_ms, uint32_t lease_ms)
 }
 
 uint64_t
+cd_lease_lost_since(uint64_t seen_lost_ms, uint64_t majority_since_ms)
+{
+	return seen_lost_ms > majority_since_ms ? seen_lost_ms : majority_since_ms;
+}
+
+uint64_t
 cd_lease_recovery_at(uint64_t lost_ms, uint32_t lease_ms)
 {
 	return lost_ms + lease_ms + lease_ms / 10 + CD_LEASE_KILL_MARGIN_MS;

@@ -35,6 +35,13 @@
  *     run at the same rate. The cluster starts the peer's roles at
  *     cd_lease_recovery_at(): T + lease + lease/10 (clock rate, generous)
  *     + CD_LEASE_KILL_MARGIN_MS (the guard's kill).
+ * L5a The argument of L5 holds only for a loss learnt inside a majority:
+ *     while this node is outside one (a minority, not quorate, freshly
+ *     started), the peer it sees lost may be renewing its lease in a
+ *     majority this node is not part of. So T is the later of the moment
+ *     the loss was learnt and the moment this node last entered a
+ *     majority view (cd_lease_lost_since()): from then on no majority
+ *     without this node exists, and the peer is in none.
  * L6  A node with less than 3/8 of its lease left stops its roles itself
  *     (clusterd), so that what the guard cannot kill (an IP address, a
  *     file, a mount) is stopped by the agents' stop actions before the
@@ -96,6 +103,12 @@ uint32_t cd_lease_effective_ms(uint32_t configured_ms, uint32_t token_ms,
 
 /** L4: a peer last delivered at last_ms is stale at now_ms. */
 bool cd_lease_peer_stale(uint64_t last_ms, uint64_t now_ms, uint32_t lease_ms);
+
+/**
+ * L5a: the T of L5 for a peer seen lost at seen_lost_ms by a node that
+ * entered its current majority view at majority_since_ms.
+ */
+uint64_t cd_lease_lost_since(uint64_t seen_lost_ms, uint64_t majority_since_ms);
 
 /** L5: when the roles of a node lost at lost_ms may start elsewhere. */
 uint64_t cd_lease_recovery_at(uint64_t lost_ms, uint32_t lease_ms);

@@ -93,6 +93,33 @@ test_stale_and_recovery(void)
 	CU_ASSERT_EQUAL(cd_lease_recovery_at(0, 300), 300 + 30 + CD_LEASE_KILL_MARGIN_MS);
 }
 
+/*
+ * L5a: a loss learnt outside a majority counts from the moment this node
+ * entered one (fault run seed 120603: n2 in a minority saw n1 leave, then
+ * joined n3 16 s later and recovered n1's roles at once, while n1 still
+ * renewed with n3 until its clusterd was killed 3 s before).
+ */
+static void
+test_lost_since(void)
+{
+	static const struct { const char *what; uint64_t seen, since, want; } c[] = {
+		{ "lost inside the majority: when it was seen", 20000, 15000, 20000 },
+		{ "lost while in a minority: when the majority was joined", 1000, 17000, 17000 },
+		{ "seen at the moment the majority formed", 17000, 17000, 17000 },
+		{ "started clusterd, the peer absent from the start", 0, 9000, 9000 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint64_t got = cd_lease_lost_since(c[i].seen, c[i].since);
+
+		if (got != c[i].want)
+			fprintf(stderr, "lost_since: %s: got %llu, want %llu\n", c[i].what,
+				(unsigned long long)got, (unsigned long long)c[i].want);
+		CU_ASSERT_EQUAL(got, c[i].want);
+	}
+}
+
 /* L7: the lease outlasts corosync's ring re-formation. */
 static void
 test_effective_lease(void)
@@ -144,6 +171,7 @@ test_cut_off_node_expires_in_time(void)
 static CU_TestInfo lease_tests[] = {
 	{ "L2: renewals, table", test_renew_table },
 	{ "L4, L5: stale peers, recovery time", test_stale_and_recovery },
+	{ "L5a: a loss learnt outside a majority", test_lost_since },
 	{ "L7: the lease outlasts the ring re-formation", test_effective_lease },
 	{ "L2+L5: a cut-off node's lease ends in time", test_cut_off_node_expires_in_time },
 	CU_TEST_INFO_NULL,
