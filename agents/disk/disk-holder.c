@@ -36,6 +36,7 @@ struct holder {
 	uint64_t size;
 	uint32_t bs;
 	bool lost;			/* set once; I/O then fails with EIO */
+	bool lost_said;			/* the status file says "lost" */
 	char state[16], reason[256], device[64], file[PATH_MAX], mnt[PATH_MAX];
 	long long checked;
 	struct fuse *fuse;
@@ -370,10 +371,15 @@ check(struct holder *h)
 	int rc;
 
 	pthread_mutex_lock(&h->lock);
+	/* The FUSE thread may have met the loss first (a refused read or
+	 * write): it only sets h->lost, and the status file says so here. */
+	if (h->lost)
+		snprintf(why, sizeof(why), "a read or write on the LUN was refused: "
+			 "the reservation was preempted or this key removed");
 	rc = h->lost ? -CD_PR_E_PREEMPTED : disk_lun_check(h->pr, h->c->key, h->c->type,
 							   why, sizeof(why));
-	if (rc < 0 && !h->lost) {
-		h->lost = true;
+	if (rc < 0 && !h->lost_said) {
+		h->lost = h->lost_said = true;
 		set_state(h, "lost", why);
 	} else if (rc == 0) {
 		h->checked = (long long)time(NULL);
