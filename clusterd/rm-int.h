@@ -166,6 +166,8 @@ struct cd_rm {
 	bool node_change_inflight;
 	qb_loop_timer_handle delay_timer;
 	bool delay_armed;
+	qb_loop_timer_handle mig_retry_timer;	/* rm-migrate.c: resend reports */
+	bool mig_retry_armed;
 	/* internal changes refused for a reason other than a stale test or a
 	 * passing condition (rm_refused): for the log and status */
 	uint64_t n_refused;

@@ -380,30 +380,25 @@ mig_key(struct cd_rm *rm, struct rm_role *r, char *buf, size_t len)
 		 at ? (long long)json_object_get_int64(at) : 0LL);
 }
 
-static bool retry_armed;
-
 static void
 retry_fn(void *data)
 {
-	struct cd_daemon *d = data;
+	struct cd_rm *rm = data;
 
-	retry_armed = false;
-	if (d->rm)
-		rm_schedule_reconcile(d->rm);
+	rm->mig_retry_armed = false;
+	rm_schedule_reconcile(rm);
 }
 
-/* Look again in REPORT_RETRY_MS (the daemon outlives rm: d->rm is checked). */
+/* Look again in REPORT_RETRY_MS (cd_rm_stop deletes the timer). */
 static void
 mig_retry_later(struct cd_rm *rm)
 {
-	qb_loop_timer_handle t;
-
-	if (retry_armed)
+	if (rm->mig_retry_armed)
 		return;
 	if (qb_loop_timer_add(rm->d->loop, QB_LOOP_LOW,
-			      (uint64_t)REPORT_RETRY_MS * QB_TIME_NS_IN_MSEC, rm->d,
-			      retry_fn, &t) == 0)
-		retry_armed = true;
+			      (uint64_t)REPORT_RETRY_MS * QB_TIME_NS_IN_MSEC, rm,
+			      retry_fn, &rm->mig_retry_timer) == 0)
+		rm->mig_retry_armed = true;
 }
 
 /* Send the kept report of l (again). */

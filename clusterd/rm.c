@@ -827,6 +827,8 @@ cd_rm_stop(struct cd_daemon *d)
 		qb_loop_timer_del(d->loop, rm->delay_timer);
 	if (rm->grace_armed)
 		qb_loop_timer_del(d->loop, rm->grace_timer);
+	if (rm->mig_retry_armed)
+		qb_loop_timer_del(d->loop, rm->mig_retry_timer);
 	/* A queued reconcile would outlive us (and leak in qb_loop_destroy). */
 	if (rm->reconcile_queued)
 		qb_loop_timer_del(d->loop, rm->reconcile_timer);
