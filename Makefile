@@ -10,6 +10,10 @@
 #                SEED=... COUNT=300 NODES=3|4|5 (defaults: a new seed, 300, 3);
 #                SCENARIO=NAME (or all) runs the fixed regression cases instead
 #   make unit    unit tests only (no root, no lab)
+#   make deb     the Debian packages (dpkg-buildpackage) into $(DEBDIR), and
+#                lintian on them
+#   make deb-test  make deb + install them into a throwaway root and run a
+#                lab cluster from the installed files only
 
 BUILD    ?= build
 SANITIZE ?= 1
@@ -22,7 +26,7 @@ else
 SANITIZE_FLAG = -DCLUSTERD_SANITIZE=OFF
 endif
 
-.PHONY: all deps build test unit labtest demo bench fuzz faults clean
+.PHONY: all deps build test unit labtest demo bench fuzz faults clean deb deb-test
 
 all: build
 
@@ -66,5 +70,24 @@ else
 	LAB_BINDIR=$(abspath $(BUILD))/bin tests/faults/run --count $(COUNT) --nodes $(NODES) $(if $(SEED),--seed $(SEED))
 endif
 
+# make deb: the packages are built from a copy of the tree (git's files,
+# committed or not) in $(DEBDIR)/src, so dpkg-buildpackage's ../*.deb land
+# in $(DEBDIR) and nothing is written beside the checkout.
+DEBDIR ?= $(BUILD)-deb
+deb:
+	@packaging/deps.sh deb
+	@rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/src
+	@git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - -cf - | tar -xf - -C $(DEBDIR)/src
+	@echo "deb: dpkg-buildpackage (log: $(DEBDIR)/build.log)"
+	@cd $(DEBDIR)/src && dpkg-buildpackage -us -uc -b -j$(JOBS) >../build.log 2>&1 || \
+		{ tail -40 ../build.log; echo "deb: failed, see $(DEBDIR)/build.log"; exit 1; }
+	@ls $(DEBDIR)/*.deb
+	@echo "deb: lintian"
+	@lintian --fail-on error,warning --info $(DEBDIR)/*.changes
+
+deb-test: deb
+	tests/packaging/test-deb $(abspath $(DEBDIR))
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(DEBDIR)

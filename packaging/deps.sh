@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install every Debian package that clusterd's build, tests, lab and demo need.
 # Idempotent: runs apt-get update and install only when something is missing.
+#   packaging/deps.sh        what make build/test/demo need
+#   packaging/deps.sh deb    that and what make deb/deb-test need
 set -eu
 
 PKGS="
@@ -8,10 +10,13 @@ build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
 libcmap-dev libcfg-dev libqb-dev libjson-c-dev libiscsi-dev libiscsi-bin libcunit1-dev
 tgt iproute2 util-linux procps openssh-server openssh-client jq python3 iputils-ping
-libxml2-dev resource-agents
+libxml2-dev libxml2-utils resource-agents
 qemu-system-x86 qemu-utils busybox-static cpio xz-utils curl
 libfuse3-dev fuse3 chromium libgnutls28-dev
 "
+if [ "${1:-}" = deb ]; then
+    PKGS="$PKGS debhelper dpkg-dev lintian man-db bash-completion"
+fi
 
 missing=""
 for p in $PKGS; do
