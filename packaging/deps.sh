@@ -48,9 +48,21 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-echo "deps: installing:$missing"
+# One line per step; apt's own output goes to a log named on failure.
+LOG=${DEPS_LOG:-/var/tmp/clusterd-deps.log}
+: >"$LOG"
+step() {
+    echo "deps: $1 (log: $LOG)"
+    shift
+    if ! "$@" >>"$LOG" 2>&1; then
+        echo "deps: failed: $*" >&2
+        tail -n 20 "$LOG" >&2
+        echo "deps: the whole output is in $LOG" >&2
+        exit 1
+    fi
+}
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+step "apt-get update" apt-get update
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+step "installing$missing" apt-get install -y --no-install-recommends $missing
 ensure_group
