@@ -120,6 +120,8 @@ int ctl_quorum_store(const char *mode, const char *url);
 /* cmd-disk.c: clustered disks; cmd-validate.c: validate a configuration */
 int cmd_disk(struct ctl_globals *g, int argc, char **argv);
 int cmd_validate(struct ctl_globals *g, int argc, char **argv);
+/* cmd-csv.c: cluster shared volumes */
+int cmd_csv(struct ctl_globals *g, int argc, char **argv);
 
 #define CTL_DISK_AGENT		"ocf:clusterd:disk"	/* clustered disks' agent */
 #define CTL_MOVE_TIMEOUT_S	300.0	/* move --timeout default, each drain move */

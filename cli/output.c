@@ -55,6 +55,28 @@ ctl_jref_name(json_object *o, const char *key)
 	return "-";
 }
 
+/* One line per cluster shared volume: status section "csv" (clusterd/csv-clients.h). */
+static void
+csv_lines(json_object *st)
+{
+	json_object *csv = NULL, *vols = NULL;
+
+	json_object_object_get_ex(st, "csv", &csv);
+	if (!csv || !json_object_object_get_ex(csv, "volumes", &vols) || !vols)
+		return;
+	json_object_object_foreach(vols, name, v) {
+		const char *owner = ctl_jstr(v, "coordinator_node", "");
+
+		if (!ctl_jbool(v, "configured"))
+			continue;
+		printf("Volume:    %s at /clusterstorage/%s, coordinator %s, client %s", name, name,
+		       owner[0] ? owner : "none", ctl_jstr(v, "client", "?"));
+		if (ctl_jint(v, "restarts", 0))
+			printf(" (restarted %lld times)", (long long)ctl_jint(v, "restarts", 0));
+		printf("\n");
+	}
+}
+
 void
 ctl_print_status(json_object *st)
 {
@@ -106,6 +128,7 @@ ctl_print_status(json_object *st)
 			       (long long)(time(NULL) - ctl_jint(rm, "refused_at", 0)),
 			       ctl_jstr(rm, "refused_what", "?"), ctl_jstr(rm, "refused_last", "?"));
 	}
+	csv_lines(st);
 	printf("Members:   %lld up\n\n", (long long)ctl_jint(st, "members", 0));
 
 	printf("%4s  %-16s %-16s %-8s %s\n", "ID", "NAME", "ADDRESS", "STATE", "");

@@ -10,6 +10,7 @@
 #include "guard-client.h"
 #include "heartbeat.h"
 #include "quorum.h"
+#include "csv-clients.h"
 #include "rm.h"
 #include "log.h"
 #include "timeutil.h"
@@ -260,6 +261,7 @@ static const struct cd_hooks guard_hooks = {
  */
 static const struct cd_hooks *const parts[] = {
 	&cd_replica_hooks, &cd_quorum_hooks, &cd_rm_hooks, &cd_hb_hooks, &guard_hooks,
+	&cd_csv_hooks,
 };
 
 static int
@@ -295,6 +297,9 @@ start(struct cd_daemon *d)
 	rc = cd_hb_start(d);
 	if (rc < 0)
 		return rc;
+	rc = cd_csv_clients_start(d);
+	if (rc < 0)
+		return rc;
 	rc = cd_cs_start(d);
 	if (rc < 0)
 		return rc;
@@ -323,6 +328,7 @@ stop_all(struct cd_daemon *d)
 	 */
 	if (d->loop)
 		flush_loop(d->loop);
+	cd_csv_clients_stop(d);	/* the clients keep running (csv-clients.h) */
 	cd_rm_stop(d);
 	cd_hb_stop(d);
 	cd_replica_stop(d);

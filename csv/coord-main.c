@@ -222,10 +222,17 @@ main(int argc, char **argv)
 	close(co.listenfd);
 	/* in-flight requests end with the process; what they wrote is journaled */
 	syncfs(co.mntfd);
-	coord_clear(&co);
-	close(co.mntfd);
 	if (umount2(dir, MNT_DETACH) < 0)
 		fprintf(stderr, "csv-coord %s: umount: %s\n", o.name, strerror(errno));
 	fprintf(stderr, "csv-coord %s: stopped\n", o.name);
-	return rc < 0 ? 1 : 0;
+	/*
+	 * No coord_clear() and no return from main: the reader and worker
+	 * threads still answer until the process ends, and a request answered
+	 * after the handles were closed got EBADF for a handle its client holds
+	 * (an application's fsync failed across `clusterctl csv move`). The
+	 * connections end with the process, unanswered, and the clients resend
+	 * to the next coordinator; the handles close and the detached mount
+	 * goes with the process.
+	 */
+	_exit(rc < 0 ? 1 : 0);
 }
