@@ -151,8 +151,8 @@ int cd_replica_submit(struct cd_daemon *d, json_object *ops,
 const struct cd_state *cd_replica_state(struct cd_daemon *d);
 
 /**
- * A state exists, no sync round is in progress and this view stamped it
- * (lib/sync.h S3): what leader duties, fencing, registration and starting
+ * A state exists, no sync round is in progress and this view is
+ * established (lib/sync.h S4): what leader duties, fencing, registration and starting
  * roles may rely on. False on a restarted node until it has synchronised
  * with a majority.
  */
@@ -179,9 +179,33 @@ bool cd_replica_client_changes(struct cd_daemon *d);
  */
 int cd_replica_adopt(struct cd_daemon *d, json_object *doc, const char *why);
 
+/**
+ * S7 (lib/sync.h): this node casts the witness vote in a half view whose
+ * round is done and which nobody claimed yet: multicast the claim, with an
+ * epoch above the round's and copy_epoch (the newest epoch this node knows
+ * on the witness LUN) and the state to go on from: the round's, or newer
+ * (borrowed; the copy read at a takeover) when it is a newer state of our
+ * cluster.
+ * @return 0 when sent, -EAGAIN when there is nothing to claim, -ENOMEM
+ */
+int cd_replica_claim(struct cd_daemon *d, json_object *newer, uint64_t copy_epoch);
+
+/**
+ * S7: a half view whose members all promised its epoch and that is not
+ * established yet: the document the witness holder writes to the LUN (the
+ * state with the promised epoch), *epoch set. Its cd_replica_witness_written
+ * establishes the view.
+ * @return a new document (the caller's), or NULL
+ */
+json_object *cd_replica_establish_doc(struct cd_daemon *d, uint64_t *epoch);
+
+/** S5, S7: the witness LUN holds (epoch, generation) of this view's
+ *  epoch: multicast WITNESS_ACK (it establishes a half view; a half view
+ *  commits only what the witness copy holds). */
+void cd_replica_witness_written(struct cd_daemon *d, uint64_t epoch, uint64_t generation);
+
 /** The replicated state's part of the status and IPC (hooks.h): section
- *  "state", membership hook (a half view may claim, S3), config-* and
- *  nodes-update commands. */
+ *  "state", config-* and nodes-update commands. */
 extern const struct cd_hooks cd_replica_hooks;
 
 #endif

@@ -17,6 +17,7 @@
  * ended first (S6).
  */
 #include "daemon.h"
+#include "fsutil.h"
 #include "jsonget.h"
 #include "log.h"
 #include "error.h"
@@ -74,6 +75,13 @@ struct cd_replica {
 	bool classified;	/* its round is complete */
 	bool stamped;		/* S3 done: changes apply (S4) */
 	bool claim_sent;
+	uint64_t view_seq;	/* counts views */
+	/* S3, S4: the epoch promised in this view (0: none yet), the highest
+	 * ever promised here (saved in promised_path) */
+	uint64_t promise_epoch;
+	uint64_t promised;
+	bool promise_told;	/* half view: all promised, the hook ran (S7) */
+	char promised_path[PATH_MAX];
 	/* acknowledgements (S5) */
 	struct cd_acks acks;
 	uint64_t committed;	/* highest generation a majority made durable */
@@ -129,7 +137,7 @@ persist(struct cd_replica *r)
 	r->save_error[0] = '\0';
 	r->saved_gen = cd_state_generation(&r->state);
 	r->saved_epoch = cd_state_epoch(&r->state);
-	if (r->stamped)
+	if (r->promise_epoch)
 		schedule_ack(r);
 }
 
@@ -252,6 +260,7 @@ send_offer(struct cd_replica *r)
 			       json_object_new_int64((int64_t)cd_state_generation(&r->state)));
 	json_object_object_add(body, "hash", json_object_new_string(hash));
 	json_object_object_add(body, "uuid", json_object_new_string(cd_state_uuid(&r->state)));
+	json_object_object_add(body, "promised", json_object_new_int64((int64_t)r->promised));
 	send_msg(r, CD_CPG_SYNC_OFFER, body);
 	json_object_put(body);
 }
@@ -282,13 +291,16 @@ send_ack(void *data)
 	json_object *body;
 
 	r->ack_armed = false;
-	if (!r->stamped || r->save_error[0] || r->saved_epoch != cd_state_epoch(&r->state) ||
+	/* S3: before the view is established, the ACK is the promise */
+	if (!r->promise_epoch || r->save_error[0] ||
+	    r->saved_epoch != cd_state_epoch(&r->state) ||
+	    r->saved_gen != cd_state_generation(&r->state) ||
 	    (r->ack_sent && r->saved_gen <= r->ack_sent_gen))
 		return;
 	body = json_object_new_object();
 	if (!body)
 		return;
-	json_object_object_add(body, "epoch", json_object_new_int64((int64_t)r->saved_epoch));
+	json_object_object_add(body, "epoch", json_object_new_int64((int64_t)r->promise_epoch));
 	json_object_object_add(body, "generation", json_object_new_int64((int64_t)r->saved_gen));
 	send_msg(r, CD_CPG_ACK, body);
 	json_object_put(body);
@@ -346,51 +358,187 @@ complete_committed(struct cd_replica *r)
 	}
 }
 
-static void
-stamp(struct cd_replica *r, uint64_t epoch, const char *why)
+/* S3: save "promised epoch" (write, fsync, rename, fsync the folder). */
+static int
+save_promise(struct cd_replica *r, uint64_t epoch)
 {
-	int rc = cd_state_set_epoch(&r->state, epoch);
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", r->promised_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%" PRIu64 "\n", epoch) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = -errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, r->promised_path) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = cd_fsync_dir_of(r->promised_path);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+static void
+load_promise(struct cd_replica *r)
+{
+	FILE *f = fopen(r->promised_path, "r");
+	unsigned long long v = 0;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%llu", &v) == 1)
+		r->promised = v;
+	fclose(f);
+}
+
+/* S3: this member promises epoch for the current view, then ACKs. */
+static void
+promise(struct cd_replica *r, uint64_t epoch, const char *why)
+{
+	int rc = epoch > r->promised ? save_promise(r, epoch) : 0;
 
 	if (rc < 0) {
-		cd_err("state: cannot stamp epoch %" PRIu64 ": %s", epoch, strerror(-rc));
+		cd_err("state: cannot save the promise of epoch %" PRIu64 " to %s: %s; "
+		       "this view is not established here", epoch, r->promised_path,
+		       strerror(-rc));
 		return;
 	}
-	r->stamped = true;
+	if (epoch > r->promised)
+		r->promised = epoch;
+	r->promise_epoch = epoch;
+	r->promise_told = false;
 	cd_acks_reset(&r->acks, epoch);
 	r->committed = 0;
 	r->ack_sent = false;
-	cd_notice("state: %s view of %zu node(s) stamped epoch %" PRIu64 " (%s), "
-		  "generation %" PRIu64, cd_view_kind_str(r->view_kind), r->n_view, epoch,
-		  why, cd_state_generation(&r->state));
+	cd_info("state: %s view of %zu node(s) promised epoch %" PRIu64 " (%s)",
+		cd_view_kind_str(r->view_kind), r->n_view, epoch, why);
+	/* the ACK says what is durable here: a state loaded at start-up or
+	 * created from the configuration may not be saved yet */
+	if (r->saved_gen != cd_state_generation(&r->state) ||
+	    r->saved_epoch != cd_state_epoch(&r->state))
+		persist(r);
+	else
+		schedule_ack(r);
+}
+
+/* S4: the promises (and, in a half view, the witness copy) are in. */
+static void
+establish(struct cd_replica *r)
+{
+	int rc = cd_state_set_epoch(&r->state, r->promise_epoch);
+
+	if (rc < 0) {
+		cd_err("state: cannot set epoch %" PRIu64 ": %s", r->promise_epoch, strerror(-rc));
+		return;
+	}
+	r->stamped = true;
+	cd_notice("state: %s view of %zu node(s) established epoch %" PRIu64 ", generation %"
+		  PRIu64, cd_view_kind_str(r->view_kind), r->n_view, r->promise_epoch,
+		  cd_state_generation(&r->state));
 	persist(r);
 	cd_hooks_state_changed(r->d);
 }
 
-/* S3: a half view with the witness vote here claims the view for all. */
-static void
-maybe_claim(struct cd_replica *r)
+/*
+ * S7: a half view with the witness vote here claims the view for all
+ * (quorum/wcopy.c calls cd_replica_claim); when all members promised, the
+ * holder writes cd_replica_establish_doc() to the witness LUN and reports
+ * it (cd_replica_witness_written), which establishes the view.
+ */
+static bool
+claimable(const struct cd_replica *r)
 {
+	return r->classified && !r->syncing && !r->stamped && !r->claim_sent &&
+	       !r->promise_epoch && r->view_kind == CD_VIEW_HALF && r->state.doc &&
+	       cd_membership_quorate(&r->d->mship) && r->d->mship.quorum.witness_vote;
+}
+
+int
+cd_replica_claim(struct cd_daemon *d, json_object *newer, uint64_t copy_epoch)
+{
+	struct cd_replica *r = d->replica;
+	struct cd_state tmp = { 0 };
+	json_object *body, *doc = r ? r->state.doc : NULL;
+	uint64_t epoch;
+	char err[256];
+
+	if (!r || !claimable(r))
+		return -EAGAIN;
+	if (newer && cd_state_set_doc(&tmp, newer, err, sizeof(err)) == 0 &&
+	    cd_sync_newer(cd_state_epoch(&tmp), cd_state_generation(&tmp),
+			  cd_state_epoch(&r->state), cd_state_generation(&r->state)) &&
+	    !strcmp(cd_state_uuid(&tmp), cd_state_uuid(&r->state))) {
+		cd_notice("state: the witness copy (epoch %" PRIu64 " generation %" PRIu64
+			  ") is newer than this half view's (epoch %" PRIu64 " generation %"
+			  PRIu64 "): claiming with it", cd_state_epoch(&tmp),
+			  cd_state_generation(&tmp), cd_state_epoch(&r->state),
+			  cd_state_generation(&r->state));
+		doc = newer;
+	}
+	cd_state_clear(&tmp);
+	body = json_object_new_object();
+	if (!body)
+		return -ENOMEM;
+	epoch = cd_sync_claim_epoch(r->next_epoch, copy_epoch);
+	json_object_object_add(body, "epoch", json_object_new_int64((int64_t)epoch));
+	json_object_object_add(body, "state", json_object_get(doc));
+	send_msg(r, CD_CPG_VIEW_CLAIM, body);
+	json_object_put(body);
+	r->claim_sent = true;
+	cd_info("state: half view with the witness vote here: claiming epoch %" PRIu64, epoch);
+	return 0;
+}
+
+/* Half view: every member promised this view's epoch (S7). */
+static bool
+all_promised(const struct cd_replica *r)
+{
+	size_t i;
+
+	if (!r->promise_epoch || r->view_kind != CD_VIEW_HALF)
+		return false;
+	for (i = 0; i < r->n_view; i++) {
+		if (!cd_acks_has(&r->acks, r->view[i]))
+			return false;
+	}
+	return true;
+}
+
+json_object *
+cd_replica_establish_doc(struct cd_daemon *d, uint64_t *epoch)
+{
+	struct cd_replica *r = d->replica;
+	json_object *doc = NULL;
+
+	if (!r || r->syncing || r->stamped || !all_promised(r) || !r->state.doc)
+		return NULL;
+	if (json_object_deep_copy(r->state.doc, &doc, NULL) < 0 || !doc)
+		return NULL;
+	json_object_object_add(doc, "epoch", json_object_new_int64((int64_t)r->promise_epoch));
+	*epoch = r->promise_epoch;
+	return doc;
+}
+
+void
+cd_replica_witness_written(struct cd_daemon *d, uint64_t epoch, uint64_t generation)
+{
+	struct cd_replica *r = d->replica;
 	json_object *body;
 
-	if (!r->classified || r->stamped || r->claim_sent || r->view_kind != CD_VIEW_HALF ||
-	    !cd_membership_quorate(&r->d->mship) || !r->d->mship.quorum.witness_vote)
+	if (!r || r->syncing || !r->promise_epoch || epoch != r->promise_epoch)
 		return;
 	body = json_object_new_object();
 	if (!body)
 		return;
-	json_object_object_add(body, "epoch", json_object_new_int64((int64_t)r->next_epoch));
-	send_msg(r, CD_CPG_VIEW_CLAIM, body);
+	json_object_object_add(body, "epoch", json_object_new_int64((int64_t)epoch));
+	json_object_object_add(body, "generation", json_object_new_int64((int64_t)generation));
+	send_msg(r, CD_CPG_WITNESS_ACK, body);
 	json_object_put(body);
-	r->claim_sent = true;
-	cd_info("state: half view with the witness vote here: claiming epoch %" PRIu64,
-		r->next_epoch);
-}
-
-static void
-cd_replica_quorum_changed(struct cd_daemon *d)
-{
-	if (d->replica)
-		maybe_claim(d->replica);
 }
 
 static void
@@ -410,9 +558,9 @@ sync_done(struct cd_replica *r, const char *how)
 		       CD_VIEW_MINORITY;
 	r->classified = true;
 	if (r->view_kind == CD_VIEW_MAJORITY)
-		stamp(r, r->next_epoch, "majority of the configured nodes");
+		promise(r, r->next_epoch, "majority of the configured nodes");
 	else if (r->view_kind == CD_VIEW_HALF)
-		maybe_claim(r);
+		cd_info("state: half view: waits for the witness holder's claim (S7)");
 	else if (r->state.doc)
 		cd_notice("state: minority view (%zu of %zu configured node(s) run "
 			  "clusterd here): the state is read-only", r->n_view, n_conf);
@@ -445,6 +593,9 @@ cd_replica_confchg(struct cd_daemon *d, const uint32_t *members, size_t n)
 	r->stamped = false;
 	r->classified = false;
 	r->claim_sent = false;
+	r->promise_epoch = 0;
+	r->promise_told = false;
+	r->view_seq++;
 	r->n_view = n < CD_MAX_NODES ? n : CD_MAX_NODES;
 	memcpy(r->view, members, r->n_view * sizeof(members[0]));
 	cd_sync_round_start(&r->round, members, n);
@@ -462,6 +613,8 @@ on_offer(struct cd_replica *r, uint32_t nodeid, json_object *body)
 
 	offer.epoch = json_object_object_get_ex(body, "epoch", &v) ?
 		      (uint64_t)json_object_get_int64(v) : 0;
+	offer.promised = json_object_object_get_ex(body, "promised", &v) ?
+			 (uint64_t)json_object_get_int64(v) : 0;
 	json_object_object_get_ex(body, "generation", &v);
 	offer.generation = (uint64_t)json_object_get_int64(v);
 	json_object_object_get_ex(body, "hash", &v);
@@ -520,38 +673,99 @@ on_state(struct cd_replica *r, uint32_t nodeid, json_object *body)
 	sync_done(r, "adopted");
 }
 
+/*
+ * After an ACK or a WITNESS_ACK: establish the view (S4), or tell the
+ * witness holder that every member promised (S7), or move the commit point
+ * (S5).
+ */
+static void
+acks_changed(struct cd_replica *r)
+{
+	uint32_t conf[CD_MAX_NODES];
+	size_t n_conf = configured_ids(r, conf);
+	bool half = r->view_kind == CD_VIEW_HALF;
+	uint64_t c;
+
+	if (!r->promise_epoch || r->syncing)
+		return;
+	if (!r->stamped) {
+		if (cd_acks_established(&r->acks, conf, n_conf, r->view, r->n_view, half)) {
+			establish(r);
+		} else if (half && !r->promise_told && all_promised(r)) {
+			r->promise_told = true;
+			cd_hooks_state_changed(r->d);	/* the holder writes the copy */
+		}
+		if (!r->stamped)
+			return;
+	}
+	c = cd_acks_committed(&r->acks, conf, n_conf, half);
+	if (c > r->committed) {
+		r->committed = c;
+		complete_committed(r);
+	}
+}
+
+/*
+ * S7: the witness holder's claim: the epoch and the state to go on from
+ * (the round's, or the newer witness copy); every member takes the state
+ * and promises the epoch.
+ */
 static void
 on_claim(struct cd_replica *r, uint32_t nodeid, json_object *body)
 {
-	json_object *v;
+	json_object *v, *doc = NULL;
+	uint64_t epoch, before = cd_state_generation(&r->state);
+	struct cd_state tmp = { 0 };
+	char err[256] = "";
 
 	json_object_object_get_ex(body, "epoch", &v);
-	if (r->syncing || !r->classified || r->stamped || r->view_kind != CD_VIEW_HALF ||
-	    (uint64_t)json_object_get_int64(v) != r->next_epoch)
+	epoch = (uint64_t)json_object_get_int64(v);
+	if (r->syncing || !r->classified || r->stamped || r->promise_epoch ||
+	    r->view_kind != CD_VIEW_HALF || epoch < r->next_epoch)
 		return;		/* an earlier view's claim */
+	if (!json_object_object_get_ex(body, "state", &doc) ||
+	    cd_state_set_doc(&tmp, doc, err, sizeof(err)) < 0 ||
+	    strcmp(cd_state_uuid(&tmp), cd_state_uuid(&r->state))) {
+		cd_err("state: node %" PRIu32 "'s claim carries an unusable state (%s); "
+		       "ignored", nodeid, err[0] ? err : "no state, or another cluster's");
+		cd_state_clear(&tmp);
+		return;
+	}
+	cd_state_clear(&tmp);
 	cd_info("state: node %" PRIu32 " holds the witness vote for this half view", nodeid);
-	stamp(r, r->next_epoch, "half of the nodes with the witness");
+	if (cd_state_set_doc(&r->state, doc, err, sizeof(err)) == 0 &&
+	    cd_state_generation(&r->state) != before) {
+		cd_notice("state: took generation %" PRIu64 " (had %" PRIu64 ") from the "
+			  "witness copy node %" PRIu32 " claimed with",
+			  cd_state_generation(&r->state), before, nodeid);
+	}
+	state_changed(r, "claim");
+	promise(r, epoch, "half of the nodes with the witness");
+}
+
+/* S5, S7: the witness holder copied (epoch, generation) to the witness LUN. */
+static void
+on_witness_ack(struct cd_replica *r, json_object *body)
+{
+	json_object *e, *g;
+
+	json_object_object_get_ex(body, "epoch", &e);
+	json_object_object_get_ex(body, "generation", &g);
+	cd_acks_note_witness(&r->acks, (uint64_t)json_object_get_int64(e),
+			     (uint64_t)json_object_get_int64(g));
+	acks_changed(r);
 }
 
 static void
 on_ack(struct cd_replica *r, uint32_t nodeid, json_object *body)
 {
-	uint32_t conf[CD_MAX_NODES];
 	json_object *e, *g;
-	uint64_t c;
 
-	if (!r->stamped)
-		return;
 	json_object_object_get_ex(body, "epoch", &e);
 	json_object_object_get_ex(body, "generation", &g);
 	cd_acks_note(&r->acks, nodeid, (uint64_t)json_object_get_int64(e),
 		     (uint64_t)json_object_get_int64(g));
-	c = cd_acks_committed(&r->acks, conf, configured_ids(r, conf),
-			      r->view_kind == CD_VIEW_HALF);
-	if (c > r->committed) {
-		r->committed = c;
-		complete_committed(r);
-	}
+	acks_changed(r);
 }
 
 static void
@@ -576,12 +790,16 @@ on_change(struct cd_replica *r, uint32_t nodeid, json_object *body)
 		p = find_pending(r, req);
 
 	if (r->syncing || !r->stamped) {
-		/* S4: every member refuses alike (the view is the same for all) */
+		/* S4: every member refuses alike (the view is the same for all);
+		 * a majority or half view not established yet is still syncing */
+		bool wait = r->syncing || (r->classified && r->view_kind != CD_VIEW_MINORITY);
+
 		cd_info("state: change %" PRIu32 "/%" PRIu64 " refused: %s", nodeid, req,
-			r->syncing ? "sync round in progress" : "no majority view");
+			r->syncing ? "sync round in progress" :
+			wait ? "view not established yet" : "no majority view");
 		if (p)
-			finish_pending(p, NULL, r->syncing ? -CD_E_SYNCING : -CD_E_NOT_QUORATE,
-				       r->syncing ? NULL : "this partition does not hold a "
+			finish_pending(p, NULL, wait ? -CD_E_SYNCING : -CD_E_NOT_QUORATE,
+				       wait ? NULL : "this partition does not hold a "
 				       "majority of the cluster's nodes: the change was refused");
 		return;
 	}
@@ -639,6 +857,7 @@ cd_replica_deliver(struct cd_daemon *d, uint32_t nodeid, const void *msg,
 	case CD_CPG_SYNC_STATE: on_state(r, nodeid, m.body); break;
 	case CD_CPG_ACK: on_ack(r, nodeid, m.body); break;
 	case CD_CPG_VIEW_CLAIM: on_claim(r, nodeid, m.body); break;
+	case CD_CPG_WITNESS_ACK: on_witness_ack(r, m.body); break;
 	case CD_CPG_HEARTBEAT: cd_hb_on_heartbeat(d, nodeid, m.body); break;
 	case CD_CPG_EPHEMERAL: cd_ephemeral_deliver(d, nodeid, m.body); break;
 	}
@@ -657,6 +876,7 @@ cd_replica_disconnected(struct cd_daemon *d)
 	r->syncing = false;
 	r->stamped = false;
 	r->classified = false;
+	r->promise_epoch = 0;
 	cd_sync_round_end(&r->round);
 	fail_all_pending(r, -CD_E_NO_COROSYNC, NULL);
 }
@@ -1003,6 +1223,7 @@ cd_replica_status(struct cd_daemon *d)
 	json_object_object_add(o, "view", json_object_new_string(
 		!r->classified ? "syncing" : cd_view_kind_str(r->view_kind)));
 	json_object_object_add(o, "stamped", json_object_new_boolean(r->stamped));
+	json_object_object_add(o, "promised_epoch", json_object_new_int64((int64_t)r->promised));
 	json_object_object_add(o, "committed", json_object_new_int64((int64_t)r->committed));
 	json_object_object_add(o, "saved_generation", json_object_new_int64((int64_t)r->saved_gen));
 	json_object_object_add(o, "saves", json_object_new_int64((int64_t)r->saves));
@@ -1101,10 +1322,12 @@ cd_replica_start(struct cd_daemon *d)
 	r->d = d;
 	qb_list_init(&r->pending);
 	snprintf(r->path, sizeof(r->path), "%s/state.json", d->state_dir);
+	snprintf(r->promised_path, sizeof(r->promised_path), "%s/promised", d->state_dir);
 	/* Request ids only need to be unique per origin and run. */
 	r->next_req = cd_now_mono_ns() & 0xffffffffffull;
 	d->replica = r;
 	load(r, d->config_path);
+	load_promise(r);
 	return 0;
 }
 
@@ -1182,7 +1405,6 @@ static const struct cd_ipc_handler replica_ipc[] = {
 
 const struct cd_hooks cd_replica_hooks = {
 	.name = "state",
-	.membership_changed = cd_replica_quorum_changed,
 	.status = cd_replica_status,
 	.ipc = replica_ipc,
 	.n_ipc = sizeof(replica_ipc) / sizeof(replica_ipc[0]),

@@ -56,7 +56,7 @@ get_le32(const unsigned char *p)
 static bool
 type_known(unsigned int type)
 {
-	return type >= CD_CPG_CHANGE && type <= CD_CPG_EPHEMERAL;
+	return type >= CD_CPG_CHANGE && type <= CD_CPG_WITNESS_ACK;
 }
 
 /* Nesting within budget and no NaN/Infinity (json-c parses both). */
@@ -159,6 +159,10 @@ offer_ok(json_object *body)
 	if (json_object_object_get_ex(body, "epoch", NULL) &&
 	    !uint_member(body, "epoch", 0, INT64_MAX))
 		return false;
+	/* promised (sync.h S3): absent from offers of builds before promises */
+	if (json_object_object_get_ex(body, "promised", NULL) &&
+	    !uint_member(body, "promised", 0, INT64_MAX))
+		return false;
 	hash = typed_member(body, "hash", json_type_string);
 	if (!hash || json_object_get_string_len(hash) != HASH_DIGITS)
 		return false;
@@ -198,8 +202,16 @@ check_body(unsigned int type, json_object *body)
 		     uint_member(body, "generation", 0, INT64_MAX);
 		break;
 	case CD_CPG_HEARTBEAT: ok = uint_member(body, "t0", 0, INT64_MAX); break;
-	case CD_CPG_VIEW_CLAIM: ok = uint_member(body, "epoch", 1, INT64_MAX); break;
+	case CD_CPG_VIEW_CLAIM:
+		ok = uint_member(body, "epoch", 1, INT64_MAX) &&
+		     (!json_object_object_get_ex(body, "state", NULL) ||
+		      typed_member(body, "state", json_type_object));
+		break;
 	case CD_CPG_EPHEMERAL: ok = ops_ok(body); break;
+	case CD_CPG_WITNESS_ACK:
+		ok = uint_member(body, "epoch", 1, INT64_MAX) &&
+		     uint_member(body, "generation", 0, INT64_MAX);
+		break;
 	default: return -CD_E_UNKNOWN_CMD;
 	}
 	return ok ? 0 : -CD_E_PROTO_MALFORMED;
@@ -335,6 +347,7 @@ cd_cpg_type_str(enum cd_cpg_type type)
 	case CD_CPG_HEARTBEAT: return "heartbeat";
 	case CD_CPG_VIEW_CLAIM: return "view-claim";
 	case CD_CPG_EPHEMERAL: return "ephemeral";
+	case CD_CPG_WITNESS_ACK: return "witness-ack";
 	}
 	return "unknown";
 }

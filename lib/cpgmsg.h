@@ -33,8 +33,11 @@ enum cd_cpg_type {
 	CD_CPG_SYNC_STATE = 3,
 	CD_CPG_ACK = 4,		/* {epoch, generation}: durable here (sync.h S5) */
 	CD_CPG_HEARTBEAT = 5,	/* {t0}: sender's monotonic ms (lease.h L1) */
-	CD_CPG_VIEW_CLAIM = 6,	/* {epoch}: a half view holds the witness (S3) */
+	CD_CPG_VIEW_CLAIM = 6,	/* {epoch, state}: the witness holder claims a half
+				 * view: the epoch to promise, the state to go on
+				 * from (the round's or the witness copy) (S7) */
 	CD_CPG_EPHEMERAL = 7,	/* {ops}: not persisted (state-overlay.h) */
+	CD_CPG_WITNESS_ACK = 8,	/* {epoch, generation}: on the witness LUN (S5, S7) */
 };
 
 struct cd_cpg_msg {

@@ -144,7 +144,8 @@ struct cd_sync_offer {
 	uint32_t nodeid;
 	uint64_t generation;
 	uint64_t hash;
-	uint64_t epoch;		/* the last majority view this state was in */
+	uint64_t epoch;		/* the view that last applied a change to it */
+	uint64_t promised;	/* the highest epoch this node promised (S3) */
 };
 
 /**

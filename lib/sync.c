@@ -79,6 +79,8 @@ cd_sync_next_epoch(const struct cd_sync_round *r)
 	for (i = 0; i < r->n_offers; i++) {
 		if (r->offers[i].epoch > max)
 			max = r->offers[i].epoch;
+		if (r->offers[i].promised > max)
+			max = r->offers[i].promised;
 	}
 	return max + 1;
 }
@@ -161,6 +163,57 @@ cd_acks_note(struct cd_acks *a, uint32_t nodeid, uint64_t epoch,
 	}
 }
 
+void
+cd_acks_note_witness(struct cd_acks *a, uint64_t epoch, uint64_t generation)
+{
+	if (epoch != a->epoch)
+		return;
+	a->witness_acked = true;
+	if (generation > a->witness_gen)
+		a->witness_gen = generation;
+}
+
+bool
+cd_acks_established(const struct cd_acks *a, const uint32_t *configured, size_t n_configured,
+		    const uint32_t *view, size_t n_view, bool half)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < a->n; i++)
+		k += cd_ids_contain(configured, n_configured, a->node[i].nodeid);
+	if (!half)
+		return cd_majority(k, n_configured, false);
+	for (i = 0; i < n_view; i++) {
+		if (!cd_acks_has(a, view[i]))
+			return false;
+	}
+	return a->witness_acked && cd_majority(k, n_configured, true);
+}
+
+bool
+cd_acks_has(const struct cd_acks *a, uint32_t nodeid)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		if (a->node[i].nodeid == nodeid)
+			return true;
+	}
+	return false;
+}
+
+bool
+cd_sync_newer(uint64_t a_epoch, uint64_t a_gen, uint64_t b_epoch, uint64_t b_gen)
+{
+	return a_epoch > b_epoch || (a_epoch == b_epoch && a_gen > b_gen);
+}
+
+uint64_t
+cd_sync_claim_epoch(uint64_t round_next_epoch, uint64_t copy_epoch)
+{
+	return copy_epoch >= round_next_epoch ? copy_epoch + 1 : round_next_epoch;
+}
+
 uint64_t
 cd_acks_committed(const struct cd_acks *a, const uint32_t *configured,
 		  size_t n_configured, bool witness)
@@ -181,7 +234,10 @@ cd_acks_committed(const struct cd_acks *a, const uint32_t *configured,
 			    cd_ids_contain(configured, n_configured, a->node[j].nodeid))
 				k++;
 		}
-		if (cd_majority(k, n_configured, witness))
+		/* S5: half of the nodes count only with the witness copy */
+		if (cd_majority(k, n_configured, false) ||
+		    (witness && a->witness_acked && g <= a->witness_gen &&
+		     cd_majority(k, n_configured, true)))
 			best = g;
 	}
 	return best;

@@ -41,8 +41,8 @@ static void read_timeouts(struct cd_witness *w);
 static void do_poll(struct cd_witness *w, const char *why);
 
 /* Hand the current view to the worker (and wake it). */
-static void
-push_input(struct cd_witness *w, char *state_json, uint64_t gen)
+void
+cd_qdevice_push(struct cd_witness *w, char *state_json, uint64_t gen, uint64_t seq)
 {
 	const struct cd_state *st = cd_replica_state(w->d);
 	struct cd_wdisk_input *in = &w->in;
@@ -69,7 +69,7 @@ push_input(struct cd_witness *w, char *state_json, uint64_t gen)
 	in->can_win = cd_arb_can_win(w->n, dv, quorum);
 	in->want_copy = !w->copy_checked;
 	snprintf(in->uuid, sizeof(in->uuid), "%s", st ? cd_state_uuid(st) : "");
-	cd_wdisk_push(w->wd, in, state_json, gen);
+	cd_wdisk_push(w->wd, in, state_json, gen, seq);
 }
 
 static void
@@ -207,7 +207,7 @@ try_register(struct cd_witness *w)
 	cd_notice("witness: registered as votequorum device %s (timeout %u ms, sync %u ms)",
 		  CD_QDEVICE_NAME, w->timeout_ms, w->sync_timeout_ms);
 	w->decided = false;
-	push_input(w, NULL, 0);
+	cd_qdevice_push(w, NULL, 0, 0);
 }
 
 static void
@@ -238,6 +238,7 @@ on_result(int32_t fd, int32_t revents, void *data)
 		adopt_copy(w, &o);
 		try_register(w);
 	}
+	cd_wcopy_result(w, &o);
 	free(o.copy_json);
 	o.copy_json = NULL;
 	if (o.v != w->logged_v) {
@@ -260,6 +261,7 @@ on_result(int32_t fd, int32_t revents, void *data)
 	}
 	if (!w->decided || w->cast != (o.v == CD_ARB_WIN))
 		set_cast(w, o.v == CD_ARB_WIN, o.detail);
+	cd_wcopy_sync(w);
 	return 0;
 }
 
@@ -342,7 +344,7 @@ vq_nodelist(votequorum_handle_t h, uint64_t ctx, votequorum_ring_id_t ring,
 				  w, deadline_fn, &w->deadline);
 		w->deadline_armed = true;
 	}
-	push_input(w, NULL, 0);
+	cd_qdevice_push(w, NULL, 0, 0);
 }
 
 static void
@@ -466,7 +468,7 @@ read_config(struct cd_witness *w)
 	w->enabled = en;
 	if (!en)
 		unregister(w);
-	push_input(w, NULL, 0);
+	cd_qdevice_push(w, NULL, 0, 0);
 	try_register(w);
 }
 
@@ -500,29 +502,18 @@ static void
 tick_fn(void *data)
 {
 	struct cd_witness *w = data;
-	const struct cd_state *st = cd_replica_state(w->d);
 	uint64_t now = cd_now_mono_ms();
 
 	read_config(w);
 	refresh_votes(w);
 	if (w->in.local != w->d->mship.local_id)	/* corosync connected after our start */
-		push_input(w, NULL, 0);
+		cd_qdevice_push(w, NULL, 0, 0);
 	if (!w->vq_up)
 		w_connect(w);
 	if (w->registered && w->decided && now - w->last_poll_ms >= w->timeout_ms / 3)
 		do_poll(w, "periodic");
 	/* The holder (a registrant: it may write) keeps the state copy current. */
-	if (st && w->enabled && w->last.v == CD_ARB_WIN && w->last.holding &&
-	    cd_state_generation(st) != w->sent_gen &&
-	    cd_replica_ready(w->d)) {
-		const char *s = json_object_to_json_string_ext(st->doc, JSON_C_TO_STRING_PLAIN);
-		char *copy = s ? strdup(s) : NULL;
-
-		if (copy) {
-			w->sent_gen = cd_state_generation(st);
-			push_input(w, copy, w->sent_gen);
-		}
-	}
+	cd_wcopy_sync(w);
 	qb_loop_timer_add(w->d->loop, QB_LOOP_LOW, (uint64_t)Q_TICK_MS * QB_TIME_NS_IN_MSEC,
 			  w, tick_fn, &w->tick);
 }
@@ -568,6 +559,7 @@ cd_quorum_stop(struct cd_daemon *d)
 		qb_loop_timer_del(d->loop, w->expiry);
 	qb_loop_poll_del(d->loop, cd_wdisk_fd(w->wd));
 	cd_wdisk_stop(w->wd);
+	cd_wcopy_free(w);
 	free(w->last.copy_json);
 	free(w);
 	d->witness = NULL;

@@ -8,6 +8,8 @@
  *   qdevice.c       the loop side: clusterd as votequorum's quorum device
  *                   (register, poll, cast), configuration, the state copy
  *                   at start-up, start and stop
+ *   wcopy.c         the state copy as the replica a half view commits
+ *                   with: pushes, WITNESS_ACK, the claim (lib/sync.h S7)
  *   quorum-ipc.c    the status section, quorum-show/quorum-set, the hooks
  *
  * Threads: everything but wdisk-worker.c's thread runs on the daemon's
@@ -43,6 +45,7 @@ struct cd_wdisk_input {
 	bool want_copy;		/* read the state copy (start-up) */
 	char *state_json;	/* owned: a copy to write, or NULL */
 	uint64_t state_gen;
+	uint64_t state_seq;	/* the loop's number of this copy (one per push) */
 	char uuid[CD_WD_UUID_MAX + 1];
 };
 
@@ -60,8 +63,10 @@ struct cd_wdisk_output {
 	uint64_t copy_gen;
 	char copy_uuid[CD_WD_UUID_MAX + 1];
 	uint64_t written_gen;
+	uint64_t written_seq;	/* state_seq of the copy last written */
 	uint64_t valid_ms;	/* CD_ARB_WIN: cast 1 until then (monotonic ms) */
 	bool holding;		/* we hold the reservation (heartbeat writer) */
+	bool takeover;		/* the first round that holds it: copy_* read (S7) */
 };
 
 struct cd_wdisk;
@@ -78,10 +83,12 @@ int cd_wdisk_fd(const struct cd_wdisk *wd);
 /**
  * Hand a new input to the worker and wake it. in->state_json is ignored;
  * state_json (owned by the worker from now on) replaces the copy to write
- * when not NULL, together with gen and in->uuid.
+ * when not NULL, together with gen, seq (reported back as written_seq once
+ * written) and in->uuid. A copy still queued when the worker starts to hold
+ * the reservation is dropped (output takeover): the loop pushes again.
  */
 void cd_wdisk_push(struct cd_wdisk *wd, const struct cd_wdisk_input *in,
-		   char *state_json, uint64_t gen);
+		   char *state_json, uint64_t gen, uint64_t seq);
 
 /**
  * Take the latest result (drains the pipe). out->copy_json is the caller's.
@@ -109,7 +116,6 @@ struct cd_witness {
 	bool enabled;
 	char mode[32], url[512];
 	bool copy_checked;
-	uint64_t sent_gen;		/* state generation handed to the worker */
 	struct cd_wdisk_output last;	/* latest result (status) */
 	enum cd_arb_verdict logged_v;
 	qb_loop_timer_handle tick, deadline, expiry;
@@ -117,6 +123,12 @@ struct cd_witness {
 	uint64_t valid_ms;		/* our vote's evidence expires then (V1) */
 	struct cd_wdisk *wd;
 	struct cd_wdisk_input in;	/* the last input pushed (state_json unused) */
+	/* wcopy.c: the state copy as a replica (lib/sync.h S5, S7) */
+	json_object *copy_doc;		/* read at a takeover, newer than our state */
+	uint64_t copy_doc_epoch, copy_doc_gen;
+	uint64_t copy_epoch;		/* the newest epoch known on the LUN */
+	uint64_t push_seq, acked_seq;	/* copies pushed / reported written */
+	uint64_t pushed_epoch, pushed_gen;
 };
 
 /* qdevice.c */
@@ -131,5 +143,21 @@ void cd_qdevice_quorum_filter(struct cd_daemon *d, struct cd_quorum_info *q,
 
 /** The number of configured nodes (config.nodes) of the state st. */
 size_t cd_qdevice_configured_nodes(const struct cd_state *st);
+
+/** Hand the current view and, when not NULL, the copy state_json (owned
+ *  by the worker from now on; generation gen, number seq) to the worker. */
+void cd_qdevice_push(struct cd_witness *w, char *state_json, uint64_t gen, uint64_t seq);
+
+/* wcopy.c */
+
+/** A result of the worker (after the start-up copy was handled): a copy
+ *  read at a takeover, a copy written (WITNESS_ACK or the claim). */
+void cd_wcopy_result(struct cd_witness *w, const struct cd_wdisk_output *o);
+
+/** Push our state when it is due, claim a half view when it is ours to
+ *  claim (the tick, state and membership changes, results). */
+void cd_wcopy_sync(struct cd_witness *w);
+
+void cd_wcopy_free(struct cd_witness *w);
 
 #endif

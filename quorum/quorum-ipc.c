@@ -139,9 +139,19 @@ static const struct cd_ipc_handler witness_ipc[] = {
 	{ "quorum-set", ipc_set, 0 },
 };
 
+/* A new state to copy, or a half view that may be ours to claim (S7). */
+static void
+wcopy_hook(struct cd_daemon *d)
+{
+	if (d->witness)
+		cd_wcopy_sync(d->witness);
+}
+
 const struct cd_hooks cd_quorum_hooks = {
 	.name = "witness",
 	.quorum_filter = cd_qdevice_quorum_filter,
+	.state_changed = wcopy_hook,
+	.membership_changed = wcopy_hook,
 	.status = witness_status,
 	.ipc = witness_ipc,
 	.n_ipc = sizeof(witness_ipc) / sizeof(witness_ipc[0]),

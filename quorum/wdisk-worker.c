@@ -13,7 +13,10 @@
  *    Target restart (UA 29/xx: every key gone): no reservation, and the
  *    heartbeat is ours: the leader reserves again (A11).
  *  - The holder writes the state copy after state changes; the start-up
- *    read of the copy happens in the first round (rule C1 is the loop's).
+ *    read of the copy happens in the first round (rule C1 is the loop's),
+ *    and a node that starts to hold the reservation reads it again in
+ *    that round, before its first won result reaches the loop (S7 of
+ *    lib/sync.h: it claims a half view with a copy as new as the disk's).
  */
 #include "quorum-int.h"
 #include "log.h"
@@ -59,6 +62,9 @@ struct cd_wdisk {
 	struct cd_wd_slot slots[2];
 	bool slots_known;
 	uint64_t written_gen;
+	uint64_t written_seq;		/* the input's state_seq last written */
+	uint64_t failed_seq;		/* ... that cannot be written (too big) */
+	bool was_holding;		/* S7: a new hold reads the copy first */
 	uint8_t *iobuf;
 };
 
@@ -260,9 +266,9 @@ write_copy(struct cd_wdisk *w, const struct cd_wdisk_input *in)
 	n = cd_wd_encode(&h, in->state_json, len, cd_pr_block_size(w->pr), w->iobuf,
 			 CD_WD_SLOT_BYTES);
 	if (n < 0) {
-		cd_err("witness: cannot encode the state copy (%zu bytes): %s", len,
-		       strerror((int)-n));
-		w->written_gen = in->state_gen;	/* do not retry a too big state */
+		cd_err("witness: cannot encode the state copy (%zu bytes): %s; a half view "
+		       "cannot commit until it fits", len, strerror((int)-n));
+		w->failed_seq = in->state_seq;	/* do not retry a too big state */
 		return;
 	}
 	rc = write_at(w, cd_wd_slot_offset(slot), w->iobuf, (size_t)n);
@@ -274,6 +280,7 @@ write_copy(struct cd_wdisk *w, const struct cd_wdisk_input *in)
 	w->slots[slot].h = h;
 	w->slots[slot].h.length = (uint32_t)len;
 	w->written_gen = in->state_gen;
+	w->written_seq = in->state_seq;
 	cd_debug("witness: state generation %" PRIu64 " copied to slot %d (seq %" PRIu64 ")",
 		 in->state_gen, slot, h.seq);
 }
@@ -467,10 +474,13 @@ evaluate(struct cd_wdisk *w, const struct cd_wdisk_input *in, struct cd_wdisk_ou
 	struct cd_arb_decision dec;
 	char *det = out->detail;
 	size_t nk = 0, dl = sizeof(out->detail);
+	bool held, was;
 	int rc;
 
 	out->ring_node = in->ring_node;
 	out->ring_seq = in->ring_seq;
+	was = w->was_holding;
+	w->was_holding = false;		/* until this round holds it */
 	if (!in->enabled) {
 		disable(w);
 		out->v = CD_ARB_NONE;
@@ -527,16 +537,27 @@ evaluate(struct cd_wdisk *w, const struct cd_wdisk_input *in, struct cd_wdisk_ou
 		break;
 	}
 	out->key = w->key;
-	if (out->v == CD_ARB_WIN && out->holding && in->state_json &&
-	    in->state_gen != w->written_gen)
+	held = out->v == CD_ARB_WIN && out->holding;
+	if (held && (!was || dec.act == CD_ARB_PREEMPT || dec.act == CD_ARB_RESERVE)) {
+		/* S7 (lib/sync.h): a new holder reads the copy before it casts;
+		 * nothing queued before that is written */
+		if (!out->copy_done)
+			read_copy(w, out);
+		out->takeover = true;
+	} else if (held && in->state_json && in->state_seq != w->written_seq &&
+		   in->state_seq != w->failed_seq) {
 		write_copy(w, in);
+	}
+	w->was_holding = held;
 	out->written_gen = w->written_gen;
+	out->written_seq = w->written_seq;
 }
 
 /*
  * Replace the result the loop has not taken yet (lock held). The start-up
  * read of the state copy happens once: when the loop has not taken it, it
- * rides on with the newer result, or the device would never register.
+ * rides on with the newer result, or the device would never register; so
+ * does a takeover's read.
  */
 static void
 publish(struct cd_wdisk *w, struct cd_wdisk_output *out)
@@ -549,6 +570,9 @@ publish(struct cd_wdisk *w, struct cd_wdisk_output *out)
 	} else {
 		free(w->out.copy_json);
 	}
+	/* a takeover's read too (S7): the loop must see it */
+	if (w->out_ready && w->out.takeover)
+		out->takeover = true;
 	w->out = *out;
 	w->out_ready = true;
 }
@@ -585,6 +609,11 @@ worker(void *arg)
 		period = cd_arb_period(out.v, out.holding);
 
 		pthread_mutex_lock(&w->lock);
+		if (out.takeover && w->in.state_json && w->in.state_seq == in.state_seq) {
+			/* queued before the loop knew the copy: it pushes again */
+			free(w->in.state_json);
+			w->in.state_json = NULL;
+		}
 		publish(w, &out);
 		if (write(w->pipe_wr, "x", 1) < 0 && errno != EAGAIN)
 			cd_err("witness: cannot wake the loop: %s", strerror(errno));
@@ -648,24 +677,27 @@ cd_wdisk_fd(const struct cd_wdisk *w)
 
 void
 cd_wdisk_push(struct cd_wdisk *w, const struct cd_wdisk_input *in, char *state_json,
-	      uint64_t gen)
+	      uint64_t gen, uint64_t seq)
 {
 	char *keep, uuid[sizeof(w->in.uuid)];
-	uint64_t keep_gen;
+	uint64_t keep_gen, keep_seq;
 
 	pthread_mutex_lock(&w->lock);
-	/* the copy to write (json, generation, uuid) changes only with a new one */
+	/* the copy to write (json, generation, seq, uuid) changes only with a new one */
 	keep = w->in.state_json;
 	keep_gen = w->in.state_gen;
+	keep_seq = w->in.state_seq;
 	memcpy(uuid, w->in.uuid, sizeof(uuid));
 	w->in = *in;
 	w->in.state_json = keep;
 	w->in.state_gen = keep_gen;
+	w->in.state_seq = keep_seq;
 	memcpy(w->in.uuid, uuid, sizeof(uuid));
 	if (state_json) {
 		free(w->in.state_json);
 		w->in.state_json = state_json;
 		w->in.state_gen = gen;
+		w->in.state_seq = seq;
 		snprintf(w->in.uuid, sizeof(w->in.uuid), "%s", in->uuid);
 	}
 	w->version++;

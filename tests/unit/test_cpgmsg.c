@@ -393,13 +393,14 @@ static const struct hcase header_cases[] = {
 	{ 3, 0x32, MALFORMED }, { 3, 0xb1, MALFORMED },
 	{ 4, 0x00, -CD_E_PROTO_VERSION }, { 4, 0x02, -CD_E_PROTO_VERSION },
 	{ 5, 0x01, -CD_E_PROTO_VERSION }, { 4, 0xff, -CD_E_PROTO_VERSION },
-	{ 6, 0x00, -CD_E_UNKNOWN_CMD }, { 6, 0x08, -CD_E_UNKNOWN_CMD },
+	{ 6, 0x00, -CD_E_UNKNOWN_CMD }, { 6, 0x09, -CD_E_UNKNOWN_CMD },
 	{ 6, 0xff, -CD_E_UNKNOWN_CMD }, { 7, 0x01, -CD_E_UNKNOWN_CMD },
 	{ 6, CD_CPG_CHANGE, MALFORMED },	/* an offer is no change */
 	{ 6, CD_CPG_SYNC_STATE, MALFORMED },
 	{ 6, CD_CPG_ACK, MALFORMED },		/* no epoch */
 	{ 6, CD_CPG_VIEW_CLAIM, MALFORMED },
 	{ 6, CD_CPG_EPHEMERAL, MALFORMED },	/* no ops */
+	{ 6, CD_CPG_WITNESS_ACK, MALFORMED },	/* no epoch */
 	{ 9, 0x01, MALFORMED }, { 10, 0x01, MALFORMED }, { 11, 0x80, MALFORMED },
 	{ 12, 0x01, MALFORMED }, { 13, 0x01, MALFORMED }, { 14, 0x01, MALFORMED },
 	{ 15, 0x80, MALFORMED },
@@ -519,6 +520,12 @@ static const struct pcase payload_cases[] = {
 	{ CD_CPG_SYNC_OFFER, "{\"generation\":0,\"hash\":" HASH ",\"uuid\":\"\"}", 0 },
 	{ CD_CPG_SYNC_OFFER, "{\"generation\":18446744073709551615,\"hash\":" HASH
 	  ",\"uuid\":\"012345678901234567890123456789012345678\"}", 0 },
+	{ CD_CPG_SYNC_OFFER, "{\"generation\":3,\"epoch\":2,\"promised\":5,\"hash\":" HASH
+	  ",\"uuid\":\"u\"}", 0 },
+	{ CD_CPG_SYNC_OFFER, "{\"generation\":3,\"promised\":-5,\"hash\":" HASH
+	  ",\"uuid\":\"u\"}", MALFORMED },
+	{ CD_CPG_SYNC_OFFER, "{\"generation\":3,\"promised\":\"5\",\"hash\":" HASH
+	  ",\"uuid\":\"u\"}", MALFORMED },
 	{ CD_CPG_SYNC_OFFER, "{\"hash\":" HASH ",\"uuid\":\"u\"}", MALFORMED },
 	{ CD_CPG_SYNC_OFFER, "{\"generation\":-1,\"hash\":" HASH ",\"uuid\":\"u\"}", MALFORMED },
 	{ CD_CPG_SYNC_OFFER, "{\"generation\":\"1\",\"hash\":" HASH ",\"uuid\":\"u\"}", MALFORMED },
@@ -545,6 +552,20 @@ static const struct pcase payload_cases[] = {
 	  MALFORMED },
 	{ CD_CPG_SYNC_OFFER, "{\"generation\":1,\"hash\":" HASH
 	  ",\"uuid\":\"0123456789012345678901234567890123456789\"}", MALFORMED },
+	/* VIEW_CLAIM: the epoch, and the witness copy when newer (sync.h S7) */
+	{ CD_CPG_VIEW_CLAIM, "{\"epoch\":3}", 0 },
+	{ CD_CPG_VIEW_CLAIM, "{\"epoch\":3,\"state\":{\"generation\":9}}", 0 },
+	{ CD_CPG_VIEW_CLAIM, "{\"epoch\":0}", MALFORMED },
+	{ CD_CPG_VIEW_CLAIM, "{\"epoch\":3,\"state\":[]}", MALFORMED },
+	{ CD_CPG_VIEW_CLAIM, "{\"epoch\":3,\"state\":null}", MALFORMED },
+	{ CD_CPG_VIEW_CLAIM, "{\"state\":{}}", MALFORMED },
+	/* WITNESS_ACK */
+	{ CD_CPG_WITNESS_ACK, "{\"epoch\":3,\"generation\":9}", 0 },
+	{ CD_CPG_WITNESS_ACK, "{\"epoch\":3,\"generation\":0}", 0 },
+	{ CD_CPG_WITNESS_ACK, "{\"epoch\":0,\"generation\":9}", MALFORMED },
+	{ CD_CPG_WITNESS_ACK, "{\"epoch\":3}", MALFORMED },
+	{ CD_CPG_WITNESS_ACK, "{\"epoch\":3,\"generation\":-1}", MALFORMED },
+	{ CD_CPG_WITNESS_ACK, "{\"epoch\":\"3\",\"generation\":9}", MALFORMED },
 	/* SYNC_STATE: the document itself is for cd_state_set_doc to judge */
 	{ CD_CPG_SYNC_STATE, "{\"to_generation\":0,\"state\":{}}", 0 },
 	{ CD_CPG_SYNC_STATE, "{\"state\":{}}", MALFORMED },
