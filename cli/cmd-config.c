@@ -2,6 +2,7 @@
  * cmd-config.c - clusterctl config show|set|unset|properties.
  */
 #include "ctl.h"
+#include "state-schema.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,7 +25,8 @@ static const char config_help[] =
 static int
 config_show(struct ctl_globals *g)
 {
-	json_object *data, *state = NULL, *props = NULL, *cfg = NULL, *nodes = NULL;
+	json_object *data, *state = NULL, *props = NULL, *nodes;
+	struct cd_state st;
 	int rc;
 
 	rc = ctl_call("config-show", NULL, &data);
@@ -42,9 +44,9 @@ config_show(struct ctl_globals *g)
 		json_object_put(data);
 		return CTL_EXIT_OK;
 	}
-	json_object_object_get_ex(state, "config", &cfg);
-	json_object_object_get_ex(cfg, "nodes", &nodes);
-	printf("Cluster:    %s\n", ctl_jstr(cfg, "cluster_name", "?"));
+	st.doc = state;		/* the document, read through the schema */
+	nodes = cd_sp_get(&st, CD_SP_NODES);
+	printf("Cluster:    %s\n", cd_sp_str(&st, "?", CD_SP_CLUSTER_NAME));
 	printf("UUID:       %s\n", ctl_jstr(state, "uuid", "?"));
 	printf("Generation: %lld%s\n", (long long)ctl_jint(data, "generation", 0),
 	       ctl_jbool(data, "syncing") ? " (synchronising)" : "");

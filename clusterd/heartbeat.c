@@ -8,6 +8,7 @@
 #include "lease.h"
 #include "log.h"
 #include "timeutil.h"
+#include "state-schema.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,7 +42,7 @@ uint32_t
 cd_hb_lease_ms(struct cd_daemon *d)
 {
 	const struct cd_state *st = cd_replica_state(d);
-	json_object *props = st ? cd_state_get(st, "config.properties") : NULL, *v;
+	json_object *props = st ? cd_sp_get(st, CD_SP_PROPERTIES) : NULL, *v;
 	uint32_t ms = CD_LEASE_DEFAULT_MS;
 
 	if (props && json_object_object_get_ex(props, "lease-ms", &v) &&

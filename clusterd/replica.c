@@ -30,6 +30,7 @@
 #include "timeutil.h"
 #include "heartbeat.h"
 #include "ephemeral.h"
+#include "state-schema.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -269,7 +270,7 @@ send_offer(struct cd_replica *r)
 static size_t
 configured_ids(struct cd_replica *r, uint32_t *ids)
 {
-	json_object *nodes = cd_state_get(&r->state, "config.nodes");
+	json_object *nodes = cd_sp_get(&r->state, CD_SP_NODES);
 	size_t n = 0;
 
 	if (!nodes || !json_object_is_type(nodes, json_type_object))
@@ -1055,7 +1056,7 @@ static json_object *
 effective_properties(struct cd_replica *r)
 {
 	json_object *eff = json_object_new_object();
-	json_object *set = cd_state_get(&r->state, "config.properties");
+	json_object *set = cd_sp_get(&r->state, CD_SP_PROPERTIES);
 	const struct cd_prop *p;
 
 	if (!eff)
@@ -1098,7 +1099,7 @@ property_op(struct cd_daemon *d, struct cd_ipc_client *client,
 	const char *name = cd_jstr(args, "name", NULL);
 	const char *text = cd_jstr(args, "value", NULL);
 	json_object *ops, *value = NULL;
-	char path[128], err[256];
+	char err[256];
 	int rc;
 
 	if (!name) {
@@ -1115,18 +1116,15 @@ property_op(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("unknown property '%s' (see 'clusterctl config "
 				   "properties')", name);
 		return -CD_E_BAD_ARGS;
-	} else if (!cd_state_get(&d->replica->state, "config.properties") ||
-		   !json_object_object_get_ex(cd_state_get(&d->replica->state,
-					      "config.properties"), name, NULL)) {
+	} else if (!cd_sp_get(&d->replica->state, CD_SP_PROPERTY, name)) {
 		/* Unsetting what is not set is done already. */
 		*out = json_object_new_object();
 		json_object_object_add(*out, "generation",
 			json_object_new_int64((int64_t)cd_state_generation(&d->replica->state)));
 		return 0;
 	}
-	snprintf(path, sizeof(path), "config.properties.%s", name);
 	ops = json_object_new_array();
-	json_object_array_add(ops, cd_state_op(set ? "set" : "delete", path, value));
+	cd_sp_op(ops, set ? "set" : "delete", value, CD_SP_PROPERTY, name);
 	rc = submit(d->replica, client, ops, out);
 	json_object_put(ops);
 	return rc;
@@ -1180,7 +1178,7 @@ cd_replica_ipc_nodes(struct cd_daemon *d, struct cd_ipc_client *client,
 	ops = json_object_new_array();
 	if (!ops)
 		return -ENOMEM;
-	json_object_array_add(ops, cd_state_op("set", "config.nodes", json_object_get(nodes)));
+	cd_sp_op(ops, "set", json_object_get(nodes), CD_SP_NODES);
 	if (cd_rule_nodes_update_ops(d->replica->state.doc, nodes, ops) < 0) {
 		json_object_put(ops);
 		return -ENOMEM;
@@ -1292,7 +1290,7 @@ load(struct cd_replica *r, const char *conf_path)
 		json_object *ops = json_object_new_array();
 		struct cd_state trial = { 0 };
 
-		json_object_array_add(ops, cd_state_op("set", "config.nodes", json_object_get(nodes)));
+		cd_sp_op(ops, "set", json_object_get(nodes), CD_SP_NODES);
 		/* Seed the node list without counting it as a change. */
 		if (cd_state_copy(&trial, &r->state) == 0 &&
 		    cd_state_apply(&trial, ops, err, sizeof(err)) == 0) {

@@ -29,6 +29,7 @@
 #include "policy.h"
 #include "rm-model.h"
 #include "rm.h"
+#include "state-schema.h"
 
 /* The hooks' targets (rm.c, rm-util.c; see cd_rm_hooks in rm.h). */
 void cd_rm_state_changed(struct cd_daemon *d);
@@ -246,13 +247,6 @@ int64_t rm_prop_int(struct cd_rm *rm, const char *name, int64_t dflt);
  * clusterctl can say why (e.g. "bridge vmbr1 does not exist on this node").
  */
 void rm_op_failure(char *buf, size_t len, const struct cd_op_result *res);
-/** A new change operation {"op", "path", "value"}; takes value's reference.
- *  @return a new object, owned by the caller. */
-json_object *rm_op_new(const char *op, const char *path, json_object *value);
-/** Append {"op", "path": "<prefix>.<name>[.<field>]", "value"} to ops;
- *  takes value's reference. */
-void rm_ops_add(json_object *ops, const char *op, const char *prefix, const char *name,
-		const char *field, json_object *value);
 /** Append tests that the role's runtime is still (owner, state). */
 void rm_ops_guard(json_object *ops, const char *role, const char *owner, const char *state);
 /** Submit ops (always consumed) for role: a leader decision or an owner

@@ -41,16 +41,6 @@ valid_name(const char *s)
 	return true;
 }
 
-/* The state member PREFIX.NAME (borrowed), NULL if absent. */
-static json_object *
-get(struct cd_daemon *d, const char *prefix, const char *name)
-{
-	char path[200];
-
-	snprintf(path, sizeof(path), "%s.%s", prefix, name);
-	return cd_state_get(cd_replica_state(d), path);
-}
-
 /* A resource as clients see it: {"id": ID, ...its config members} (new). */
 static json_object *
 rsc_json(const char *id, json_object *cfg)
@@ -63,22 +53,6 @@ rsc_json(const char *id, json_object *cfg)
 			json_object_object_add(o, k, json_object_get(v));
 	}
 	return o;
-}
-
-static void
-add_op(json_object *ops, const char *kind, json_object *value, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void
-add_op(json_object *ops, const char *kind, json_object *value, const char *fmt, ...)
-{
-	char path[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	json_object_array_add(ops, cd_state_op(kind, path, value));
 }
 
 /* ---- submitting with a deferred reply ---- */
@@ -181,7 +155,7 @@ names_arg(json_object *args, const char *key, json_object **out, json_object **e
 		json_object *n = json_object_array_get_idx(v, i);
 
 		if (!json_object_is_type(n, json_type_string) ||
-		    !get(d, "config.nodes", json_object_get_string(n))) {
+		    !cd_sp_get(cd_replica_state(d), CD_SP_NODE, json_object_get_string(n))) {
 			*err = cd_ipc_message("%s: '%s' is not a node of this cluster", key,
 				   json_object_get_string(n));
 			return -CD_E_BAD_ARGS;
@@ -221,7 +195,7 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("role name must be 1..63 characters of A-Z a-z 0-9 _ -");
 		return -CD_E_BAD_ARGS;
 	}
-	if (get(d, "config.roles", name)) {
+	if (cd_sp_get(cd_replica_state(d), CD_SP_ROLE, name)) {
 		*out = cd_ipc_message("role '%s' already exists", name);
 		return -EEXIST;
 	}
@@ -262,7 +236,7 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		return rc;
 	}
 	ops = json_object_new_array();
-	add_op(ops, "set", cfg, "config.roles.%s", name);
+	cd_sp_op(ops, "set", cfg, CD_SP_ROLE, name);
 	{
 		json_object *rt = json_object_new_object();
 
@@ -270,7 +244,7 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object_object_add(rt, "state", json_object_new_string("stopped"));
 		json_object_object_add(rt, "move_to", json_object_new_string(""));
 		json_object_object_add(rt, "failures", json_object_new_array());
-		add_op(ops, "set", rt, "runtime.roles.%s", name);
+		cd_sp_op(ops, "set", rt, CD_SP_RT_ROLE, name);
 	}
 	return submit(d, client, ops, out);
 }
@@ -278,7 +252,8 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 static json_object *
 role_summary(struct cd_daemon *d, const char *name, json_object *cfg)
 {
-	json_object *o = json_object_new_object(), *rt = get(d, "runtime.roles", name), *v;
+	json_object *o = json_object_new_object(), *v;
+	json_object *rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLE, name);
 
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "target", json_object_get(json_object_object_get(cfg, "target")));
@@ -296,7 +271,7 @@ int
 cd_rm_ipc_role_list(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
 {
-	json_object *roles = cd_state_get(cd_replica_state(d), "config.roles");
+	json_object *roles = cd_sp_get(cd_replica_state(d), CD_SP_ROLES);
 	json_object *arr = json_object_new_array();
 
 	if (roles) {
@@ -313,7 +288,7 @@ cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
 {
 	const char *name = cd_jstr(args, "name", NULL);
-	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *list, *rscs;
+	json_object *cfg = cd_sp_get(cd_replica_state(d), CD_SP_ROLE, name), *list, *rscs;
 	char prefix[200];
 	size_t i;
 
@@ -325,15 +300,17 @@ cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	json_object_object_add(*out, "name", json_object_new_string(name));
 	json_object_object_add(*out, "config", json_object_get(cfg));
 	/* with what changes too often to be replicated (progress) on top */
-	snprintf(prefix, sizeof(prefix), "runtime.roles.%s", name);
+	cd_sp_path(prefix, sizeof(prefix), CD_SP_RT_ROLE, name);
 	json_object_object_add(*out, "runtime",
-			       cd_ephemeral_view(d, prefix, get(d, "runtime.roles", name)));
+			       cd_ephemeral_view(d, prefix, cd_sp_get(cd_replica_state(d),
+								      CD_SP_RT_ROLE, name)));
 	rscs = json_object_new_array();
 	list = json_object_object_get(cfg, "resources");
 	for (i = 0; list && i < json_object_array_length(list); i++) {
 		const char *id = json_object_get_string(json_object_array_get_idx(list, i));
 
-		json_object_array_add(rscs, rsc_json(id, get(d, "config.resources", id)));
+		json_object_array_add(rscs, rsc_json(id, cd_sp_get(cd_replica_state(d),
+								   CD_SP_RESOURCE, id)));
 	}
 	json_object_object_add(*out, "resources", rscs);
 	return 0;
@@ -346,12 +323,12 @@ role_target(struct cd_daemon *d, struct cd_ipc_client *client, json_object *args
 	const char *name = cd_jstr(args, "name", NULL);
 	json_object *ops;
 
-	if (!name || !get(d, "config.roles", name)) {
+	if (!name || !cd_sp_get(cd_replica_state(d), CD_SP_ROLE, name)) {
 		*out = cd_ipc_message("no role '%s'", name ? name : "");
 		return -ENOENT;
 	}
 	ops = json_object_new_array();
-	add_op(ops, "set", json_object_new_string(target), "config.roles.%s.target", name);
+	cd_sp_op(ops, "set", json_object_new_string(target), CD_SP_ROLE_TARGET, name);
 	return submit(d, client, ops, out);
 }
 
@@ -382,11 +359,11 @@ cd_rm_ipc_role_cleanup(struct cd_daemon *d, struct cd_ipc_client *client,
 	const char *name = cd_jstr(args, "name", NULL);
 	json_object *rt, *fails, *ops;
 
-	if (!name || !get(d, "config.roles", name)) {
+	if (!name || !cd_sp_get(cd_replica_state(d), CD_SP_ROLE, name)) {
 		*out = cd_ipc_message("no role '%s'", name ? name : "");
 		return -ENOENT;
 	}
-	rt = get(d, "runtime.roles", name);
+	rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLE, name);
 	fails = rt ? json_object_object_get(rt, "failures") : NULL;
 	if ((!fails || !json_object_array_length(fails)) &&
 	    !(rt && json_object_object_get_ex(rt, "last_error", NULL))) {
@@ -395,11 +372,11 @@ cd_rm_ipc_role_cleanup(struct cd_daemon *d, struct cd_ipc_client *client,
 	}
 	ops = json_object_new_array();
 	if (fails) {
-		add_op(ops, "test", json_object_get(fails), "runtime.roles.%s.failures", name);
-		add_op(ops, "set", json_object_new_array(), "runtime.roles.%s.failures", name);
+		cd_sp_op(ops, "test", json_object_get(fails), CD_SP_RT_ROLE_FAILURES, name);
+		cd_sp_op(ops, "set", json_object_new_array(), CD_SP_RT_ROLE_FAILURES, name);
 	}
 	if (json_object_object_get_ex(rt, "last_error", NULL))
-		add_op(ops, "delete", NULL, "runtime.roles.%s.last_error", name);
+		cd_sp_op(ops, "delete", NULL, CD_SP_RT_ROLE_LAST_ERROR, name);
 	cd_info("rm: role %s: failure history cleared on request (%zu failures)", name,
 		fails ? json_object_array_length(fails) : 0);
 	return submit(d, client, ops, out);
@@ -411,7 +388,8 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 {
 	const char *name = cd_jstr(args, "name", NULL), *node = cd_jstr(args, "node", NULL);
 	const char *type = cd_jstr(args, "type", NULL);
-	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *list;
+	json_object *cfg = cd_sp_get(cd_replica_state(d), CD_SP_ROLE, name);
+	json_object *rt, *ops, *list;
 	char why[CD_POLICY_REASON_MAX];
 	bool vm_role = false;
 	int rc;
@@ -422,8 +400,8 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 	}
 	list = json_object_object_get(cfg, "resources");
 	if (list && json_object_array_length(list) == 1) {
-		json_object *r = get(d, "config.resources",
-				     json_object_get_string(json_object_array_get_idx(list, 0)));
+		const char *id = json_object_get_string(json_object_array_get_idx(list, 0));
+		json_object *r = cd_sp_get(cd_replica_state(d), CD_SP_RESOURCE, id);
 		const char *agent = r ? json_object_get_string(json_object_object_get(r, "agent")) : NULL;
 
 		vm_role = agent && !strcmp(agent, "ocf:clusterd:vm");
@@ -440,12 +418,12 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 	/* VMs move live unless told otherwise (Hyper-V's default). */
 	if (!type)
 		type = vm_role ? "live" : "restart";
-	rt = get(d, "runtime.roles", name);
+	rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLE, name);
 	if (rt && !strcmp(json_object_get_string(json_object_object_get(rt, "state")), "migrating")) {
 		*out = cd_ipc_message("role %s is being migrated already", name);
 		return -EBUSY;
 	}
-	if (!node || !get(d, "config.nodes", node)) {
+	if (!node || !cd_sp_get(cd_replica_state(d), CD_SP_NODE, node)) {
 		*out = cd_ipc_message("'%s' is not a node of this cluster", node ? node : "");
 		return -CD_E_BAD_ARGS;
 	}
@@ -466,10 +444,10 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		return -CD_E_BAD_ARGS;
 	}
 	ops = json_object_new_array();
-	add_op(ops, "set", json_object_new_string(node), "runtime.roles.%s.move_to", name);
-	add_op(ops, "set", json_object_new_string(strcmp(type, "restart") ? type : ""),
-	       "runtime.roles.%s.move_type", name);
-	add_op(ops, "set", json_object_new_string("started"), "config.roles.%s.target", name);
+	cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_MOVE_TO, name);
+	cd_sp_op(ops, "set", json_object_new_string(strcmp(type, "restart") ? type : ""),
+		 CD_SP_RT_ROLE_MOVE_TYPE, name);
+	cd_sp_op(ops, "set", json_object_new_string("started"), CD_SP_ROLE_TARGET, name);
 	return submit(d, client, ops, out);
 }
 
@@ -487,7 +465,7 @@ cd_rm_ipc_role_pick(struct cd_daemon *d, struct cd_ipc_client *client,
 	int rc;
 
 	(void)client;
-	if (!name || !get(d, "config.roles", name)) {
+	if (!name || !cd_sp_get(cd_replica_state(d), CD_SP_ROLE, name)) {
 		*out = cd_ipc_message("no role '%s'", name ? name : "");
 		return -ENOENT;
 	}
@@ -513,7 +491,7 @@ cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
 			   json_object *args, json_object **out)
 {
 	const char *name = cd_jstr(args, "name", NULL);
-	json_object *rt = name ? get(d, "runtime.roles", name) : NULL, *mig, *ops;
+	json_object *rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLE, name), *mig, *ops;
 	enum cd_mig_phase ph;
 	const char *phase;
 
@@ -533,13 +511,13 @@ cd_rm_ipc_role_move_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
 		return -EBUSY;
 	}
 	ops = json_object_new_array();
-	add_op(ops, "test", json_object_new_string(phase), "runtime.roles.%s.migration.phase", name);
-	add_op(ops, "set", json_object_new_string(cd_migphase_str(CD_MIG_ABORT)),
-	       "runtime.roles.%s.migration.phase", name);
-	add_op(ops, "set", json_object_new_string("cancelled by the administrator"),
-	       "runtime.roles.%s.migration.error", name);
-	add_op(ops, "set", json_object_new_string("migration cancelled by the administrator"),
-	       "runtime.roles.%s.last_error", name);
+	cd_sp_op(ops, "test", json_object_new_string(phase), CD_SP_MIG_PHASE, name);
+	cd_sp_op(ops, "set", json_object_new_string(cd_migphase_str(CD_MIG_ABORT)), CD_SP_MIG_PHASE,
+		 name);
+	cd_sp_op(ops, "set", json_object_new_string("cancelled by the administrator"),
+		 CD_SP_MIG_ERROR, name);
+	cd_sp_op(ops, "set", json_object_new_string("migration cancelled by the administrator"),
+		 CD_SP_RT_ROLE_LAST_ERROR, name);
 	return submit(d, client, ops, out);
 }
 
@@ -548,7 +526,8 @@ cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		      json_object *args, json_object **out)
 {
 	const char *name = cd_jstr(args, "name", NULL);
-	json_object *cfg = name ? get(d, "config.roles", name) : NULL, *rt, *ops, *list;
+	json_object *cfg = cd_sp_get(cd_replica_state(d), CD_SP_ROLE, name);
+	json_object *rt, *ops, *list;
 	const char *state;
 	size_t i;
 
@@ -556,7 +535,7 @@ cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("no role '%s'", name ? name : "");
 		return -ENOENT;
 	}
-	rt = get(d, "runtime.roles", name);
+	rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLE, name);
 	state = rt ? json_object_get_string(json_object_object_get(rt, "state")) : "stopped";
 	/* Its resources' definitions go with it: only a stopped role can go. */
 	if (strcmp(state, "stopped")) {
@@ -567,11 +546,11 @@ cd_rm_ipc_role_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 	ops = json_object_new_array();
 	list = json_object_object_get(cfg, "resources");
 	for (i = 0; list && i < json_object_array_length(list); i++)
-		add_op(ops, "delete", NULL, "config.resources.%s",
-		       json_object_get_string(json_object_array_get_idx(list, i)));
-	add_op(ops, "delete", NULL, "config.roles.%s", name);
+		cd_sp_op(ops, "delete", NULL, CD_SP_RESOURCE,
+			 json_object_get_string(json_object_array_get_idx(list, i)));
+	cd_sp_op(ops, "delete", NULL, CD_SP_ROLE, name);
 	if (rt)
-		add_op(ops, "delete", NULL, "runtime.roles.%s", name);
+		cd_sp_op(ops, "delete", NULL, CD_SP_RT_ROLE, name);
 	return submit(d, client, ops, out);
 }
 
@@ -732,7 +711,7 @@ vm_identity_arg(struct cd_daemon *d, json_object *args, const char *id, const ch
 		*out = cd_ipc_message("parameter 'vm_name' is set by clusterd from the VM's identity");
 		return -CD_E_BAD_ARGS;
 	}
-	rc = cd_rule_vm_claim_check(cd_state_get(cd_replica_state(d), "config.resources"),
+	rc = cd_rule_vm_claim_check(cd_sp_get(cd_replica_state(d), CD_SP_RESOURCES),
 				    id, vm, err, sizeof(err));
 	if (rc < 0) {
 		*out = cd_ipc_message("%s", err);
@@ -758,11 +737,11 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("resource id must be 1..63 characters of A-Z a-z 0-9 _ -");
 		return -CD_E_BAD_ARGS;
 	}
-	if (get(d, "config.resources", id)) {
+	if (cd_sp_get(cd_replica_state(d), CD_SP_RESOURCE, id)) {
 		*out = cd_ipc_message("resource '%s' already exists", id);
 		return -EEXIST;
 	}
-	if (!role || !(rolecfg = get(d, "config.roles", role))) {
+	if (!role || !(rolecfg = cd_sp_get(cd_replica_state(d), CD_SP_ROLE, role))) {
 		*out = cd_ipc_message("no role '%s' (create it with 'clusterctl role add')", role ? role : "");
 		return -ENOENT;
 	}
@@ -830,12 +809,12 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object_object_add(cfg, "timeouts_ms", json_object_get(t));
 	}
 	ops = json_object_new_array();
-	add_op(ops, "set", cfg, "config.resources.%s", id);
+	cd_sp_op(ops, "set", cfg, CD_SP_RESOURCE, id);
 	newlist = json_object_new_array();
 	for (i = 0; list && i < json_object_array_length(list); i++)
 		json_object_array_add(newlist, json_object_get(json_object_array_get_idx(list, i)));
 	json_object_array_add(newlist, json_object_new_string(id));
-	add_op(ops, "set", newlist, "config.roles.%s.resources", role);
+	cd_sp_op(ops, "set", newlist, CD_SP_ROLE_RESOURCES, role);
 
 	/* Required parameters come from the agent's meta-data: ask it. */
 	rc = calloc(1, sizeof(*rc));
@@ -867,7 +846,7 @@ int
 cd_rm_ipc_rsc_list(struct cd_daemon *d, struct cd_ipc_client *client,
 		   json_object *args, json_object **out)
 {
-	json_object *rs = cd_state_get(cd_replica_state(d), "config.resources");
+	json_object *rs = cd_sp_get(cd_replica_state(d), CD_SP_RESOURCES);
 	json_object *arr = json_object_new_array();
 
 	if (rs) {
@@ -884,7 +863,7 @@ cd_rm_ipc_rsc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 		   json_object *args, json_object **out)
 {
 	const char *id = cd_jstr(args, "id", NULL);
-	json_object *cfg = id ? get(d, "config.resources", id) : NULL, *rt;
+	json_object *cfg = cd_sp_get(cd_replica_state(d), CD_SP_RESOURCE, id), *rt;
 	const char *role;
 
 	if (!cfg) {
@@ -893,7 +872,7 @@ cd_rm_ipc_rsc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	}
 	*out = rsc_json(id, cfg);
 	role = json_object_get_string(json_object_object_get(cfg, "role"));
-	rt = role ? get(d, "runtime.roles", role) : NULL;
+	rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLE, role);
 	json_object_object_add(*out, "state",
 			       json_object_get(rt ? json_object_object_get(rt, "state") : NULL));
 	json_object_object_add(*out, "owner",
@@ -906,7 +885,8 @@ cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
 	const char *id = cd_jstr(args, "id", NULL), *role;
-	json_object *cfg = id ? get(d, "config.resources", id) : NULL, *list, *newlist, *rt, *ops;
+	json_object *cfg = cd_sp_get(cd_replica_state(d), CD_SP_RESOURCE, id);
+	json_object *list, *newlist, *rt, *ops;
 	size_t i;
 
 	if (!cfg) {
@@ -914,14 +894,15 @@ cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		return -ENOENT;
 	}
 	role = json_object_get_string(json_object_object_get(cfg, "role"));
-	rt = get(d, "runtime.roles", role);
+	rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLE, role);
 	if (rt && strcmp(json_object_get_string(json_object_object_get(rt, "state")), "stopped")) {
 		*out = cd_ipc_message("role %s is running: stop it before removing %s", role, id);
 		return -EBUSY;
 	}
 	ops = json_object_new_array();
-	add_op(ops, "delete", NULL, "config.resources.%s", id);
-	list = json_object_object_get(get(d, "config.roles", role), "resources");
+	cd_sp_op(ops, "delete", NULL, CD_SP_RESOURCE, id);
+	list = json_object_object_get(cd_sp_get(cd_replica_state(d), CD_SP_ROLE, role),
+				      "resources");
 	newlist = json_object_new_array();
 	for (i = 0; list && i < json_object_array_length(list); i++) {
 		json_object *v = json_object_array_get_idx(list, i);
@@ -929,7 +910,7 @@ cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		if (strcmp(json_object_get_string(v), id))
 			json_object_array_add(newlist, json_object_get(v));
 	}
-	add_op(ops, "set", newlist, "config.roles.%s.resources", role);
+	cd_sp_op(ops, "set", newlist, CD_SP_ROLE_RESOURCES, role);
 	return submit(d, client, ops, out);
 }
 
@@ -937,17 +918,17 @@ cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 
 static int
 node_flag(struct cd_daemon *d, struct cd_ipc_client *client, json_object *args,
-	  json_object **out, const char *flag, bool value)
+	  json_object **out, enum cd_sp flag, bool value)
 {
 	const char *name = cd_jstr(args, "name", NULL);
 	json_object *ops;
 
-	if (!name || !get(d, "config.nodes", name)) {
+	if (!name || !cd_sp_get(cd_replica_state(d), CD_SP_NODE, name)) {
 		*out = cd_ipc_message("'%s' is not a node of this cluster", name ? name : "");
 		return -ENOENT;
 	}
 	ops = json_object_new_array();
-	add_op(ops, "set", json_object_new_boolean(value), "runtime.nodes.%s.%s", name, flag);
+	cd_sp_op(ops, "set", json_object_new_boolean(value), flag, name);
 	return submit(d, client, ops, out);
 }
 
@@ -955,14 +936,14 @@ int
 cd_rm_ipc_node_pause(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
-	return node_flag(d, client, args, out, "paused", true);
+	return node_flag(d, client, args, out, CD_SP_RT_NODE_PAUSED, true);
 }
 
 int
 cd_rm_ipc_node_resume(struct cd_daemon *d, struct cd_ipc_client *client,
 		      json_object *args, json_object **out)
 {
-	return node_flag(d, client, args, out, "paused", false);
+	return node_flag(d, client, args, out, CD_SP_RT_NODE_PAUSED, false);
 }
 
 int
@@ -970,7 +951,7 @@ cd_rm_ipc_node_fence(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
 	const char *name = cd_jstr(args, "name", NULL);
-	json_object *cfg = name ? get(d, "config.nodes", name) : NULL;
+	json_object *cfg = cd_sp_get(cd_replica_state(d), CD_SP_NODE, name);
 	const struct cd_node *n;
 
 	if (!cfg) {
@@ -992,13 +973,14 @@ int
 cd_rm_ipc_node_list(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
 {
-	json_object *nodes = cd_state_get(cd_replica_state(d), "config.nodes");
-	json_object *roles = cd_state_get(cd_replica_state(d), "runtime.roles");
+	json_object *nodes = cd_sp_get(cd_replica_state(d), CD_SP_NODES);
+	json_object *roles = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLES);
 	json_object *arr = json_object_new_array();
 
 	if (nodes) {
 		json_object_object_foreach(nodes, name, cfg) {
-			json_object *o = json_object_new_object(), *rt = get(d, "runtime.nodes", name);
+			json_object *o = json_object_new_object();
+			json_object *rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_NODE, name);
 			json_object *owned = json_object_new_array();
 			uint32_t id = (uint32_t)json_object_get_int64(json_object_object_get(cfg, "id"));
 			const struct cd_node *n = cd_membership_node(&d->mship, id);
@@ -1049,14 +1031,14 @@ cd_rm_ipc_storage_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("%s", url ? err : "a LUN URL (iscsi://PORTAL/IQN/LUN) is required");
 		return -CD_E_BAD_ARGS;
 	}
-	if (get(d, "config.storage.luns", name)) {
+	if (cd_sp_get(cd_replica_state(d), CD_SP_LUN, name)) {
 		*out = cd_ipc_message("LUN '%s' already exists", name);
 		return -EEXIST;
 	}
 	cfg = json_object_new_object();
 	json_object_object_add(cfg, "url", json_object_new_string(url));
 	ops = json_object_new_array();
-	add_op(ops, "set", cfg, "config.storage.luns.%s", name);
+	cd_sp_op(ops, "set", cfg, CD_SP_LUN, name);
 	return submit(d, client, ops, out);
 }
 
@@ -1067,12 +1049,12 @@ cd_rm_ipc_storage_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 	const char *name = cd_jstr(args, "name", NULL);
 	json_object *ops;
 
-	if (!name || !get(d, "config.storage.luns", name)) {
+	if (!name || !cd_sp_get(cd_replica_state(d), CD_SP_LUN, name)) {
 		*out = cd_ipc_message("no LUN '%s'", name ? name : "");
 		return -ENOENT;
 	}
 	ops = json_object_new_array();
-	add_op(ops, "delete", NULL, "config.storage.luns.%s", name);
+	cd_sp_op(ops, "delete", NULL, CD_SP_LUN, name);
 	return submit(d, client, ops, out);
 }
 
@@ -1080,7 +1062,7 @@ int
 cd_rm_ipc_storage_list(struct cd_daemon *d, struct cd_ipc_client *client,
 		       json_object *args, json_object **out)
 {
-	json_object *luns = cd_state_get(cd_replica_state(d), "config.storage.luns");
+	json_object *luns = cd_sp_get(cd_replica_state(d), CD_SP_LUNS);
 	json_object *arr = json_object_new_array();
 
 	if (luns) {

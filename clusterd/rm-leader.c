@@ -92,10 +92,9 @@ record_fence(struct cd_rm *rm, const char *node, uint32_t incarnation, size_t n_
 	json_object *ops = json_object_new_array(), *old, *arr, *rec;
 	size_t i, n;
 
-	rm_ops_add(ops, "test", "runtime.nodes", node, "fenced",
-		   json_object_new_boolean(0));
-	rm_ops_add(ops, "set", "runtime.nodes", node, "fenced", json_object_new_boolean(1));
-	old = cd_state_get(st, "runtime.fences");
+	cd_sp_op(ops, "test", json_object_new_boolean(0), CD_SP_RT_NODE_FENCED, node);
+	cd_sp_op(ops, "set", json_object_new_boolean(1), CD_SP_RT_NODE_FENCED, node);
+	old = cd_sp_get(st, CD_SP_FENCES);
 	arr = json_object_new_array();
 	n = old && json_object_is_type(old, json_type_array) ? json_object_array_length(old) : 0;
 	for (i = n >= MAX_FENCE_RECORDS ? n - MAX_FENCE_RECORDS + 1 : 0; i < n; i++)
@@ -107,7 +106,7 @@ record_fence(struct cd_rm *rm, const char *node, uint32_t incarnation, size_t n_
 	json_object_object_add(rec, "by", json_object_new_string(rm_local_name(rm)));
 	json_object_object_add(rec, "luns", json_object_new_int64((int64_t)n_luns));
 	json_object_array_add(arr, rec);
-	json_object_array_add(ops, rm_op_new("set", "runtime.fences", arr));
+	cd_sp_op(ops, "set", arr, CD_SP_FENCES);
 	rm_submit_role_ops(rm, "@fence", ops, true);
 }
 
@@ -193,13 +192,12 @@ readmit(struct cd_rm *rm)
 			ops = json_object_new_array();
 		cd_notice("rm: admitting node %s with incarnation %" PRIu32, n->name,
 			  n->incarnation + 1);
-		rm_ops_add(ops, "set", "runtime.nodes", n->name, "incarnation",
-			   json_object_new_int64(n->incarnation + 1));
-		rm_ops_add(ops, "set", "runtime.nodes", n->name, "fenced",
-			   json_object_new_boolean(0));
+		cd_sp_op(ops, "set", json_object_new_int64(n->incarnation + 1),
+			 CD_SP_RT_NODE_INCARNATION, n->name);
+		cd_sp_op(ops, "set", json_object_new_boolean(0), CD_SP_RT_NODE_FENCED, n->name);
 		if (!n->known)
-			rm_ops_add(ops, "set", "runtime.nodes", n->name, "paused",
-				   json_object_new_boolean(0));
+			cd_sp_op(ops, "set", json_object_new_boolean(0), CD_SP_RT_NODE_PAUSED,
+				 n->name);
 	}
 	if (ops)
 		rm_submit_role_ops(rm, "@nodes", ops, true);
@@ -261,23 +259,21 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 			return;
 		}
 		rm_ops_guard(ops, r->p.name, r->p.owner, st);
-		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
-			   json_object_new_string(node));
-		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
-			   json_object_new_string("starting"));
-		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to",
-			   json_object_new_string(""));
+		cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_OWNER, r->p.name);
+		cd_sp_op(ops, "set", json_object_new_string("starting"), CD_SP_RT_ROLE_STATE,
+			 r->p.name);
+		cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_MOVE_TO, r->p.name);
 		break;
 	}
 	case CD_ACT_STOP:
 		rm_ops_guard(ops, r->p.name, r->p.owner, st);
-		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
-			   json_object_new_string("stopping"));
+		cd_sp_op(ops, "set", json_object_new_string("stopping"), CD_SP_RT_ROLE_STATE,
+			 r->p.name);
 		break;
 	case CD_ACT_RESTART:
 		rm_ops_guard(ops, r->p.name, r->p.owner, st);
-		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
-			   json_object_new_string("starting"));
+		cd_sp_op(ops, "set", json_object_new_string("starting"), CD_SP_RT_ROLE_STATE,
+			 r->p.name);
 		break;
 	case CD_ACT_MOVE:
 		if (rm_leader_migrate(rm, r, node)) {
@@ -286,25 +282,24 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 		}
 		rm_ops_guard(ops, r->p.name, r->p.owner, st);
 		if (r->p.owner[0]) {
-			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
-				   json_object_new_string("stopping"));
-			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to",
-				   json_object_new_string(node));
+			cd_sp_op(ops, "set", json_object_new_string("stopping"),
+				 CD_SP_RT_ROLE_STATE, r->p.name);
+			cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_MOVE_TO,
+				 r->p.name);
 		} else {
-			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
-				   json_object_new_string(node));
-			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
-				   json_object_new_string("starting"));
-			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to",
-				   json_object_new_string(""));
+			cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_OWNER,
+				 r->p.name);
+			cd_sp_op(ops, "set", json_object_new_string("starting"),
+				 CD_SP_RT_ROLE_STATE, r->p.name);
+			cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_MOVE_TO,
+				 r->p.name);
 		}
 		break;
 	case CD_ACT_REFUSE_MOVE:
 		cd_warn("rm: role %s: move refused: %s", r->p.name, a->reason);
-		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to",
-			   json_object_new_string(""));
-		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "last_error",
-			   json_object_new_string(a->reason));
+		cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_MOVE_TO, r->p.name);
+		cd_sp_op(ops, "set", json_object_new_string(a->reason), CD_SP_RT_ROLE_LAST_ERROR,
+			 r->p.name);
 		break;
 	default:
 		json_object_put(ops);
@@ -372,11 +367,9 @@ rm_policy_input(struct cd_rm *rm, struct rm_policy_in *pi, bool leader)
 	}
 	for (j = 0; j < rm->model.n_roles; j++) {
 		struct rm_role *r = &rm->model.roles[j];
-		char path[200];
 		json_object *f;
 
-		snprintf(path, sizeof(path), "runtime.roles.%s.failures", r->p.name);
-		f = cd_state_get(cd_replica_state(rm->d), path);
+		f = cd_sp_get(cd_replica_state(rm->d), CD_SP_RT_ROLE_FAILURES, r->p.name);
 		for (i = 0; i < rm->model.n_nodes; i++)
 			pi->failures[j * rm->model.n_nodes + i] =
 				count_failures(f, rm->model.nodes[i].name, r->failover_period_s);

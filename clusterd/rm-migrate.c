@@ -59,7 +59,6 @@ mig_progress(void *ctx, const char *line)
 {
 	struct mig_ctx *mc = ctx;
 	json_object *ops, *at;
-	char path[200];
 	uint64_t now = cd_now_mono_ms();
 	int rc;
 
@@ -67,13 +66,10 @@ mig_progress(void *ctx, const char *line)
 		return;
 	mc->last_progress_ms = now;
 	ops = json_object_new_array();
-	snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", mc->role);
-	json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(mc->phase)));
-	snprintf(path, sizeof(path), "runtime.roles.%s.migration.started_at", mc->role);
-	at = cd_state_get(cd_replica_state(mc->rm->d), path);
-	json_object_array_add(ops, rm_op_new("test", path, json_object_get(at)));
-	snprintf(path, sizeof(path), "runtime.roles.%s.migration.progress", mc->role);
-	json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(line + 9)));
+	cd_sp_op(ops, "test", json_object_new_string(mc->phase), CD_SP_MIG_PHASE, mc->role);
+	at = cd_sp_get(cd_replica_state(mc->rm->d), CD_SP_MIG_STARTED_AT, mc->role);
+	cd_sp_op(ops, "test", json_object_get(at), CD_SP_MIG_STARTED_AT, mc->role);
+	cd_sp_op(ops, "set", json_object_new_string(line + 9), CD_SP_MIG_PROGRESS, mc->role);
 	rc = cd_ephemeral_send(mc->rm->d, ops);
 	if (rc < 0)
 		cd_debug("rm: role %s: progress not sent: %s", mc->role, strerror(-rc));
@@ -116,13 +112,12 @@ mig_paused_result(struct cd_rm *rm, struct rm_role *r, const char *confirm,
 		  char *out, size_t len)
 {
 	const char *resumed = strstr(confirm, "resumed_at_ms="), *sv, *paused;
-	char path[200], *dup, *tok, *save = NULL;
+	char *dup, *tok, *save = NULL;
 	json_object *saved;
 	size_t n = 0;
 
 	out[0] = '\0';
-	snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", r->p.name);
-	saved = cd_state_get(cd_replica_state(rm->d), path);
+	saved = cd_sp_get(cd_replica_state(rm->d), CD_SP_MIG_RESULT, r->p.name);
 	if (!resumed || !saved || !json_object_is_type(saved, json_type_string))
 		return;
 	sv = json_object_get_string(saved);
@@ -149,12 +144,11 @@ static void
 mig_quick_result(struct cd_rm *rm, struct rm_role *r, const char *result, char *out,
 		 size_t len)
 {
-	char path[200], paused[32] = "", resumed[32] = "", bytes[32] = "";
+	char paused[32] = "", resumed[32] = "", bytes[32] = "";
 	json_object *saved;
 	const char *p;
 
-	snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", r->p.name);
-	saved = cd_state_get(cd_replica_state(rm->d), path);
+	saved = cd_sp_get(cd_replica_state(rm->d), CD_SP_MIG_RESULT, r->p.name);
 	if (saved && json_object_is_type(saved, json_type_string)) {
 		const char *sv = json_object_get_string(saved);
 
@@ -252,7 +246,7 @@ static void
 migration_address(struct cd_rm *rm, char *out, size_t len)
 {
 	const struct cd_state *st = cd_replica_state(rm->d);
-	json_object *v = cd_state_get(st, "config.properties.migration-network");
+	json_object *v = cd_sp_get(st, CD_SP_PROPERTY, "migration-network");
 	struct ifaddrs *ifs, *i;
 	struct in_addr net;
 	char buf[32], *slash;
@@ -296,7 +290,7 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 	const struct cd_state *st = cd_replica_state(rm->d);
 	struct cd_op_request req = { 0 };
 	struct mig_ctx *mc;
-	char path[200], env_uri[300], env_bw[64], env_dt[64], env_addr[80], addr[48];
+	char env_uri[300], env_bw[64], env_dt[64], env_addr[80], addr[48];
 	const char *env[7];
 	json_object *uri;
 	size_t ne = 0;
@@ -307,8 +301,7 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 	mc->rm = rm;
 	snprintf(mc->role, sizeof(mc->role), "%s", r->p.name);
 	snprintf(mc->phase, sizeof(mc->phase), "%s", r->mig.phase);
-	snprintf(path, sizeof(path), "runtime.roles.%s.migration.uri", r->p.name);
-	uri = cd_state_get(st, path);
+	uri = cd_sp_get(st, CD_SP_MIG_URI, r->p.name);
 	if (uri && json_object_is_type(uri, json_type_string)) {
 		snprintf(env_uri, sizeof(env_uri), "OCF_RESKEY_CRM_meta_migrate_uri=%s",
 			 json_object_get_string(uri));
@@ -371,11 +364,9 @@ mig_report_clear(struct local_role *l)
 static void
 mig_key(struct cd_rm *rm, struct rm_role *r, char *buf, size_t len)
 {
-	char path[200];
 	json_object *at;
 
-	snprintf(path, sizeof(path), "runtime.roles.%s.migration.started_at", r->p.name);
-	at = cd_state_get(cd_replica_state(rm->d), path);
+	at = cd_sp_get(cd_replica_state(rm->d), CD_SP_MIG_STARTED_AT, r->p.name);
 	snprintf(buf, len, "%s>%s@%lld", r->mig.from, r->mig.to,
 		 at ? (long long)json_object_get_int64(at) : 0LL);
 }
@@ -439,7 +430,7 @@ mig_report_retry(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 	const char *ph = r->mig.phase;
 	uint64_t now = cd_now_mono_ms();
 	json_object *ops;
-	char path[200], err[300];
+	char err[300];
 
 	if (now < l->mig_sent_ms + REPORT_RETRY_MS) {
 		mig_retry_later(rm);
@@ -453,12 +444,11 @@ mig_report_retry(struct cd_rm *rm, struct rm_role *r, struct local_role *l)
 			 rm->refused_msg[0] ? rm->refused_msg : "see the log");
 		cd_err("rm: role %s: %s", r->p.name, err);
 		ops = json_object_new_array();
-		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", r->p.name);
-		json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(ph)));
-		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(
-			cd_migphase_str(CD_MIG_ABORT))));
-		rm_ops_add(ops, "set", "runtime.roles", r->p.name, "last_error",
-			   json_object_new_string(err));
+		cd_sp_op(ops, "test", json_object_new_string(ph), CD_SP_MIG_PHASE, r->p.name);
+		cd_sp_op(ops, "set", json_object_new_string(cd_migphase_str(CD_MIG_ABORT)),
+			 CD_SP_MIG_PHASE, r->p.name);
+		cd_sp_op(ops, "set", json_object_new_string(err), CD_SP_RT_ROLE_LAST_ERROR,
+			 r->p.name);
 		/* The abort is kept and resent like any report (not undoable). */
 		json_object_put(l->mig_ops);
 		l->mig_ops = ops;
@@ -524,41 +514,33 @@ mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 {
 	json_object *ops = json_object_new_array();
 	const char *name = r->p.name;
-	char path[200];
 
-	snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", name);
-	json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(r->mig.phase)));
+	cd_sp_op(ops, "test", json_object_new_string(r->mig.phase), CD_SP_MIG_PHASE, name);
 	if (uri && uri[0]) {
-		snprintf(path, sizeof(path), "runtime.roles.%s.migration.uri", name);
-		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(uri)));
+		cd_sp_op(ops, "set", json_object_new_string(uri), CD_SP_MIG_URI, name);
 	}
 	if (result && result[0]) {
-		snprintf(path, sizeof(path), "runtime.roles.%s.migration.result", name);
-		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(result)));
-		rm_ops_add(ops, "set", "runtime.roles", name, "last_migration",
-			   json_object_new_string(result));
+		cd_sp_op(ops, "set", json_object_new_string(result), CD_SP_MIG_RESULT, name);
+		cd_sp_op(ops, "set", json_object_new_string(result), CD_SP_RT_ROLE_LAST_MIGRATION,
+			 name);
 	}
 	if (error) {
-		snprintf(path, sizeof(path), "runtime.roles.%s.migration.error", name);
-		json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(error)));
-		rm_ops_add(ops, "set", "runtime.roles", name, "last_error",
-			   json_object_new_string(error));
+		cd_sp_op(ops, "set", json_object_new_string(error), CD_SP_MIG_ERROR, name);
+		cd_sp_op(ops, "set", json_object_new_string(error), CD_SP_RT_ROLE_LAST_ERROR, name);
 	}
 	if (switched) {
 		/* The guest runs on the target now: it is the owner. */
-		rm_ops_add(ops, "set", "runtime.roles", name, "owner",
-			   json_object_new_string(r->mig.to));
+		cd_sp_op(ops, "set", json_object_new_string(r->mig.to), CD_SP_RT_ROLE_OWNER, name);
 	}
 	if (next == CD_MIG_DONE) {
-		snprintf(path, sizeof(path), "runtime.roles.%s.migration", name);
-		json_object_array_add(ops, rm_op_new("delete", path, NULL));
-		rm_ops_add(ops, "set", "runtime.roles", name, "state",
-			   json_object_new_string(l->running || !(step->flags & CD_MIG_FAIL_ROLE) ?
-						  "started" : "failed"));
+		cd_sp_op(ops, "delete", NULL, CD_SP_MIG, name);
+		cd_sp_op(ops, "set", json_object_new_string(l->running ||
+						       !(step->flags & CD_MIG_FAIL_ROLE) ?
+						       "started" : "failed"),
+			 CD_SP_RT_ROLE_STATE, name);
 	} else {
-		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", name);
-		json_object_array_add(ops, rm_op_new("set", path,
-						     json_object_new_string(cd_migphase_str(next))));
+		cd_sp_op(ops, "set", json_object_new_string(cd_migphase_str(next)), CD_SP_MIG_PHASE,
+			 name);
 	}
 	cd_info("rm: role %s: migration %s -> %s%s%s", name, r->mig.phase, cd_migphase_str(next),
 		error ? ": " : "", error ? error : "");
@@ -593,10 +575,10 @@ rm_leader_migrate(struct cd_rm *rm, struct rm_role *r, const char *to)
 	json_object_object_add(mig, "phase", json_object_new_string(	/* M1 */
 		cd_migphase_str(cd_migphase_next(type, CD_MIG_NONE, true))));
 	json_object_object_add(mig, "started_at", json_object_new_int64((int64_t)time(NULL)));
-	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "migration", mig);
-	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state", json_object_new_string("migrating"));
-	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_to", json_object_new_string(""));
-	rm_ops_add(ops, "set", "runtime.roles", r->p.name, "move_type", json_object_new_string(""));
+	cd_sp_op(ops, "set", mig, CD_SP_MIG, r->p.name);
+	cd_sp_op(ops, "set", json_object_new_string("migrating"), CD_SP_RT_ROLE_STATE, r->p.name);
+	cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_MOVE_TO, r->p.name);
+	cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_MOVE_TYPE, r->p.name);
 	cd_info("rm: leader: %s migration of role %s from %s to %s", r->move_type, r->p.name,
 		r->p.owner, to);
 	rm_submit_role_ops(rm, r->p.name, ops, true);
@@ -617,7 +599,6 @@ rm_leader_resolve_migrations(struct cd_rm *rm)
 		enum cd_mig_phase ph;
 		bool src_up, dst_up;
 		json_object *ops;
-		char path[200];
 
 		if (!r->mig.active || rm_inflight_has(rm, r->p.name) ||
 		    cd_migphase_parse(r->mig.phase, &ph))
@@ -633,22 +614,23 @@ rm_leader_resolve_migrations(struct cd_rm *rm)
 		if (loss != CD_MIG_LOSS_RECOVER && loss != CD_MIG_LOSS_TAKE_BACK)
 			continue;	/* both up, or wait until the lost node is fenced */
 		ops = json_object_new_array();
-		snprintf(path, sizeof(path), "runtime.roles.%s.migration.phase", r->p.name);
-		json_object_array_add(ops, rm_op_new("test", path, json_object_new_string(r->mig.phase)));
+		cd_sp_op(ops, "test", json_object_new_string(r->mig.phase), CD_SP_MIG_PHASE,
+			 r->p.name);
 		if (loss == CD_MIG_LOSS_RECOVER) {
 			/* M8b: the source is gone and fenced: recover on the target (cold). */
-			snprintf(path, sizeof(path), "runtime.roles.%s.migration", r->p.name);
-			json_object_array_add(ops, rm_op_new("delete", path, NULL));
-			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
-				   json_object_new_string(dst_up ? r->mig.to : ""));
-			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "state",
-				   json_object_new_string(dst_up ? "starting" : "stopped"));
+			cd_sp_op(ops, "delete", NULL, CD_SP_MIG, r->p.name);
+			cd_sp_op(ops, "set", json_object_new_string(dst_up ? r->mig.to : ""),
+				 CD_SP_RT_ROLE_OWNER, r->p.name);
+			cd_sp_op(ops, "set",
+				 json_object_new_string(dst_up ? "starting" : "stopped"),
+				 CD_SP_RT_ROLE_STATE, r->p.name);
 		} else {
 			/* M8c: the target is gone and fenced: the source takes the guest back. */
-			json_object_array_add(ops, rm_op_new("set", path, json_object_new_string(
-				cd_migphase_str(CD_MIG_ABORT_SOURCE))));
-			rm_ops_add(ops, "set", "runtime.roles", r->p.name, "owner",
-				   json_object_new_string(r->mig.from));
+			cd_sp_op(ops, "set",
+				 json_object_new_string(cd_migphase_str(CD_MIG_ABORT_SOURCE)),
+				 CD_SP_MIG_PHASE, r->p.name);
+			cd_sp_op(ops, "set", json_object_new_string(r->mig.from),
+				 CD_SP_RT_ROLE_OWNER, r->p.name);
 		}
 		cd_warn("rm: role %s: %s lost during its migration; resolving", r->p.name,
 			src_up ? r->mig.to : r->mig.from);

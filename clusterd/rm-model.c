@@ -6,6 +6,7 @@
 #include "rm-model.h"
 #include "jsonget.h"
 #include "membership.h"
+#include "state-schema.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -164,12 +165,12 @@ rm_model_load(struct rm_model *m, const struct cd_state *st)
 	if (!st || !st->doc)
 		return 0;
 	snprintf(m->cluster_name, sizeof(m->cluster_name), "%s", cd_state_cluster_name(st));
-	roles = cd_state_get(st, "config.roles");
-	resources = cd_state_get(st, "config.resources");
-	rt_roles = cd_state_get(st, "runtime.roles");
-	nodes = cd_state_get(st, "config.nodes");
-	rt_nodes = cd_state_get(st, "runtime.nodes");
-	luns = cd_state_get(st, "config.storage.luns");
+	roles = cd_sp_get(st, CD_SP_ROLES);
+	resources = cd_sp_get(st, CD_SP_RESOURCES);
+	rt_roles = cd_sp_get(st, CD_SP_RT_ROLES);
+	nodes = cd_sp_get(st, CD_SP_NODES);
+	rt_nodes = cd_sp_get(st, CD_SP_RT_NODES);
+	luns = cd_sp_get(st, CD_SP_LUNS);
 
 	if (nodes && json_object_is_type(nodes, json_type_object)) {
 		json_object_object_foreach(nodes, name, cfg) {

@@ -3,26 +3,11 @@
  * roles, their resources and runtime, nodes' runtime, and the cluster's
  * LUNs, parsed from the state document after every change.
  *
- * State layout (see docs/ARCHITECTURE.md §7):
- *   config.roles.R      = {"resources": [ids in start order],
- *                          "preferred_owners": [...], "possible_owners": [...],
- *                          "priority": 0, "failover_threshold": 0 (= nodes-1),
- *                          "failover_period_s": 21600, "failback": "never",
- *                          "failback_window": [22, 6], "memory_mib": 0,
- *                          "target": "started"}
- *   config.resources.X  = {"role": R, "agent": "ocf:P:T", "params": {...},
- *                          "monitor_interval_ms": 10000,
- *                          "timeouts_ms": {"start":.., "stop":.., "monitor":..}}
- *   config.storage.luns.NAME = {"url": "iscsi://..."}
- *   runtime.roles.R     = {"owner": "n1", "state": "started", "move_to": "",
- *                          "move_type": ""|"live"|"quick",
- *                          "failures": [{"node": "n1", "at": EPOCH_S}, ...],
- *                          "migration": {"type", "from", "to", "phase",
- *                                        "uris": {rsc: uri}, "result", "error"}}
- *   (state "migrating" while a migration runs; the policy sees it as a
- *    transition and leaves the role alone)
- *   runtime.nodes.N     = {"incarnation": 3, "fenced": false, "paused": false}
- *   runtime.fences      = [{"node", "incarnation", "at", "by", "luns"}] (last 50)
+ * The state's layout, path by path, is lib/state-schema.h; this module
+ * reads config.roles, config.resources, config.nodes, config.storage.luns,
+ * runtime.roles and runtime.nodes through it. (A role's state is
+ * "migrating" while a migration runs; the policy sees it as a transition
+ * and leaves the role alone.)
  */
 #ifndef CLUSTERD_RM_MODEL_H
 #define CLUSTERD_RM_MODEL_H

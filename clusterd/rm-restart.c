@@ -120,8 +120,7 @@ cd_rm_planned_stop(struct cd_daemon *d, void (*stop)(struct cd_daemon *d))
 	ps->stop = stop;
 	ps->grace_ms = (uint32_t)rm_prop_int(rm, "restart-grace-ms", RESTART_GRACE_MS_DEFAULT);
 	ps->t_s = cd_now_mono_ms();
-	rm_ops_add(ops, "set", "runtime.nodes", me, "restart_grace_ms",
-		   json_object_new_int64(ps->grace_ms));
+	cd_sp_op(ops, "set", json_object_new_int64(ps->grace_ms), CD_SP_RT_NODE_RESTART_GRACE, me);
 	if (cd_replica_submit_committed(d, ops, recorded, ps) < 0) {
 		json_object_put(ops);
 		free(ps);
@@ -174,7 +173,7 @@ rm_restart_duties(struct cd_rm *rm)
 	ops = json_object_new_array();
 	if (!ops)
 		return;
-	rm_ops_add(ops, "delete", "runtime.nodes", me->name, "restart_grace_ms", NULL);
+	cd_sp_op(ops, "delete", NULL, CD_SP_RT_NODE_RESTART_GRACE, me->name);
 	rm->restart_clearing = cd_replica_submit(rm->d, ops, cleared, rm) == 0;
 	if (rm->restart_clearing)
 		cd_info("rm: back after a planned stop: clearing the restart grace");

@@ -56,32 +56,12 @@ int64_t
 rm_prop_int(struct cd_rm *rm, const char *name, int64_t dflt)
 {
 	const struct cd_state *st = cd_replica_state(rm->d);
-	json_object *props = cd_state_get(st, "config.properties"), *v;
+	json_object *props = cd_sp_get(st, CD_SP_PROPERTIES), *v;
 
 	if (props && json_object_object_get_ex(props, name, &v) &&
 	    json_object_is_type(v, json_type_int))
 		return json_object_get_int64(v);
 	return dflt;
-}
-
-json_object *
-rm_op_new(const char *op, const char *path, json_object *value)
-{
-	return cd_state_op(op, path, value);
-}
-
-/* Append {"op", "path": "<prefix>.<name>[.<field>]", "value"} to ops. */
-void
-rm_ops_add(json_object *ops, const char *op, const char *prefix, const char *name,
-	   const char *field, json_object *value)
-{
-	char path[256];
-
-	if (field)
-		snprintf(path, sizeof(path), "%s.%s.%s", prefix, name, field);
-	else
-		snprintf(path, sizeof(path), "%s.%s", prefix, name);
-	json_object_array_add(ops, rm_op_new(op, path, value));
 }
 
 /* ---- reporting results into the state ---- */
@@ -236,7 +216,7 @@ fault_refused(struct cd_rm *rm, json_object *ops)
 		const char *kind = json_object_get_string(json_object_object_get(op, "op"));
 		const char *p = json_object_get_string(json_object_object_get(op, "path"));
 
-		if (!kind || !p || !strstr(p, ".migration.phase") ||
+		if (!kind || !p || !cd_sp_is(p, CD_SP_MIG_PHASE) ||
 		    !json_object_object_get_ex(op, "value", &v))
 			continue;
 		if (!strcmp(kind, "test") && !strcmp(json_object_get_string(v), want))
@@ -331,10 +311,8 @@ inflight_del(struct cd_rm *rm, const char *role)
 void
 rm_ops_guard(json_object *ops, const char *role, const char *owner, const char *state)
 {
-	rm_ops_add(ops, "test", "runtime.roles", role, "owner",
-		   json_object_new_string(owner));
-	rm_ops_add(ops, "test", "runtime.roles", role, "state",
-		   json_object_new_string(state));
+	cd_sp_op(ops, "test", json_object_new_string(owner), CD_SP_RT_ROLE_OWNER, role);
+	cd_sp_op(ops, "test", json_object_new_string(state), CD_SP_RT_ROLE_STATE, role);
 }
 
 void
@@ -345,19 +323,16 @@ rm_report(struct cd_rm *rm, struct local_role *l, const char *expect_state,
 	const char *me = rm_local_name(rm);
 
 	rm_ops_guard(ops, l->name, me, expect_state);
-	rm_ops_add(ops, "set", "runtime.roles", l->name, "state",
-		   json_object_new_string(new_state));
+	cd_sp_op(ops, "set", json_object_new_string(new_state), CD_SP_RT_ROLE_STATE, l->name);
 	if (new_owner)
-		rm_ops_add(ops, "set", "runtime.roles", l->name, "owner",
-			   json_object_new_string(new_owner));
+		cd_sp_op(ops, "set", json_object_new_string(new_owner), CD_SP_RT_ROLE_OWNER,
+			 l->name);
 	if (failure) {
 		const struct cd_state *st = cd_replica_state(rm->d);
-		char path[200];
 		json_object *old, *arr = json_object_new_array(), *rec;
 		size_t i, n;
 
-		snprintf(path, sizeof(path), "runtime.roles.%s.failures", l->name);
-		old = cd_state_get(st, path);
+		old = cd_sp_get(st, CD_SP_RT_ROLE_FAILURES, l->name);
 		n = old && json_object_is_type(old, json_type_array) ?
 		    json_object_array_length(old) : 0;
 		/* Keep the last 20 failures: the threshold window needs no more. */
@@ -368,7 +343,7 @@ rm_report(struct cd_rm *rm, struct local_role *l, const char *expect_state,
 		json_object_object_add(rec, "at", json_object_new_int64((int64_t)time(NULL)));
 		json_object_object_add(rec, "reason", json_object_new_string(failure));
 		json_object_array_add(arr, rec);
-		rm_ops_add(ops, "set", "runtime.roles", l->name, "failures", arr);
+		cd_sp_op(ops, "set", arr, CD_SP_RT_ROLE_FAILURES, l->name);
 	}
 	cd_info("rm: role %s: reporting %s -> %s%s%s", l->name, expect_state, new_state,
 		failure ? ": " : "", failure ? failure : "");

@@ -4,6 +4,7 @@
  */
 #include "state-rules.h"
 #include "error.h"
+#include "state-schema.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -273,11 +274,11 @@ out:
 
 /* ---- all rules on a change ---- */
 
-/* Does any operation of ops set or delete under prefix ("config.")? */
+/* Does any operation of ops set or delete path p or inside it? */
 static bool
-ops_touch(json_object *ops, const char *prefix)
+ops_touch(json_object *ops, enum cd_sp p)
 {
-	size_t i, n = json_object_array_length(ops), len = strlen(prefix);
+	size_t i, n = json_object_array_length(ops);
 	json_object *op, *v;
 
 	for (i = 0; i < n; i++) {
@@ -286,7 +287,7 @@ ops_touch(json_object *ops, const char *prefix)
 		    !strcmp(json_object_get_string(v), "test"))
 			continue;
 		if (json_object_object_get_ex(op, "path", &v) &&
-		    !strncmp(json_object_get_string(v), prefix, len))
+		    cd_sp_under(json_object_get_string(v), p))
 			return true;
 	}
 	return false;
@@ -314,16 +315,15 @@ cd_state_rules_check(json_object *old_doc, json_object *new_doc, json_object *op
 
 	if (!json_object_to_json_string_length(new_doc, PLAIN_FLAGS, &total))
 		return -ENOMEM;
-	if (ops_touch(ops, "config.")) {
+	if (ops_touch(ops, CD_SP_CONFIG)) {
 		old_cfg = config_size(old_doc);
 		new_cfg = config_size(new_doc);
 	}
 	rc = cd_rule_size(old_cfg, new_cfg, total, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (ops_touch(ops, "config.resources") &&
-	    json_object_object_get_ex(new_doc, "config", &res) &&
-	    json_object_object_get_ex(res, "resources", &res))
+	if (ops_touch(ops, CD_SP_RESOURCES) &&
+	    (res = cd_sp_get(&(const struct cd_state){ .doc = new_doc }, CD_SP_RESOURCES)))
 		return cd_rule_vm_claims(res, err, errlen);
 	return 0;
 }
@@ -412,13 +412,10 @@ str_member(json_object *o, const char *key)
 static json_object *
 runtime_roles(json_object *doc)
 {
-	json_object *rt, *roles;
+	const struct cd_state st = { .doc = doc };
+	json_object *roles = cd_sp_get(&st, CD_SP_RT_ROLES);
 
-	if (!doc || !json_object_object_get_ex(doc, "runtime", &rt) ||
-	    !json_object_object_get_ex(rt, "roles", &roles) ||
-	    !json_object_is_type(roles, json_type_object))
-		return NULL;
-	return roles;
+	return json_object_is_type(roles, json_type_object) ? roles : NULL;
 }
 
 /* A role that still needs node name: its owner while not stopped, or an
@@ -509,9 +506,9 @@ cd_rule_nodes_update(json_object *doc, json_object *nodes, const uint32_t *live,
 int
 cd_rule_nodes_update_ops(json_object *doc, json_object *nodes, json_object *ops)
 {
-	json_object *roles = runtime_roles(doc), *op;
+	json_object *roles = runtime_roles(doc);
 	const char *owner;
-	char path[160];
+	int rc;
 
 	if (!roles)
 		return 0;
@@ -520,12 +517,9 @@ cd_rule_nodes_update_ops(json_object *doc, json_object *nodes, json_object *ops)
 		if (!*owner || json_object_object_get_ex(nodes, owner, NULL) ||
 		    strcmp(str_member(r, "state"), "stopped"))
 			continue;
-		snprintf(path, sizeof(path), "runtime.roles.%s.owner", role);
-		op = cd_state_op("set", path, json_object_new_string(""));
-		if (!op || json_object_array_add(ops, op) < 0) {
-			json_object_put(op);
-			return -ENOMEM;
-		}
+		rc = cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_OWNER, role);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }

@@ -2,7 +2,9 @@
  * state-schema.h - the one module that spells the paths of the replicated
  * state document (lib/state.h). Readers get a value by its name
  * (cd_sp_get and the typed cd_sp_str/cd_sp_int/cd_sp_bool), writers build
- * operations by name (cd_sp_op).
+ * operations by name (cd_sp_op); clusterd/, quorum/, lib/, cli/, agents/
+ * and csv/ write no "config." or "runtime." path themselves
+ * (tests/unit/test_state_schema.c greps the sources and fails if one does).
  * Renaming a member is a change to one row of the table in state-schema.c.
  *
  * The document, path by path (%s is a name: 1..63 characters of

@@ -11,6 +11,7 @@
 #include "state-rules.h"
 #include "fsutil.h"
 #include "error.h"
+#include "state-schema.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -257,14 +258,15 @@ node_id_cmp(const void *a, const void *b)
 static int
 check_node_ids(struct node_id *ids, size_t n, char *err, size_t errlen)
 {
+	char path[CD_SP_PATH_MAX];
 	size_t i;
 
 	qsort(ids, n, sizeof(ids[0]), node_id_cmp);
 	for (i = 1; i < n; i++) {
 		if (ids[i].id == ids[i - 1].id) {
-			cd_errf(err, errlen, "config.nodes.%s.id: %" PRIu64 " is "
-			     "already the id of node %s", ids[i].name, ids[i].id,
-			     ids[i - 1].name);
+			cd_errf(err, errlen, "%s: %" PRIu64 " is already the id of node %s",
+				cd_sp_text(path, sizeof(path), CD_SP_NODE_ID, ids[i].name),
+				ids[i].id, ids[i - 1].name);
 			return -CD_E_STATE_INVALID;
 		}
 	}
@@ -275,6 +277,7 @@ static int
 check_nodes(json_object *nodes, char *err, size_t errlen)
 {
 	size_t n = (size_t)json_object_object_length(nodes), i = 0;
+	char path[CD_SP_PATH_MAX];
 	struct node_id *ids;
 	json_object *v;
 	int rc = 0;
@@ -284,27 +287,30 @@ check_nodes(json_object *nodes, char *err, size_t errlen)
 		return -ENOMEM;
 	json_object_object_foreach(nodes, name, node) {
 		if (!name_ok(name, true)) {
-			cd_errf(err, errlen, "config.nodes: node name \"%.80s\" must be "
-			     "1..%d characters of [A-Za-z0-9_.-]", name, NAME_MAX_LEN);
+			cd_errf(err, errlen, "%s: node name \"%.80s\" must be "
+			     "1..%d characters of [A-Za-z0-9_.-]",
+			     cd_sp_text(path, sizeof(path), CD_SP_NODES, NULL), name, NAME_MAX_LEN);
 			rc = -CD_E_STATE_INVALID;
 			break;
 		}
 		if (!json_object_is_type(node, json_type_object)) {
-			cd_errf(err, errlen, "config.nodes.%s: must be an object", name);
+			cd_errf(err, errlen, "%s: must be an object",
+				cd_sp_text(path, sizeof(path), CD_SP_NODE, name));
 			rc = -CD_E_STATE_INVALID;
 			break;
 		}
 		if (!json_object_object_get_ex(node, "id", &v) ||
 		    !uint_ok(v, 1, UINT32_MAX, &ids[i].id)) {
-			cd_errf(err, errlen, "config.nodes.%s.id: must be an integer "
-			     "1..%" PRIu32, name, UINT32_MAX);
+			cd_errf(err, errlen, "%s: must be an integer 1..%" PRIu32,
+				cd_sp_text(path, sizeof(path), CD_SP_NODE_ID, name), UINT32_MAX);
 			rc = -CD_E_STATE_INVALID;
 			break;
 		}
 		if (!json_object_object_get_ex(node, "addr", &v) ||
 		    !string_ok(v, 1, ADDR_MAX_LEN)) {
-			cd_errf(err, errlen, "config.nodes.%s.addr: must be a string of "
-			     "1..%d characters", name, ADDR_MAX_LEN);
+			cd_errf(err, errlen, "%s: must be a string of 1..%d characters",
+				cd_sp_text(path, sizeof(path), CD_SP_NODE_ADDR, name),
+				ADDR_MAX_LEN);
 			rc = -CD_E_STATE_INVALID;
 			break;
 		}
@@ -324,6 +330,7 @@ check_config(json_object *doc, char *err, size_t errlen)
 	static const char *const maps[] = {
 		"quorum", "properties", "roles", "resources", "volumes",
 	};
+	char path[CD_SP_PATH_MAX];
 	json_object *config, *v;
 	size_t i;
 	int rc;
@@ -333,8 +340,8 @@ check_config(json_object *doc, char *err, size_t errlen)
 		return rc;
 	if (!json_object_object_get_ex(config, "cluster_name", &v) ||
 	    !string_ok(v, 1, NAME_MAX_LEN)) {
-		cd_errf(err, errlen, "config.cluster_name: must be a string of "
-		     "1..%d characters", NAME_MAX_LEN);
+		cd_errf(err, errlen, "%s: must be a string of 1..%d characters",
+			cd_sp_text(path, sizeof(path), CD_SP_CLUSTER_NAME, NULL), NAME_MAX_LEN);
 		return -CD_E_STATE_INVALID;
 	}
 	rc = need(config, "config", "nodes", json_type_object, &v, err, errlen);

@@ -2,7 +2,8 @@
  * state.h - the replicated cluster state document (pure code, no I/O
  * except cd_state_load/cd_state_save).
  *
- * The document (json-c), format 1:
+ * The document (json-c), format 1 (every path, with its type and meaning:
+ * lib/state-schema.h, which the rest of the code goes through):
  *   {
  *     "format": 1,
  *     "uuid": "8c5f...",            cluster identity, fixed at creation

@@ -24,6 +24,7 @@
 #include "cs-error.h"
 #include "log.h"
 #include "timeutil.h"
+#include "state-schema.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -441,7 +442,7 @@ w_connect(struct cd_witness *w)
 size_t
 cd_qdevice_configured_nodes(const struct cd_state *st)
 {
-	json_object *nodes = st ? cd_state_get(st, "config.nodes") : NULL;
+	json_object *nodes = st ? cd_sp_get(st, CD_SP_NODES) : NULL;
 
 	if (nodes && json_object_is_type(nodes, json_type_object))
 		return (size_t)json_object_object_length(nodes);
@@ -453,8 +454,8 @@ static void
 read_config(struct cd_witness *w)
 {
 	const struct cd_state *st = cd_replica_state(w->d);
-	json_object *m = st ? cd_state_get(st, "config.quorum.mode") : NULL;
-	json_object *u = st ? cd_state_get(st, "config.quorum.witness") : NULL;
+	json_object *m = st ? cd_sp_get(st, CD_SP_QUORUM_MODE) : NULL;
+	json_object *u = st ? cd_sp_get(st, CD_SP_QUORUM_WITNESS) : NULL;
 	const char *mode = m ? json_object_get_string(m) : "auto";
 	const char *url = u ? json_object_get_string(u) : "";
 	bool en = cd_witness_wanted(mode, url, cd_qdevice_configured_nodes(st));

@@ -6,6 +6,7 @@
 #include "quorum.h"
 #include "quorum-int.h"
 #include "iscsi-url.h"
+#include "state-schema.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -62,7 +63,7 @@ ipc_show(struct cd_daemon *d, struct cd_ipc_client *client,
 		    json_object *args, json_object **out)
 {
 	const struct cd_state *st = cd_replica_state(d);
-	json_object *q = st ? cd_state_get(st, "config.quorum") : NULL;
+	json_object *q = st ? cd_sp_get(st, CD_SP_QUORUM) : NULL;
 	json_object *o = json_object_new_object();
 	const struct cd_quorum_info *qi = &d->mship.quorum;
 	json_object *v = json_object_new_object();
@@ -109,15 +110,13 @@ ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
 	if (!strcmp(mode, "node-disk-majority") && (!u || json_object_is_type(u, json_type_null))) {
 		const struct cd_state *st = cd_replica_state(d);
 
-		if (!st || !cd_state_get(st, "config.quorum.witness"))
+		if (!st || !cd_sp_get(st, CD_SP_QUORUM_WITNESS))
 			return -EINVAL;
 	}
 	ops = json_object_new_array();
-	json_object_array_add(ops, cd_state_op("set", "config.quorum.mode",
-					       json_object_new_string(mode)));
+	cd_sp_op(ops, "set", json_object_new_string(mode), CD_SP_QUORUM_MODE);
 	if (u)
-		json_object_array_add(ops, cd_state_op("set", "config.quorum.witness",
-						       json_object_get(u)));
+		cd_sp_op(ops, "set", json_object_get(u), CD_SP_QUORUM_WITNESS);
 	def = cd_ipc_defer(client);
 	if (!def) {
 		json_object_put(ops);

@@ -2,16 +2,21 @@
  * test_state_schema.c - the state document's schema (lib/state-schema.c):
  * every row's format against its declared names, every path set and read
  * back on a real cd_state with a value of its type, names and counts that
- * must be refused, and path matching.
+ * must be refused, path matching, and the rule that keeps the schema the
+ * one place that spells a path: no other source file under clusterd/,
+ * cli/, lib/, quorum/, agents/ or csv/ holds a "config." or "runtime."
+ * string literal.
  */
 #include "state-schema.h"
 #include "state.h"
 #include "unit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -310,6 +315,125 @@ test_match(void)
 	CU_ASSERT(!cd_sp_under("config", CD_SP__COUNT));
 }
 
+/* ---- no other file spells a state path ---- */
+
+/* String literals that are not state paths, by file (relative to the source root). */
+static const struct { const char *file, *literal; } allowed[] = {
+	{ "lib/state-schema.c", NULL },			/* the schema itself */
+	{ "clusterd/cs.c", "runtime.config.totem." },	/* corosync cmap keys */
+};
+
+static bool
+is_allowed(const char *file, const char *lit)
+{
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(allowed); i++) {
+		if (strcmp(file, allowed[i].file))
+			continue;
+		if (!allowed[i].literal || !strncmp(lit, allowed[i].literal,
+						    strlen(allowed[i].literal)))
+			return true;
+	}
+	return false;
+}
+
+/* Count the path literals of one C file (comments and char literals skipped). */
+static unsigned
+scan_file(const char *full, const char *rel, bool quiet)
+{
+	unsigned bad = 0, line = 1;
+	FILE *f = fopen(full, "re");
+	char *text;
+	long len;
+	long i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	for (i = 0; i < len; i++) {
+		if (text[i] == '\n') {
+			line++;
+		} else if (text[i] == '/' && text[i + 1] == '*') {
+			for (i += 2; i < len && !(text[i] == '*' && text[i + 1] == '/'); i++)
+				line += text[i] == '\n';
+			i++;
+		} else if (text[i] == '/' && text[i + 1] == '/') {
+			while (i < len && text[i + 1] != '\n')
+				i++;
+		} else if (text[i] == '\'') {
+			for (i++; i < len && text[i] != '\''; i++)
+				i += text[i] == '\\';
+		} else if (text[i] == '"') {
+			const char *lit = &text[i + 1];
+
+			if ((!strncmp(lit, "config.", 7) || !strncmp(lit, "runtime.", 8)) &&
+			    !is_allowed(rel, lit)) {
+				if (!quiet)
+					fprintf(stderr, "%s:%u: a state path outside "
+						"lib/state-schema.c: \"%.*s\"\n", rel, line,
+						(int)strcspn(lit, "\"\n"), lit);
+				bad++;
+			}
+			for (i++; i < len && text[i] != '"'; i++)
+				i += text[i] == '\\';
+		}
+	}
+	free(text);
+	return bad;
+}
+
+static unsigned
+scan_dir(const char *root, const char *rel)
+{
+	char full[1024], sub[512];
+	unsigned bad = 0;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	snprintf(full, sizeof(full), "%s/%s", root, rel);
+	d = opendir(full);
+	if (!d)
+		return 0;	/* a folder this tree does not have */
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", rel, e->d_name);
+		snprintf(full, sizeof(full), "%s/%s", root, sub);
+		if (stat(full, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			bad += scan_dir(root, sub);
+		else if (n > 2 && (!strcmp(e->d_name + n - 2, ".c") ||
+				   !strcmp(e->d_name + n - 2, ".h")))
+			bad += scan_file(full, sub, false);
+	}
+	closedir(d);
+	return bad;
+}
+
+static void
+test_no_path_elsewhere(void)
+{
+	static const char *const dirs[] = { "clusterd", "cli", "lib", "quorum", "agents", "csv" };
+	unsigned bad = 0;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(dirs); i++)
+		bad += scan_dir(CD_SOURCE_DIR, dirs[i]);
+	CU_ASSERT_EQUAL(bad, 0);
+	/* the scanner finds what it must: the schema's own table */
+	CU_ASSERT(scan_file(CD_SOURCE_DIR "/lib/state-schema.c", "lib/state-schema.c.check", true) > 10);
+}
+
 int
 main(void)
 {
@@ -318,6 +442,7 @@ main(void)
 		{ "every path set and read back on a state", test_round_trip },
 		{ "bad names, counts and buffers refused", test_refused },
 		{ "path matching", test_match },
+		{ "no other source spells a state path", test_no_path_elsewhere },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {
