@@ -5,6 +5,7 @@
 #include "csv-clients.h"
 #include "jsonget.h"
 #include "log.h"
+#include "state-schema.h"
 #include "timeutil.h"
 
 #include <dirent.h>
@@ -351,8 +352,8 @@ static void
 reconcile(struct cd_daemon *d)
 {
 	const struct cd_state *st = cd_replica_state(d);
-	json_object *rscs = st ? cd_state_get(st, "config.resources") : NULL;
-	char path[200], coord[96];
+	json_object *rscs = cd_sp_get(st, CD_SP_RESOURCES);
+	char coord[96];
 
 	for (size_t i = 0; i < cs.n; i++)
 		cs.v[i].configured = false;
@@ -373,14 +374,12 @@ reconcile(struct cd_daemon *d)
 		v->configured = true;
 		role = cd_jstr(r, "role", "");
 		snprintf(v->role, sizeof(v->role), "%s", role);
-		snprintf(path, sizeof(path), "runtime.roles.%s", role);
-		rt = role[0] ? cd_state_get(st, path) : NULL;
+		rt = cd_sp_get(st, CD_SP_RT_ROLE, role);
 		owner = cd_jstr(rt, "owner", "");
 		snprintf(v->owner, sizeof(v->owner), "%s", owner);
 		coord[0] = '\0';
 		if (owner[0]) {
-			snprintf(path, sizeof(path), "config.nodes.%s.addr", owner);
-			addr = cd_state_get(st, path);
+			addr = cd_sp_get(st, CD_SP_NODE_ADDR, owner);
 			json_object_object_get_ex(r, "params", &params);
 			if (addr)
 				snprintf(coord, sizeof(coord), "%s:%s", json_object_get_string(addr),
@@ -512,7 +511,6 @@ publish(struct vol *v)
 {
 	const struct cd_state *st = cd_replica_state(cs.d);
 	const char *me = local_name(cs.d);
-	char path[200];
 	json_object *ops, *rt;
 	uint64_t now = cd_now_mono_ms();
 
@@ -520,28 +518,25 @@ publish(struct vol *v)
 		return;
 	ops = json_object_new_array();
 	if (!v->configured) {
-		snprintf(path, sizeof(path), "runtime.csv.%s", v->name);
 		/* the leader alone: a second delete would be refused */
 		if (cd_membership_leader(&cs.d->mship) != cs.d->mship.local_id ||
-		    !cd_state_get(st, path)) {
+		    !cd_sp_get(st, CD_SP_CSV_VOL, v->name)) {
 			json_object_put(ops);
 			return;
 		}
-		json_object_array_add(ops, cd_state_op("delete", path, NULL));
+		cd_sp_op(ops, "delete", NULL, CD_SP_CSV_VOL, v->name);
 		submit(v, ops);
 		return;
 	}
-	snprintf(path, sizeof(path), "runtime.csv.%s.clients.%s", v->name, me);
-	rt = cd_state_get(st, path);
+	rt = cd_sp_get(st, CD_SP_CSV_CLIENT, v->name, me);
 	if (!rt || strcmp(json_object_get_string(rt), v->state)) {
-		json_object_array_add(ops, cd_state_op("set", path, json_object_new_string(v->state)));
+		cd_sp_op(ops, "set", json_object_new_string(v->state), CD_SP_CSV_CLIENT, v->name, me);
 		v->published = v->state;
 	}
 	if (v->open_files >= 0 && v->open_files != v->open_published &&
 	    now - v->open_published_ms >= OPEN_PUBLISH_MS) {
-		snprintf(path, sizeof(path), "runtime.csv.%s.open_files", v->name);
-		json_object_array_add(ops, cd_state_op("set", path,
-						       json_object_new_int64(v->open_files)));
+		cd_sp_op(ops, "set", json_object_new_int64(v->open_files), CD_SP_CSV_OPEN_FILES,
+			 v->name);
 		v->open_published = v->open_files;
 		v->open_published_ms = now;
 	}
@@ -574,7 +569,6 @@ static void
 supervise(struct vol *v, uint64_t now)
 {
 	const char *me = local_name(cs.d);
-	char path[200];
 	json_object *o;
 
 	if (v->pid && !alive(v)) {
@@ -613,8 +607,7 @@ supervise(struct vol *v, uint64_t now)
 		}
 	}
 	v->state = !v->pid ? "down" : connected_to(v->pid, v->coord) ? "connected" : "reconnecting";
-	snprintf(path, sizeof(path), "runtime.roles.%s", v->role);
-	o = cd_state_get(cd_replica_state(cs.d), path);
+	o = cd_sp_get(cd_replica_state(cs.d), CD_SP_RT_ROLE, v->role);
 	v->open_files = me[0] && !strcmp(cd_jstr(o, "owner", ""), me) ? coord_open_files(v) : -1;
 }
 
@@ -631,11 +624,8 @@ tick(void *data)
 	for (size_t i = 0; i < cs.n; i++)
 		publish(&cs.v[i]);
 	for (size_t i = cs.n; i-- > 0;) {
-		char path[200];
-
-		snprintf(path, sizeof(path), "runtime.csv.%s", cs.v[i].name);
 		if (!cs.v[i].configured && !cs.v[i].pid &&
-		    !cd_state_get(cd_replica_state(cs.d), path))
+		    !cd_sp_get(cd_replica_state(cs.d), CD_SP_CSV_VOL, cs.v[i].name))
 			drop(i);
 	}
 	if (data) {	/* the timer, not an exit event */

@@ -63,6 +63,10 @@
  *  runtime.nodes.%s.fenced              t   fenced since it was lost
  *  runtime.nodes.%s.paused              t   takes no roles (node pause)
  *  runtime.nodes.%s.restart_grace_ms    1   a planned stop's grace (rm-restart.c)
+ *  runtime.csv                          {}  cluster shared volumes' runtime by name
+ *  runtime.csv.%s                       {}  {"clients": {node: state}, "open_files"}
+ *  runtime.csv.%s.clients.%s            ""  a node's client: connected|reconnecting|down
+ *  runtime.csv.%s.open_files            1   files open on the coordinator
  *  runtime.resources                    {}  reserved (created empty)
  *  runtime.fences                       []  [{"node", "incarnation", "at", "by",
  *                                            "luns"}], the last 50
@@ -141,6 +145,10 @@ enum cd_sp {
 	CD_SP_RT_NODE_FENCED,
 	CD_SP_RT_NODE_PAUSED,
 	CD_SP_RT_NODE_RESTART_GRACE,
+	CD_SP_CSV_RT,
+	CD_SP_CSV_VOL,
+	CD_SP_CSV_CLIENT,
+	CD_SP_CSV_OPEN_FILES,
 	CD_SP_RT_RESOURCES,
 	CD_SP_FENCES,
 	CD_SP__COUNT

@@ -142,6 +142,32 @@ get_names(const struct cd_state *s, enum cd_sp p)
 	}
 }
 
+static const char *
+str_names(const struct cd_state *s, enum cd_sp p)
+{
+	switch (cd_sp_row(p)->nargs) {
+	case 0:
+		return cd_sp_str(s, "dflt", p);
+	case 1:
+		return cd_sp_str(s, "dflt", p, "n1");
+	default:
+		return cd_sp_str(s, "dflt", p, "n1", "n2");
+	}
+}
+
+static int64_t
+int_names(const struct cd_state *s, enum cd_sp p)
+{
+	switch (cd_sp_row(p)->nargs) {
+	case 0:
+		return cd_sp_int(s, -1, p);
+	case 1:
+		return cd_sp_int(s, -1, p, "n1");
+	default:
+		return cd_sp_int(s, -1, p, "n1", "n2");
+	}
+}
+
 static void
 base_state(struct cd_state *s)
 {
@@ -184,12 +210,10 @@ test_round_trip(void)
 		got = get_names(&s, (enum cd_sp)p);
 		CU_ASSERT(json_object_equal(got, want));
 		if (row->type == CD_SPT_STRING)
-			CU_ASSERT_STRING_EQUAL(row->nargs ?
-				cd_sp_str(&s, "dflt", (enum cd_sp)p, "n1") :
-				cd_sp_str(&s, "dflt", (enum cd_sp)p), json_object_get_string(want));
+			CU_ASSERT_STRING_EQUAL(str_names(&s, (enum cd_sp)p),
+					       json_object_get_string(want));
 		if (row->type == CD_SPT_INT)
-			CU_ASSERT_EQUAL(cd_sp_int(&s, -1, (enum cd_sp)p, "n1"),
-					json_object_get_int64(want));
+			CU_ASSERT_EQUAL(int_names(&s, (enum cd_sp)p), json_object_get_int64(want));
 		json_object_put(ops);
 
 		/* a "test" of the same value passes, a "delete" removes it */
