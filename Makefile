@@ -55,6 +55,7 @@ bench: build
 	@bench/failover/run
 	@bench/quorum/run
 	@bench/migration/run
+	@bench/csv/run
 
 fuzz: build
 	cmake --build $(BUILD) --target fuzz-long
