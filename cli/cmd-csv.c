@@ -163,9 +163,28 @@ statfs_bounded(const char *mnt, struct statvfs *out)
 	return n == (ssize_t)sizeof(*out) ? 0 : -ETIMEDOUT;
 }
 
-/* One volume's summary from the state document (new object). */
+/* Is node up in the status document's node list (NULL: assume so)? */
+static bool
+node_up(json_object *nodes, const char *node)
+{
+	size_t n = nodes ? json_object_array_length(nodes) : 0;
+
+	if (!nodes)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(nodes, i);
+
+		if (!strcmp(ctl_jstr(e, "name", ""), node))
+			return !strcmp(ctl_jstr(e, "state", ""), "up");
+	}
+	return false;
+}
+
+/* One volume's summary from the state document (new object); a client of a
+ * node that is not up (per the status nodes) shows as down, whatever it
+ * published last. */
 static json_object *
-volume_json(json_object *doc, const char *name, json_object *r)
+volume_json(json_object *doc, json_object *nodes, const char *name, json_object *r)
 {
 	json_object *o = json_object_new_object(), *params = path_get(r, "params", NULL, NULL);
 	const char *role = ctl_jstr(r, "role", "");
@@ -196,14 +215,19 @@ volume_json(json_object *doc, const char *name, json_object *r)
 	v = path_get(csv, "open_files", NULL, NULL);
 	json_object_object_add(o, "open_files", v ? json_object_get(v) : NULL);
 	clients = path_get(csv, "clients", NULL, NULL);
-	json_object_object_add(o, "clients", clients ? json_object_get(clients) :
-				  json_object_new_object());
+	v = json_object_new_object();
+	if (clients) {
+		json_object_object_foreach(clients, node, st)
+			json_object_object_add(v, node, node_up(nodes, node) ? json_object_get(st) :
+					       json_object_new_string("down"));
+	}
+	json_object_object_add(o, "clients", v);
 	return o;
 }
 
 /* Every volume (resources of agent csv), as {name: summary}; *n counted. */
 static json_object *
-volumes(json_object *doc, const char *only, size_t *n)
+volumes(json_object *doc, json_object *nodes, const char *only, size_t *n)
 {
 	json_object *rscs = path_get(doc, "config", "resources", NULL), *out = json_object_new_array();
 
@@ -212,7 +236,7 @@ volumes(json_object *doc, const char *only, size_t *n)
 		json_object_object_foreach(rscs, id, r) {
 			if (strcmp(ctl_jstr(r, "agent", ""), CSV_AGENT) || (only && strcmp(only, id)))
 				continue;
-			json_object_array_add(out, volume_json(doc, id, r));
+			json_object_array_add(out, volume_json(doc, nodes, id, r));
 			(*n)++;
 		}
 	}
@@ -514,7 +538,7 @@ out:
 static int
 csv_list(struct ctl_globals *g, int argc, char **argv, bool show)
 {
-	json_object *all = NULL, *doc = NULL, *vols;
+	json_object *all = NULL, *doc = NULL, *vols, *st = NULL, *nodes = NULL;
 	const char *only = NULL;
 	size_t n;
 	int rc;
@@ -533,8 +557,10 @@ csv_list(struct ctl_globals *g, int argc, char **argv, bool show)
 	rc = ctl_call("config-show", NULL, &all);
 	if (rc != CTL_EXIT_OK)
 		return rc;
+	if (ctl_call("status", NULL, &st) == CTL_EXIT_OK)
+		json_object_object_get_ex(st, "nodes", &nodes);
 	json_object_object_get_ex(all, "state", &doc);
-	vols = volumes(doc, only, &n);
+	vols = volumes(doc, nodes, only, &n);
 	if (show && !n) {
 		fprintf(stderr, "clusterctl csv show: no volume '%s'\n", only);
 		rc = CTL_EXIT_FAILED;
@@ -576,6 +602,7 @@ csv_list(struct ctl_globals *g, int argc, char **argv, bool show)
 	}
 	json_object_put(vols);
 	json_object_put(all);
+	json_object_put(st);
 	return rc;
 }
 
@@ -620,7 +647,7 @@ csv_remove(struct ctl_globals *g, int argc, char **argv)
 		return rc;
 	rc = state_doc(c, &all, &doc);
 	if (rc == CTL_EXIT_OK)
-		vols = volumes(doc, name, &n);
+		vols = volumes(doc, NULL, name, &n);
 	if (rc == CTL_EXIT_OK && !n) {
 		fprintf(stderr, "clusterctl csv remove: no volume '%s'\n", name);
 		rc = CTL_EXIT_FAILED;
