@@ -550,10 +550,11 @@ publish(struct vol *v)
 static void
 drop(size_t i)
 {
+	/* entries i.. move: a pending publish_done must not reach the wrong one */
+	for (size_t k = i; k < cs.n; k++)
+		if (cs.v[k].publishing)
+			return;	/* the next tick drops it */
 	unwatch(&cs.v[i]);
-	/* entries move: a pending publish_done must not reach the wrong one */
-	if (cs.v[i].publishing)
-		return;
 	for (size_t k = i; k + 1 < cs.n; k++) {
 		cs.v[k] = cs.v[k + 1];
 		if (cs.v[k].pidfd >= 0) {
