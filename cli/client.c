@@ -15,6 +15,26 @@
 #include <qb/qbipcc.h>
 
 #define CTL_REQUEST_TIMEOUT_MS 30000
+/* A full listen backlog (clusterd busy refusing a flood of connections)
+ * makes the non-blocking connect() fail with EAGAIN: try again this long. */
+#define CTL_CONNECT_BUSY_MS 3000
+#define CTL_CONNECT_RETRY_MS 2
+
+/* qb_ipcc_connect, again while clusterd's backlog is full. */
+static qb_ipcc_connection_t *
+connect_retry(void)
+{
+	uint64_t deadline = cd_now_mono_ms() + CTL_CONNECT_BUSY_MS;
+	qb_ipcc_connection_t *qb;
+
+	while (!(qb = qb_ipcc_connect(CD_IPC_SERVICE, CD_IPC_MAX_MSG)) &&
+	       errno == EAGAIN && cd_now_mono_ms() < deadline) {
+		struct timespec ts = { .tv_nsec = CTL_CONNECT_RETRY_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	return qb;
+}
 
 struct ctl_conn {
 	qb_ipcc_connection_t *qb;
@@ -33,7 +53,7 @@ ctl_connect(int *exit_code)
 		return NULL;
 	}
 	c->buf = malloc(CD_IPC_MAX_MSG);
-	c->qb = c->buf ? qb_ipcc_connect(CD_IPC_SERVICE, CD_IPC_MAX_MSG) : NULL;
+	c->qb = c->buf ? connect_retry() : NULL;
 	if (!c->qb) {
 		err = c->buf ? errno : ENOMEM;
 		free(c->buf);

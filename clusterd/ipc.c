@@ -1,7 +1,12 @@
 /*
  * ipc.c - the libqb IPC server that clusterctl talks to.
  *
- * Access: root, or a client whose group is haclient (as Pacemaker does).
+ * Access: root, or a client with haclient among its groups, primary or
+ * supplementary (as Pacemaker does). Who may connect at all, how many
+ * connections each may hold and how long a handshake may take is decided
+ * before libqb reads from a new socket (ipc-guard.h, lib/ipc-admit.h); a
+ * connection that sends no request within CD_IPC_FIRST_REQUEST_MS of its
+ * handshake is closed here.
  * Internal commands (how clusterctl changes the cluster on another node's
  * behalf, e.g. nodes-update over ssh) are for root only: an administrator
  * in haclient gets EACCES.
@@ -12,6 +17,8 @@
  * brings in its hooks (hooks.h), as corosync's services bring lib_engine[].
  */
 #include "daemon.h"
+#include "ipc-admit.h"
+#include "ipc-guard.h"
 #include "log.h"
 #include "error.h"
 #include "proto.h"
@@ -27,12 +34,15 @@
 #include <qb/qbipcs.h>
 #include <qb/qblist.h>
 
-#define CD_ADMIN_GROUP "haclient"
+/* How often idle handshakes and silent connections are looked for. */
+#define CD_IPC_SWEEP_MS 1000
 
 struct cd_ipc {
 	struct cd_daemon *d;
 	qb_ipcs_service_t *srv;
 	struct qb_list_head conns;
+	qb_loop_timer_handle sweep;
+	uint64_t silent_closed;	/* no request within CD_IPC_FIRST_REQUEST_MS */
 };
 
 struct cd_ipc_client {
@@ -41,7 +51,9 @@ struct cd_ipc_client {
 	pid_t pid;
 	uid_t uid;	/* as accepted; (uid_t)-1 if unknown (never root) */
 	bool subscribed;
+	bool spoke;	/* sent a request */
 	bool closed;	/* client gone; struct lives until the last unref */
+	uint64_t since_ms;
 };
 
 struct cd_ipc_deferred {
@@ -52,11 +64,42 @@ static struct cd_daemon *ipc_daemon;	/* for libqb's loop hooks */
 
 /* ---- handlers ---- */
 
+/* The IPC server's own section of the status document. */
+static json_object *
+ipc_status(struct cd_daemon *d)
+{
+	json_object *o = json_object_new_object();
+	unsigned int open, handshaking;
+	uint64_t refused, timed_out;
+
+	if (!o)
+		return NULL;
+	cd_ipc_guard_counts(&open, &handshaking, &refused, &timed_out);
+	json_object_object_add(o, "sockets", json_object_new_int64(open));
+	json_object_object_add(o, "handshaking", json_object_new_int64(handshaking));
+	json_object_object_add(o, "refused", json_object_new_int64((int64_t)refused));
+	json_object_object_add(o, "handshake_timeouts",
+			       json_object_new_int64((int64_t)timed_out));
+	json_object_object_add(o, "silent_closed",
+			       json_object_new_int64((int64_t)d->ipc->silent_closed));
+	return o;
+}
+
+static json_object *
+status_doc(struct cd_daemon *d)
+{
+	json_object *o = cd_hooks_status(d);
+
+	if (o)
+		json_object_object_add(o, "ipc", ipc_status(d));
+	return o;
+}
+
 static int
 handle_status(struct cd_daemon *d, struct cd_ipc_client *conn, json_object *args,
 	      json_object **out)
 {
-	*out = cd_hooks_status(d);
+	*out = status_doc(d);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -66,7 +109,7 @@ handle_subscribe(struct cd_daemon *d, struct cd_ipc_client *conn,
 {
 	conn->subscribed = true;
 	/* The reply carries the current status so the client starts in sync. */
-	*out = cd_hooks_status(d);
+	*out = status_doc(d);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -110,9 +153,18 @@ static struct {
 	uid_t uid;
 } accepted;
 
+/*
+ * libqb's check, on the credentials the client sent with its handshake.
+ * The guard judged the same socket's peer at connect() (SO_PEERCRED and
+ * SO_PEERGROUPS): a uid other than root passes when haclient is its
+ * primary group here or the guard found haclient among its groups. Only a
+ * bounded number of refusals reach this point (lib/ipc-admit.h A3), so
+ * this warning cannot flood the log.
+ */
 static int32_t
 ipc_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
+	const struct cd_ipc_peer_cred *p = cd_ipc_guard_handshake_peer();
 	struct group *gr;
 
 	accepted.c = c;
@@ -120,11 +172,11 @@ ipc_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 	if (uid == 0)
 		return 0;
 	gr = getgrnam(CD_ADMIN_GROUP);
-	if (gr && gr->gr_gid == gid) {
+	if (gr && (gr->gr_gid == gid || (p && p->uid == uid && p->admin))) {
 		qb_ipcs_connection_auth_set(c, -1, gr->gr_gid, 0660);
 		return 0;
 	}
-	cd_warn("ipc: refused client uid %d gid %d: neither root nor group %s",
+	cd_warn("ipc: refused client uid %d gid %d: neither root nor in group %s",
 		(int)uid, (int)gid, CD_ADMIN_GROUP);
 	return -EACCES;
 }
@@ -141,6 +193,7 @@ ipc_created(qb_ipcs_connection_t *c)
 		return;
 	}
 	conn->c = c;
+	conn->since_ms = cd_now_mono_ms();
 	conn->uid = accepted.c == c ? accepted.uid : (uid_t)-1;
 	accepted.c = NULL;
 	if (qb_ipcs_connection_stats_get(c, &st, QB_FALSE) == 0)
@@ -244,6 +297,7 @@ ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 
 	if (!conn)
 		return 0;
+	conn->spoke = true;
 	rc = cd_proto_request_decode(data, size, &req);
 	if (rc < 0) {
 		cd_warn("ipc client %d: rejected a %zu-byte request: %s",
@@ -287,32 +341,33 @@ ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	return 0;
 }
 
-/* ---- qb_loop hooks for the server ---- */
+/* ---- deadlines ---- */
 
-static int32_t
-hook_job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
+/* Close connections that sent nothing since their handshake; let the guard
+ * close handshakes that never came; then look again in a second. */
+static void
+ipc_sweep(void *data)
 {
-	return qb_loop_job_add(ipc_daemon->loop, p, data, fn);
-}
+	struct cd_ipc *ipc = data;
+	struct cd_ipc_client *conn, *tmp;
+	uint64_t now = cd_now_mono_ms();
 
-static int32_t
-hook_dispatch_add(enum qb_loop_priority p, int32_t fd, int32_t events,
-		  void *data, qb_ipcs_dispatch_fn_t fn)
-{
-	return qb_loop_poll_add(ipc_daemon->loop, p, fd, events, data, fn);
-}
-
-static int32_t
-hook_dispatch_mod(enum qb_loop_priority p, int32_t fd, int32_t events,
-		  void *data, qb_ipcs_dispatch_fn_t fn)
-{
-	return qb_loop_poll_mod(ipc_daemon->loop, p, fd, events, data, fn);
-}
-
-static int32_t
-hook_dispatch_del(int32_t fd)
-{
-	return qb_loop_poll_del(ipc_daemon->loop, fd);
+	qb_list_for_each_entry_safe(conn, tmp, &ipc->conns, list) {
+		if (conn->spoke || conn->closed ||
+		    now - conn->since_ms < CD_IPC_FIRST_REQUEST_MS)
+			continue;
+		ipc->silent_closed++;
+		cd_debug("ipc client %d (uid %d): no request in %d ms, closed",
+			 (int)conn->pid, (int)conn->uid, CD_IPC_FIRST_REQUEST_MS);
+		conn->spoke = true;	/* once */
+		/* May free conn (its destroyed callback): tmp is kept. */
+		qb_ipcs_disconnect(conn->c);
+	}
+	cd_ipc_guard_sweep(now);
+	if (qb_loop_timer_add(ipc->d->loop, QB_LOOP_LOW,
+			      CD_IPC_SWEEP_MS * 1000000ull, ipc, ipc_sweep,
+			      &ipc->sweep) != 0)
+		cd_err("ipc: cannot arm the deadline timer");
 }
 
 int
@@ -325,12 +380,7 @@ cd_ipc_start(struct cd_daemon *d)
 		.connection_closed = ipc_closed,
 		.connection_destroyed = ipc_destroyed,
 	};
-	struct qb_ipcs_poll_handlers poll = {
-		.job_add = hook_job_add,
-		.dispatch_add = hook_dispatch_add,
-		.dispatch_mod = hook_dispatch_mod,
-		.dispatch_del = hook_dispatch_del,
-	};
+	struct qb_ipcs_poll_handlers poll;
 	struct cd_ipc *ipc;
 	int rc;
 
@@ -341,21 +391,37 @@ cd_ipc_start(struct cd_daemon *d)
 	qb_list_init(&ipc->conns);
 	ipc_daemon = d;
 	d->ipc = ipc;
+	rc = cd_ipc_guard_start(d->loop);
+	if (rc < 0)
+		goto fail;
+	cd_ipc_guard_handlers(&poll);
 
 	ipc->srv = qb_ipcs_create(CD_IPC_SERVICE, 0, QB_IPC_SHM, &svc);
 	if (!ipc->srv) {
 		rc = -errno;
-		goto fail;
+		goto fail_guard;
 	}
 	qb_ipcs_enforce_buffer_size(ipc->srv, CD_IPC_MAX_MSG);
 	qb_ipcs_poll_handlers_set(ipc->srv, &poll);
 	/* On failure qb_ipcs_run() has destroyed the service itself (qbipcs.h). */
+	cd_ipc_guard_publishing(true);
 	rc = qb_ipcs_run(ipc->srv);
+	cd_ipc_guard_publishing(false);
 	if (rc < 0)
-		goto fail;
-	cd_info("ipc: listening as '%s'", CD_IPC_SERVICE);
+		goto fail_guard;
+	rc = qb_loop_timer_add(d->loop, QB_LOOP_LOW, CD_IPC_SWEEP_MS * 1000000ull,
+			       ipc, ipc_sweep, &ipc->sweep);
+	if (rc != 0) {
+		qb_ipcs_destroy(ipc->srv);
+		goto fail_guard;
+	}
+	cd_info("ipc: listening as '%s' (at most %d connections for root, %d per "
+		"user of %s, %d for all of them)", CD_IPC_SERVICE, CD_IPC_ROOT_MAX,
+		CD_IPC_UID_MAX, CD_ADMIN_GROUP, CD_IPC_ADMIN_MAX);
 	return 0;
 
+fail_guard:
+	cd_ipc_guard_stop();
 fail:
 	cd_err("ipc: cannot start server '%s': %s", CD_IPC_SERVICE,
 	       strerror(-rc));
@@ -369,8 +435,10 @@ cd_ipc_stop(struct cd_daemon *d)
 {
 	if (!d->ipc)
 		return;
+	qb_loop_timer_del(d->loop, d->ipc->sweep);
 	/* Destroying the service disconnects and destroys every connection. */
 	qb_ipcs_destroy(d->ipc->srv);
+	cd_ipc_guard_stop();
 	free(d->ipc);
 	d->ipc = NULL;
 }

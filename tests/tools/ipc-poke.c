@@ -7,6 +7,18 @@
  *                        (a peer that does not speak libqb at all), and leave
  *                        one such connection half-open while a proper client
  *                        asks for status
+ *   ipc-poke flood N MS  open N raw connections that never send a byte
+ *                        (half-open), print "held N" when done, keep them
+ *                        MS ms from the start, then print how many the
+ *                        server had closed: "connected C failed F closed K
+ *                        open O" (exit 0; the test judges the numbers)
+ *   ipc-poke status      connect and ask for status once, as clusterctl does,
+ *                        and print "answered in T ms" (connect + handshake
+ *                        + request + reply, without a process start-up);
+ *                        exit 1 if it was not answered
+ *   ipc-poke silent MS   complete libqb's handshake, send nothing, and print
+ *                        "closed after T ms" when the server hangs up, or
+ *                        "open after MS ms" (exit 1) if it has not by then
  *
  * Exit 0 when clusterd answered every case as expected and still answers a
  * status request afterwards; 1 otherwise (the failing case is printed).
@@ -17,8 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <qb/qbipcc.h>
 #include <qb/qbipc_common.h>
@@ -69,10 +85,28 @@ build(char *out, int32_t id, const char *payload, size_t plen, int size_delta)
 	return sizeof(hdr) + plen;
 }
 
+static long long mono_ms(void);
+
+/* As clusterctl: again while clusterd's listen backlog is full (EAGAIN). */
+static qb_ipcc_connection_t *
+connect_retry(void)
+{
+	long long deadline = mono_ms() + 3000;
+	qb_ipcc_connection_t *c;
+
+	while (!(c = qb_ipcc_connect(CD_IPC_SERVICE, CD_IPC_MAX_MSG)) &&
+	       errno == EAGAIN && mono_ms() < deadline) {
+		struct timespec ts = { .tv_nsec = 2000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	return c;
+}
+
 static int
 status_works(void)
 {
-	qb_ipcc_connection_t *c = qb_ipcc_connect(CD_IPC_SERVICE, CD_IPC_MAX_MSG);
+	qb_ipcc_connection_t *c = connect_retry();
 	char *buf = malloc(CD_IPC_MAX_MSG);
 	struct cd_reply rep;
 	struct iovec iov;
@@ -220,13 +254,155 @@ run_raw(void)
 	return failures ? 1 : 0;
 }
 
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sockets the server has closed (hang-up or end of file), marked -1. */
+static int
+count_closed(struct pollfd *p, int n)
+{
+	char b;
+	int closed = 0;
+
+	if (poll(p, (nfds_t)n, 0) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (p[i].fd < 0) {
+			closed++;
+			continue;
+		}
+		if (!p[i].revents)
+			continue;
+		if ((p[i].revents & (POLLHUP | POLLERR)) ||
+		    recv(p[i].fd, &b, 1, MSG_DONTWAIT) <= 0) {
+			close(p[i].fd);
+			p[i].fd = -1;
+			closed++;
+		}
+	}
+	return closed;
+}
+
+static int
+run_flood(int n, long long hold_ms)
+{
+	struct rlimit rl;
+	struct timeval tv = { .tv_sec = 2 };
+	struct pollfd *p = calloc((size_t)n, sizeof(*p));
+	long long start = mono_ms();
+	int connected = 0, failed = 0, closed;
+
+	if (!p)
+		return 1;
+	/* Room for n sockets (the caller raises the hard limit). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		p[i].fd = -1;
+		p[i].events = POLLIN;
+		if (fd < 0) {
+			failed++;
+			continue;
+		}
+		/* A full backlog blocks connect(); do not wait for ever. */
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "%s",
+			 CD_IPC_SERVICE);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			close(fd);
+			failed++;
+			continue;
+		}
+		p[i].fd = fd;
+		connected++;
+	}
+	printf("held %d (failed %d) after %lld ms\n", connected, failed,
+	       mono_ms() - start);
+	fflush(stdout);
+	while (mono_ms() - start < hold_ms) {
+		struct timespec ts = { .tv_nsec = 100000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	closed = count_closed(p, n) - failed;
+	printf("connected %d failed %d closed %d open %d\n", connected, failed,
+	       closed, connected - closed);
+	for (int i = 0; i < n; i++) {
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	}
+	free(p);
+	return 0;
+}
+
+static int
+run_status(void)
+{
+	long long t0 = mono_ms();
+	int ok = status_works();
+
+	if (!ok) {
+		printf("not answered after %lld ms\n", mono_ms() - t0);
+		return 1;
+	}
+	printf("answered in %lld ms\n", mono_ms() - t0);
+	return 0;
+}
+
+static int
+run_silent(long long limit_ms)
+{
+	qb_ipcc_connection_t *c = qb_ipcc_connect(CD_IPC_SERVICE, CD_IPC_MAX_MSG);
+	long long start = mono_ms();
+	struct pollfd p = { .events = POLLIN };
+	int32_t fd;
+
+	if (!c || qb_ipcc_fd_get(c, &fd) != 0) {
+		fprintf(stderr, "ipc-poke: cannot connect to clusterd: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	p.fd = fd;
+	while (mono_ms() - start < limit_ms) {
+		char b;
+
+		if (poll(&p, 1, 100) > 0 &&
+		    ((p.revents & (POLLHUP | POLLERR)) ||
+		     recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK) == 0)) {
+			printf("closed after %lld ms\n", mono_ms() - start);
+			qb_ipcc_disconnect(c);
+			return 0;
+		}
+	}
+	printf("open after %lld ms\n", limit_ms);
+	qb_ipcc_disconnect(c);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "status") == 0)
+		return run_status();
+	if (argc == 3 && strcmp(argv[1], "silent") == 0)
+		return run_silent(atoll(argv[2]));
+	if (argc == 4 && strcmp(argv[1], "flood") == 0)
+		return run_flood(atoi(argv[2]), atoll(argv[3]));
 	if (argc == 2 && strcmp(argv[1], "malformed") == 0)
 		return run_malformed();
 	if (argc == 2 && strcmp(argv[1], "raw") == 0)
 		return run_raw();
-	fprintf(stderr, "usage: ipc-poke malformed|raw\n");
+	fprintf(stderr, "usage: ipc-poke malformed|raw|status|flood N MS|silent MS\n");
 	return 2;
 }
