@@ -62,7 +62,7 @@ static int
 vm_add(struct ctl_globals *g, const char *name, const char *config,
        const char *preferred, const char *possible)
 {
-	json_object *args, *params, *timeouts, *def, *data = NULL;
+	json_object *args, *params, *timeouts, *data = NULL;
 	struct cd_vmdef *vmdef;
 	char path[PATH_MAX], err[512];
 	int rc;
@@ -75,16 +75,14 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 		fprintf(stderr, "clusterctl vm add: %s: %s\n", config, strerror(errno));
 		return CTL_EXIT_FAILED;
 	}
-	def = json_object_from_file(path);
-	if (!def || !json_object_is_type(def, json_type_object)) {
-		fprintf(stderr, "clusterctl vm add: %s is not a JSON VM definition\n", path);
-		json_object_put(def);
-		return CTL_EXIT_FAILED;
-	}
+	/* Bounded, regular files only (cd_vmdef_load): never read /dev/zero. */
 	vmdef = cd_vmdef_load(path, err, sizeof(err));
 	if (!vmdef) {
-		fprintf(stderr, "clusterctl vm add: %s: %s\n", path, err);
-		json_object_put(def);
+		/* Read errors name the file already; parse errors do not. */
+		if (strncmp(err, path, strlen(path)) == 0)
+			fprintf(stderr, "clusterctl vm add: %s\n", err);
+		else
+			fprintf(stderr, "clusterctl vm add: %s: %s\n", path, err);
 		return CTL_EXIT_FAILED;
 	}
 	args = ctl_args_with("name", name);
@@ -92,11 +90,9 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 		json_object_object_add(args, "preferred_owners", names_array(preferred));
 	if (possible)
 		json_object_object_add(args, "possible_owners", names_array(possible));
-	if (ctl_jint(def, "memory_mib", 0) > 0)
-		json_object_object_add(args, "memory_mib",
-				       json_object_new_int64(ctl_jint(def, "memory_mib", 0)));
+	json_object_object_add(args, "memory_mib",
+			       json_object_new_int64(vmdef->memory_mib));
 	json_object_object_add(args, "target", json_object_new_string("stopped"));
-	json_object_put(def);
 	rc = ctl_call("role-add", args, &data);
 	json_object_put(args);
 	json_object_put(data);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 
 #define IFNAME_MAX 15
@@ -420,16 +421,32 @@ struct cd_vmdef *
 cd_vmdef_load(const char *path, char *err, size_t err_size)
 {
 	struct cd_vmdef *d;
+	struct stat st;
 	char *buf;
 	ssize_t n;
 	size_t len = 0;
 	int fd, saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		saved = errno;
 		snprintf(err, err_size, "%s: %s", path, strerror(saved));
 		errno = saved;
+		return NULL;
+	}
+	/* A device, FIFO or socket could feed us without end (/dev/zero). */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, err_size, "%s: not a regular file", path);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (st.st_size > CD_VMDEF_MAX_SIZE) {
+		close(fd);
+		snprintf(err, err_size, "%s: larger than %d KiB", path,
+			 CD_VMDEF_MAX_SIZE / 1024);
+		errno = EINVAL;
 		return NULL;
 	}
 	buf = malloc(CD_VMDEF_MAX_SIZE + 1);
@@ -439,6 +456,7 @@ cd_vmdef_load(const char *path, char *err, size_t err_size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* Bounded even if the file grows while it is read. */
 	while ((n = read(fd, buf + len, CD_VMDEF_MAX_SIZE + 1 - len)) > 0 &&
 	       len + (size_t)n <= CD_VMDEF_MAX_SIZE)
 		len += (size_t)n;

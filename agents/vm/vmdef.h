@@ -75,9 +75,11 @@ struct cd_vmdef {
 struct cd_vmdef *cd_vmdef_parse(const char *json, char *err, size_t err_size);
 
 /**
- * Read and parse the file at path (at most CD_VMDEF_MAX_SIZE bytes).
+ * Read and parse the file at path: a regular file (not a device, FIFO or
+ * socket: /dev/zero would never end) of at most CD_VMDEF_MAX_SIZE bytes.
  * @return as cd_vmdef_parse; errno is the read error if the file cannot be
- *         read (err says so)
+ *         read, EINVAL if it is not a regular file or too large (err says
+ *         so)
  */
 struct cd_vmdef *cd_vmdef_load(const char *path, char *err, size_t err_size);
 

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define BASE "\"name\":\"web1\",\"memory_mib\":256,\"kernel\":\"/k/vmlinux\""
 
@@ -180,6 +182,44 @@ test_load(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
 }
 
+/* Issue 16: `vm add --config /dev/zero` read 827 MB, then hung. */
+static void
+test_load_not_regular(void)
+{
+	char dir[] = "/tmp/test_vmdef.XXXXXX", fifo[64], big[64], err[256];
+	struct cd_vmdef *d;
+	int fd;
+
+	errno = 0;
+	d = cd_vmdef_load("/dev/zero", err, sizeof(err));
+	CU_ASSERT_PTR_NULL(d);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "/dev/zero: not a regular file");
+	d = cd_vmdef_load("/tmp", err, sizeof(err));
+	CU_ASSERT_PTR_NULL(d);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	/* A FIFO nobody writes: refused at once, not waited on. */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	CU_ASSERT_FATAL(mkfifo(fifo, 0600) == 0);
+	d = cd_vmdef_load(fifo, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(d);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+	/* One byte over the bound: refused before reading. */
+	snprintf(big, sizeof(big), "%s/big.json", dir);
+	fd = open(big, O_WRONLY | O_CREAT, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(ftruncate(fd, CD_VMDEF_MAX_SIZE + 1), 0);
+	close(fd);
+	d = cd_vmdef_load(big, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(d);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "larger than 64 KiB"));
+	unlink(fifo);
+	unlink(big);
+	rmdir(dir);
+}
+
 /* ---- argv ---- */
 
 static int
@@ -333,6 +373,7 @@ static CU_TestInfo vmdef_tests[] = {
 	{ "invalid definitions give clear errors", test_bad_table },
 	{ "VM names", test_check_name },
 	{ "load from a file", test_load },
+	{ "load: regular files of bounded size only", test_load_not_regular },
 	CU_TEST_INFO_NULL,
 };
 
