@@ -229,7 +229,7 @@ cl_corosync_conf(const struct cl_def *d)
 	if (s.witness_device) {
 		unsigned t = s.token_ms ? s.token_ms : CL_TOKEN_DEFAULT_MS;
 
-		/* The clusterd witness polls as this device (clusterd/witness.c). */
+		/* The clusterd witness polls as this device (quorum/qdevice.c). */
 		sb_printf(&b,
 "    device {\n"
 "        model: Witness\n"

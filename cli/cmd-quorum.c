@@ -1,6 +1,6 @@
 /*
  * cmd-quorum.c - clusterctl quorum show | set | check: the quorum mode and
- * the disk witness (issue 5; clusterd/witness.c does the voting).
+ * the disk witness (issue 5; quorum/qdevice.c does the voting).
  *
  * "check" tries the witness LUN from this node (reachable; PR works: a test
  * key is registered and removed on a session of its own). "set" runs that
