@@ -142,6 +142,14 @@ stop_guard(int sig)
 	kill(guard_pid, sig);
 	while (waitpid(guard_pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	/* A guard that was killed leaves its libqb blackbox in /dev/shm. */
+	for (int i = 0; i < 2; i++) {
+		char shm[96];
+
+		snprintf(shm, sizeof(shm), "/dev/shm/qb-clusterd-guard-%ld-blackbox-%s",
+			 (long)guard_pid, i ? "header" : "data");
+		unlink(shm);
+	}
 	guard_pid = -1;
 }
 
