@@ -6,6 +6,7 @@
 #include "jsonget.h"
 #include "log.h"
 #include "state-schema.h"
+#include "fsutil.h"
 #include "timeutil.h"
 
 #include <dirent.h>
@@ -207,27 +208,6 @@ adopt(struct vol *v)
 	cd_notice("csv: volume %s: adopted the running client (pid %ld)", v->name, pid);
 }
 
-/* The client binary: next to clusterd (the build tree), else /usr/sbin. */
-static void
-client_binary(char *out, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, len, "%s/csv-client", self);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, len, "/usr/sbin/csv-client");
-}
-
 /* Double fork: the client is a session leader that is not our child. */
 static int
 spawn(struct vol *v)
@@ -244,7 +224,7 @@ spawn(struct vol *v)
 	snprintf(node, sizeof(node), "%s", local_name(cs.d));
 	if (!node[0])
 		return -EAGAIN;
-	client_binary(bin, sizeof(bin));
+	cd_sibling_binary("csv-client", bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "%s/%s", cs.run_root, v->name);
 	mkdir(cs.run_root, 0755);
 	mkdir(dir, 0700);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,30 @@ cd_fsync_dir_of(const char *path)
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+/**
+ * The program name next to the running executable (the build tree, or the
+ * installed sbin) when it is there and executable, else /usr/sbin/name.
+ */
+static inline void
+cd_sibling_binary(const char *name, char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, len, "%s/%s", self, name);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, len, "/usr/sbin/%s", name);
 }
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "csv.h"
 #include "ocf.h"
+#include "fsutil.h"
 #include "timeutil.h"
 
 #define CLUSTERD_CONF	"/etc/clusterd/clusterd.conf"
@@ -358,28 +359,6 @@ make_fs(const struct conf *c, const char *dev)
 	return rc == 0 ? 0 : -EIO;
 }
 
-/* csv-coord next to this binary (the build tree, /usr/sbin/../lib...),
- * else /usr/sbin/csv-coord. */
-static void
-coord_binary(char *out, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, len, "%s/csv-coord", self);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, len, "/usr/sbin/csv-coord");
-}
-
 /* Double fork: csv-coord becomes a session leader reparented away from us,
  * output in coord.log, its pid in coord.pid before it execs. */
 static int
@@ -389,7 +368,7 @@ spawn_coord(const struct conf *c, const char *dev)
 	pid_t pid;
 	int status, fd;
 
-	coord_binary(bin, sizeof(bin));
+	cd_sibling_binary("csv-coord", bin, sizeof(bin));
 	snprintf(listen, sizeof(listen), "%s:%d", c->addr, c->port);
 	snprintf(mnt, sizeof(mnt), "%s/mnt", c->dir);
 	snprintf(rdy, sizeof(rdy), "%s/ready", c->dir);
