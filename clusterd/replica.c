@@ -499,15 +499,8 @@ cd_replica_claim(struct cd_daemon *d, json_object *newer, uint64_t copy_epoch)
 static bool
 all_promised(const struct cd_replica *r)
 {
-	size_t i;
-
-	if (!r->promise_epoch || r->view_kind != CD_VIEW_HALF)
-		return false;
-	for (i = 0; i < r->n_view; i++) {
-		if (!cd_acks_has(&r->acks, r->view[i]))
-			return false;
-	}
-	return true;
+	return r->promise_epoch && r->view_kind == CD_VIEW_HALF &&
+	       cd_acks_all(&r->acks, r->view, r->n_view);
 }
 
 json_object *

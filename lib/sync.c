@@ -183,11 +183,20 @@ cd_acks_established(const struct cd_acks *a, const uint32_t *configured, size_t 
 		k += cd_ids_contain(configured, n_configured, a->node[i].nodeid);
 	if (!half)
 		return cd_majority(k, n_configured, false);
-	for (i = 0; i < n_view; i++) {
-		if (!cd_acks_has(a, view[i]))
+	return cd_acks_all(a, view, n_view) && a->witness_acked &&
+	       cd_majority(k, n_configured, true);
+}
+
+bool
+cd_acks_all(const struct cd_acks *a, const uint32_t *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!cd_acks_has(a, ids[i]))
 			return false;
 	}
-	return a->witness_acked && cd_majority(k, n_configured, true);
+	return true;
 }
 
 bool

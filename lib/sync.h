@@ -156,6 +156,9 @@ void cd_acks_note_witness(struct cd_acks *a, uint64_t epoch, uint64_t generation
 /** nodeid acknowledged (promised) this epoch. */
 bool cd_acks_has(const struct cd_acks *a, uint32_t nodeid);
 
+/** Every one of ids[0..n) acknowledged (promised) this epoch. */
+bool cd_acks_all(const struct cd_acks *a, const uint32_t *ids, size_t n);
+
 /**
  * S4: the view of these members, which promised a->epoch, is established:
  * a strict majority of the configured nodes acknowledged the epoch, or
