@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "csv.h"
+#include "detach.h"
 #include "ocf.h"
 #include "fsutil.h"
 #include "timeutil.h"
@@ -359,51 +360,27 @@ make_fs(const struct conf *c, const char *dev)
 	return rc == 0 ? 0 : -EIO;
 }
 
-/* Double fork: csv-coord becomes a session leader reparented away from us,
- * output in coord.log, its pid in coord.pid before it execs. */
+/* csv-coord detached from us (detach.h): output in coord.log, its pid in
+ * coord.pid before it execs. */
 static int
 spawn_coord(const struct conf *c, const char *dev)
 {
-	char bin[PATH_MAX], path[PATH_MAX + 16], listen[96], mnt[PATH_MAX + 8], rdy[PATH_MAX + 8];
-	pid_t pid;
-	int status, fd;
+	char bin[PATH_MAX], listen[96], mnt[PATH_MAX + 8], rdy[PATH_MAX + 8];
+	int rc;
 
 	cd_sibling_binary("csv-coord", bin, sizeof(bin));
 	snprintf(listen, sizeof(listen), "%s:%d", c->addr, c->port);
 	snprintf(mnt, sizeof(mnt), "%s/mnt", c->dir);
 	snprintf(rdy, sizeof(rdy), "%s/ready", c->dir);
 	mkdir(mnt, 0700);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		snprintf(path, sizeof(path), "%s/coord.log", c->dir);
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		closefrom(3);
-		snprintf(path, sizeof(path), "%s/coord.pid", c->dir);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dprintf(fd, "%ld\n", (long)getpid());
-			close(fd);
-		}
+	rc = cd_agent_detach(c->dir, "coord");
+	if (rc == 0) {
 		execl(bin, "csv-coord", "--name", c->name, "--device", dev, "--listen", listen,
 		      "--fs", c->fs, "--mount", mnt, "--ready", rdy, (char *)NULL);
 		fprintf(stderr, "csv %s: exec %s: %s\n", c->name, bin, strerror(errno));
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 static int

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <json-c/json.h>
 
+#include "detach.h"
 #include "disk.h"
 #include "timeutil.h"
 
@@ -274,44 +275,18 @@ do_monitor(const struct disk_conf *c)
 	return OCF_SUCCESS;
 }
 
-/* Fork twice: the holder is a session leader reparented away from us,
- * with its output in holder.log and nothing of ours open. */
+/* The holder detached from us (detach.h): output in holder.log, its pid in
+ * holder.pid. */
 static int
 spawn_holder(const struct disk_conf *c)
 {
-	char path[PATH_MAX + 16];
-	pid_t pid;
-	int status, fd;
+	int rc = cd_agent_detach(c->dir, "holder");
 
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		snprintf(path, sizeof(path), "%s/holder.log", c->dir);
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		closefrom(3);
+	if (rc == 0) {
 		signal(SIGPIPE, SIG_IGN);	/* libiscsi writes with writev() */
-		snprintf(path, sizeof(path), "%s/holder.pid", c->dir);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dprintf(fd, "%ld\n", (long)getpid());
-			close(fd);
-		}
 		_exit(disk_holder_main(c));
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* A holder that died (SIGKILL, node crash) leaves its loop device and a
