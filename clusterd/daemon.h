@@ -115,7 +115,7 @@ struct cd_ipc_deferred *cd_ipc_defer(struct cd_ipc_client *client);
 void cd_ipc_complete(struct cd_ipc_deferred *def, json_object *data, int err,
 		     const char *message);
 
-/* replica.c: the replicated cluster state. */
+/* replica*.c: the replicated cluster state. */
 
 /** Load the state from disk (or clusterd.conf). @return 0 or -ENOMEM */
 int cd_replica_start(struct cd_daemon *d);

@@ -1,7 +1,7 @@
 /*
  * sync.h - the rules that keep the replicated state safe, as pure code:
  * views, synchronisation rounds, epochs and commits. Cited as S1..S7 in
- * clusterd/replica.c; argued in docs/ARCHITECTURE.md §4.
+ * clusterd/replica-view.c; argued in docs/ARCHITECTURE.md §4.
  *
  * S1  Winner of a round: the highest (epoch, generation), then the lowest
  *     node id (cd_sync_choose in state.h).
