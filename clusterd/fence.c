@@ -61,28 +61,9 @@ struct cd_fence {
 static int
 ensure_session(struct cd_fence *f, struct lun *l, char *detail, size_t dlen)
 {
-	struct cd_iscsi_url url;
-	char err[128];
-	int rc;
+	int rc = cd_pr_ensure(&l->pr, l->url, f->initiator, f->timeout_ms, detail, dlen);
 
-	if (l->pr && cd_pr_connected(l->pr))
-		return 0;
-	if (!l->pr) {
-		if (cd_iscsi_url_parse(l->url, &url, err, sizeof(err)) < 0) {
-			snprintf(detail, dlen, "%s: %s", l->url, err);
-			return -EINVAL;
-		}
-		l->pr = cd_pr_new(&url, f->initiator, f->timeout_ms);
-		if (!l->pr) {
-			snprintf(detail, dlen, "%s: %s", l->url, strerror(errno));
-			return -errno;
-		}
-	}
-	rc = cd_pr_reconnect(l->pr);
-	if (rc < 0)
-		snprintf(detail, dlen, "%s: cannot log in: %s", l->url,
-			 cd_pr_last_error(l->pr));
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 static int

@@ -436,6 +436,36 @@ cd_pr_open(const struct cd_iscsi_url *url, const char *initiator,
 	return pr;
 }
 
+int
+cd_pr_ensure(struct cd_pr **pr, const char *url, const char *initiator,
+	     int timeout_ms, char *detail, size_t dlen)
+{
+	struct cd_iscsi_url u;
+	char err[128];
+	int r;
+
+	if (*pr && cd_pr_connected(*pr))
+		return 0;
+	if (!*pr) {
+		if (cd_iscsi_url_parse(url, &u, err, sizeof(err)) < 0) {
+			snprintf(detail, dlen, "%s: %s", url, err);
+			return -EINVAL;
+		}
+		*pr = cd_pr_new(&u, initiator, timeout_ms);
+		if (!*pr) {
+			r = -errno;
+			snprintf(detail, dlen, "%s: %s", url, strerror(-r));
+			return r;
+		}
+	}
+	r = cd_pr_reconnect(*pr);
+	if (r < 0) {
+		snprintf(detail, dlen, "%s: cannot log in: %s", url, cd_pr_last_error(*pr));
+		return r;
+	}
+	return 1;
+}
+
 void
 cd_pr_disconnect(struct cd_pr *pr)
 {

@@ -201,6 +201,20 @@ int cd_pr_reconnect(struct cd_pr *pr);
 struct cd_pr *cd_pr_open(const struct cd_iscsi_url *url, const char *initiator,
 			 int timeout_ms, int *err);
 
+/**
+ * Keep *pr connected to the LUN at url (a text iSCSI URL): make the handle
+ * when *pr is NULL, log in again when it has no session, nothing when it
+ * has one. Fencing and the witness worker keep their sessions so.
+ * @param pr       in/out: the handle (owned by the caller; on error a handle
+ *                 made here stays in *pr, without a session)
+ * @param detail   set to "URL: what failed" on error
+ * @return 1 when a new session was made (it holds no registration), 0 when
+ *         the session was there, -EINVAL (bad URL), -ENOMEM or
+ *         cd_pr_reconnect()'s error
+ */
+int cd_pr_ensure(struct cd_pr **pr, const char *url, const char *initiator,
+		 int timeout_ms, char *detail, size_t dlen);
+
 /** Log out (bounded by the timeout), drop the session and free. NULL is fine. */
 void cd_pr_close(struct cd_pr *pr);
 

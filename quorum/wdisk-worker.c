@@ -110,8 +110,6 @@ new_key(struct cd_wdisk *w, uint32_t local)
 static int
 ensure_session(struct cd_wdisk *w, const struct cd_wdisk_input *in, char *det, size_t dl)
 {
-	struct cd_iscsi_url url;
-	char err[128];
 	uint64_t old = w->key;
 	int rc;
 
@@ -121,25 +119,11 @@ ensure_session(struct cd_wdisk *w, const struct cd_wdisk_input *in, char *det, s
 		w->key = 0;
 		w->slots_known = false;
 	}
-	if (w->pr && cd_pr_connected(w->pr))
-		return 0;
-	if (!w->pr) {
-		if (cd_iscsi_url_parse(in->url, &url, err, sizeof(err)) < 0) {
-			snprintf(det, dl, "bad witness URL %s: %s", in->url, err);
-			return -EINVAL;
-		}
-		w->pr = cd_pr_new(&url, in->initiator, W_PR_TIMEOUT_MS);
-		if (!w->pr) {
-			snprintf(det, dl, "cannot make a session: %s", strerror(errno));
-			return -errno;
-		}
+	rc = cd_pr_ensure(&w->pr, in->url, in->initiator, W_PR_TIMEOUT_MS, det, dl);
+	if (w->pr)
 		snprintf(w->pr_url, sizeof(w->pr_url), "%s", in->url);
-	}
-	rc = cd_pr_reconnect(w->pr);
-	if (rc < 0) {
-		snprintf(det, dl, "%s: %s", in->url, cd_pr_last_error(w->pr));
+	if (rc <= 0)
 		return rc;
-	}
 	w->key = 0;
 	if (old) {
 		/* Rejoin (pr.h): new key, then PREEMPT the orphan of the old session. */
