@@ -34,6 +34,8 @@ struct unsynced {
 
 /* Unsynced data per handle before the client syncs by itself. */
 #define CL_UNSYNCED_MAX		(64u << 20)
+/* Lock owners remembered per handle (see cl_release). */
+#define CL_HANDLE_OWNERS	8
 
 struct cl_handle {
 	pthread_mutex_t lock;	/* everything below */
@@ -43,6 +45,8 @@ struct cl_handle {
 	struct unsynced *unsynced, **tail;
 	size_t unsynced_bytes;
 	uint64_t seq;
+	uint64_t owners[CL_HANDLE_OWNERS];	/* lock owners that locked here */
+	unsigned n_owners;
 };
 
 /* One request/reply pair with its storage (struct csv_msg holds paths). */
@@ -649,13 +653,50 @@ cl_write(const char *path, const char *buf, size_t size, off_t off,
 	return rc;
 }
 
+/*
+ * Byte-range locks of an open file that closes. The kernel drops OFD locks
+ * (owner: the open file) on the last close by itself and tells a FUSE
+ * filesystem nothing but RELEASE, whose lock_owner it fills only for
+ * flock; POSIX locks go on FLUSH (libfuse unlocks the closer's owner). So
+ * the owners that locked through this handle are unlocked here, on the
+ * coordinator, before the RELEASE: else an OFD lock outlives its file
+ * there, and QEMU, which moves its image locks to a new fd and closes the
+ * old one when a block node's permissions change (activation after a
+ * migration), conflicts with its own leftovers ("Failed to get "write"
+ * lock"). A POSIX owner's locks are gone already (FLUSH); one it took again
+ * through another handle between this handle's FLUSH and RELEASE would go
+ * too (the same as POSIX's "any close drops them all").
+ */
+static void
+unlock_owners(const char *path, struct cl_handle *h)
+{
+	for (unsigned i = 0; i < h->n_owners; i++) {
+		struct call *c = call_new(CSV_OP_LOCK, path);
+
+		if (!c)
+			return;
+		c->q.fh = h->fh;
+		c->q.owner = h->owners[i];
+		c->q.oflags = CSV_LK_SET;
+		c->q.type = CSV_LK_UN;
+		c->q.off = 0;
+		c->q.len = 0;	/* to the end */
+		(void)call_run(c);
+		call_free(c);
+	}
+	h->n_owners = 0;
+}
+
 static int
 cl_release(const char *path, struct fuse_file_info *fi)
 {
 	struct cl_handle *h = H(fi);
-	struct call *c = call_new(CSV_OP_RELEASE, path);
+	struct call *c;
 
 	/* a handle of an earlier coordinator died with it: nothing to release */
+	if (h->epoch == cl_epoch())
+		unlock_owners(path, h);
+	c = call_new(CSV_OP_RELEASE, path);
 	if (c && h->epoch == cl_epoch()) {
 		c->q.fh = h->fh;
 		(void)call_run(c);
@@ -714,6 +755,27 @@ cl_lseek(const char *path, off_t off, int whence, struct fuse_file_info *fi)
 	return rc;
 }
 
+/* Note a lock owner that holds locks through h (for cl_release); when h
+ * has too many, the oldest is forgotten (its locks then last until the
+ * client's last handle on the file closes, the coordinator's rule). */
+static void
+remember_owner(struct cl_handle *h, uint64_t owner)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < h->n_owners && h->owners[i] != owner; i++)
+		;
+	if (i == h->n_owners) {
+		if (h->n_owners == CL_HANDLE_OWNERS) {
+			memmove(h->owners, h->owners + 1, sizeof(h->owners) - sizeof(h->owners[0]));
+			h->n_owners--;
+		}
+		h->owners[h->n_owners++] = owner;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
 static int
 cl_lock(const char *path, struct fuse_file_info *fi, int cmd, struct flock *fl)
 {
@@ -730,6 +792,21 @@ cl_lock(const char *path, struct fuse_file_info *fi, int cmd, struct flock *fl)
 	c->q.len = (uint64_t)fl->l_len;
 	c->q.pid = (uint32_t)fl->l_pid;
 	rc = on_handle(path, H(fi), c);
+	if (rc == 0 && cmd != F_GETLK && c->q.type != CSV_LK_UN) {
+		remember_owner(H(fi), fi->lock_owner);
+		/*
+		 * The coordinator holds the lock; libfuse's high-level API
+		 * would also note it in a table of its own (from *fl, after
+		 * this returns) and answer later F_GETLKs from that table
+		 * first. That table forgets an owner's locks only on an unlock
+		 * or a FLUSH of that owner, never for OFD locks (owner: the
+		 * open file, which FLUSH does not name), so a closed file's
+		 * OFD locks would conflict there for ever. Recorded as an
+		 * unlock, the table stays empty and every conflict is the
+		 * coordinator's answer (which sees every node's owners).
+		 */
+		fl->l_type = F_UNLCK;
+	}
 	if (rc == 0 && cmd == F_GETLK) {
 		fl->l_type = c->r.type == CSV_LK_RD ? F_RDLCK : c->r.type == CSV_LK_WR ?
 			     F_WRLCK : F_UNLCK;

@@ -34,7 +34,10 @@
  * change a handle is reopened by its current path (the high-level API
  * passes it to every operation) before use. Byte-range and flock locks
  * are held by the coordinator; after a coordinator change they are gone
- * (not yet re-acquired: a documented gap).
+ * (not yet re-acquired: a documented gap). Every F_GETLK is answered by
+ * the coordinator (libfuse's own lock table is kept empty), and closing a
+ * file unlocks, on the coordinator, the owners that locked through it:
+ * OFD locks (QEMU's image locks) end with their open file, as locally.
  *
  * Page cache: files are opened with direct_io and attribute/entry caching
  * is off, so a node never reads data or sizes older than the coordinator's
