@@ -37,8 +37,20 @@ ensure_group() {
     groupadd --system haclient
 }
 
+# The user guests' QEMUs run as (-runas; agents/vm/qemu-argv.h): never root.
+ensure_qemu_user() {
+    getent passwd clusterd-qemu >/dev/null && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: user clusterd-qemu missing; run 'make deps' as root" >&2
+        return 1
+    fi
+    useradd --system --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --user-group clusterd-qemu
+}
+
 if [ -z "$missing" ]; then
     ensure_group
+    ensure_qemu_user
     echo "deps: all packages present"
     exit 0
 fi
@@ -66,3 +78,4 @@ step "apt-get update" apt-get update
 # shellcheck disable=SC2086
 step "installing$missing" apt-get install -y --no-install-recommends $missing
 ensure_group
+ensure_qemu_user

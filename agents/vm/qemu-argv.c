@@ -293,6 +293,14 @@ cd_qemu_argv(const struct cd_vmdef *d, const struct cd_qemu_launch *l)
 		add(&a, "-incoming");
 		add(&a, l->incoming);
 	}
+	if (l->runas) {
+		add(&a, "-runas");
+		add(&a, l->runas);
+	}
+	if (l->sandbox) {
+		add(&a, "-sandbox");
+		add(&a, CD_QEMU_SANDBOX);
+	}
 	if (l->daemonize)
 		add(&a, "-daemonize");
 	for (i = 0; i < d->n_extra_args; i++)

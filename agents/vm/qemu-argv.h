@@ -24,12 +24,25 @@
 #define CD_QEMU_STREAM_INO	"stream.ino"	/* "DEV INO" of the file opened */
 #define CD_QEMU_STREAM_PID	"stream.pid"	/* the follower, while it runs */
 
+/*
+ * QEMU drops to this user once it has opened what the agent set up for it
+ * (disks, kernel, console and QEMU logs, QMP sockets, tap fds; quick
+ * migration state goes through fds the agent opens), and runs under a
+ * seccomp filter: CD_QEMU_SANDBOX. elevateprivileges=deny would forbid
+ * -runas's own setuid and spawn=deny -daemonize's fork (both set up after
+ * the filter), so those two stay at QEMU's default.
+ */
+#define CD_QEMU_USER		"clusterd-qemu"
+#define CD_QEMU_SANDBOX		"on,obsolete=deny,resourcecontrol=deny"
+
 struct cd_qemu_launch {
 	const char *binary;	/* "qemu-system-x86_64" or a path */
 	const char *accel;	/* "tcg" or "kvm" */
 	const char *run_dir;	/* absolute */
 	const char *incoming;	/* NULL, or the -incoming value ("defer") */
 	const int *tap_fds;	/* one open tap fd per NIC */
+	const char *runas;	/* -runas user, or NULL */
+	bool sandbox;		/* -sandbox CD_QEMU_SANDBOX */
 	bool daemonize;
 };
 

@@ -4,6 +4,7 @@
 #include "qemu-proc.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
@@ -725,10 +726,19 @@ cd_qemu_spawn(struct cd_hv_vm *vm, const char *incoming, uint32_t timeout_ms)
 			goto out;
 		n_taps++;
 	}
+	/* Never a guest's QEMU as root (issue 16). */
+	if (!getpwnam(CD_QEMU_USER)) {
+		rc = cd_qemu_fail(vm, -ENOENT, "user %s does not exist on %s: QEMU "
+				  "does not run as root (the package and 'make deps' "
+				  "create it)", CD_QEMU_USER, cd_qemu_node_name());
+		goto out;
+	}
 	l.binary = qemu_binary();
 	l.run_dir = vm->run_dir;
 	l.incoming = incoming;
 	l.tap_fds = taps;
+	l.runas = CD_QEMU_USER;
+	l.sandbox = true;
 	l.daemonize = true;
 	argv = cd_qemu_argv(d, &l);
 	if (!argv) {
