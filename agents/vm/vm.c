@@ -38,6 +38,7 @@
 #include "timeutil.h"
 #include "vm-meta.h"
 #include "vmdef.h"
+#include "vmpolicy.h"
 
 #ifndef CD_HV_BUILD_DIR
 #define CD_HV_BUILD_DIR ""
@@ -206,6 +207,69 @@ claim_check(const struct agent *a)
 		     "resource claimed VM %s in the cluster; another role may own %s "
 		     "(re-add the VM with 'clusterctl vm add' after fixing the "
 		     "definition)", ocf_param("config"), a->def->name, claimed, a->def->name);
+}
+
+/* ---- confinement (issue 16; rules in vmpolicy.h) ---- */
+
+static const char *
+storage_roots(void)
+{
+	const char *r = getenv(CD_VMPOLICY_ROOTS_ENV);
+
+	return r && *r ? r : CD_VMPOLICY_ROOTS_DEFAULT;
+}
+
+/* Resolve *path in place (realpath) and check it against the roots (V1). */
+static int
+confine_path(char **path, const char *what)
+{
+	char resolved[PATH_MAX], why[512];
+	char *dup;
+
+	if (!realpath(*path, resolved)) {
+		int e = errno;
+
+		/* Not on this node (a volume not mounted here): others may run it. */
+		return error(e == ENOENT ? OCF_ERR_INSTALLED : OCF_ERR_CONFIGURED,
+			     "%s: %s: %s", what, *path, strerror(e));
+	}
+	if (cd_vmpolicy_path_check(resolved, storage_roots(), why, sizeof(why)))
+		return error(OCF_ERR_CONFIGURED, "%s: %s%s%s", what, why,
+			     strcmp(resolved, *path) ? " (given as " : "",
+			     strcmp(resolved, *path) ? *path : "");
+	dup = strdup(resolved);
+	if (!dup)
+		return error(OCF_ERR_GENERIC, "out of memory");
+	free(*path);
+	*path = dup;	/* QEMU opens what was checked */
+	return OCF_SUCCESS;
+}
+
+/*
+ * Before anything that can start a QEMU of the VM: its files inside the
+ * storage roots (V1), its extra_args allowed (V2). A refused definition
+ * starts nothing.
+ */
+static int
+confine_check(struct agent *a)
+{
+	struct cd_vmdef *d = a->def;
+	char what[48], why[512];
+	int rc;
+
+	if (cd_vmpolicy_extra_check(d, cd_vmpolicy_bool(getenv(CD_VMPOLICY_EXTRA_ENV)),
+				    why, sizeof(why)))
+		return error(OCF_ERR_CONFIGURED, "%s: %s", ocf_param("config"), why);
+	for (size_t i = 0; i < d->n_disks; i++) {
+		snprintf(what, sizeof(what), "disks[%zu].path", i);
+		if ((rc = confine_path(&d->disks[i].path, what)))
+			return rc;
+	}
+	if (d->kernel && (rc = confine_path(&d->kernel, "kernel")))
+		return rc;
+	if (d->initrd && (rc = confine_path(&d->initrd, "initrd")))
+		return rc;
+	return OCF_SUCCESS;
 }
 
 /* What the plugin needs of this host: run root and caches, error buffer, log. */
@@ -389,6 +453,27 @@ node_address(char *buf, size_t size)
  * The quick-migration state file: parameter, or next to the first disk.
  * Refuses (0 when usable) a relative path.
  */
+/* V1 for the state file, which may not exist yet: its directory, resolved. */
+static int
+state_dir_check(const char *file)
+{
+	char dir[PATH_MAX], resolved[PATH_MAX], probe[PATH_MAX + 3], why[512];
+	const char *slash = strrchr(file, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s", slash == file ? 1 : (int)(slash - file), file);
+	if (!realpath(dir, resolved))
+		return error(OCF_ERR_INSTALLED, "state_file: %s: %s", dir, strerror(errno));
+	if (!strcmp(slash + 1, "..") || !strcmp(slash + 1, ".") || !slash[1])
+		return error(OCF_ERR_CONFIGURED, "state_file: '%s' is not a file name", file);
+	/* A file in that directory: the directory may be a root itself. */
+	snprintf(probe, sizeof(probe), "%s/x", strcmp(resolved, "/") ? resolved : "");
+	if (cd_vmpolicy_path_check(probe, storage_roots(), why, sizeof(why)))
+		return error(OCF_ERR_CONFIGURED, "state_file: the directory of %s is "
+			     "outside the storage roots (%s; cluster property "
+			     "vm-storage-roots)", file, storage_roots());
+	return 0;
+}
+
 static int
 state_file(const struct agent *a, char *buf, size_t size)
 {
@@ -407,7 +492,7 @@ state_file(const struct agent *a, char *buf, size_t size)
 		snprintf(buf, size, "/clusterstorage/volume1/%s.vmstate", a->def->name);
 	if (buf[0] != '/')
 		return error(OCF_ERR_CONFIGURED, "state_file: '%s' is not absolute", buf);
-	return 0;
+	return state_dir_check(buf);
 }
 
 static int
@@ -627,7 +712,7 @@ run(struct agent *a, const struct action *act)
 		return strcmp(act->name, "stop") == 0 ? OCF_SUCCESS : OCF_NOT_RUNNING;
 	if (rc)
 		return rc;
-	if (act->starts && (rc = claim_check(a)))
+	if (act->starts && ((rc = claim_check(a)) || (rc = confine_check(a))))
 		return rc;
 	if ((rc = load_plugin(a)))
 		return rc;
