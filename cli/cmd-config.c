@@ -20,7 +20,8 @@ static const char config_help[] =
 "The cluster configuration is one replicated document: every node holds the\n"
 "same copy, and every change is applied by all nodes in the same order.\n"
 "Changes need a quorate partition. 'properties' lists the settable cluster\n"
-"properties with their types, ranges, defaults and current values.\n";
+"properties with their types, ranges, defaults and current values; among\n"
+"them what VM definitions may reach: vm-storage-roots, vm-extra-args.\n";
 
 static int
 config_show(struct ctl_globals *g)

@@ -85,6 +85,8 @@ struct cd_exec {
 	struct qb_list_head rscs;
 	bool use_pidfd;			/* else children are found on SIGCHLD */
 	qb_loop_signal_handle sigchld;
+	const char *const *(*env_fn)(void *ctx);	/* cd_exec_set_env_source */
+	void *env_ctx;
 };
 
 /* exec-spec.c */

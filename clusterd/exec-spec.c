@@ -202,6 +202,14 @@ exec_spec_build(struct cd_exec *ex, const struct cd_op_request *req,
 	rc = env_add_params(&b, req->params);
 	if (rc < 0)
 		goto fail;
+	if (ex->env_fn) {
+		const char *const *cl = ex->env_fn(ex->env_ctx);
+
+		for (i = 0; cl && cl[i]; i++) {
+			if (strchr(cl[i], '=') && cl[i][0] != '=')
+				env_put(&b, cl[i]);
+		}
+	}
 	for (i = 0; req->extra_env && req->extra_env[i]; i++) {
 		const char *kv = req->extra_env[i];
 

@@ -296,6 +296,14 @@ cd_exec_new(qb_loop_t *loop, const char *ocf_root)
 }
 
 void
+cd_exec_set_env_source(struct cd_exec *ex, const char *const *(*fn)(void *ctx),
+		       void *ctx)
+{
+	ex->env_fn = fn;
+	ex->env_ctx = ctx;
+}
+
+void
 cd_exec_free(struct cd_exec *ex)
 {
 	uint64_t deadline = cd_now_mono_ns() + EXEC_REAP_WAIT_MS * 1000000ull;

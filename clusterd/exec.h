@@ -33,6 +33,12 @@
  *   own process group, working directory "/", stdin on /dev/null, no other
  *   fds, no blocked signals and default dispositions (except glibc's two
  *   internal signals 32 and 33, which posix_spawn leaves ignored).
+ * - Cluster-wide variables: when an environment source is set
+ *   (cd_exec_set_env_source), its list is added to every operation's
+ *   environment when the operation is requested (for a recurring monitor:
+ *   when it is started), before the request's extra_env. clusterd passes
+ *   the cluster properties the agents enforce this way (lib/props.h
+ *   agent_env: CD_VM_STORAGE_ROOTS, ...).
  * - The meta-data action keeps the whole stdout (up to 1 MiB), not 4 KiB,
  *   so that its output can be handed to cd_agent_meta_parse().
  * - Output is logged at info (recurring monitors: debug; meta-data's
@@ -109,6 +115,14 @@ typedef void (*cd_op_done_fn)(void *ctx, const struct cd_op_result *res);
  * @return NULL with errno on failure
  */
 struct cd_exec *cd_exec_new(qb_loop_t *loop, const char *ocf_root);
+
+/**
+ * Set where cluster-wide variables come from (see above): fn(ctx) is called
+ * in the loop for each request and returns a NULL-terminated "K=V" list
+ * that stays valid until its next call (or NULL: none). fn NULL: none.
+ */
+void cd_exec_set_env_source(struct cd_exec *ex,
+			    const char *const *(*fn)(void *ctx), void *ctx);
 
 /** Kill (SIGKILL) running agents, cancel queued ones without callbacks, free. */
 void cd_exec_free(struct cd_exec *ex);

@@ -176,6 +176,9 @@ struct cd_rm {
 	uint64_t refused_logged_ms;	/* monotonic ms of the last log line */
 	char refused_what[RM_NAME_MAX + 16];
 	char refused_msg[320];
+	/* rm_agent_env: the list it returns and the strings it points to */
+	const char *agent_env[8];
+	char agent_env_buf[8][1100];
 };
 
 /* ---- rm.c ---- */
@@ -240,6 +243,9 @@ const char *rm_local_name(struct cd_rm *rm);
 struct local_role *rm_local_get(struct cd_rm *rm, const char *name, bool create);
 /** Integer cluster property name (config.properties), dflt if unset. */
 int64_t rm_prop_int(struct cd_rm *rm, const char *name, int64_t dflt);
+/** cd_exec_set_env_source's fn (ctx: the rm): the properties with an
+ *  agent_env (lib/props.h), current values or defaults, "K=V". */
+const char *const *rm_agent_env(void *ctx);
 
 /*
  * An agent operation's failure for the state and the log: "RSC ACTION

@@ -4,6 +4,7 @@
  * and leader decisions) into the replicated state.
  */
 #include "rm-int.h"
+#include "props.h"
 #include "log.h"
 #include "error.h"
 #include "timeutil.h"
@@ -62,6 +63,31 @@ rm_prop_int(struct cd_rm *rm, const char *name, int64_t dflt)
 	    json_object_is_type(v, json_type_int))
 		return json_object_get_int64(v);
 	return dflt;
+}
+
+const char *const *
+rm_agent_env(void *ctx)
+{
+	struct cd_rm *rm = ctx;
+	const struct cd_state *st = cd_replica_state(rm->d);
+	json_object *props = cd_sp_get(st, CD_SP_PROPERTIES), *v;
+	const struct cd_prop *p;
+	size_t n = 0, cap = sizeof(rm->agent_env) / sizeof(rm->agent_env[0]) - 1;
+	char val[1100];
+
+	for (p = cd_props(); p->name && n < cap; p++) {
+		if (!p->agent_env)
+			continue;
+		v = NULL;
+		if (props)
+			json_object_object_get_ex(props, p->name, &v);
+		snprintf(rm->agent_env_buf[n], sizeof(rm->agent_env_buf[n]), "%s=%s",
+			 p->agent_env, cd_prop_env_text(p, v, val, sizeof(val)));
+		rm->agent_env[n] = rm->agent_env_buf[n];
+		n++;
+	}
+	rm->agent_env[n] = NULL;
+	return rm->agent_env;
 }
 
 /* ---- reporting results into the state ---- */

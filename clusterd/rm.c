@@ -793,6 +793,7 @@ cd_rm_start(struct cd_daemon *d)
 		free(rm);
 		return -errno;
 	}
+	cd_exec_set_env_source(rm->exec, rm_agent_env, rm);
 	/* The initiator name is this node's identity on the target. */
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		snprintf(host, sizeof(host), "node");

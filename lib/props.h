@@ -14,6 +14,7 @@ enum cd_prop_type {
 	CD_PROP_INT,
 	CD_PROP_BOOL,
 	CD_PROP_STRING,
+	CD_PROP_PATHS,		/* absolute paths separated by ':' (min/max: length) */
 };
 
 struct cd_prop {
@@ -22,6 +23,10 @@ struct cd_prop {
 	int64_t min, max;	/* CD_PROP_INT: range; CD_PROP_STRING: length */
 	const char *dflt;	/* default, as text */
 	const char *help;
+	/* When set, every agent operation clusterd runs gets the property's
+	 * value (or default) as this environment variable ("true"/"false" for
+	 * booleans): the agents' side of the cluster policy (clusterd/exec.h). */
+	const char *agent_env;
 };
 
 /** The table of known properties, terminated by a NULL name. */
@@ -39,7 +44,16 @@ const struct cd_prop *cd_prop_find(const char *name);
 int cd_prop_parse(const char *name, const char *text, json_object **out,
 		  char *err, size_t errlen);
 
-/** The property table as JSON: [{name, type, default, min, max, help}]. */
+/**
+ * The value of a property as the text an agent gets in its environment:
+ * @p v (a value cd_prop_parse produced) or, when NULL or of another type,
+ * the default. Booleans as "true" / "false".
+ * @return buf
+ */
+const char *cd_prop_env_text(const struct cd_prop *p, json_object *v, char *buf,
+			     size_t len);
+
+/** The property table as JSON: [{name, type, default, min, max, help, env}]. */
 json_object *cd_props_to_json(void);
 
 #endif
