@@ -145,6 +145,7 @@ struct cl_node {
 	char name[CL_NAME_MAX + 1], addr[CL_ADDR_MAX + 1];
 	bool cs_running, cd_running;
 	char key_sha[65];		/* sha256 of its authkey, "" if none */
+	bool has_tls_ca;		/* holds the cluster CA (migration TLS) */
 	enum cl_cur cur_kind;		/* what its files say it belongs to */
 	struct cl_def cur;
 
@@ -182,6 +183,22 @@ size_t cl_witness_check(struct cl_node **nodes, size_t n, const char *url);
 char *cl_get_key(struct cl_node *nd);
 /** A new authkey: corosync-keygen here if possible, else on @p nd. */
 char *cl_new_key(struct cl_node *nd);
+/* The cluster CA of migration TLS (remote.sh tlsca/tlsget/tls; issue 16):
+ * PEM files, base64. */
+struct cl_tls_ca {
+	char *cert_b64, *key_b64;
+};
+/** A new CA, made on @p nd with certtool. @return 0, or -1 (printed) */
+int cl_tls_ca_new(struct cl_node *nd, struct cl_tls_ca *ca);
+/** The CA @p nd holds. @return 0, or -1 (printed) */
+int cl_tls_ca_get(struct cl_node *nd, struct cl_tls_ca *ca);
+/** Wipe the key and free. */
+void cl_tls_ca_clear(struct cl_tls_ca *ca);
+/** Install @p ca on each node (and @p old_cert_b64 as also trusted, or
+ *  NULL); each node makes its own key and certificate signed by it (kept
+ *  when one of this CA exists, unless @p rotate). @return failures */
+size_t cl_tls_install(struct cl_node **nodes, size_t n, const struct cl_tls_ca *ca,
+		      const char *old_cert_b64, bool rotate);
 /** nodes-update to clusterd: locally if @p local_ok, else over ssh on @p nd.
  *  @return a CTL_EXIT_ code */
 int cl_nodes_update(const struct cl_def *d, bool local_ok, struct cl_node *nd);

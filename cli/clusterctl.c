@@ -28,6 +28,7 @@ static const struct ctl_command commands[] = {
 	{ "quorum", cmd_quorum, "show or set the quorum mode and the disk witness" },
 	{ "disk", cmd_disk, "add or list clustered disks (LUNs guarded by reservations)" },
 	{ "csv", cmd_csv, "add, list, show, move or remove cluster shared volumes" },
+	{ "tls", cmd_tls, "rotate the credentials of encrypted live migration" },
 	{ "validate", cmd_validate, "test nodes, networks and storage before trusting them" },
 	/* hidden (no summary): used by clusterctl itself over ssh */
 	{ "internal-nodes-update", cmd_internal_nodes_update, NULL },

@@ -312,6 +312,37 @@ choose_key(struct cl_nodeset *s, const char *key_sha, int *rc)
 	return key;
 }
 
+/*
+ * Migration TLS (issue 16; agents/vm/qemu-tls.c): the cluster CA a node of
+ * this cluster holds already (create run again), else a new one; then each
+ * node makes its own key and certificate signed by it.
+ */
+static int
+create_tls(struct cl_nodeset *s)
+{
+	struct cl_node *src = NULL;
+	struct cl_tls_ca ca;
+	size_t failed;
+
+	for (size_t i = 0; i < s->n && !src; i++) {
+		if (s->nd[i].same && s->nd[i].has_tls_ca)
+			src = &s->nd[i];
+	}
+	if (src ? cl_tls_ca_get(src, &ca) : cl_tls_ca_new(s->p[0], &ca)) {
+		fprintf(stderr, "clusterctl create: no cluster CA for migration TLS "
+			"(see above)\n");
+		return CTL_EXIT_FAILED;
+	}
+	failed = cl_tls_install(s->p, s->n, &ca, NULL, false);
+	cl_tls_ca_clear(&ca);
+	if (failed) {
+		fprintf(stderr, "clusterctl create: %zu node%s without migration TLS "
+			"credentials (see above)\n", failed, failed == 1 ? "" : "s");
+		return CTL_EXIT_FAILED;
+	}
+	return CTL_EXIT_OK;
+}
+
 int
 cmd_create(struct ctl_globals *g, int argc, char **argv)
 {
@@ -377,6 +408,9 @@ cmd_create(struct ctl_globals *g, int argc, char **argv)
 		goto out;
 	fprintf(stderr, "All %zu nodes fit: configuring cluster %s (uuid %s)\n",
 		s->n, d.name, d.uuid);
+	rc = create_tls(s);
+	if (rc)
+		goto out;
 	rc = cl_apply_all("create", s, s->p, s->n, NULL, 0, &d, &pl);
 	if (rc)
 		goto out;

@@ -152,6 +152,39 @@ check_new_node(const struct cl_def *cur, struct cl_nodeset *s, struct cl_node *n
 	return false;
 }
 
+/*
+ * Migration TLS (issue 16): the new node gets the cluster CA from a node
+ * that holds it and makes its own certificate. A cluster made before
+ * migration TLS has no CA: said, and 'clusterctl tls rotate' makes one.
+ */
+static int
+new_node_tls(struct cl_nodeset *s, size_t n_old, struct cl_node *nw)
+{
+	struct cl_node *src = NULL;
+	struct cl_tls_ca ca;
+	size_t failed;
+
+	for (size_t i = 0; i < n_old && !src; i++) {
+		if (s->nd[i].has_tls_ca)
+			src = &s->nd[i];
+	}
+	if (!src) {
+		fprintf(stderr, "clusterctl node add: warning: no node holds a cluster CA "
+			"for migration TLS (a cluster made before it): run 'clusterctl "
+			"tls rotate'\n");
+		return CTL_EXIT_OK;
+	}
+	if (cl_tls_ca_get(src, &ca))
+		return CTL_EXIT_FAILED;
+	failed = cl_tls_install(&nw, 1, &ca, NULL, false);
+	cl_tls_ca_clear(&ca);
+	if (failed)
+		fprintf(stderr, "clusterctl node add: %s is a member but has no migration "
+			"TLS credentials: live migrations to and from it fail until "
+			"'clusterctl tls rotate'\n", nw->host);
+	return failed ? CTL_EXIT_FAILED : CTL_EXIT_OK;
+}
+
 /* Probe the cluster's nodes and HOST. @return the new node, or NULL when
  * HOST already is a node (*twin); *fit false when something is wrong. */
 static struct cl_node *
@@ -204,7 +237,8 @@ node_add(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb 
 "an even count adds the witness device, an odd one drops it, and HOST must\n"
 "reach the witness when it votes: checked first); HOST gets the\n"
 "authkey and clusterd.conf and starts corosync and clusterd; then clusterctl waits until\n"
-"every node sees all members, quorate, and updates the cluster state.\n";
+"every node sees all members, quorate, and updates the cluster state; last,\n"
+"HOST gets the cluster CA and makes its certificate for migration TLS.\n";
 	struct cl_payload pl = { 0 };
 	struct cl_def d, cur;
 	struct cl_nodeset *s = NULL;
@@ -268,6 +302,8 @@ node_add(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb 
 			  &d, &pl);
 	if (!rc && nw)
 		rc = update_state_nodes(&d, s);
+	if (!rc && nw)
+		rc = new_node_tls(s, cur.n, nw);
 	if (rc)
 		goto out;
 	snprintf(headline, sizeof(headline), nw ? "Node %s added to cluster %s: "

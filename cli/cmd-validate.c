@@ -340,6 +340,28 @@ storage_tests(struct v_report *rep, struct v_node *nodes, size_t n, char luns[][
 	}
 }
 
+/* The cluster property migration-tls from clusterd here: 1, 0, or -1
+ * (no clusterd, or no answer). */
+static int
+migration_tls(void)
+{
+	json_object *data = NULL, *props, *v;
+	struct ctl_conn *c;
+	int rc, tls = -1;
+
+	c = ctl_connect(&rc);
+	if (!c)
+		return -1;
+	if (ctl_request(c, "config-show", NULL, &data) == 0 &&
+	    json_object_object_get_ex(data, "properties", &props) &&
+	    json_object_object_get_ex(props, "migration-tls", &v) &&
+	    json_object_is_type(v, json_type_boolean))
+		tls = json_object_get_boolean(v);
+	ctl_disconnect(c);
+	json_object_put(data);
+	return tls;
+}
+
 int
 cmd_validate(struct ctl_globals *g, int argc, char **argv)
 {
@@ -376,6 +398,7 @@ cmd_validate(struct ctl_globals *g, int argc, char **argv)
 	run_all(nodes, n, "ping", peers, "", false);
 	measure_clocks(nodes, n);
 	v_check_nodes(&rep, nodes, n);
+	v_check_migration_tls(&rep, nodes, n, migration_tls());
 	storage_tests(&rep, nodes, n, luns, nl, o.force);
 	ctl_ssh_mux_end();
 	rep.seconds = (double)(cd_now_mono_ms() - t0) / 1000.0;

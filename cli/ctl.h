@@ -108,6 +108,7 @@ int cmd_vm(struct ctl_globals *g, int argc, char **argv);
 int cmd_move(struct ctl_globals *g, int argc, char **argv);
 /* cmd-cluster.c: making and removing the cluster over ssh */
 int cmd_create(struct ctl_globals *g, int argc, char **argv);
+int cmd_tls(struct ctl_globals *g, int argc, char **argv);
 int cmd_destroy(struct ctl_globals *g, int argc, char **argv);
 int cmd_internal_nodes_update(struct ctl_globals *g, int argc, char **argv);
 int cmd_role(struct ctl_globals *g, int argc, char **argv);

@@ -21,6 +21,8 @@ COROSYNC_CONF=/etc/corosync/corosync.conf
 AUTHKEY=/etc/corosync/authkey
 CLUSTERD_CONF=/etc/clusterd/clusterd.conf
 STATE_DIR=/var/lib/clusterd
+TLS_DIR=/etc/clusterd/tls
+TLS_CA_DIR=/etc/clusterd/tls-ca
 
 node_name() {
 	h=$(uname -n)
@@ -83,7 +85,7 @@ op_probe() {
 	set -- ${SSH_CONNECTION:-}
 	say addr "${3:-}"
 	missing=""
-	for p in corosync corosync-keygen corosync-cfgtool clusterd clusterctl; do
+	for p in corosync corosync-keygen corosync-cfgtool clusterd clusterctl certtool; do
 		command -v "$p" >/dev/null 2>&1 || missing="$missing $p"
 	done
 	say missing "${missing# }"
@@ -95,6 +97,7 @@ op_probe() {
 	fi
 	if [ -f "$COROSYNC_CONF" ]; then say corosync_conf "$(b64 "$COROSYNC_CONF")"; fi
 	if [ -f "$CLUSTERD_CONF" ]; then say clusterd_conf "$(b64 "$CLUSTERD_CONF")"; fi
+	if [ -f "$TLS_CA_DIR/ca-key.pem" ]; then say tls_ca 1; fi
 	if [ -f "$AUTHKEY" ]; then
 		say authkey_sha256 "$(sha256sum <"$AUTHKEY" | cut -d ' ' -f 1)"
 	fi
@@ -230,6 +233,100 @@ op_keygen() {
 	rm -rf "$d"
 }
 
+# ---- migration TLS credentials (issue 16; agents/vm/qemu-tls.c) ----
+# TLS_DIR: what QEMU reads as clusterd-qemu (root:clusterd-qemu, 0750/0640):
+# ca-cert.pem (the CAs trusted: the current one, during a rotation also the
+# previous), this node's certificate and key as server-* and client-*.pem.
+# TLS_CA_DIR: the cluster CA's certificate and key (root only, 0700/0400),
+# on every node as the authkey is, so that any node can add a node.
+
+# tlsca: a new cluster CA (certtool, GnuTLS). Answers tls_ca_cert, tls_ca_key.
+op_tlsca() {
+	command -v certtool >/dev/null 2>&1 ||
+		fail "$(node_name): no certtool; install with: apt-get install gnutls-bin"
+	d=$(mktemp -d) || fail "$(node_name): mktemp failed"
+	printf 'cn = clusterd cluster CA %s\nca\ncert_signing_key\nexpiration_days = 3650\n' \
+		"$(date +%Y%m%d%H%M%S)" >"$d/ca.info"
+	if ! certtool --generate-privkey --key-type rsa --bits 3072 \
+		--outfile "$d/ca-key.pem" >"$d/out" 2>&1 ||
+	   ! certtool --generate-self-signed --load-privkey "$d/ca-key.pem" \
+		--template "$d/ca.info" --outfile "$d/ca-cert.pem" >"$d/out" 2>&1; then
+		cat "$d/out" >&2
+		rm -rf "$d"
+		fail "$(node_name): certtool failed to make the cluster CA"
+	fi
+	say tls_ca_cert "$(b64 "$d/ca-cert.pem")"
+	say tls_ca_key "$(b64 "$d/ca-key.pem")"
+	rm -rf "$d"
+}
+
+# tlsget: this node's copy of the cluster CA.
+op_tlsget() {
+	[ -f "$TLS_CA_DIR/ca-key.pem" ] ||
+		fail "$(node_name): no $TLS_CA_DIR/ca-key.pem (a cluster made before" \
+			"migration TLS: run 'clusterctl tls rotate')"
+	say tls_ca_cert "$(b64 "$TLS_CA_DIR/ca-cert.pem")"
+	say tls_ca_key "$(b64 "$TLS_CA_DIR/ca-key.pem")"
+}
+
+# tls: install the CA (TLS_CA_CERT_B64, TLS_CA_KEY_B64; TLS_CA_OLD_B64: a
+# previous CA still trusted) and this node's key and certificate, made here
+# and signed by the CA. An existing certificate of this node signed by this
+# CA is kept unless ROTATE=1. Answers tls=new|kept.
+op_tls() {
+	command -v certtool >/dev/null 2>&1 ||
+		fail "$(node_name): no certtool; install with: apt-get install gnutls-bin"
+	mkdir -p "$TLS_CA_DIR" "$TLS_DIR" || fail "$(node_name): cannot create $TLS_DIR"
+	chmod 0700 "$TLS_CA_DIR"
+	grp=root
+	getent group clusterd-qemu >/dev/null 2>&1 && grp=clusterd-qemu
+	chown "root:$grp" "$TLS_DIR" && chmod 0750 "$TLS_DIR" ||
+		fail "$(node_name): cannot set the owner of $TLS_DIR"
+	changed=""
+	put "$TLS_CA_KEY_B64" "$TLS_CA_DIR/ca-key.pem" 0400
+	put "$TLS_CA_CERT_B64" "$TLS_CA_DIR/ca-cert.pem" 0444
+	n=$(node_name)
+	d=$(mktemp -d) || fail "$n: mktemp failed"
+	{ printf '%s' "$TLS_CA_CERT_B64" | base64 -d
+	  [ -z "${TLS_CA_OLD_B64:-}" ] || printf '%s' "$TLS_CA_OLD_B64" | base64 -d
+	} >"$d/bundle.pem" || fail "$n: bad CA certificate"
+	if [ "${ROTATE:-0}" != 1 ] && [ -f "$TLS_DIR/server-cert.pem" ] &&
+	   certtool --verify --load-ca-certificate "$TLS_CA_DIR/ca-cert.pem" \
+		--infile "$TLS_DIR/server-cert.pem" >/dev/null 2>&1 &&
+	   certtool -i --infile "$TLS_DIR/server-cert.pem" 2>/dev/null |
+		grep -q "Subject: .*CN=$n\(,\|\$\)"; then
+		install -m 0640 -g "$grp" "$d/bundle.pem" "$TLS_DIR/ca-cert.pem"
+		rm -rf "$d"
+		say tls kept
+		return 0
+	fi
+	printf 'organization = clusterd\ncn = %s\ndns_name = %s\ntls_www_server\ntls_www_client\nsigning_key\nencryption_key\nexpiration_days = 3650\n' \
+		"$n" "$n" >"$d/node.info"
+	if ! certtool --generate-privkey --key-type rsa --bits 3072 \
+		--outfile "$d/key.pem" >"$d/out" 2>&1 ||
+	   ! certtool --generate-certificate --load-privkey "$d/key.pem" \
+		--load-ca-certificate "$TLS_CA_DIR/ca-cert.pem" \
+		--load-ca-privkey "$TLS_CA_DIR/ca-key.pem" \
+		--template "$d/node.info" --outfile "$d/cert.pem" >"$d/out" 2>&1; then
+		cat "$d/out" >&2
+		rm -rf "$d"
+		fail "$n: certtool failed to make this node's certificate"
+	fi
+	# Keys before certificates, each file replaced atomically.
+	for f in server-key client-key; do
+		install -m 0640 -g "$grp" "$d/key.pem" "$TLS_DIR/.$f.pem.new" &&
+			mv -f "$TLS_DIR/.$f.pem.new" "$TLS_DIR/$f.pem" || fail "$n: cannot install $f.pem"
+	done
+	for f in server-cert client-cert; do
+		install -m 0640 -g "$grp" "$d/cert.pem" "$TLS_DIR/.$f.pem.new" &&
+			mv -f "$TLS_DIR/.$f.pem.new" "$TLS_DIR/$f.pem" || fail "$n: cannot install $f.pem"
+	done
+	install -m 0640 -g "$grp" "$d/bundle.pem" "$TLS_DIR/.ca-cert.pem.new" &&
+		mv -f "$TLS_DIR/.ca-cert.pem.new" "$TLS_DIR/ca-cert.pem" || fail "$n: cannot install ca-cert.pem"
+	rm -rf "$d"
+	say tls new
+}
+
 # destroy: stop clusterd and corosync, remove the cluster's files. Goes on
 # after a failure and reports it at the end.
 op_destroy() {
@@ -254,7 +351,8 @@ op_destroy() {
 		done
 	fi
 	removed=""
-	for f in "$COROSYNC_CONF" "$AUTHKEY" "$CLUSTERD_CONF" "$STATE_DIR"/state.json*; do
+	for f in "$COROSYNC_CONF" "$AUTHKEY" "$CLUSTERD_CONF" "$STATE_DIR"/state.json* \
+		"$TLS_DIR"/*.pem "$TLS_CA_DIR"/*.pem; do
 		[ -e "$f" ] || continue
 		if rm -f "$f"; then removed="$removed $f"; else rc=1; fi
 	done
@@ -289,6 +387,9 @@ main() {
 	destroy) op_destroy ;;
 	nodes-update) op_nodes_update ;;
 	witness) op_witness ;;
+	tlsca) op_tlsca ;;
+	tlsget) op_tlsget ;;
+	tls) op_tls ;;
 	*) fail "clusterctl helper: unknown operation '$1'" ;;
 	esac
 }

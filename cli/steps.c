@@ -145,9 +145,10 @@ packages_of(const char *missing, char *buf, size_t len)
 {
 	bool cs = strstr(missing, "corosync") != NULL;
 	bool cd = strstr(missing, "clusterd") || strstr(missing, "clusterctl");
+	bool gt = strstr(missing, "certtool") != NULL;
 
-	snprintf(buf, len, "%s%s%s", cs ? "corosync" : "", cs && cd ? " " : "",
-		 cd ? "clusterd" : "");
+	snprintf(buf, len, "%s%s%s%s%s", cs ? "corosync" : "", cs && cd ? " " : "",
+		 cd ? "clusterd" : "", (cs || cd) && gt ? " " : "", gt ? "gnutls-bin" : "");
 }
 
 static void
@@ -164,6 +165,7 @@ after_probe(struct cl_node *nd)
 	snprintf(nd->key_sha, sizeof(nd->key_sha), "%s", sha ? sha : "");
 	nd->cs_running = value_is(nd, "corosync_running", "1");
 	nd->cd_running = value_is(nd, "clusterd_running", "1");
+	nd->has_tls_ca = value_is(nd, "tls_ca", "1");
 	read_files(nd);
 
 	nd->ready = false;
@@ -403,6 +405,105 @@ cl_new_key(struct cl_node *nd)
 	}
 	/* Not root here, say: the first node makes it. */
 	return remote_key(nd, "keygen", "generating the authkey");
+}
+
+/* ---- migration TLS credentials (remote.sh tlsca, tlsget, tls) ---- */
+
+static void
+after_ca(struct cl_node *nd)
+{
+	char *cert = cl_job_value(&nd->job, "tls_ca_cert");
+	char *key = cl_job_value(&nd->job, "tls_ca_key");
+
+	free(nd->value);
+	nd->value = NULL;
+	if (cert && *cert && key && *key &&
+	    asprintf(&nd->value, "%s %s", cert, key) < 0)
+		nd->value = NULL;
+	if (!nd->value) {
+		nd->rc = 1;
+		snprintf(nd->why, sizeof(nd->why), "no CA in the answer");
+	}
+	if (key)
+		memset(key, 0, strlen(key));
+	free(cert);
+	free(key);
+}
+
+static int
+remote_ca(struct cl_node *nd, const char *op, const char *what, struct cl_tls_ca *ca)
+{
+	char *sp;
+
+	memset(ca, 0, sizeof(*ca));
+	if (prepare_all(&nd, 1, op, NULL, KEY_TIMEOUT_MS) < 0)
+		return -1;
+	run_step(&nd, 1, what, after_ca);
+	if (nd->rc || !nd->value || !(sp = strchr(nd->value, ' '))) {
+		free(nd->value);
+		nd->value = NULL;
+		return -1;
+	}
+	*sp = '\0';
+	ca->cert_b64 = strdup(nd->value);
+	ca->key_b64 = strdup(sp + 1);
+	memset(sp + 1, 0, strlen(sp + 1));
+	free(nd->value);
+	nd->value = NULL;
+	if (!ca->cert_b64 || !ca->key_b64) {
+		cl_tls_ca_clear(ca);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cl_tls_ca_new(struct cl_node *nd, struct cl_tls_ca *ca)
+{
+	return remote_ca(nd, "tlsca", "making the cluster CA for migration TLS", ca);
+}
+
+int
+cl_tls_ca_get(struct cl_node *nd, struct cl_tls_ca *ca)
+{
+	return remote_ca(nd, "tlsget", "reading the cluster CA", ca);
+}
+
+void
+cl_tls_ca_clear(struct cl_tls_ca *ca)
+{
+	if (ca->key_b64)
+		memset(ca->key_b64, 0, strlen(ca->key_b64));
+	free(ca->key_b64);
+	free(ca->cert_b64);
+	ca->key_b64 = ca->cert_b64 = NULL;
+}
+
+static void
+after_tls(struct cl_node *nd)
+{
+	char *v = cl_job_value(&nd->job, "tls");
+
+	snprintf(nd->why, sizeof(nd->why), "%s", v && !strcmp(v, "kept") ?
+		 "certificate kept" : "new key and certificate");
+	free(v);
+}
+
+size_t
+cl_tls_install(struct cl_node **nodes, size_t n, const struct cl_tls_ca *ca,
+	       const char *old_cert_b64, bool rotate)
+{
+	const char *vars[] = {
+		"TLS_CA_CERT_B64", ca->cert_b64,
+		"TLS_CA_KEY_B64", ca->key_b64,
+		"TLS_CA_OLD_B64", old_cert_b64 ? old_cert_b64 : "",
+		"ROTATE", rotate ? "1" : "0",
+		NULL
+	};
+
+	if (prepare_all(nodes, n, "tls", vars, KEY_TIMEOUT_MS * 2) < 0)
+		return n;
+	return run_step(nodes, n, "migration TLS credentials", after_tls);
 }
 
 /* ---- the witness LUN, checked from every node ---- */

@@ -527,6 +527,46 @@ check_system(struct v_report *rep, struct v_node *nodes, size_t n)
 }
 
 void
+v_check_migration_tls(struct v_report *rep, struct v_node *nodes, size_t n, int tls)
+{
+	struct v_result *r;
+	char v[16];
+	size_t missing = 0;
+
+	if (tls == 0) {
+		v_add(rep, "hypervisor", "Migration encryption", V_WARN,
+		      "cluster property migration-tls is false: live migration "
+		      "runs in clear text and any host that reaches a target's "
+		      "incoming port can connect to it; keep it only on a dedicated "
+		      "trusted migration network");
+		return;
+	}
+	if (tls < 0) {
+		v_add(rep, "hypervisor", "Migration encryption", V_PASS,
+		      "no cluster here yet (clusterd not running): 'clusterctl "
+		      "create' makes the migration TLS credentials");
+		return;
+	}
+	r = v_add(rep, "hypervisor", "Migration encryption", V_PASS,
+		  "live migration over TLS, only between cluster nodes");
+	for (size_t i = 0; i < n; i++) {
+		if (!nodes[i].reached || strcmp(get(&nodes[i], "qemu", v, sizeof(v)), "yes"))
+			continue;
+		if (strcmp(get(&nodes[i], "tls_creds", v, sizeof(v)), "yes") == 0)
+			continue;
+		missing++;
+		v_detail(r, "%s: no migration TLS credentials in /etc/clusterd/tls "
+			 "('clusterctl tls rotate' makes them)", nodes[i].host);
+	}
+	if (missing) {
+		v_worsen(r, V_FAIL);
+		snprintf(r->reason, sizeof(r->reason), "%zu node%s without migration TLS "
+			 "credentials: live migrations to and from %s fail", missing,
+			 missing == 1 ? "" : "s", missing == 1 ? "it" : "them");
+	}
+}
+
+void
 v_check_nodes(struct v_report *rep, struct v_node *nodes, size_t n)
 {
 	check_inventory(rep, nodes, n);

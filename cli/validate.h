@@ -92,6 +92,15 @@ const char *v_node_get(const struct v_node *nd, const char *key, char *buf, size
 void v_check_nodes(struct v_report *rep, struct v_node *nodes, size_t n);
 
 /**
+ * Migration encryption: @p tls is the cluster property migration-tls (1, 0)
+ * or -1 when unknown (no clusterd here: before create, nothing to check).
+ * Off: a warning (only on a dedicated trusted network). On: every node with
+ * QEMU must hold the credentials (inventory key tls_creds), else a failure
+ * naming it.
+ */
+void v_check_migration_tls(struct v_report *rep, struct v_node *nodes, size_t n, int tls);
+
+/**
  * Storage tests of LUN number idx (1-based, the order of --storage):
  * visibility, identity, read/write. @param in_use set when any node saw
  * registrations or a reservation on it

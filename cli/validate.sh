@@ -44,6 +44,12 @@ op_inventory() {
 	if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then say kvm yes; else say kvm no; fi
 	# the qemu plugin's accelerator verdict (a boot probe; /dev/kvm can open
 	# and still not run guests), once clusterd has run on the node
+	# migration TLS (agents/vm/qemu-tls.c): this node's certificate
+	if [ -s /etc/clusterd/tls/server-cert.pem ] && [ -s /etc/clusterd/tls/ca-cert.pem ]; then
+		say tls_creds yes
+	else
+		say tls_creds no
+	fi
 	a=$(cut -d' ' -f1 /run/clusterd/qemu-accel 2>/dev/null)
 	say accel "${a:-unknown}"
 	say cpu_model "$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | first_line)"

@@ -291,7 +291,8 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 	struct cd_op_request req = { 0 };
 	struct mig_ctx *mc;
 	char env_uri[300], env_bw[64], env_dt[64], env_addr[80], addr[48];
-	const char *env[7];
+	char env_src[RM_NAME_MAX + 40], env_tgt[RM_NAME_MAX + 40];
+	const char *env[9];
 	json_object *uri;
 	size_t ne = 0;
 
@@ -309,6 +310,13 @@ mig_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 	}
 	if (step->type == CD_MIG_QUICK)
 		env[ne++] = "OCF_RESKEY_CRM_meta_migrate_mode=quick";
+	/* Pacemaker's names: the TLS peers of a live migration (the target
+	 * accepts only the source's certificate, the source sends only to the
+	 * target's; agents/vm/qemu-tls.c). */
+	snprintf(env_src, sizeof(env_src), "OCF_RESKEY_CRM_meta_migrate_source=%s", r->mig.from);
+	snprintf(env_tgt, sizeof(env_tgt), "OCF_RESKEY_CRM_meta_migrate_target=%s", r->mig.to);
+	env[ne++] = env_src;
+	env[ne++] = env_tgt;
 	/* The target listens on the migration network when there is one. */
 	if ((step->flags & CD_MIG_GIVES_URI) &&
 	    !json_object_object_get_ex(r->rsc[0].params, "migration_address", NULL)) {

@@ -40,6 +40,10 @@ static const struct cd_prop props[] = {
 	{ "vm-extra-args", CD_PROP_BOOL, 0, 0, "false",
 	  "allow VM definitions' extra_args (then only -no-reboot -no-shutdown -rtc "
 	  "-uuid -k -overcommit with their values)", "CD_VM_EXTRA_ARGS" },
+	{ "migration-tls", CD_PROP_BOOL, 0, 0, "true",
+	  "live migration over TLS with the cluster's certificates, the target "
+	  "accepting only the source node's; false only on a dedicated trusted "
+	  "migration network (clusterctl validate warns)", "CD_VM_MIGRATION_TLS" },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 

@@ -47,6 +47,21 @@ int cd_qemu_set_migration_params(struct cd_hv_vm *vm, struct cd_qmp *q,
 				 uint32_t downtime_ms);
 double cd_qemu_jdouble(json_object *o, const char *key);
 
+/* qemu-tls.c: live migration over TLS (the rules are in that file's head). */
+#define CD_QEMU_TLS_DIR		"/etc/clusterd/tls"
+#define CD_QEMU_TLS_ORG		"clusterd"
+#define CD_QEMU_TLS_ENV		"CD_VM_MIGRATION_TLS"
+/** TLS unless CD_QEMU_TLS_ENV says false/0/no/off. */
+bool cd_qemu_tls_enabled(void);
+/**
+ * Before migrate-incoming (server) or migrate (client): the cluster's
+ * credentials as a tls-creds-x509 object, the authz-list of the source
+ * (server), the migration parameters that use them. Does nothing when TLS
+ * is off. @return 0, -ENOENT (credentials missing), -EINVAL (no or a bad
+ * peer name), or a QMP error; vm->err says which
+ */
+int cd_qemu_tls_setup(struct cd_hv_vm *vm, struct cd_qmp *q, bool server);
+
 /* Ops (hypervisor.h) implemented outside qemu.c, and stop, used by them. */
 int cd_qemu_op_stop(struct cd_hv_vm *vm, uint32_t grace_ms, uint32_t timeout_ms);
 int cd_qemu_op_save(struct cd_hv_vm *vm, const char *path,

@@ -163,6 +163,11 @@ cd_qemu_set_migration_params(struct cd_hv_vm *vm, struct cd_qmp *q, bool auto_co
 	if (downtime_ms)
 		json_object_object_add(args, "downtime-limit",
 				       json_object_new_int64(downtime_ms));
+	/* No TLS unless cd_qemu_tls_setup sets it up after this (a quick
+	 * migration's fd has no peer to shake hands with). */
+	json_object_object_add(args, "tls-creds", json_object_new_string(""));
+	json_object_object_add(args, "tls-hostname", json_object_new_string(""));
+	json_object_object_add(args, "tls-authz", json_object_new_string(""));
 	rc = cd_qmp_cmd(q, "migrate-set-parameters", args, -1, QMP_TIMEOUT_MS, NULL);
 	json_object_put(args);
 	return rc ? cd_qemu_qmp_fail(vm, q, rc) : 0;

@@ -202,6 +202,8 @@ cd_qemu_op_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr, uint16_
 		rc = cd_qemu_qmp_fail(vm, q, rc);
 		goto out;
 	}
+	if ((rc = cd_qemu_tls_setup(vm, q, true)))
+		goto out;
 	snprintf(target, sizeof(target), strchr(listen_addr, ':') ? "tcp:[%s]:%u" :
 		 "tcp:%s:%u", listen_addr, port);
 	args = json_object_new_object();
@@ -338,7 +340,8 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	 * network), and lengthens the pause. */
 	if ((rc = cd_qemu_set_migration_params(vm, q, mode == CD_MIGMODE_PAUSED ? false :
 					       o->auto_converge, o->max_bandwidth,
-					       o->downtime_limit_ms)))
+					       o->downtime_limit_ms)) ||
+	    (rc = cd_qemu_tls_setup(vm, q, false)))
 		goto out;
 	if (mode == CD_MIGMODE_PAUSED) {
 		if ((rc = cd_qmp_cmd(q, "stop", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
