@@ -25,6 +25,7 @@
  * with): cd_qemu_set_migration_params clears the TLS parameters first.
  */
 #include "qemu-ops.h"
+#include "qemu-argv.h"
 #include "qemu-proc.h"
 
 #include <errno.h>
@@ -82,6 +83,23 @@ creds_present(struct cd_hv_vm *vm, bool server)
 					    cd_qemu_node_name());
 	}
 	return 0;
+}
+
+/* Said in the plugin's log and in qemu.log, next to QEMU's own refusals
+ * ("TLS x509 authz check for ... is denied"). */
+static void
+note(struct cd_hv_vm *vm, bool server, const char *peer)
+{
+	char path[4096];
+	FILE *f;
+
+	cd_qemu_log(vm, "migration over TLS (%s, %s %s)", server ? "target" : "source",
+		    server ? "accepting" : "to", peer && *peer ? peer : "any cluster node");
+	if (cd_qemu_path(vm, CD_QEMU_LOG, path, sizeof(path)) || !(f = fopen(path, "ae")))
+		return;
+	fprintf(f, "clusterd: migration over TLS (%s, %s %s)\n", server ? "target" : "source",
+		server ? "accepting" : "to", peer && *peer ? peer : "any cluster node");
+	fclose(f);
 }
 
 /* An authz-list rule allowing one exact identity. */
@@ -167,7 +185,6 @@ cd_qemu_tls_setup(struct cd_hv_vm *vm, struct cd_qmp *q, bool server)
 	}
 	if ((rc = qmp_or_fail(vm, q, "migrate-set-parameters", args)))
 		return rc;
-	cd_qemu_log(vm, "migration over TLS (%s, %s %s)", server ? "target" : "source",
-		    server ? "accepting" : "to", peer && *peer ? peer : "any cluster node");
+	note(vm, server, peer);
 	return 0;
 }
