@@ -11,6 +11,7 @@
 #include "heartbeat.h"
 #include "quorum.h"
 #include "csv-clients.h"
+#include "csv-fence.h"
 #include "rm.h"
 #include "log.h"
 #include "timeutil.h"
@@ -261,7 +262,7 @@ static const struct cd_hooks guard_hooks = {
  */
 static const struct cd_hooks *const parts[] = {
 	&cd_replica_hooks, &cd_quorum_hooks, &cd_rm_hooks, &cd_hb_hooks, &guard_hooks,
-	&cd_csv_hooks,
+	&cd_csv_hooks, &cd_csv_fence_hooks,
 };
 
 static int

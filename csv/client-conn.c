@@ -50,6 +50,7 @@ static struct {
 	bool ever;		/* has been connected once */
 	struct pending *pending;
 	int next_coord;
+	void (*reclaim)(uint64_t epoch);	/* cl_on_new_coordinator */
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 int
@@ -65,6 +66,29 @@ cl_conn_init(const struct cl_opts *o)
 		return -errno;
 	g.client |= 1;
 	return 0;
+}
+
+void
+cl_on_new_coordinator(void (*fn)(uint64_t epoch))
+{
+	pthread_mutex_lock(&g.lock);
+	g.reclaim = fn;
+	pthread_mutex_unlock(&g.lock);
+}
+
+static void *
+reclaimer(void *arg)
+{
+	uint64_t epoch = *(uint64_t *)arg;
+	void (*fn)(uint64_t);
+
+	free(arg);
+	pthread_mutex_lock(&g.lock);
+	fn = g.reclaim;
+	pthread_mutex_unlock(&g.lock);
+	if (fn)
+		fn(epoch);
+	return NULL;
 }
 
 uint64_t
@@ -161,7 +185,7 @@ static int
 say_hello(struct csv_conn *c, uint64_t *epoch)
 {
 	struct csv_msg m = { .op = CSV_OP_HELLO, .id = ++g.next_id, .client = g.client,
-			     .caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS };
+			     .caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS | CSV_CAP_RECLAIM };
 	static __thread struct csv_msg r;
 	void *frame;
 	size_t len;
@@ -183,6 +207,9 @@ say_hello(struct csv_conn *c, uint64_t *epoch)
 		rc = -EPROTO;
 	if (rc == 0)
 		rc = r.status;
+	if (rc == 0 && !(r.caps & CSV_CAP_RECLAIM))
+		fprintf(stderr, "csv-client %s: the coordinator does not take lock reclaims: "
+			"locks held here are not kept across its changes\n", g.o->volume);
 	if (rc == 0)
 		*epoch = r.client;
 	free(frame);
@@ -246,9 +273,21 @@ connect_once(void)
 	pthread_mutex_lock(&g.lock);
 	g.connecting = false;
 	if (c) {
-		if (g.epoch && g.epoch != epoch)
+		if (g.epoch && g.epoch != epoch) {
 			fprintf(stderr, "csv-client %s: new coordinator at %s\n", g.o->volume, addr);
-		else if (g.ever)
+			/* hold our locks again there, off this thread (it waits for replies) */
+			uint64_t *arg = malloc(sizeof(*arg));
+
+			if (arg)
+				*arg = epoch;
+			if (arg && pthread_create(&t, NULL, reclaimer, arg) == 0) {
+				pthread_detach(t);
+			} else {
+				free(arg);
+				fprintf(stderr, "csv-client %s: cannot start the lock reclaim: "
+					"locks held here are lost\n", g.o->volume);
+			}
+		} else if (g.ever)
 			fprintf(stderr, "csv-client %s: reconnected to %s\n", g.o->volume, addr);
 		g.c = ref;
 		g.epoch = epoch;

@@ -4,6 +4,7 @@
  */
 #define FUSE_USE_VERSION 35
 #include "client.h"
+#include "csv-lockset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +48,31 @@ struct cl_handle {
 	uint64_t seq;
 	uint64_t owners[CL_HANDLE_OWNERS];	/* lock owners that locked here */
 	unsigned n_owners;
+
+	/* under reg.lock: the registry, for the lock reclaim */
+	struct cl_handle *next;
+	char *path;		/* as opened, renamed along (cl_rename) */
+	uint64_t ino;
+	uint32_t flock;		/* CSV_LK_RD/WR held, CSV_LK_UN none */
+	uint64_t flock_owner;
 };
+
+/* The POSIX/OFD locks one owner holds on one file (by inode number). */
+struct owner_locks {
+	uint64_t ino, owner;
+	struct csv_lockset set;
+	struct owner_locks *next;
+};
+
+/*
+ * Every open handle and every lock held, to reclaim them on a new
+ * coordinator (client.h). Lock order: reg.lock before a handle's lock.
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct cl_handle *handles;
+	struct owner_locks *locks;
+} reg = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* One request/reply pair with its storage (struct csv_msg holds paths). */
 struct call {
@@ -73,7 +98,7 @@ static int
 call_run(struct call *c)
 {
 	if (c->q.path[0] == '\0' && c->q.op != CSV_OP_STATFS && !c->q.fh &&
-	    c->q.op != CSV_OP_PING)
+	    c->q.op != CSV_OP_PING && c->q.op != CSV_OP_RECLAIM_DONE)
 		return -ENAMETOOLONG;
 	return cl_call(&c->q, &c->r, &c->frame, &c->moved);
 }
@@ -262,6 +287,190 @@ do_fsync(const char *path, struct cl_handle *h, struct call *c)
 	return rc;
 }
 
+/* ---- the lock registry and the reclaim (client.h) ---- */
+
+/* Remember owner's lock change on h's file (never fails the application:
+ * without memory the lock is only not reclaimed, and that is logged). */
+static void
+remember_lock(struct cl_handle *h, uint64_t owner, uint64_t off, uint64_t len, uint32_t type)
+{
+	struct owner_locks *o, **p;
+
+	pthread_mutex_lock(&reg.lock);
+	for (p = &reg.locks; (o = *p) && !(o->ino == h->ino && o->owner == owner); p = &o->next)
+		;
+	if (!o && type != CSV_LK_UN && (o = calloc(1, sizeof(*o)))) {
+		o->ino = h->ino;
+		o->owner = owner;
+		o->next = reg.locks;
+		reg.locks = o;
+		p = &reg.locks;
+	}
+	if (o && csv_lockset_set(&o->set, off, len, type) < 0)
+		fprintf(stderr, "csv-client: cannot remember a lock on inode %llu: it would "
+			"not be reclaimed on a new coordinator\n", (unsigned long long)h->ino);
+	if (o && o->set.n == 0) {
+		*p = o->next;
+		csv_lockset_clear(&o->set);
+		free(o);
+	}
+	pthread_mutex_unlock(&reg.lock);
+}
+
+static void
+remember_flock(struct cl_handle *h, uint64_t owner, uint32_t type)
+{
+	pthread_mutex_lock(&reg.lock);
+	h->flock = type;
+	h->flock_owner = owner;
+	pthread_mutex_unlock(&reg.lock);
+}
+
+/* Drop h from the registry; with its file's last handle go its locks (the
+ * coordinator drops them with the last handle too, coord.h). */
+static void
+unregister(struct cl_handle *h)
+{
+	struct cl_handle **hp, *o;
+	struct owner_locks **lp, *l;
+	bool other = false;
+
+	pthread_mutex_lock(&reg.lock);
+	for (hp = &reg.handles; *hp && *hp != h; hp = &(*hp)->next)
+		;
+	if (*hp)
+		*hp = h->next;
+	for (o = reg.handles; o && !other; o = o->next)
+		other = o->ino == h->ino;
+	for (lp = &reg.locks; !other && (l = *lp);) {
+		if (l->ino == h->ino) {
+			*lp = l->next;
+			csv_lockset_clear(&l->set);
+			free(l);
+		} else {
+			lp = &l->next;
+		}
+	}
+	pthread_mutex_unlock(&reg.lock);
+}
+
+/* A rename on this node: open handles follow their file. */
+static void
+renamed(const char *from, const char *to)
+{
+	size_t n = strlen(from);
+	struct cl_handle *h;
+
+	pthread_mutex_lock(&reg.lock);
+	for (h = reg.handles; h; h = h->next) {
+		char *p;
+
+		if (strncmp(h->path, from, n) || (h->path[n] && h->path[n] != '/'))
+			continue;
+		if (asprintf(&p, "%s%s", to, h->path + n) < 0)
+			continue;
+		free(h->path);
+		h->path = p;
+	}
+	pthread_mutex_unlock(&reg.lock);
+}
+
+static uint64_t handle_fh(const char *path, struct cl_handle *h, int *err);
+
+/* One reclaim request on h's new coordinator handle. @return 0 or -errno */
+static int
+reclaim_one(struct cl_handle *h, unsigned op, uint64_t owner, const struct csv_lkrange *r,
+	    uint32_t type)
+{
+	struct call *c = call_new(op, NULL);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->q.fh = h->fh;
+	c->q.owner = owner;
+	c->q.type = type;
+	if (op == CSV_OP_LOCK) {
+		c->q.oflags = CSV_LK_RECLAIM;
+		c->q.off = r->start;
+		c->q.len = r->end == CSV_LKS_EOF ? 0 : r->end - r->start;
+	} else {
+		c->q.oflags = CSV_FL_RECLAIM;
+	}
+	rc = call_run(c);
+	call_free(c);
+	return rc;
+}
+
+/*
+ * On a new coordinator (epoch): reopen every handle that carries locks,
+ * reclaim them, say RECLAIM_DONE. Stops when the coordinator changes again
+ * meanwhile: that one's reclaim thread does the work.
+ */
+static void
+reclaim(uint64_t epoch)
+{
+	unsigned held = 0, lost = 0;
+	struct owner_locks *l;
+	struct cl_handle *h;
+	struct call *c;
+	int rc;
+
+	pthread_mutex_lock(&reg.lock);
+	for (h = reg.handles; h && cl_epoch() == epoch; h = h->next) {
+		bool needed = h->flock != CSV_LK_UN;
+
+		for (l = reg.locks; l && !needed; l = l->next)
+			needed = l->ino == h->ino;
+		if (needed && !handle_fh(h->path, h, &rc))
+			fprintf(stderr, "csv-client: reopening %s on the new coordinator: %s\n",
+				h->path, strerror(-rc));
+	}
+	for (l = reg.locks; l && cl_epoch() == epoch; l = l->next) {
+		for (h = reg.handles; h && !(h->ino == l->ino && h->epoch == epoch); h = h->next)
+			;
+		for (size_t i = 0; i < l->set.n; i++) {
+			rc = h ? reclaim_one(h, CSV_OP_LOCK, l->owner, &l->set.r[i],
+					     l->set.r[i].type) : -EBADF;
+			if (rc == 0) {
+				held++;
+				continue;
+			}
+			lost++;
+			fprintf(stderr, "csv-client: LOST a %s lock on %s [%llu, +%llu) of owner "
+				"%016llx: the new coordinator refused its reclaim: %s\n",
+				l->set.r[i].type == CSV_LK_WR ? "write" : "read",
+				h ? h->path : "(no open handle)",
+				(unsigned long long)l->set.r[i].start,
+				(unsigned long long)(l->set.r[i].end - l->set.r[i].start),
+				(unsigned long long)l->owner, strerror(-rc));
+		}
+	}
+	for (h = reg.handles; h && cl_epoch() == epoch; h = h->next) {
+		if (h->flock == CSV_LK_UN)
+			continue;
+		rc = h->epoch == epoch ? reclaim_one(h, CSV_OP_FLOCK, h->flock_owner, NULL,
+						     h->flock) : -EBADF;
+		if (rc == 0) {
+			held++;
+		} else {
+			lost++;
+			fprintf(stderr, "csv-client: LOST the flock on %s: the new coordinator "
+				"refused its reclaim: %s\n", h->path, strerror(-rc));
+		}
+	}
+	if (cl_epoch() == epoch && (c = call_new(CSV_OP_RECLAIM_DONE, NULL))) {
+		rc = call_run(c);
+		call_free(c);
+		if (rc < 0)
+			fprintf(stderr, "csv-client: RECLAIM_DONE: %s\n", strerror(-rc));
+	}
+	pthread_mutex_unlock(&reg.lock);
+	if (held || lost)
+		fprintf(stderr, "csv-client: locks on the new coordinator: %u reclaimed, %u lost\n",
+			held, lost);
+}
+
 /* ---- metadata ---- */
 
 static int
@@ -388,6 +597,8 @@ cl_rename(const char *from, const char *to, unsigned int flags)
 		call_free(st);
 	}
 	call_free(c);
+	if (rc == 0)
+		renamed(from, to);
 	return rc;
 }
 
@@ -542,19 +753,27 @@ cl_removexattr(const char *path, const char *name)
 /* ---- files ---- */
 
 static int
-opened(const struct call *c, struct fuse_file_info *fi, uint32_t flags)
+opened(const struct call *c, struct fuse_file_info *fi, uint32_t flags, const char *path)
 {
 	struct cl_handle *h = calloc(1, sizeof(*h));
 
-	if (!h)
+	if (!h || !(h->path = strdup(path))) {
+		free(h);
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&h->lock, NULL);
+	h->ino = c->r.attr.ino;
+	h->flock = CSV_LK_UN;
 	h->fh = c->r.fh;
 	h->epoch = cl_epoch();
 	h->flags = flags;
 	h->tail = &h->unsynced;
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;	/* no page cache: other nodes write too */
+	pthread_mutex_lock(&reg.lock);
+	h->next = reg.handles;
+	reg.handles = h;
+	pthread_mutex_unlock(&reg.lock);
 	return 0;
 }
 
@@ -569,7 +788,7 @@ cl_open(const char *path, struct fuse_file_info *fi)
 	c->q.oflags = (uint32_t)fi->flags;
 	rc = call_run(c);
 	if (rc == 0)
-		rc = opened(c, fi, (uint32_t)fi->flags);
+		rc = opened(c, fi, (uint32_t)fi->flags, path);
 	call_free(c);
 	return rc;
 }
@@ -598,7 +817,7 @@ cl_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		rc = call_run(c);
 	}
 	if (rc == 0)
-		rc = opened(c, fi, (uint32_t)fi->flags);
+		rc = opened(c, fi, (uint32_t)fi->flags, path);
 	call_free(c);
 	return rc;
 }
@@ -693,6 +912,9 @@ cl_release(const char *path, struct fuse_file_info *fi)
 	struct cl_handle *h = H(fi);
 	struct call *c;
 
+	/* the owners' locks end here (unlock_owners): forgotten before sent */
+	for (unsigned i = 0; i < h->n_owners; i++)
+		remember_lock(h, h->owners[i], 0, 0, CSV_LK_UN);
 	/* a handle of an earlier coordinator died with it: nothing to release */
 	if (h->epoch == cl_epoch())
 		unlock_owners(path, h);
@@ -702,8 +924,10 @@ cl_release(const char *path, struct fuse_file_info *fi)
 		(void)call_run(c);
 	}
 	call_free(c);
+	unregister(h);
 	forget_synced(h, UINT64_MAX);
 	pthread_mutex_destroy(&h->lock);
+	free(h->path);
 	free(h);
 	return 0;
 }
@@ -791,8 +1015,12 @@ cl_lock(const char *path, struct fuse_file_info *fi, int cmd, struct flock *fl)
 	c->q.off = (uint64_t)fl->l_start;
 	c->q.len = (uint64_t)fl->l_len;
 	c->q.pid = (uint32_t)fl->l_pid;
+	/* a release is forgotten before it is sent, a lock once granted */
+	if (cmd != F_GETLK && c->q.type == CSV_LK_UN)
+		remember_lock(H(fi), c->q.owner, c->q.off, c->q.len, CSV_LK_UN);
 	rc = on_handle(path, H(fi), c);
 	if (rc == 0 && cmd != F_GETLK && c->q.type != CSV_LK_UN) {
+		remember_lock(H(fi), c->q.owner, c->q.off, c->q.len, c->q.type);
 		remember_owner(H(fi), fi->lock_owner);
 		/*
 		 * The coordinator holds the lock; libfuse's high-level API
@@ -828,8 +1056,12 @@ cl_flock(const char *path, struct fuse_file_info *fi, int op)
 		return -ENOMEM;
 	c->q.owner = fi->lock_owner;
 	c->q.type = (op & LOCK_SH) ? CSV_LK_RD : (op & LOCK_EX) ? CSV_LK_WR : CSV_LK_UN;
-	c->q.oflags = (op & LOCK_NB) ? 0 : 1;
+	c->q.oflags = (op & LOCK_NB) ? 0 : CSV_FL_WAIT;
+	if (c->q.type == CSV_LK_UN)
+		remember_flock(H(fi), c->q.owner, CSV_LK_UN);
 	rc = on_handle(path, H(fi), c);
+	if (rc == 0 && c->q.type != CSV_LK_UN)
+		remember_flock(H(fi), c->q.owner, c->q.type);
 	call_free(c);
 	return rc;
 }
@@ -882,6 +1114,7 @@ cl_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
 static void *
 cl_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
+	cl_on_new_coordinator(reclaim);
 	/* 1 MiB requests: one frame each (the kernel's default is 128 KiB) */
 	conn->max_write = CSV_MAX_DATA;
 	cfg->use_ino = 1;

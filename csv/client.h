@@ -32,12 +32,25 @@
  * Handles: every open file has a client handle (FUSE fi->fh) holding the
  * coordinator's handle and the epoch it belongs to; after a coordinator
  * change a handle is reopened by its current path (the high-level API
- * passes it to every operation) before use. Byte-range and flock locks
- * are held by the coordinator; after a coordinator change they are gone
- * (not yet re-acquired: a documented gap). Every F_GETLK is answered by
- * the coordinator (libfuse's own lock table is kept empty), and closing a
- * file unlocks, on the coordinator, the owners that locked through it:
- * OFD locks (QEMU's image locks) end with their open file, as locally.
+ * passes it to every operation) before use.
+ *
+ * Locks: byte-range and flock locks are held by the coordinator, and
+ * remembered here: per (file, lock owner) the ranges and types
+ * (lib/csv-lockset.h), per handle its flock. When a connection reaches a
+ * coordinator of another epoch, a thread (cl_on_new_coordinator's
+ * callback, client-ops.c) reopens every handle that carries locks and
+ * reclaims them all (LOCK CSV_LK_RECLAIM, FLOCK CSV_FL_RECLAIM), then says
+ * RECLAIM_DONE; the coordinator's grace period (lib/csv-grace.h) grants no
+ * other lock meanwhile. A reclaim that is refused (the grace ended before
+ * this client came back) loses that lock: logged at error level; the
+ * application is not told (POSIX has no way to). A release is forgotten
+ * here before it is sent, a lock remembered once granted, so a request
+ * cut by the coordinator's change is never reclaimed for a lock the
+ * application was not told it holds. Every F_GETLK is answered by the
+ * coordinator (libfuse's own lock table is kept empty), and closing a file
+ * unlocks, on the coordinator, the owners that locked through it (and
+ * forgets them here): OFD locks (QEMU's image locks) end with their open
+ * file, as locally.
  *
  * Page cache: files are opened with direct_io and attribute/entry caching
  * is off, so a node never reads data or sizes older than the coordinator's
@@ -81,6 +94,13 @@ int cl_conn_init(const struct cl_opts *o);
  * @return the reply's status (0 or -errno), -EIO after the timeout
  */
 int cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved);
+
+/**
+ * Run fn(epoch), on a thread of its own, whenever a connection is made to
+ * a coordinator whose epoch differs from the previous connection's (not on
+ * the first connection). fn may call cl_call.
+ */
+void cl_on_new_coordinator(void (*fn)(uint64_t epoch));
 
 /** The epoch of the coordinator of the current connection (0: none). */
 uint64_t cl_epoch(void);

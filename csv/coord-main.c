@@ -4,6 +4,7 @@
  *
  *   csv-coord --name volume1 --device PATH --listen ADDR:PORT
  *             [--fs ext4|xfs] [--mount DIR] [--authkey FILE] [--ready FILE]
+ *             [--fenced-file FILE] [--grace-ms MS]
  *
  * It mounts the device in a mount namespace of its own (nobody else on the
  * node sees the mount; it goes when the process goes), then serves until
@@ -41,15 +42,21 @@ on_signal(int sig)
 static const char usage[] =
 "usage: csv-coord --name NAME --device PATH --listen ADDR:PORT [--fs ext4|xfs]\n"
 "                 [--mount DIR] [--authkey FILE] [--ready FILE]\n"
+"                 [--fenced-file FILE] [--grace-ms MS]\n"
 "Coordinator of a cluster shared volume: mounts PATH (a block device: the\n"
 "open-iscsi/multipath device, or the device of the role's disk agent) in a\n"
 "private mount namespace and serves the CSV protocol on ADDR:PORT (TLS with\n"
 "a key derived from FILE, default " CSV_DEFAULT_AUTHKEY ").\n"
+"Locks survive a coordinator change: a new coordinator gives the clients of\n"
+"the previous one up to MS ms (default 15000) to reclaim their locks, and\n"
+"releases the locks of a node once it is listed in the fenced file (one\n"
+"node name per line, kept by clusterd).\n"
 "Exit status 3: the volume failed (EIO/EROFS: fenced, path or holder lost);\n"
 "the request that met it got no reply, so clients retry elsewhere.\n";
 
 struct opts {
-	const char *name, *device, *listen, *fs, *mount, *authkey, *ready;
+	const char *name, *device, *listen, *fs, *mount, *authkey, *ready, *fenced;
+	long grace_ms;
 };
 
 static int
@@ -63,12 +70,15 @@ parse(int argc, char **argv, struct opts *o)
 		{ "mount", required_argument, NULL, 'm' },
 		{ "authkey", required_argument, NULL, 'k' },
 		{ "ready", required_argument, NULL, 'r' },
+		{ "fenced-file", required_argument, NULL, 'F' },
+		{ "grace-ms", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*o = (struct opts){ .fs = "ext4", .authkey = CSV_DEFAULT_AUTHKEY };
+	*o = (struct opts){ .fs = "ext4", .authkey = CSV_DEFAULT_AUTHKEY,
+			    .grace_ms = CSV_GRACE_DEFAULT_MS };
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->name = optarg; break;
@@ -78,11 +88,13 @@ parse(int argc, char **argv, struct opts *o)
 		case 'm': o->mount = optarg; break;
 		case 'k': o->authkey = optarg; break;
 		case 'r': o->ready = optarg; break;
+		case 'F': o->fenced = optarg; break;
+		case 'g': o->grace_ms = atol(optarg); break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: return -EINVAL;
 		}
 	}
-	if (!o->name || !o->device || !o->listen || optind != argc ||
+	if (!o->name || !o->device || !o->listen || optind != argc || o->grace_ms < 0 ||
 	    (strcmp(o->fs, "ext4") != 0 && strcmp(o->fs, "xfs") != 0))
 		return -EINVAL;
 	return 0;
@@ -179,6 +191,9 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	co.name = o.name;
+	co.resfd = -1;
+	co.fenced_file = o.fenced;
+	co.grace_ms = (uint64_t)o.grace_ms;
 	pthread_mutex_init(&co.lock, NULL);
 	pthread_cond_init(&co.cache_cond, NULL);
 	if (getrandom(&co.epoch, sizeof(co.epoch), 0) != sizeof(co.epoch) || !co.epoch)
@@ -210,6 +225,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "csv-coord %s: open %s: %s\n", o.name, dir, strerror(errno));
 		umount2(dir, MNT_DETACH);
 		return 1;
+	}
+	rc = coord_grace_init(&co);
+	if (rc < 0) {
+		fprintf(stderr, "csv-coord %s: %s on the volume: %s\n", o.name, COORD_RESERVED,
+			strerror(-rc));
+		return rc == -EIO || rc == -EROFS ? COORD_EXIT_LOST : 1;
 	}
 	fprintf(stderr, "csv-coord %s: %s mounted, serving on %s (epoch %016llx)\n",
 		o.name, o.device, o.listen, (unsigned long long)co.epoch);

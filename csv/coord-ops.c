@@ -33,6 +33,9 @@ coord_path_ok(const char *path)
 		return -EINVAL;
 	if (path[1] == '\0')
 		return 0;
+	n = strlen(COORD_RESERVED);
+	if (!strncmp(path + 1, COORD_RESERVED, n) && (path[n + 1] == '/' || !path[n + 1]))
+		return -EPERM;		/* the coordinator's own directory */
 	while (*p == '/') {
 		p++;
 		slash = strchr(p, '/');
@@ -330,7 +333,8 @@ do_lock(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv_m
 	struct flock fl = { 0 };
 	int lfd, cmd, rc = 0;
 
-	if (q->type > CSV_LK_UN || q->oflags < CSV_LK_GET || q->oflags > CSV_LK_SETW)
+	if (q->type > CSV_LK_UN || q->oflags < CSV_LK_GET || q->oflags > CSV_LK_RECLAIM ||
+	    (q->oflags == CSV_LK_RECLAIM && q->type == CSV_LK_UN))
 		return -EINVAL;
 	lfd = lock_fd(co, client, q->owner, fd, fhflags);
 	if (lfd < 0)
@@ -339,8 +343,9 @@ do_lock(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv_m
 	fl.l_whence = SEEK_SET;
 	fl.l_start = (off_t)q->off;
 	fl.l_len = (off_t)q->len;
+	/* a reclaim never waits: it was granted once, nothing can hold it */
 	cmd = q->oflags == CSV_LK_GET ? F_OFD_GETLK :
-	      q->oflags == CSV_LK_SET ? F_OFD_SETLK : F_OFD_SETLKW;
+	      q->oflags == CSV_LK_SETW ? F_OFD_SETLKW : F_OFD_SETLK;
 	if (fcntl(lfd, cmd, &fl) < 0)
 		rc = -errno;
 	close(lfd);
@@ -372,7 +377,7 @@ do_readdir(struct coord *co, const struct csv_msg *q, struct csv_msg *r, void **
 	struct csv_dirent d;
 	long n, pos;
 	int fd, rc = 0;
-	bool full = false;
+	bool full = false, root = !strcmp(q->path, "/");
 
 	if (cap < 64)
 		return -EINVAL;
@@ -394,6 +399,10 @@ do_readdir(struct coord *co, const struct csv_msg *q, struct csv_msg *r, void **
 		for (pos = 0; pos < n;) {
 			struct linux_dirent64 *e = (struct linux_dirent64 *)(void *)(raw + pos);
 
+			if (root && !strcmp(e->d_name, COORD_RESERVED)) {
+				pos += e->d_reclen;	/* not the clients' */
+				continue;
+			}
 			d.ino = e->d_ino;
 			d.next = (uint64_t)e->d_off;
 			d.type = e->d_type;
@@ -661,8 +670,15 @@ do_handle(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv
 			r->off = (uint64_t)o;
 		break;
 	case CSV_OP_FLOCK:
+		if (q->type > CSV_LK_UN || (q->oflags & ~(CSV_FL_WAIT | CSV_FL_RECLAIM)) ||
+		    ((q->oflags & CSV_FL_RECLAIM) && q->type == CSV_LK_UN)) {
+			rc = -EINVAL;
+			break;
+		}
 		rc = flock(fd, (q->type == CSV_LK_RD ? LOCK_SH : q->type == CSV_LK_WR ?
-				LOCK_EX : LOCK_UN) | (q->oflags & 1 ? 0 : LOCK_NB)) < 0 ? -errno : 0;
+				LOCK_EX : LOCK_UN) |
+			   ((q->oflags & CSV_FL_WAIT) && !(q->oflags & CSV_FL_RECLAIM) ?
+			    0 : LOCK_NB)) < 0 ? -errno : 0;
 		if (rc == -EWOULDBLOCK)
 			rc = -EAGAIN;
 		break;
@@ -671,6 +687,21 @@ do_handle(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv
 		break;
 	}
 	close(fd);
+	return rc;
+}
+
+/* LOCK and FLOCK: the grace's gate first (coord-grace.c). */
+static int
+do_locking(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv_msg *r,
+	   void **buf)
+{
+	int rc = coord_lock_gate(co, client, q);
+
+	if (rc < 0)
+		return rc;
+	rc = do_handle(co, client, q, r, buf);
+	if (rc == 0 && q->type != CSV_LK_UN && !(q->op == CSV_OP_LOCK && q->oflags == CSV_LK_GET))
+		coord_lock_granted(co, client);
 	return rc;
 }
 
@@ -716,9 +747,12 @@ coord_exec(struct coord *co, uint64_t client, const struct csv_msg *q,
 	case CSV_OP_FSYNC:
 	case CSV_OP_FALLOCATE:
 	case CSV_OP_LSEEK:
+		return do_handle(co, client, q, r, buf);
 	case CSV_OP_FLOCK:
 	case CSV_OP_LOCK:
-		return do_handle(co, client, q, r, buf);
+		return do_locking(co, client, q, r, buf);
+	case CSV_OP_RECLAIM_DONE:
+		return coord_reclaim_done(co, client);
 	case CSV_OP_READDIR:
 		return do_readdir(co, q, r, buf);
 	case CSV_OP_STATFS:

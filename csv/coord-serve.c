@@ -20,6 +20,7 @@ struct coord_conn {
 	struct csv_conn *c;
 	int fd;			/* the socket, until the handshake */
 	uint64_t client;	/* 0 until HELLO */
+	char node[CSV_NAME_MAX + 1];	/* HELLO's */
 	atomic_int refs;
 };
 
@@ -235,11 +236,14 @@ blocking_one(void *arg)
 	return NULL;
 }
 
+/* Requests that may wait long: a blocking lock, or any lock taken or
+ * tested during the grace period (coord-grace.c). */
 static bool
-blocks(const struct csv_msg *m)
+blocks(struct coord *co, const struct csv_msg *m)
 {
 	return (m->op == CSV_OP_LOCK && m->oflags == CSV_LK_SETW) ||
-	       (m->op == CSV_OP_FLOCK && (m->oflags & 1));
+	       (m->op == CSV_OP_FLOCK && (m->oflags & CSV_FL_WAIT)) ||
+	       coord_lock_may_wait(co, m);
 }
 
 static void
@@ -249,7 +253,7 @@ dispatch(struct coord_req *r)
 	pthread_t t;
 
 	atomic_fetch_add(&r->conn->refs, 1);
-	if (blocks(&r->msg)) {
+	if (blocks(r->conn->co, &r->msg)) {
 		if (pthread_create(&t, NULL, blocking_one, r) == 0) {
 			pthread_detach(t);
 			return;
@@ -283,6 +287,14 @@ hello(struct coord_conn *cc, const struct csv_msg *m)
 
 	if (m->client == 0 || !(m->caps & CSV_CAP_REDIRECTED))
 		return -EPROTO;
+	if (coord_node_fenced(co, m->name)) {
+		/* fenced: it gets nothing from the volume until readmitted */
+		fprintf(stderr, "csv-coord %s: refused the client of fenced node %s\n", co->name,
+			m->name);
+		rep.status = -EACCES;
+		send_reply(cc, &rep, false);
+		return -EACCES;
+	}
 	pthread_mutex_lock(&co->lock);
 	for (p = &co->clients; (cl = *p);) {
 		if (cl->id != m->client && strcmp(cl->node, m->name) == 0) {
@@ -316,9 +328,11 @@ hello(struct coord_conn *cc, const struct csv_msg *m)
 			free(cl->cache[i].frame);
 		free(cl);
 	}
+	coord_grace_hello(co, m->name, m->client);
 	cc->client = m->client;
+	snprintf(cc->node, sizeof(cc->node), "%s", m->name);
 	rep.client = co->epoch;
-	rep.caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS;
+	rep.caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS | (m->caps & CSV_CAP_RECLAIM);
 	send_reply(cc, &rep, false);
 	return 0;
 }
@@ -393,6 +407,13 @@ reader(void *arg)
 				break;
 			continue;
 		}
+		if (coord_node_fenced(cc->co, cc->node)) {
+			fprintf(stderr, "csv-coord %s: closing the connection of fenced node %s\n",
+				cc->co->name, cc->node);
+			free(frame);
+			free(r);
+			break;
+		}
 		dispatch(r);
 	}
 	csv_conn_shutdown(cc->c);
@@ -428,7 +449,8 @@ coord_serve(struct coord *co, volatile int *stop)
 		pthread_detach(t);
 	}
 	while (!*stop) {
-		if (poll(&p, 1, 200) <= 0)
+		coord_tick(co);
+		if (poll(&p, 1, COORD_TICK_MS) <= 0)
 			continue;
 		fd = accept4(co->listenfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {

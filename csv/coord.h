@@ -11,6 +11,8 @@
  *                  the per-client reply cache that answers retried requests
  *   coord-ops.c    the operations, each with *at() calls relative to the
  *                  mount's directory fd; paths never leave the volume
+ *   coord-grace.c  the lock record, the grace period after a coordinator
+ *                  change and the fenced nodes
  *
  * Block-device providers (--device): any block device path. On real hosts
  * the open-iscsi/multipath device (/dev/disk/by-id/..., /dev/mapper/...);
@@ -49,6 +51,31 @@
  * connections break, clients resend to the next coordinator (writes not
  * yet fsynced included), and applications see a pause, not the error.
  *
+ * Locks across a coordinator change (coord-grace.c, lib/csv-grace.h G1-G6):
+ * before a client gets its first lock, the coordinator records it (client
+ * id and node) in the lock record, COORD_RESERVED/locks on the volume,
+ * written to a temporary file, synced and renamed into place (the
+ * filesystem's journal keeps it across a crash). A new coordinator reads
+ * the record and starts in grace when it names a client whose node is not
+ * fenced: the clients reclaim their locks (LOCK CSV_LK_RECLAIM, FLOCK
+ * CSV_FL_RECLAIM) and say RECLAIM_DONE; until every one did, was replaced
+ * or fenced, or the bound (--grace-ms) passed, requests that could take or
+ * test a lock wait. A record that cannot be read keeps the grace for its
+ * whole bound. At the end of the grace the record is rewritten with the
+ * clients that hold locks now.
+ *
+ * Fencing (coord-grace.c): --fenced-file names a file (one node name per
+ * line) that clusterd keeps on every node from the replicated state
+ * (clusterd/csv-fence.h: the nodes whose runtime.nodes.N.fenced is true).
+ * The coordinator re-reads it when it changes (every COORD_TICK_MS); a
+ * node in it is refused at HELLO and its connections are closed, and the
+ * handles and locks of its clients are released then, not before: a node
+ * that died holds its locks until it is fenced (issue 14 item 3).
+ *
+ * The reserved directory COORD_RESERVED at the volume's root is the
+ * coordinator's: a client path naming it fails with EPERM and READDIR of
+ * the root leaves it out.
+ *
  * Retries: a non-idempotent request whose id is in its client's reply
  * cache (the last COORD_CACHE such requests) is answered from the cache,
  * not executed again; a retry that overtakes its original (still
@@ -63,12 +90,16 @@
 #include <stdint.h>
 
 #include "csv-conn.h"
+#include "csv-grace.h"
 #include "csv-proto.h"
 
 #define COORD_CACHE		512	/* cached replies per client */
 #define COORD_WORKERS		8
 #define COORD_HANDSHAKE_MS	5000
 #define COORD_EXIT_LOST		3	/* exit status: the volume failed (EIO/EROFS) */
+#define COORD_RESERVED		".clusterd-csv"	/* the coordinator's directory */
+#define COORD_TICK_MS		200	/* grace bound and fenced-file checks */
+#define COORD_MAX_FENCED	64
 
 struct coord_cached {
 	uint64_t id;
@@ -81,6 +112,7 @@ struct coord_cached {
 struct coord_client {
 	uint64_t id;
 	char node[CSV_NAME_MAX + 1];
+	bool locker;		/* was granted a lock: in the lock record */
 	struct coord_cached cache[COORD_CACHE];
 	unsigned next;		/* ring position */
 	struct coord_client *next_client;
@@ -114,6 +146,18 @@ struct coord {
 	uint64_t fh_gen;
 	struct coord_client *clients;
 	struct coord_lock *locks;
+
+	/* coord-grace.c; grace, fenced and nfenced under lock */
+	struct csv_grace grace;
+	bool grace_on;			/* in grace as far as coord_tick announced */
+	pthread_cond_t grace_cond;	/* the grace ended */
+	uint64_t grace_ms;		/* the bound (--grace-ms) */
+	char fenced[COORD_MAX_FENCED][CSV_NAME_MAX + 1];
+	size_t nfenced;
+	const char *fenced_file;	/* --fenced-file, or NULL */
+	struct timespec fenced_mtime;
+	int resfd;			/* COORD_RESERVED, O_DIRECTORY */
+	pthread_mutex_t record_lock;	/* one lock record write at a time */
 };
 
 /* One request as a worker executes it. */
@@ -140,11 +184,52 @@ int coord_path_ok(const char *path);
 int coord_exec(struct coord *co, uint64_t client, const struct csv_msg *q,
 	       struct csv_msg *rep, void **buf);
 
-/** Close every handle and lock of client id (a new incarnation said HELLO). */
+/** Close every handle and lock of client id (a new incarnation said HELLO,
+ * or its node was fenced). */
 void coord_forget_client(struct coord *co, uint64_t client);
 
 /** Close every handle and lock and forget every client (at exit). */
 void coord_clear(struct coord *co);
+
+/* ---- coord-grace.c ---- */
+
+/**
+ * At start, after the mount: make COORD_RESERVED, read the fenced file and
+ * the lock record, start the grace (G1).
+ * @return 0 or -errno (the reserved directory cannot be made or opened)
+ */
+int coord_grace_init(struct coord *co);
+
+/**
+ * Gate of a LOCK or FLOCK request of client before it executes: waits
+ * while the grace says so (G3), records the client before its first lock
+ * (the write-ahead of the lock record).
+ * @return 0 to execute; -ENOLCK (a refused reclaim, G2/G4); -EIO/-EROFS
+ *         (the record could not be written: the volume is lost)
+ */
+int coord_lock_gate(struct coord *co, uint64_t client, const struct csv_msg *q);
+
+/** A LOCK/FLOCK of client that takes a lock succeeded (it holds locks). */
+void coord_lock_granted(struct coord *co, uint64_t client);
+
+/** Would a LOCK/FLOCK request wait now (so it needs a thread of its own)? */
+bool coord_lock_may_wait(struct coord *co, const struct csv_msg *q);
+
+/** RECLAIM_DONE of client. @return 0 */
+int coord_reclaim_done(struct coord *co, uint64_t client);
+
+/** HELLO of node as client: G5's replacement. */
+void coord_grace_hello(struct coord *co, const char *node, uint64_t client);
+
+/** Is node fenced (per the fenced file)? */
+bool coord_node_fenced(struct coord *co, const char *node);
+
+/**
+ * Every COORD_TICK_MS from the accept loop: the grace's bound, and the
+ * fenced file (a newly fenced node's clients are released). Exits with
+ * COORD_EXIT_LOST when the lock record cannot be written.
+ */
+void coord_tick(struct coord *co);
 
 /* ---- coord-serve.c ---- */
 

@@ -64,6 +64,7 @@ static const struct schema schemas[CSV_OP_COUNT] = {
 	[CSV_OP_LOCK] = { "lock", { F_FH, F_OWNER, F_OFLAGS, F_TYPE, F_OFF, F_LEN, F_PID },
 			  { F_TYPE, F_OFF, F_LEN, F_PID } },
 	[CSV_OP_FLOCK] = { "flock", { F_FH, F_OWNER, F_TYPE, F_OFLAGS }, { 0 } },
+	[CSV_OP_RECLAIM_DONE] = { "reclaim-done", { 0 }, { 0 } },
 };
 
 const char *

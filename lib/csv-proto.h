@@ -65,6 +65,7 @@
 #define CSV_CAP_REDIRECTED	0x1ull	/* every op below through the coordinator */
 #define CSV_CAP_LOCKS		0x2ull	/* LOCK/FLOCK held by the coordinator */
 #define CSV_CAP_DIRECT		0x4ull	/* reserved: extent maps + leases (issue 15) */
+#define CSV_CAP_RECLAIM		0x8ull	/* lock reclaim after a coordinator change */
 
 enum csv_op {
 	CSV_OP_HELLO = 1,	/* client, caps, name(node) -> caps, client(epoch) */
@@ -99,14 +100,22 @@ enum csv_op {
 	CSV_OP_LSEEK,		/* fh, off, mode(whence) -> off */
 	CSV_OP_LOCK,		/* fh, owner, oflags(CSV_LK_GET/SET/SETW), type, off, len, pid
 				 * -> type, off, len, pid (GET: the conflicting lock) */
-	CSV_OP_FLOCK,		/* fh, owner, type(CSV_LK_RD/WR/UN), oflags(1: wait) */
+	CSV_OP_FLOCK,		/* fh, owner, type(CSV_LK_RD/WR/UN), oflags(CSV_FL_*) */
+	CSV_OP_RECLAIM_DONE,	/* (no fields): this client reclaimed all it holds */
 	CSV_OP_COUNT,
 	/* 0x100..0x1ff: reserved for direct I/O (issue 15) */
 	CSV_OP_DIRECT_FIRST = 0x100,
 	CSV_OP_DIRECT_LAST = 0x1ff,
 };
 
-enum csv_lock_cmd { CSV_LK_GET = 1, CSV_LK_SET = 2, CSV_LK_SETW = 3 };
+/*
+ * LOCK's oflags. CSV_LK_RECLAIM is a SET of a lock the client held under
+ * the previous coordinator, sent during the new one's grace period
+ * (lib/csv-grace.h) before RECLAIM_DONE; FLOCK's CSV_FL_RECLAIM the same.
+ */
+enum csv_lock_cmd { CSV_LK_GET = 1, CSV_LK_SET = 2, CSV_LK_SETW = 3, CSV_LK_RECLAIM = 4 };
+#define CSV_FL_WAIT		0x1u	/* FLOCK: block until granted */
+#define CSV_FL_RECLAIM		0x2u	/* FLOCK: a reclaim (never waits) */
 enum csv_lock_type { CSV_LK_RD = 0, CSV_LK_WR = 1, CSV_LK_UN = 2 };
 
 struct csv_time {

@@ -366,17 +366,20 @@ static int
 spawn_coord(const struct conf *c, const char *dev)
 {
 	char bin[PATH_MAX], listen[96], mnt[PATH_MAX + 8], rdy[PATH_MAX + 8];
+	char fenced[PATH_MAX + 8];
 	int rc;
 
 	cd_sibling_binary("csv-coord", bin, sizeof(bin));
 	snprintf(listen, sizeof(listen), "%s:%d", c->addr, c->port);
 	snprintf(mnt, sizeof(mnt), "%s/mnt", c->dir);
 	snprintf(rdy, sizeof(rdy), "%s/ready", c->dir);
+	snprintf(fenced, sizeof(fenced), "%s/fenced", env_or("CD_CSV_RUN_ROOT", CSV_RUN_ROOT));
 	mkdir(mnt, 0700);
 	rc = cd_agent_detach(c->dir, "coord");
 	if (rc == 0) {
 		execl(bin, "csv-coord", "--name", c->name, "--device", dev, "--listen", listen,
-		      "--fs", c->fs, "--mount", mnt, "--ready", rdy, (char *)NULL);
+		      "--fs", c->fs, "--mount", mnt, "--ready", rdy, "--fenced-file", fenced,
+		      (char *)NULL);
 		fprintf(stderr, "csv %s: exec %s: %s\n", c->name, bin, strerror(errno));
 		_exit(127);
 	}

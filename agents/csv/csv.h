@@ -17,7 +17,9 @@
  *    setsid; inside the role's cgroup, so clusterd-guard kills it with the
  *    role on a lapsed lease) listening on this node's cluster address
  *    (clusterd.conf) at `port`, and waits for its ready file. csv-coord
- *    mounts the device in a private mount namespace (journal replay).
+ *    mounts the device in a private mount namespace (journal replay) and
+ *    reads CSV_RUN_ROOT/fenced (clusterd/csv-fence.h) to learn which
+ *    nodes are fenced (their locks are released then).
  *  - monitor: OCF_NOT_RUNNING without a live csv-coord (it exits with status
  *    3 when the LUN fails under it: fenced or lost); OCF_ERR_GENERIC when
  *    the disk holder says the reservation is lost; else OCF_SUCCESS.

@@ -1,7 +1,10 @@
 /*
  * test_csv_coord.c - unit tests of the coordinator's operations
  * (csv/coord-ops.c) on a real directory standing for the mounted volume:
- * path rules, escapes refused, and the operations a client relies on.
+ * path rules, escapes refused, and the operations a client relies on; and
+ * locks across a coordinator change (csv/coord-grace.c): the lock record,
+ * the grace period, reclaims and the fenced nodes, with a second struct
+ * coord on the same directory standing for the next coordinator.
  */
 #include "coord.h"
 #include "unit.h"
@@ -15,7 +18,20 @@
 #include <unistd.h>
 
 static char dir[] = "/tmp/test_csv_coord.XXXXXX";
-static struct coord co = { .name = "t", .mntfd = -1 };
+static struct coord co = { .name = "t", .mntfd = -1, .grace_ms = 60000 };
+
+/* A client as HELLO registers it. */
+static void
+add_client(struct coord *c, uint64_t id, const char *node)
+{
+	struct coord_client *cl = calloc(1, sizeof(*cl));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cl);
+	cl->id = id;
+	snprintf(cl->node, sizeof(cl->node), "%s", node);
+	cl->next_client = c->clients;
+	c->clients = cl;
+}
 
 static int
 suite_init(void)
@@ -24,7 +40,10 @@ suite_init(void)
 		return -1;
 	co.mntfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	co.fh_gen = 7ull << 32;
-	return pthread_mutex_init(&co.lock, NULL) || co.mntfd < 0;
+	if (pthread_mutex_init(&co.lock, NULL) || co.mntfd < 0 || coord_grace_init(&co) < 0)
+		return -1;
+	/* an empty volume: no lock record, no grace */
+	return co.grace.active ? -1 : 0;
 }
 
 static int
@@ -34,6 +53,7 @@ suite_clean(void)
 
 	coord_forget_client(&co, 1);
 	coord_clear(&co);
+	close(co.resfd);
 	close(co.mntfd);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
@@ -47,6 +67,8 @@ static const struct {
 	{ "", -EINVAL }, { "a", -EINVAL }, { "//a", -EINVAL }, { "/a/", -EINVAL },
 	{ "/a//b", -EINVAL }, { "/.", -EINVAL }, { "/..", -EINVAL }, { "/a/../b", -EINVAL },
 	{ "/a/./b", -EINVAL }, { "/a/..", -EINVAL },
+	{ "/" COORD_RESERVED, -EPERM }, { "/" COORD_RESERVED "/locks", -EPERM },
+	{ "/" COORD_RESERVED "x", 0 }, { "/a/" COORD_RESERVED, 0 },
 };
 
 static void
@@ -63,15 +85,15 @@ test_path_rules(void)
 	}
 }
 
-/* Run one request; the reply in *r, its buffer freed. */
+/* Run one request of client on c; the reply in *r, its buffer freed. */
 static int
-run(struct csv_msg *q, struct csv_msg *r)
+run_on(struct coord *c, uint64_t client, struct csv_msg *q, struct csv_msg *r)
 {
 	void *buf = NULL;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = coord_exec(&co, 1, q, r, &buf);
+	rc = coord_exec(c, client, q, r, &buf);
 	/* data replies point into buf: keep what the tests look at */
 	if (rc == 0 && r->datalen && buf) {
 		static char keep[65536];
@@ -81,6 +103,12 @@ run(struct csv_msg *q, struct csv_msg *r)
 	}
 	free(buf);
 	return rc;
+}
+
+static int
+run(struct csv_msg *q, struct csv_msg *r)
+{
+	return run_on(&co, 1, q, r);
 }
 
 static struct csv_msg q, r;
@@ -204,6 +232,7 @@ test_locks(void)
 {
 	uint64_t fh1, fh2;
 
+	add_client(&co, 1, "nA");
 	req(CSV_OP_CREATE, "/lockme");
 	q.oflags = O_RDWR;
 	q.mode = 0600;
@@ -268,6 +297,131 @@ test_locks(void)
 	CU_ASSERT_PTR_NULL(co.locks);
 }
 
+
+/* The reserved directory is not the clients': not listed, not reachable. */
+static void
+test_reserved(void)
+{
+	struct csv_dirent d;
+	size_t pos = 0;
+	bool seen = false;
+
+	req(CSV_OP_READDIR, "/");
+	q.len = 65536;
+	CU_ASSERT_EQUAL_FATAL(run(&q, &r), 0);
+	while (csv_dirent_next(r.data, r.datalen, &pos, &d) == 1)
+		seen |= !strcmp(d.name, COORD_RESERVED);
+	CU_ASSERT_FALSE(seen);
+	req(CSV_OP_GETATTR, "/" COORD_RESERVED "/locks");
+	CU_ASSERT_EQUAL(run(&q, &r), -EPERM);
+	req(CSV_OP_MKDIR, "/" COORD_RESERVED);
+	CU_ASSERT_EQUAL(run(&q, &r), -EPERM);
+}
+
+static void
+lock_req(uint64_t fh, uint64_t owner, uint32_t cmd, uint32_t type)
+{
+	req(CSV_OP_LOCK, "");
+	q.fh = fh;
+	q.owner = owner;
+	q.oflags = cmd;
+	q.type = type;
+	q.off = 100;
+	q.len = 1;
+}
+
+/*
+ * Client 1 (node nA) holds a lock under the first coordinator, which dies;
+ * the next one starts in grace: client 2 (nB) must wait, client 1
+ * reclaims, then client 2 is refused the range; fencing nA frees it.
+ */
+static void
+test_grace(void)
+{
+	static struct coord co2 = { .name = "t2", .mntfd = -1, .grace_ms = 60000 };
+	char path[64], fenced[64];
+	uint64_t fh, fh1, fh2;
+	FILE *f;
+
+	req(CSV_OP_CREATE, "/qemu.img");
+	q.oflags = O_RDWR;
+	q.mode = 0600;
+	CU_ASSERT_EQUAL_FATAL(run(&q, &r), 0);
+	fh = r.fh;
+	lock_req(fh, 0xa, CSV_LK_SET, CSV_LK_WR);
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	/* the write-ahead: client 1 is in the record */
+	snprintf(path, sizeof(path), "%s/" COORD_RESERVED "/locks", dir);
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL(fgets(fenced, sizeof(fenced), f));
+	CU_ASSERT_STRING_EQUAL(fenced, "csv-locks 1\n");
+	CU_ASSERT_PTR_NOT_NULL(fgets(fenced, sizeof(fenced), f));
+	CU_ASSERT_STRING_EQUAL(fenced, "0000000000000001 nA\n");
+	fclose(f);
+	/* the first coordinator dies: its locks go with it */
+	coord_forget_client(&co, 1);
+
+	co2.mntfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	co2.fh_gen = 9ull << 32;
+	snprintf(fenced, sizeof(fenced), "%s/fenced", dir);
+	co2.fenced_file = fenced;
+	CU_ASSERT_EQUAL_FATAL(pthread_mutex_init(&co2.lock, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(coord_grace_init(&co2), 0);
+	CU_ASSERT_TRUE(co2.grace.active);	/* G1 */
+	add_client(&co2, 1, "nA");
+	add_client(&co2, 2, "nB");
+	req(CSV_OP_OPEN, "/qemu.img");
+	q.oflags = O_RDWR;
+	CU_ASSERT_EQUAL_FATAL(run_on(&co2, 1, &q, &r), 0);
+	fh1 = r.fh;
+	CU_ASSERT_EQUAL_FATAL(run_on(&co2, 2, &q, &r), 0);
+	fh2 = r.fh;
+
+	/* G3: client 2's lock and test would wait; G2: its reclaim is refused */
+	lock_req(fh2, 0xb, CSV_LK_SET, CSV_LK_WR);
+	CU_ASSERT_TRUE(coord_lock_may_wait(&co2, &q));
+	lock_req(fh2, 0xb, CSV_LK_GET, CSV_LK_WR);
+	CU_ASSERT_TRUE(coord_lock_may_wait(&co2, &q));
+	lock_req(fh2, 0xb, CSV_LK_RECLAIM, CSV_LK_WR);
+	CU_ASSERT_EQUAL(run_on(&co2, 2, &q, &r), -ENOLCK);
+	/* client 1 reclaims and is done: the grace ends (G5) */
+	lock_req(fh1, 0xa, CSV_LK_RECLAIM, CSV_LK_WR);
+	CU_ASSERT_EQUAL(run_on(&co2, 1, &q, &r), 0);
+	req(CSV_OP_RECLAIM_DONE, "");
+	CU_ASSERT_EQUAL(run_on(&co2, 1, &q, &r), 0);
+	CU_ASSERT_FALSE(co2.grace.active);
+	coord_tick(&co2);
+	CU_ASSERT_FALSE(co2.grace_on);
+	/* G4: a late reclaim is refused; the reclaimed lock holds */
+	lock_req(fh2, 0xb, CSV_LK_RECLAIM, CSV_LK_WR);
+	CU_ASSERT_EQUAL(run_on(&co2, 2, &q, &r), -ENOLCK);
+	lock_req(fh2, 0xb, CSV_LK_SET, CSV_LK_WR);
+	CU_ASSERT_FALSE(coord_lock_may_wait(&co2, &q));
+	CU_ASSERT_EQUAL(run_on(&co2, 2, &q, &r), -EAGAIN);
+
+	/* nA is fenced: refused from now on, its lock released */
+	f = fopen(fenced, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("nA\n", f);
+	fclose(f);
+	coord_tick(&co2);
+	CU_ASSERT_TRUE(coord_node_fenced(&co2, "nA"));
+	CU_ASSERT_FALSE(coord_node_fenced(&co2, "nB"));
+	lock_req(fh2, 0xb, CSV_LK_SET, CSV_LK_WR);
+	CU_ASSERT_EQUAL(run_on(&co2, 2, &q, &r), 0);
+	/* readmitted: no longer fenced */
+	f = fopen(fenced, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fclose(f);
+	coord_tick(&co2);
+	CU_ASSERT_FALSE(coord_node_fenced(&co2, "nA"));
+
+	coord_clear(&co2);
+	close(co2.resfd);
+	close(co2.mntfd);
+}
+
 int
 main(void)
 {
@@ -276,6 +430,8 @@ main(void)
 		{ "file operations", test_file_ops },
 		{ "no way out of the volume", test_no_escape },
 		{ "locks between owners", test_locks },
+		{ "the reserved directory", test_reserved },
+		{ "locks across a coordinator change", test_grace },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {
