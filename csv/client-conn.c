@@ -48,6 +48,7 @@ static struct {
 	uint64_t epoch;		/* coordinator of the current connection */
 	bool connecting;
 	bool ever;		/* has been connected once */
+	bool reconnector;	/* a reconnector thread runs */
 	struct pending *pending;
 	int next_coord;
 	void (*reclaim)(uint64_t epoch);	/* cl_on_new_coordinator */
@@ -326,6 +327,27 @@ send_ping(struct csv_conn *c)
 	free(frame);
 }
 
+/*
+ * After a lost connection: connect again without waiting for a request, so
+ * that an idle client reaches a new coordinator too and says RECLAIM_DONE
+ * there (its grace would otherwise wait for it until the bound).
+ */
+static void *
+reconnector(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&g.lock);
+	while (!g.c) {
+		if (!g.connecting)
+			connect_once();		/* paced: 100 ms after a failure */
+		else
+			pthread_cond_wait(&g.cond, &g.lock);
+	}
+	g.reconnector = false;
+	pthread_mutex_unlock(&g.lock);
+	return NULL;
+}
+
 static void *
 reader(void *arg)
 {
@@ -366,10 +388,16 @@ reader(void *arg)
 	csv_conn_shutdown(c);
 	pthread_mutex_lock(&g.lock);
 	if (g.c == ref) {
+		pthread_t t;
+
 		g.c = NULL;
 		conn_put(ref);
 		fprintf(stderr, "csv-client %s: connection to the coordinator lost; "
 			"reconnecting\n", g.o->volume);
+		if (!g.reconnector && pthread_create(&t, NULL, reconnector, NULL) == 0) {
+			pthread_detach(t);
+			g.reconnector = true;
+		}
 	}
 	conn_put(ref);
 	pthread_cond_broadcast(&g.cond);

@@ -14,6 +14,10 @@
  * workers, so a busy coordinator still answers; a link cut without EOF is
  * noticed after CL_PING_MS * CL_PING_MISSES of silence.
  *
+ * Reconnection: the first connection is made by the first request; after
+ * a connection is lost a thread connects again at once, requests or not
+ * (an idle client must reach a new coordinator to end its lock grace).
+ *
  * Coordinator address: each (re)connect reads --coordinator-file (one
  * "ADDR:PORT" line, kept current by whoever places the coordinator) when
  * given, else tries the --coordinator addresses in turn.
