@@ -400,6 +400,20 @@ test_grace(void)
 	CU_ASSERT_FALSE(coord_lock_may_wait(&co2, &q));
 	CU_ASSERT_EQUAL(run_on(&co2, 2, &q, &r), -EAGAIN);
 
+	/* bad lock requests: no such command, a reclaim of nothing, unknown bits */
+	lock_req(fh2, 0xb, CSV_LK_RECLAIM + 1, CSV_LK_WR);
+	CU_ASSERT_EQUAL(run_on(&co2, 2, &q, &r), -EINVAL);
+	lock_req(fh2, 0xb, CSV_LK_SET, CSV_LK_UN + 1);
+	CU_ASSERT_EQUAL(run_on(&co2, 2, &q, &r), -EINVAL);
+	req(CSV_OP_FLOCK, "");
+	q.fh = fh2;
+	q.type = CSV_LK_WR;
+	q.oflags = 0x4;
+	CU_ASSERT_EQUAL(run_on(&co2, 2, &q, &r), -EINVAL);
+	q.oflags = CSV_FL_RECLAIM;
+	q.type = CSV_LK_UN;
+	CU_ASSERT_EQUAL(run_on(&co2, 2, &q, &r), -ENOLCK);	/* the grace is over (G4) */
+
 	/* nA is fenced: refused from now on, its lock released */
 	f = fopen(fenced, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
