@@ -50,13 +50,17 @@ vm_identity(const struct cd_vmdef *def)
 
 static const char vm_help[] =
 "Usage: clusterctl vm add NAME --config FILE [--preferred N1,N2] [--possible N1,N2]\n"
+"       clusterctl vm move-storage NAME --disk N|all --to PATH_OR_VOLUME [--format F]\n"
+"                [--timeout SEC] [--json] | --cancel\n"
 "       clusterctl vm list|show NAME|start NAME|stop NAME|remove NAME [--json]\n"
 "A VM is a role NAME holding one ocf:clusterd:vm resource NAME whose\n"
 "definition (JSON, see agents/vm/README.md) is FILE: an absolute path every\n"
 "node can read (shared storage, e.g. /clusterstorage/volume1/NAME.json).\n"
 "A VM belongs to one role only: add refuses a definition whose name, a disk\n"
 "or a MAC is already used by another VM resource, and names its role.\n"
-"Move it with 'clusterctl move NAME NODE [--live|--quick|--restart]'.\n";
+"Move it with 'clusterctl move NAME NODE [--live|--quick|--restart]', its\n"
+"disks with 'clusterctl vm move-storage NAME --disk N|all --to PATH_OR_VOLUME'\n"
+"(see 'clusterctl vm move-storage --help').\n";
 
 static int
 vm_add(struct ctl_globals *g, const char *name, const char *config,
@@ -156,6 +160,8 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 		return argc < 2 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
 	}
 	sub = argv[1];
+	if (!strcmp(sub, "move-storage"))
+		return cmd_vm_move_storage(g, argc, argv);
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (opt) {

@@ -105,6 +105,8 @@ int cmd_events(struct ctl_globals *g, int argc, char **argv);
 int cmd_wait(struct ctl_globals *g, int argc, char **argv);
 int cmd_config(struct ctl_globals *g, int argc, char **argv);
 int cmd_vm(struct ctl_globals *g, int argc, char **argv);
+/* cmd-vm-storage.c: vm move-storage (argv[1] is "move-storage") */
+int cmd_vm_move_storage(struct ctl_globals *g, int argc, char **argv);
 int cmd_move(struct ctl_globals *g, int argc, char **argv);
 /* cmd-cluster.c: making and removing the cluster over ssh */
 int cmd_create(struct ctl_globals *g, int argc, char **argv);

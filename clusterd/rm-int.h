@@ -9,6 +9,7 @@
  *   rm-leader.c   leader duties: lost nodes, fencing, readmission, the
  *                 policy engine's input and actions, the recovery delay;
  *   rm-migrate.c  live and quick migration (both ends, and the leader's part);
+ *   rm-storage.c  live storage moves (the VM's node, and the leader's part);
  *   rm-util.c     small helpers and reports into the replicated state.
  *
  * Everything runs on the daemon's one qb_loop; nothing here is thread-safe.
@@ -119,6 +120,12 @@ struct local_role {
 	unsigned mig_tries;	/* refusals counted towards the rollback */
 	uint64_t mig_sent_ms;	/* last (re)sent, monotonic ms */
 	char mig_key[RM_NAME_MAX * 2 + 24];	/* which migration: from>to@started_at */
+	/* a live storage move's step here (rm-storage.c) */
+	bool smove_busy;		/* its agent runs ... */
+	char smove_phase[16];		/* ... for this phase */
+	json_object *smove_ops;		/* a report not recorded yet (owned) ... */
+	json_object *smove_seen;	/* ... answering this record (owned) */
+	uint64_t smove_sent_ms;		/* last (re)sent, monotonic ms */
 };
 
 /** A configured node this node sees lost, since when (monotonic ms). */
@@ -169,6 +176,8 @@ struct cd_rm {
 	bool delay_armed;
 	qb_loop_timer_handle mig_retry_timer;	/* rm-migrate.c: resend reports */
 	bool mig_retry_armed;
+	qb_loop_timer_handle smove_retry_timer;	/* rm-storage.c: resend reports */
+	bool smove_retry_armed;
 	/* internal changes refused for a reason other than a stale test or a
 	 * passing condition (rm_refused): for the log and status */
 	uint64_t n_refused;
@@ -232,6 +241,26 @@ void rm_migration_duties(struct cd_rm *rm, struct rm_role *r, struct local_role 
 bool rm_leader_migrate(struct cd_rm *rm, struct rm_role *r, const char *to);
 /** Leader: resolve migrations whose source or target was lost and fenced. */
 void rm_leader_resolve_migrations(struct cd_rm *rm);
+
+/* ---- rm-storage.c: live storage moves (lib/smove.h) ---- */
+int cd_rm_ipc_vm_move_storage(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+int cd_rm_ipc_vm_move_storage_cancel(struct cd_daemon *d, struct cd_ipc_client *client,
+		json_object *args, json_object **out);
+/** Is a storage move of role recorded? (S8: then it does not migrate) */
+bool rm_storage_active(struct cd_rm *rm, const char *role);
+/** The record's node: claim and run this node's step of a storage move of
+ *  r, keep and resend its report. @return true while the role is busy with
+ *  one here (the owner duties leave it alone this pass). */
+bool rm_storage_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l);
+/** Leader: end storage moves whose node was lost and fenced (S7). */
+void rm_leader_resolve_storage(struct cd_rm *rm);
+/** Reconcile again in ms (one timer; cd_rm_stop deletes it). */
+void rm_storage_retry_later(struct cd_rm *rm, uint32_t ms);
+/** rm-ipc.c: submit ops (consumed) for an IPC client; it is answered when
+ *  they are applied. @return CD_IPC_DEFERRED or a negative errno */
+int rm_ipc_submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
+		  json_object **out);
 
 /* ---- rm-util.c ---- */
 

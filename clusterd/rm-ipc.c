@@ -135,6 +135,13 @@ submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
 	return CD_IPC_DEFERRED;
 }
 
+int
+rm_ipc_submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
+	      json_object **out)
+{
+	return submit(d, client, ops, out);
+}
+
 /* ---- roles ---- */
 
 static int
@@ -421,6 +428,11 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 	rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLE, name);
 	if (rt && !strcmp(json_object_get_string(json_object_object_get(rt, "state")), "migrating")) {
 		*out = cd_ipc_message("role %s is being migrated already", name);
+		return -EBUSY;
+	}
+	if (rm_storage_active(d->rm, name)) {	/* smove.h S8 */
+		*out = cd_ipc_message("role %s: a storage move is under way; move it after that "
+				      "('clusterctl vm move-storage %s --cancel' stops it)", name, name);
 		return -EBUSY;
 	}
 	if (!node || !cd_sp_get(cd_replica_state(d), CD_SP_NODE, node)) {

@@ -276,6 +276,10 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 			 r->p.name);
 		break;
 	case CD_ACT_MOVE:
+		if (rm_storage_active(rm, r->p.name)) {
+			json_object_put(ops);	/* after its storage move (smove.h S8) */
+			return;
+		}
 		if (rm_leader_migrate(rm, r, node)) {
 			json_object_put(ops);
 			return;
@@ -408,6 +412,7 @@ rm_leader_duties(struct cd_rm *rm)
 
 	readmit(rm);
 	rm_leader_resolve_migrations(rm);
+	rm_leader_resolve_storage(rm);
 	max = rm->model.n_roles + rm->model.n_nodes + 1;
 	acts = calloc(max, sizeof(*acts));
 	if (!acts || rm_policy_input(rm, &pi, true) < 0) {

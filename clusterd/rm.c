@@ -431,6 +431,8 @@ owner_duties(struct cd_rm *rm)
 
 		if (!l)
 			continue;
+		if (rm_storage_duties(rm, r, l))
+			continue;	/* a storage move's step of ours */
 		if (r->mig.active) {
 			rm_migration_duties(rm, r, l);
 			continue;
@@ -830,6 +832,8 @@ cd_rm_stop(struct cd_daemon *d)
 		qb_loop_timer_del(d->loop, rm->grace_timer);
 	if (rm->mig_retry_armed)
 		qb_loop_timer_del(d->loop, rm->mig_retry_timer);
+	if (rm->smove_retry_armed)
+		qb_loop_timer_del(d->loop, rm->smove_retry_timer);
 	/* A queued reconcile would outlive us (and leak in qb_loop_destroy). */
 	if (rm->reconcile_queued)
 		qb_loop_timer_del(d->loop, rm->reconcile_timer);
@@ -867,6 +871,8 @@ static const struct cd_ipc_handler rm_ipc[] = {
 	{ "role-stop", cd_rm_ipc_role_stop, 0 },
 	{ "role-move", cd_rm_ipc_role_move, 0 },
 	{ "role-move-cancel", cd_rm_ipc_role_move_cancel, 0 },
+	{ "vm-move-storage", cd_rm_ipc_vm_move_storage, 0 },
+	{ "vm-move-storage-cancel", cd_rm_ipc_vm_move_storage_cancel, 0 },
 	{ "role-pick", cd_rm_ipc_role_pick, 0 },
 	{ "role-cleanup", cd_rm_ipc_role_cleanup, 0 },
 	{ "resource-add", cd_rm_ipc_rsc_add, 0 },

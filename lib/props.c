@@ -20,6 +20,9 @@ static const struct cd_prop props[] = {
 	{ "migration-network", CD_PROP_STRING, 0, 18, "",
 	  "IPv4 network (A.B.C.D/N) for live migration traffic; empty = the address "
 	  "each node's name resolves to (the cluster network)", NULL },
+	{ "storage-move-bandwidth-mbps", CD_PROP_INT, 0, 1000000, "0",
+	  "live storage move: the background copy's cap in MiB/s; 0 = unlimited "
+	  "(the guest's own writes are never held back by it)", NULL },
 	{ "recovery-delay-ms", CD_PROP_INT, 0, 60000, "100",
 	  "after a node is lost and fenced, wait at least this long from the loss before "
 	  "starting its roles elsewhere (the lease wait below usually decides)", NULL },

@@ -61,6 +61,12 @@ cd_hv_load(const char *dir, const char *name, struct cd_hv_plugin *p,
 		dlclose(h);
 		return -ENOEXEC;
 	}
+	if (!ops->storage_move != !ops->storage_undo ||
+	    !ops->storage_move != !ops->storage_finish) {	/* optional, all or none */
+		snprintf(err, err_size, "hypervisor '%s': storage ops: all three or none", name);
+		dlclose(h);
+		return -ENOEXEC;
+	}
 	p->handle = h;
 	p->ops = ops;
 	return 0;

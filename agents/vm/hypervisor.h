@@ -39,6 +39,21 @@
  * continue), then source stop; restore on the source is the rollback (it
  * resumes the paused copy, or loads the file when that copy is gone).
  *
+ * Live storage move (ABI 5; the three ops are optional, all or none), on
+ * the node that runs the VM, one disk at a time (DESIGN.md §7, issue 17):
+ *   storage_move    create the new image, mirror the disk into it while the
+ *                   guest runs (writes reach both images once in sync),
+ *                   then switch the guest over to it; returns once the
+ *                   hypervisor uses the new image. On failure, timeout or
+ *                   cancel it undoes its part itself: the guest stays on the
+ *                   old image and the new image it created is deleted.
+ *   (the caller records the switch: the VM's definition names the new image)
+ *   storage_finish  delete the old image (never one the hypervisor uses)
+ * and storage_undo after an interrupted storage_move (its process was
+ * killed): finish the switch's bookkeeping if the hypervisor already uses
+ * the new image (*switched), else stop the mirror and delete the new image
+ * this node created.
+ *
  * probe_host: what this node can run (accelerator, CPU models), cached for
  * the later calls; clusterd runs it once when it starts, so the first VM on
  * a node does not pay for it.
@@ -52,7 +67,7 @@
 
 #include "vmdef.h"
 
-#define CD_HV_ABI_VERSION	4
+#define CD_HV_ABI_VERSION	5
 #define CD_HV_SYMBOL		"cd_hv_plugin"
 #define CD_HV_PREFIX		"libcd-hv-"	/* file name: PREFIX NAME ".so" */
 #define CD_HV_URI_MAX		128
@@ -110,6 +125,18 @@ struct cd_hv_progress {
 	uint64_t passes;	/* dirty-sync count */
 	uint32_t throttle_pct;	/* CPU throttle of auto-converge */
 	uint64_t elapsed_ms;
+};
+
+/** One live storage move: disk number disk of the definition (its path
+ *  there is the image in use, source) to the new image target. */
+struct cd_hv_storage_move {
+	size_t disk;		/* index into vm->def->disks */
+	const char *source;	/* the image the VM uses now (absolute) */
+	const char *target;	/* the new image (absolute; must not exist) */
+	const char *format;	/* the new image's format; NULL: the disk's */
+	uint64_t max_bandwidth;	/* bytes/s of the background copy; 0 = unlimited */
+	uint32_t timeout_ms;	/* whole move; then it is undone */
+	uint32_t progress_interval_ms;
 };
 
 typedef void (*cd_hv_progress_fn)(void *opaque, const struct cd_hv_progress *p);
@@ -224,6 +251,40 @@ struct cd_hv_ops {
 	 */
 	int (*probe_host)(struct cd_hv_vm *vm, char *out, size_t out_size,
 			  uint32_t timeout_ms);
+
+	/*
+	 * Live storage move (ABI 5). Optional: NULL (all three) when the
+	 * plugin cannot move a running VM's disks.
+	 */
+	/**
+	 * Create m->target (same size; format m->format or the disk's), mirror
+	 * the disk into it while the guest runs, switch the guest to it once
+	 * in sync. progress: percent and bytes of the copy. Returns 0 once the
+	 * hypervisor uses m->target (also when it did already).
+	 * -EEXIST: m->target exists (never overwritten); -ENOSPC: the
+	 * target's file system lacks the space (vm->err has the numbers);
+	 * -ECANCELED, -ETIMEDOUT, -EREMOTEIO: the mirror was stopped, the
+	 * guest runs on m->source and the image this call created is gone.
+	 * res: total_ms, transferred (bytes copied), downtime_ms (the switch).
+	 */
+	int (*storage_move)(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
+			    cd_hv_progress_fn progress, void *opaque,
+			    volatile const int *cancel, struct cd_hv_result *res);
+	/**
+	 * After a storage_move that did not return (killed, host process
+	 * restart): *switched = true when the hypervisor uses m->target
+	 * already (nothing is deleted); else any mirror of the disk is
+	 * stopped and m->target deleted if this node created it for this
+	 * move. 0 also when there is nothing to undo.
+	 */
+	int (*storage_undo)(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
+			    bool *switched, uint32_t timeout_ms);
+	/**
+	 * After the switch is recorded: delete m->source. -EBUSY (nothing
+	 * deleted) if the hypervisor still uses it.
+	 */
+	int (*storage_finish)(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
+			      uint32_t timeout_ms);
 };
 
 /** What a plugin exports (the only symbol the agent looks up). */

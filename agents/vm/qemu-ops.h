@@ -75,6 +75,15 @@ int cd_qemu_op_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr,
 int cd_qemu_op_restore_prepare(struct cd_hv_vm *vm, const char *path,
 			       uint32_t timeout_ms);
 
+/* Live storage move (qemu-mirror.c; hypervisor.h ABI 5). */
+int cd_qemu_op_storage_move(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
+			    cd_hv_progress_fn progress, void *opaque,
+			    volatile const int *cancel, struct cd_hv_result *res);
+int cd_qemu_op_storage_undo(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
+			    bool *switched, uint32_t timeout_ms);
+int cd_qemu_op_storage_finish(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
+			      uint32_t timeout_ms);
+
 /* Live-migration safety (qemu-check.c). */
 #include "migmode.h"
 

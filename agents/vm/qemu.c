@@ -569,4 +569,7 @@ const struct cd_hv_ops cd_hv_plugin = {
 	.restore = cd_qemu_op_restore,
 	.restore_prepare = cd_qemu_op_restore_prepare,
 	.probe_host = qemu_probe_host,
+	.storage_move = cd_qemu_op_storage_move,
+	.storage_undo = cd_qemu_op_storage_undo,
+	.storage_finish = cd_qemu_op_storage_finish,
 };

@@ -37,8 +37,10 @@
 #include "ocf.h"
 #include "timeutil.h"
 #include "vm-meta.h"
+#include "vm-storage.h"
 #include "vmdef.h"
 #include "vmpolicy.h"
+#include "vmdef-moves.h"
 
 #ifndef CD_HV_BUILD_DIR
 #define CD_HV_BUILD_DIR ""
@@ -167,6 +169,10 @@ load_config(struct agent *a)
 			return error(OCF_ERR_CONFIGURED, "%s: %s", config, a->err);
 		return error(OCF_ERR_INSTALLED, "%s", a->err);
 	}
+	/* disks moved live: the cluster's record names the image in use */
+	if (cd_vmdef_apply_moves(a->def, ocf_param("vm_disk_moves"), a->err,
+				 sizeof(a->err)) < 0)
+		return error(OCF_ERR_CONFIGURED, "%s", a->err);
 	return OCF_SUCCESS;
 }
 
@@ -657,6 +663,27 @@ act_restore(struct agent *a)
 	return OCF_SUCCESS;
 }
 
+/* Live storage move: move_storage, move_storage_undo, move_storage_finish
+ * (vm-storage.h). SIGTERM/SIGINT cancel a move before its switch. */
+static int
+act_storage(struct agent *a)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int rc;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (!strcmp(a->action, "move_storage_finish"))
+		vm_storage_definition(ocf_param("config"), a->def);
+	if (strcmp(a->action, "move_storage"))
+		return vm_storage_action(a->action, a->plugin.ops, &a->vm, budget(a),
+					 &cancel_requested);
+	vm_storage_mark(a->run_dir, true);
+	rc = vm_storage_action(a->action, a->plugin.ops, &a->vm, budget(a), &cancel_requested);
+	vm_storage_mark(a->run_dir, false);
+	return rc;
+}
+
 static int
 act_validate(struct agent *a)
 {
@@ -686,6 +713,9 @@ static const struct action actions[] = {
 	{ "migrate_abort",	act_migrate_abort,	60000,	true,	false },
 	{ "save",		act_save,		300000,	true,	false },
 	{ "restore",		act_restore,		300000,	true,	true },
+	{ "move_storage",	act_storage,		3600000, true,	false },
+	{ "move_storage_undo",	act_storage,		120000,	true,	false },
+	{ "move_storage_finish", act_storage,		60000,	true,	false },
 };
 
 static int
@@ -693,7 +723,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: vm {start|stop|monitor|status|validate-all|meta-data|"
 		"migrate_prepare|migrate_to|migrate_from|migrate_abort|save|restore|\n"
-		"          probe-host}\n"
+		"          probe-host|move_storage|move_storage_undo|move_storage_finish}\n"
 		"OCF resource agent; parameters in OCF_RESKEY_* (see `vm meta-data`)\n");
 	return OCF_ERR_ARGS;
 }
@@ -717,6 +747,8 @@ run(struct agent *a, const struct action *act)
 	if ((rc = load_plugin(a)))
 		return rc;
 	setup_vm(a);
+	if (!strcmp(act->name, "move_storage_undo"))
+		vm_storage_stop_orphan(a->run_dir);
 	if (act->lock && (rc = take_lock(a)))
 		return rc;
 	return act->fn(a);

@@ -1,0 +1,207 @@
+/*
+ * vm-storage.c - the vm agent's live storage move actions (see
+ * vm-storage.h; hypervisor.h ABI 5 ops storage_move/undo/finish).
+ */
+#include "vm-storage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ocf.h"
+#include "timeutil.h"
+#include "vmdef-moves.h"
+
+static int
+fail(int ocf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(int ocf, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return ocf;
+}
+
+static void
+print_progress(void *opaque, const struct cd_hv_progress *p)
+{
+	(void)opaque;
+	printf("progress percent=%.1f mbps=%.1f remaining=%" PRIu64 " transferred=%" PRIu64
+	       " total=%" PRIu64 " status=%s elapsed_ms=%" PRIu64 "\n", p->percent, p->mbps,
+	       p->remaining, p->transferred, p->total, p->status, p->elapsed_ms);
+	fflush(stdout);
+}
+
+/* The move's parameters: disk number, from, to, format. */
+static int
+move_params(const struct cd_vmdef *def, struct cd_hv_storage_move *m)
+{
+	const char *disk = ocf_param("CRM_meta_storage_disk");
+	char *end;
+	long n;
+
+	memset(m, 0, sizeof(*m));
+	if (!disk)
+		return fail(OCF_ERR_ARGS, "%s: no disk given (OCF_RESKEY_CRM_meta_storage_disk)",
+			    def->name);
+	n = strtol(disk, &end, 10);
+	if (*end || n < 0 || (size_t)n >= def->n_disks)
+		return fail(OCF_ERR_ARGS, "%s: no disk %s (the definition has %zu)", def->name,
+			    disk, def->n_disks);
+	m->disk = (size_t)n;
+	m->source = ocf_param("CRM_meta_storage_from");
+	m->target = ocf_param("CRM_meta_storage_to");
+	m->format = ocf_param("CRM_meta_storage_format");
+	if (!m->source)
+		m->source = def->disks[n].path;
+	if (!m->target || m->target[0] != '/')
+		return fail(OCF_ERR_ARGS, "%s: the new image must be an absolute path "
+			    "(OCF_RESKEY_CRM_meta_storage_to)", def->name);
+	if (m->format && !*m->format)
+		m->format = NULL;
+	return OCF_SUCCESS;
+}
+
+int
+vm_storage_action(const char *action, const struct cd_hv_ops *ops, struct cd_hv_vm *vm,
+		  uint32_t budget_ms, volatile const int *cancel)
+{
+	const struct cd_vmdef *def = vm->def;
+	struct cd_hv_storage_move m;
+	struct cd_hv_result res;
+	bool switched = false;
+	const char *bw;
+	char *end;
+	int rc;
+
+	if (!ops->storage_move)
+		return fail(OCF_ERR_UNIMPLEMENTED, "%s: hypervisor %s cannot move storage live",
+			    def->name, ops->name);
+	if ((rc = move_params(def, &m)))
+		return rc;
+	m.timeout_ms = budget_ms;
+	bw = ocf_param("storage_move_bandwidth");	/* MiB/s, 0 = unlimited */
+	if (bw && (strtol(bw, &end, 10) < 0 || *end))
+		return fail(OCF_ERR_CONFIGURED, "storage_move_bandwidth: not a number of MiB/s");
+	m.max_bandwidth = bw ? (uint64_t)strtol(bw, NULL, 10) << 20 : 0;
+	m.progress_interval_ms = 200;
+	if (!strcmp(action, "move_storage")) {
+		if (strcmp(def->disks[m.disk].path, m.source))
+			return fail(OCF_ERR_GENERIC, "%s: disk %zu is %s, not %s", def->name,
+				    m.disk, def->disks[m.disk].path, m.source);
+		if ((rc = ops->storage_move(vm, &m, print_progress, NULL, cancel, &res)))
+			return fail(rc == -EINVAL ? OCF_ERR_ARGS : OCF_ERR_GENERIC,
+				    "%s: storage move failed: %s", def->name, vm->err);
+		printf("result type=storage total_ms=%" PRIu64 " downtime_ms=%" PRIu64
+		       " transferred=%" PRIu64 " disk=%zu\n", res.total_ms, res.downtime_ms,
+		       res.transferred, m.disk);
+		return OCF_SUCCESS;
+	}
+	if (!strcmp(action, "move_storage_undo")) {
+		if (ops->storage_undo(vm, &m, &switched, budget_ms))
+			return fail(OCF_ERR_GENERIC, "%s: storage move undo failed: %s",
+				    def->name, vm->err);
+		printf("switched=%d\n", switched);
+		return OCF_SUCCESS;
+	}
+	/* move_storage_finish: the switch is recorded; the old image goes */
+	if (ops->storage_finish(vm, &m, budget_ms))
+		return fail(OCF_ERR_GENERIC, "%s: storage move finish failed: %s", def->name,
+			    vm->err);
+	printf("deleted=%s\n", m.source);
+	return OCF_SUCCESS;
+}
+
+int
+vm_storage_definition(const char *config, const struct cd_vmdef *def)
+{
+	const char *from = ocf_param("CRM_meta_storage_from"),
+		   *to = ocf_param("CRM_meta_storage_to"),
+		   *format = ocf_param("CRM_meta_storage_format");
+	char err[512];
+	int rc;
+
+	if (!from || !to)
+		return OCF_SUCCESS;
+	rc = cd_vmdef_rewrite_disk(config, from, to, format && *format ? format : NULL, err,
+				   sizeof(err));
+	if (rc < 0) {
+		/* the cluster's record (vm_disk_moves) still names the new image */
+		fprintf(stderr, "vm: %s: definition not rewritten: %s\n", def->name, err);
+		printf("definition=unchanged\n");
+	} else {
+		printf("definition=%s\n", rc ? "rewritten" : "current");
+	}
+	return OCF_SUCCESS;
+}
+
+#define AGENT_PID "smove-agent.pid"
+
+/* Is pid a vm agent running move_storage (not a reused pid)? */
+static bool
+is_move_agent(long pid)
+{
+	char path[64], cmd[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	cmd[n] = '\0';
+	/* argv[0] NUL argv[1]: the action */
+	return strlen(cmd) + 1 < (size_t)n && !strcmp(cmd + strlen(cmd) + 1, "move_storage");
+}
+
+void
+vm_storage_mark(const char *run_dir, bool on)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", run_dir, AGENT_PID);
+	if (!on) {
+		unlink(path);
+		return;
+	}
+	if ((f = fopen(path, "we"))) {
+		fprintf(f, "%ld\n", (long)getpid());
+		fclose(f);
+	}
+}
+
+void
+vm_storage_stop_orphan(const char *run_dir)
+{
+	char path[PATH_MAX];
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", run_dir, AGENT_PID);
+	if (!(f = fopen(path, "re")))
+		return;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid > 1 && pid != (long)getpid() && is_move_agent(pid)) {
+		fprintf(stderr, "vm: stopping the move_storage agent %ld left running\n", pid);
+		kill((pid_t)pid, SIGTERM);	/* it cancels before the switch */
+	}
+}
