@@ -18,6 +18,7 @@
 #include "ocf.h"
 #include "timeutil.h"
 #include "vmdef-moves.h"
+#include "vmpolicy.h"
 
 static int
 fail(int ocf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -75,6 +76,32 @@ move_params(const struct cd_vmdef *def, struct cd_hv_storage_move *m)
 	return OCF_SUCCESS;
 }
 
+/*
+ * The new image is a disk of the VM: inside the storage roots like every
+ * other (vmpolicy.h V1), its directory resolved (no symlink, no "..").
+ * *resolved gets DIR/NAME with DIR resolved.
+ */
+static int
+confine_target(const struct cd_vmdef *def, const char *target, char *resolved, size_t size)
+{
+	const char *roots = getenv(CD_VMPOLICY_ROOTS_ENV), *slash = strrchr(target, '/');
+	char dir[PATH_MAX], real[PATH_MAX], why[512];
+
+	if (!roots || !*roots)
+		roots = CD_VMPOLICY_ROOTS_DEFAULT;
+	snprintf(dir, sizeof(dir), "%.*s", slash == target ? 1 : (int)(slash - target), target);
+	if (!slash[1] || !strcmp(slash + 1, ".") || !strcmp(slash + 1, ".."))
+		return fail(OCF_ERR_ARGS, "%s: the new image %s is not a file name", def->name,
+			    target);
+	if (!realpath(dir, real))
+		return fail(OCF_ERR_ARGS, "%s: the new image's directory %s: %s", def->name, dir,
+			    strerror(errno));
+	snprintf(resolved, size, "%s/%s", strcmp(real, "/") ? real : "", slash + 1);
+	if (cd_vmpolicy_path_check(resolved, roots, why, sizeof(why)))
+		return fail(OCF_ERR_CONFIGURED, "%s: the new image: %s", def->name, why);
+	return OCF_SUCCESS;
+}
+
 int
 vm_storage_action(const char *action, const struct cd_hv_ops *ops, struct cd_hv_vm *vm,
 		  uint32_t budget_ms, volatile const int *cancel)
@@ -99,6 +126,13 @@ vm_storage_action(const char *action, const struct cd_hv_ops *ops, struct cd_hv_
 	m.max_bandwidth = bw ? (uint64_t)strtol(bw, NULL, 10) << 20 : 0;
 	m.progress_interval_ms = 200;
 	if (!strcmp(action, "move_storage")) {
+		char target[PATH_MAX];
+
+		if ((rc = confine_target(def, m.target, target, sizeof(target))))
+			return rc;
+		if (strcmp(target, m.target))
+			return fail(OCF_ERR_ARGS, "%s: the new image %s is %s once resolved; give "
+				    "that path", def->name, m.target, target);
 		if (strcmp(def->disks[m.disk].path, m.source))
 			return fail(OCF_ERR_GENERIC, "%s: disk %zu is %s, not %s", def->name,
 				    m.disk, def->disks[m.disk].path, m.source);
