@@ -2,6 +2,7 @@
  * args.c - clusterctl's argument parser (args.h).
  */
 #include "args.h"
+#include "valid.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -42,45 +43,22 @@ ctl_usage_error(const char *fmt, ...)
 int
 ctl_parse_duration(const char *opt, const char *s, int64_t *ms)
 {
-	static const struct { const char *unit; double ms; } units[] = {
-		{ "ms", 1 }, { "", 1000 }, { "s", 1000 }, { "m", 60000 },
-		{ "min", 60000 }, { "h", 3600000 },
-	};
-	const char *p = s;
-	size_t digits = 0, i;
-	double v;
+	char err[256];
 
-	for (; isdigit((unsigned char)*p); p++)
-		digits++;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			digits++;
-	for (i = 0; digits && i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(p, units[i].unit))
-			continue;
-		v = strtod(s, NULL) * units[i].ms + 0.5;
-		if (v > (double)CTL_DURATION_MAX_MS)
-			return ctl_usage_error("%s: '%s' is too long (at most 24 days)",
-					       opt, s);
-		*ms = (int64_t)v;
-		return 0;
-	}
-	return ctl_usage_error("%s: bad duration '%s' (e.g. 500ms, 10s, 2m, 1h; "
-			       "a plain number is seconds)", opt, s);
+	if (cd_valid_duration(opt, s, 1000, 0, CTL_DURATION_MAX_MS, ms, err, sizeof(err)))
+		return ctl_usage_error("%s", err);
+	return 0;
 }
 
 int
 ctl_parse_int(const char *opt, const char *s, long long min, long long max,
 	      long long *out)
 {
-	long long v;
-	char *end;
+	char err[256];
+	int64_t v;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || v < min || v > max)
-		return ctl_usage_error("%s needs a whole number %lld..%lld, not '%s'",
-				       opt, min, max, s);
+	if (cd_valid_int(opt, s, min, max, &v, err, sizeof(err)))
+		return ctl_usage_error("%s", err);
 	*out = v;
 	return 0;
 }
@@ -88,21 +66,14 @@ ctl_parse_int(const char *opt, const char *s, long long min, long long max,
 int
 ctl_parse_mib(const char *s, long long *mib)
 {
-	long long v;
-	char *end;
+	char err[256];
+	int64_t v;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (end == s || errno || v < 0 || v > (1LL << 30))
-		goto bad;
-	if (strcmp(end, "G") == 0 || strcmp(end, "GiB") == 0)
-		v *= 1024;
-	else if (*end && strcmp(end, "M") && strcmp(end, "MiB"))
-		goto bad;
+	if (cd_valid_size("--memory", s, 1LL << 20, 0, CD_ROLE_MEMORY_MAX_MIB, &v,
+			  err, sizeof(err)))
+		return ctl_usage_error("%s", err);
 	*mib = v;
 	return 0;
-bad:
-	return ctl_usage_error("--memory needs MiB, e.g. 2048 or 2G, not '%s'", s);
 }
 
 bool
@@ -121,7 +92,7 @@ int
 ctl_parse_nodes(const char *opt, const char *s, json_object *a)
 {
 	const char *p = s, *comma;
-	char name[CTL_ARG_MAX];
+	char name[CTL_ARG_MAX], err[256];
 	size_t len;
 
 	do {
@@ -132,6 +103,8 @@ ctl_parse_nodes(const char *opt, const char *s, json_object *a)
 					       opt, s);
 		memcpy(name, p, len);
 		name[len] = '\0';
+		if (cd_valid_name(CD_NAME_NODE, name, err, sizeof(err)))
+			return ctl_usage_error("%s: %s", opt, err);
 		if (ctl_jarray_has(a, name))
 			return ctl_usage_error("%s: node %s given twice", opt, name);
 		json_object_array_add(a, json_object_new_string(name));

@@ -63,19 +63,25 @@ struct ctl_args {
 int ctl_args_parse(struct ctl_globals *g, const struct ctl_args_spec *spec,
 		   int argc, char **argv, struct ctl_args *a);
 
-/** A duration: "500ms", "10s", "1.5s", "2m", "2min", "1h"; a plain number is
+/*
+ * The checks below are lib/valid.h's (V1-V9), the ones clusterd applies to
+ * the same fields, with their reasons; these wrappers print them.
+ */
+
+/** A duration (V4): "500ms", "10s", "1.5s", "2m", "2min", "1h"; a plain number is
  * seconds; at most CTL_DURATION_MAX_MS. @p opt names the option in messages. */
 int ctl_parse_duration(const char *opt, const char *s, int64_t *ms);
 
-/** A whole number in [min, max], decimal. */
+/** A whole number in [min, max], decimal (V3). */
 int ctl_parse_int(const char *opt, const char *s, long long min, long long max,
 		  long long *out);
 
-/** Memory in MiB for --memory: "2048", "2048M", "2048MiB", "2G", "2GiB". */
+/** Memory in MiB for --memory (V5): "2048", "2048M", "2048MiB", "2G", "2GiB",
+ * "1T", at most CD_ROLE_MEMORY_MAX_MIB. */
 int ctl_parse_mib(const char *s, long long *mib);
 
-/** Append the names of "n1,n2" to the array @p a; a name already in @p a,
- * an empty one or one of CTL_ARG_MAX or more characters is an error. */
+/** Append the names of "n1,n2" to the array @p a; a name already in @p a
+ * or one that is not a node name (V1) is an error. */
 int ctl_parse_nodes(const char *opt, const char *s, json_object *a);
 
 /** "22-6" for --failback-window: two different hours 0..23, wrapping.

@@ -8,6 +8,7 @@
  */
 #include "jsonget.h"
 #include "cluster.h"
+#include "valid.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,30 +18,17 @@
 #include <string.h>
 #include <sys/random.h>
 
-static bool
-charset_ok(const char *s, size_t max, const char *extra)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)s[i]) && !strchr(extra, s[i]))
-			return false;
-	}
-	return true;
-}
-
+/* lib/valid.h V1, the rule clusterd applies to the same names. */
 bool
 cl_valid_cluster_name(const char *s)
 {
-	return charset_ok(s, CL_NAME_MAX, "_.-") && isalnum((unsigned char)s[0]);
+	return cd_valid_name(CD_NAME_CLUSTER, s, NULL, 0) == 0;
 }
 
 bool
 cl_valid_node_name(const char *s)
 {
-	return charset_ok(s, CL_NAME_MAX, "_.-");
+	return cd_valid_name(CD_NAME_NODE, s, NULL, 0) == 0;
 }
 
 bool

@@ -136,8 +136,12 @@ ctl_request_quiet(struct ctl_conn *c, const char *cmd, json_object *args,
 		}
 		fprintf(stderr, "clusterctl: %s: %s\n", cmd,
 			rep.message[0] ? rep.message : rep.code);
+		/* A value clusterd's validation refused (lib/valid.h) is a usage
+		 * error, as when clusterctl itself refuses it. */
+		rc = strcmp(rep.code, cd_errname(-CD_E_BAD_VALUE)) == 0 ?
+		     CTL_EXIT_USAGE : CTL_EXIT_FAILED;
 		cd_reply_clear(&rep);
-		return CTL_EXIT_FAILED;
+		return rc;
 	}
 	if (rep.data)
 		*data = json_object_get(rep.data);

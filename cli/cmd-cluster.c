@@ -9,6 +9,7 @@
  */
 #include "ctl.h"
 #include "cluster.h"
+#include "valid.h"
 #include "timeutil.h"
 
 #include <arpa/inet.h>
@@ -28,24 +29,6 @@ struct create_opts {
 	const char *witness;	/* --witness URL (issue 5) */
 	const char *ip;		/* --ip ADDR/PREFIX: the cluster access point */
 };
-
-/* Can @p nd join cluster @p d? Sets nd->same. @return false (printed) if not */
-/* A.B.C.D/N with N 1..32 */
-static bool
-valid_cidr(const char *s)
-{
-	char addr[INET_ADDRSTRLEN + 4];
-	struct in_addr a;
-	const char *slash = strchr(s, '/');
-	char *end;
-	long n;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(addr))
-		return false;
-	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - s), s);
-	n = strtol(slash + 1, &end, 10);
-	return inet_pton(AF_INET, addr, &a) == 1 && !*end && n >= 1 && n <= 32;
-}
 
 /*
  * The cluster access point (WSFC's "cluster name" resource): a role of its
@@ -231,8 +214,8 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
-	long v;
+	char why[256];
+	int64_t v;
 	int c;
 
 	optind = 1;
@@ -241,10 +224,10 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 		switch (c) {
 		case 'n': *nodes = optarg; break;
 		case 't':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < CL_TOKEN_MIN_MS || v > CL_TOKEN_MAX_MS) {
-				fprintf(stderr, "clusterctl create: --token wants milliseconds, "
-					"%d..%d, not '%s'\n", CL_TOKEN_MIN_MS, CL_TOKEN_MAX_MS, optarg);
+			/* milliseconds, or with a unit (V4) */
+			if (cd_valid_duration("--token", optarg, 1, CL_TOKEN_MIN_MS,
+					      CL_TOKEN_MAX_MS, &v, why, sizeof(why))) {
+				fprintf(stderr, "clusterctl create: %s\n", why);
 				return CTL_EXIT_USAGE;
 			}
 			o->token_ms = (unsigned)v;
@@ -252,9 +235,9 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 		case 'f': o->force = true; break;
 		case 'w': o->witness = optarg; break;
 		case 'i':
-			if (!valid_cidr(optarg)) {
-				fprintf(stderr, "clusterctl create: --ip wants A.B.C.D/PREFIX, "
-					"not '%s'\n", optarg);
+			if (cd_valid_cidr4("--ip", optarg, NULL, NULL, why, sizeof(why))) {
+				fprintf(stderr, "clusterctl create: %s (the address with "
+					"its prefix, e.g. 10.0.0.100/24)\n", why);
 				return CTL_EXIT_USAGE;
 			}
 			o->ip = optarg;
@@ -274,10 +257,8 @@ create_opts(struct ctl_globals *g, int argc, char **argv, struct create_opts *o,
 		fprintf(stderr, "clusterctl create: NAME and --nodes are required\n");
 		return cl_bad_usage("create");
 	}
-	if (!cl_valid_cluster_name(o->name)) {
-		fprintf(stderr, "clusterctl create: bad cluster name '%s' (want "
-			"[A-Za-z0-9_.-], 1 to %d, starting with a letter or digit)\n",
-			o->name, CL_NAME_MAX);
+	if (cd_valid_name(CD_NAME_CLUSTER, o->name, why, sizeof(why))) {
+		fprintf(stderr, "clusterctl create: %s\n", why);
 		return CTL_EXIT_USAGE;
 	}
 	return CTL_EXIT_OK;

@@ -2,7 +2,9 @@
  * cmd-config.c - clusterctl config show|set|unset|properties.
  */
 #include "ctl.h"
+#include "props.h"
 #include "state-schema.h"
+#include "valid.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -148,6 +150,21 @@ cmd_config(struct ctl_globals *g, int argc, char **argv)
 		return config_properties(g);
 	if ((strcmp(sub, "set") == 0 && nargs == 2) ||
 	    (strcmp(sub, "unset") == 0 && nargs == 1)) {
+		json_object *parsed = NULL;
+		char why[320];
+
+		/* The check clusterd makes again (lib/props.h): a clear error
+		 * before anything is sent. */
+		rc = nargs == 2 ? cd_prop_parse(argv[optind], argv[optind + 1], &parsed,
+						why, sizeof(why)) :
+		     cd_prop_parse(argv[optind], cd_prop_find(argv[optind]) ?
+				   cd_prop_find(argv[optind])->dflt : "", &parsed,
+				   why, sizeof(why));
+		json_object_put(parsed);
+		if (rc < 0) {
+			fprintf(stderr, "clusterctl config %s: %s\n", sub, why);
+			return CTL_EXIT_USAGE;
+		}
 		args = json_object_new_object();
 		json_object_object_add(args, "name", json_object_new_string(argv[optind]));
 		if (nargs == 2)

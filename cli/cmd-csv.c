@@ -16,11 +16,13 @@
  */
 #include "ctl.h"
 #include "verb.h"
+#include "valid.h"
 #include "csv.h"
 #include "iscsi-url.h"
 #include "pr.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -411,7 +413,8 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = NULL, *fs = "ext4", *url;
-	char vname[64], role[80], lunid[80], why[200], port[16] = "7401";
+	char vname[64], role[80], lunid[80], why[256], port[16] = "7401";
+	int64_t pv;
 	json_object *all = NULL, *doc = NULL, *luns = NULL, *sl = NULL, *params, *shown = NULL;
 	struct ctl_conn *c;
 	bool format = false;
@@ -423,14 +426,26 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'f': fs = optarg; break;
 		case 'F': format = true; break;
-		case 'p': snprintf(port, sizeof(port), "%d", atoi(optarg)); break;
+		case 'p':
+			if (cd_valid_int("--port", optarg, 1, 65535, &pv, why, sizeof(why)) ||
+			    snprintf(port, sizeof(port), "%" PRId64, pv) < 0) {
+				fprintf(stderr, "clusterctl csv add: %s\n", why);
+				return CTL_EXIT_USAGE;
+			}
+			break;
 		case 'j': g->json = true; break;
 		case 'h': fputs(help, stdout); return CTL_EXIT_OK;
 		default: return CTL_EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1 || (strcmp(fs, "ext4") && strcmp(fs, "xfs")) ||
-	    atoi(port) < 1 || atoi(port) > 65535 || (name && (!*name || strlen(name) > 50))) {
+	if (name && (cd_valid_name(CD_NAME_VOLUME, name, why, sizeof(why)) ||
+		     strlen(name) > 50)) {
+		/* 50: the role csv-NAME and its resources stay names (V1) */
+		fprintf(stderr, "clusterctl csv add: %s\n", strlen(name) > 50 ?
+			"volume name: at most 50 characters" : why);
+		return CTL_EXIT_USAGE;
+	}
+	if (argc - optind != 1 || (strcmp(fs, "ext4") && strcmp(fs, "xfs"))) {
 		fprintf(stderr, "clusterctl csv add: want URL [--name NAME] [--fs ext4|xfs] "
 			"[--port 1..65535]\nTry 'clusterctl csv --help'.\n");
 		return CTL_EXIT_USAGE;

@@ -4,6 +4,8 @@
  * resource-add request.
  */
 #include "ctl.h"
+#include "args.h"
+#include "valid.h"
 #include "iscsi-url.h"
 
 #include <getopt.h>
@@ -14,7 +16,7 @@
 
 static const char help[] =
 "Usage: clusterctl disk add NAME --lun iscsi://HOST[:PORT]/TARGET/LUN --role ROLE\n"
-"                           [--type wero|ea] [--monitor-interval SECONDS]\n"
+"                           [--type wero|ea] [--monitor-interval DUR]\n"
 "       clusterctl disk list [--json]\n"
 "A clustered disk belongs to one role at a time: where the role runs, the\n"
 "disk agent registers that node's key on the LUN and reserves it (Write\n"
@@ -63,16 +65,20 @@ disk_add(struct ctl_globals *g, int argc, char **argv)
 	struct cd_iscsi_url url;
 	struct ctl_conn *c;
 	char why[160], fname[128];
-	long interval_s = 5;
+	int64_t interval_ms = 5000;
 	int opt, rc;
 
+	ctl_args_set_prog("disk", "add");
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l': lun = optarg; break;
 		case 'r': role = optarg; break;
 		case 't': type = optarg; break;
-		case 'm': interval_s = atol(optarg); break;
+		case 'm':
+			if (ctl_parse_duration("--monitor-interval", optarg, &interval_ms))
+				return CTL_EXIT_USAGE;
+			break;
 		case 'j': g->json = true; break;
 		case 'h': fputs(help, stdout); return CTL_EXIT_OK;
 		default: goto usage;
@@ -90,10 +96,10 @@ disk_add(struct ctl_globals *g, int argc, char **argv)
 		fprintf(stderr, "clusterctl disk add: --type is wero or ea, not '%s'\n", type);
 		return CTL_EXIT_USAGE;
 	}
-	if (interval_s < 1 || interval_s > 3600) {
-		fprintf(stderr, "clusterctl disk add: --monitor-interval: seconds 1..3600\n");
-		return CTL_EXIT_USAGE;
-	}
+	if (interval_ms < 1000 || interval_ms > 3600000)
+		return ctl_usage_error("--monitor-interval must be 1s..1h");
+	if (cd_valid_name(CD_NAME_RESOURCE, argv[optind], why, sizeof(why)))
+		return ctl_usage_error("%s", why);
 	c = ctl_connect(&rc);
 	if (!c)
 		return rc;
@@ -116,7 +122,7 @@ disk_add(struct ctl_globals *g, int argc, char **argv)
 		json_object_object_add(args, "role", json_object_new_string(role));
 		json_object_object_add(args, "params", params);
 		json_object_object_add(args, "monitor_interval_ms",
-				       json_object_new_int64((int64_t)interval_s * 1000));
+				       json_object_new_int64(interval_ms));
 		rc = ctl_request_sync(c, "resource-add", args, &data);
 		json_object_put(args);
 		if (rc == CTL_EXIT_OK) {

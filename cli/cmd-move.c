@@ -300,9 +300,10 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 	const char *type = NULL;
 	double timeout_s = CTL_MOVE_TIMEOUT_S;
 	bool cancel = false;
-	char *end;
+	int64_t ms;
 	int opt;
 
+	ctl_args_set_prog("move", NULL);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -311,11 +312,11 @@ cmd_move(struct ctl_globals *g, int argc, char **argv)
 		case 'r': type = "restart"; break;
 		case 'c': cancel = true; break;
 		case 't':
-			timeout_s = strtod(optarg, &end);
-			if (*end || timeout_s <= 0) {
-				fprintf(stderr, "clusterctl move: --timeout needs seconds\n");
+			if (ctl_parse_duration("--timeout", optarg, &ms))
 				return CTL_EXIT_USAGE;
-			}
+			if (ms <= 0)
+				return ctl_usage_error("--timeout must be more than 0");
+			timeout_s = (double)ms / 1000.0;
 			break;
 		case 'j': g->json = true; break;
 		case 'h': fputs(move_help, stdout); return CTL_EXIT_OK;

@@ -6,6 +6,7 @@
 #include "ctl.h"
 #include "move-follow.h"
 #include "timeutil.h"
+#include "valid.h"
 #include "verb.h"
 
 #include <getopt.h>
@@ -30,6 +31,7 @@ jarray_in(json_object *o, const char *key)
 static int
 role_add_opt(int opt, const char *arg, json_object *args)
 {
+	char err[256];
 	long long v;
 	int64_t ms;
 	int rc;
@@ -41,16 +43,17 @@ role_add_opt(int opt, const char *arg, json_object *args)
 		return ctl_parse_nodes("--possible", arg, jarray_in(args, "possible_owners"));
 	case 'p':
 	case 'T':
-		rc = opt == 'p' ? ctl_parse_int("--priority", arg, -1000000, 1000000, &v) :
-		     ctl_parse_int("--failover-threshold", arg, 0, 1000000, &v);
+		rc = opt == 'p' ? ctl_parse_int("--priority", arg, CD_ROLE_PRIORITY_MIN,
+						CD_ROLE_PRIORITY_MAX, &v) :
+		     ctl_parse_int("--failover-threshold", arg, 0, CD_ROLE_THRESHOLD_MAX, &v);
 		if (!rc)
 			json_object_object_add(args, opt == 'p' ? "priority" :
 				"failover_threshold", json_object_new_int64(v));
 		return rc;
 	case 'F':
-		if (strcmp(arg, "never") && strcmp(arg, "immediate") && strcmp(arg, "window"))
-			return ctl_usage_error("--failback is never, immediate or window, "
-					       "not '%s'", arg);
+		if (cd_valid_enum("--failback", arg, cd_role_failback_values, NULL, err,
+				  sizeof(err)))
+			return ctl_usage_error("%s", err);
 		json_object_object_add(args, "failback", json_object_new_string(arg));
 		return 0;
 	case 'W': {
@@ -63,9 +66,11 @@ role_add_opt(int opt, const char *arg, json_object *args)
 	}
 	case 'D':
 		rc = ctl_parse_duration("--failover-period", arg, &ms);
-		if (!rc && (ms < 1000 || ms % 1000))
+		if (!rc && (ms < CD_ROLE_PERIOD_MIN_S * 1000 || ms > CD_ROLE_PERIOD_MAX_S * 1000LL ||
+			    ms % 1000))
 			rc = ctl_usage_error("--failover-period needs whole seconds, "
-					     "at least 1s, not '%s'", arg);
+					     "%ds..%dd, not '%s'", CD_ROLE_PERIOD_MIN_S,
+					     CD_ROLE_PERIOD_MAX_S / 86400, arg);
 		if (!rc)
 			json_object_object_add(args, "failover_period_s",
 					       json_object_new_int64(ms / 1000));
@@ -133,6 +138,7 @@ role_add(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb 
 		{ NULL, 0, NULL, 0 }
 	};
 	json_object *args = json_object_new_object(), *data = NULL;
+	char why[256];
 	int opt, rc = 0;
 
 	optind = 0;
@@ -148,8 +154,8 @@ role_add(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb 
 		fputs(n->help, stdout);
 	else if (!rc && argc - optind != 1)
 		rc = ctl_usage_error("want one ROLE name");
-	else if (!rc && !*argv[optind])
-		rc = ctl_usage_error("empty ROLE name");
+	else if (!rc && cd_valid_name(CD_NAME_ROLE, argv[optind], why, sizeof(why)))
+		rc = ctl_usage_error("%s", why);
 	else if (!rc)
 		rc = role_add_check(args);
 	if (rc) {

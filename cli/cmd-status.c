@@ -2,9 +2,12 @@
  * cmd-status.c - clusterctl status, events and wait.
  */
 #include "ctl.h"
+#include "args.h"
+#include "membership.h"
 #include "timeutil.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -154,28 +157,24 @@ cmd_events(struct ctl_globals *g, int argc, char **argv)
 	uint64_t deadline = 0;
 	struct ctl_conn *c;
 	json_object *st;
-	char *end;
+	long long v;
+	int64_t ms;
 	int rc, opt;
 
+	ctl_args_set_prog("events", NULL);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': g->json = true; break;
 		case 'n':
-			count = strtol(optarg, &end, 10);
-			if (*end || count <= 0) {
-				fprintf(stderr, "clusterctl events: --count needs a "
-					"positive number, not '%s'\n", optarg);
+			if (ctl_parse_int("--count", optarg, 1, LONG_MAX, &v))
 				return CTL_EXIT_USAGE;
-			}
+			count = (long)v;
 			break;
 		case 't':
-			timeout_s = strtod(optarg, &end);
-			if (*end || timeout_s < 0) {
-				fprintf(stderr, "clusterctl events: --timeout needs "
-					"seconds, not '%s'\n", optarg);
+			if (ctl_parse_duration("--timeout", optarg, &ms))
 				return CTL_EXIT_USAGE;
-			}
+			timeout_s = (double)ms / 1000.0;
 			break;
 		case 'h': fputs(help, stdout); return CTL_EXIT_OK;
 		default:
@@ -304,28 +303,24 @@ cmd_wait(struct ctl_globals *g, int argc, char **argv)
 	uint64_t deadline;
 	struct ctl_conn *c;
 	json_object *st = NULL;
-	char *end;
+	long long v;
+	int64_t ms;
 	int rc, opt;
 
+	ctl_args_set_prog("wait", NULL);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
-			w.members = strtol(optarg, &end, 10);
-			if (*end || w.members < 0) {
-				fprintf(stderr, "clusterctl wait: --members needs a "
-					"number, not '%s'\n", optarg);
+			if (ctl_parse_int("--members", optarg, 0, CD_MAX_NODES, &v))
 				return CTL_EXIT_USAGE;
-			}
+			w.members = (long)v;
 			break;
 		case 'q': w.quorate = 1; break;
 		case 'g':
-			w.generation = strtoll(optarg, &end, 10);
-			if (*end || w.generation < 0) {
-				fprintf(stderr, "clusterctl wait: --generation needs a "
-					"number, not '%s'\n", optarg);
+			if (ctl_parse_int("--generation", optarg, 0, LLONG_MAX, &v))
 				return CTL_EXIT_USAGE;
-			}
+			w.generation = v;
 			break;
 		case 's': w.synced = true; break;
 		case 'Q': w.quorate = 0; break;
@@ -339,12 +334,9 @@ cmd_wait(struct ctl_globals *g, int argc, char **argv)
 			w.corosync = optarg;
 			break;
 		case 't':
-			timeout_s = strtod(optarg, &end);
-			if (*end || timeout_s < 0) {
-				fprintf(stderr, "clusterctl wait: --timeout needs "
-					"seconds, not '%s'\n", optarg);
+			if (ctl_parse_duration("--timeout", optarg, &ms))
 				return CTL_EXIT_USAGE;
-			}
+			timeout_s = (double)ms / 1000.0;
 			break;
 		case 'j': g->json = true; break;
 		case 'h': fputs(help, stdout); return CTL_EXIT_OK;

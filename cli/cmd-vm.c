@@ -4,6 +4,7 @@
  * 'clusterctl move', cmd-move.c).
  */
 #include "ctl.h"
+#include "valid.h"
 #include "verb.h"
 #include "vmdef.h"
 
@@ -71,6 +72,10 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	char path[PATH_MAX], err[512];
 	int rc;
 
+	if (cd_valid_name(CD_NAME_VM, name, err, sizeof(err))) {
+		fprintf(stderr, "clusterctl vm add: %s\n", err);
+		return CTL_EXIT_USAGE;
+	}
 	if (!config) {
 		fprintf(stderr, "clusterctl vm add: --config FILE is required\n");
 		return CTL_EXIT_USAGE;

@@ -5,6 +5,7 @@
  */
 #include "ctl.h"
 #include "cluster.h"
+#include "valid.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -60,15 +61,15 @@ cl_nodeset_by_name(struct cl_nodeset *s, const char *name)
 int
 cl_parse_hosts(const char *cmd, const char *list, struct cl_nodeset *s)
 {
-	char *copy = strdup(list), *save = NULL, *h;
+	char *copy = strdup(list), *save = NULL, *h, why[320];
 	int rc = 0;
 
 	if (!copy)
 		return CTL_EXIT_FAILED;
 	for (h = strtok_r(copy, ",", &save); h && !rc; h = strtok_r(NULL, ",", &save)) {
 		if (!ctl_host_valid(h)) {
-			fprintf(stderr, "clusterctl %s: bad host name '%s' (want "
-				"[A-Za-z0-9.-], at most %d characters)\n", cmd, h, CTL_HOST_MAX);
+			cd_valid_hostname("host", h, why, sizeof(why));
+			fprintf(stderr, "clusterctl %s: %s\n", cmd, why);
 			rc = CTL_EXIT_USAGE;
 		} else if (s->n >= CL_MAX_NODES) {
 			fprintf(stderr, "clusterctl %s: at most %d nodes\n", cmd, CL_MAX_NODES);

@@ -3,6 +3,7 @@
  */
 #include "ctl.h"
 #include "jsonget.h"
+#include "valid.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,10 @@ ctl_jtext(json_object *v)
 {
 	if (!v)
 		return "-";
-	if (json_object_is_type(v, json_type_string))
+	/* Printable text bare; anything else (a control character stored
+	 * before lib/valid.h refused them) as a JSON string, escaped. */
+	if (json_object_is_type(v, json_type_string) &&
+	    cd_valid_text("", json_object_get_string(v), SIZE_MAX, NULL, 0) == 0)
 		return json_object_get_string(v);
 	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 }

@@ -6,6 +6,7 @@
  */
 #include "ssh.h"
 #include "timeutil.h"
+#include "valid.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,18 +28,9 @@
 bool
 ctl_host_valid(const char *host)
 {
-	size_t i, n = host ? strlen(host) : 0;
-
-	if (n == 0 || n > CTL_HOST_MAX || host[0] == '-' || host[0] == '.')
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = host[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
+	/* lib/valid.h V2: what ssh is given can never read as an option */
+	return cd_valid_hostname("host", host, NULL, 0) == 0 &&
+	       strlen(host) <= CTL_HOST_MAX;
 }
 
 /* Connection sharing: the socket directory and the hosts that used it. */

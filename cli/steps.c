@@ -5,6 +5,7 @@
  */
 #include "ctl.h"
 #include "cluster.h"
+#include "valid.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -158,7 +159,7 @@ after_probe(struct cl_node *nd)
 	char *addr = cl_job_value(&nd->job, "addr");
 	char *missing = cl_job_value(&nd->job, "missing");
 	char *sha = cl_job_value(&nd->job, "authkey_sha256");
-	char pkgs[64];
+	char pkgs[64], reason[256];
 
 	snprintf(nd->name, sizeof(nd->name), "%s", name ? name : "");
 	snprintf(nd->addr, sizeof(nd->addr), "%s", addr ? addr : "");
@@ -170,10 +171,10 @@ after_probe(struct cl_node *nd)
 
 	nd->ready = false;
 	nd->rc = 1;
-	if (!name || !cl_valid_node_name(name)) {
-		snprintf(nd->why, sizeof(nd->why), "its host name '%.64s' is not a "
-			 "valid node name ([A-Za-z0-9_.-], 1 to %d)", name ? name : "",
-			 CL_NAME_MAX);
+	if (cd_valid_name(CD_NAME_NODE, name, reason, sizeof(reason))) {
+		/* checked before anything is written on any node (V1; quoted) */
+		snprintf(nd->why, sizeof(nd->why), "its host name is not a valid "
+			 "node name: %s", reason);
 	} else if (!addr || !cl_valid_addr(addr)) {
 		snprintf(nd->why, sizeof(nd->why), "cannot tell its address "
 			 "(SSH_CONNECTION gives '%.64s')", addr ? addr : "");

@@ -14,6 +14,7 @@
 #include "iscsi-url.h"
 #include "proto.h"
 #include "state-rules.h"
+#include "valid.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,9 +27,9 @@
 #include <unistd.h>
 
 
-/* Names that are also keys in the state: [A-Za-z0-9_-]{1,63}. */
+/* Parameter names, keys in the state: [A-Za-z0-9_-]{1,63}. */
 static bool
-valid_name(const char *s)
+valid_key(const char *s)
 {
 	size_t i, n = s ? strlen(s) : 0;
 
@@ -154,13 +155,22 @@ names_arg(json_object *args, const char *key, json_object **out, json_object **e
 	*out = NULL;
 	if (!json_object_object_get_ex(args, key, &v))
 		return 0;
-	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > 16) {
-		*err = cd_ipc_message("%s: must be a list of at most 16 node names", key);
-		return -CD_E_BAD_ARGS;
+	if (!json_object_is_type(v, json_type_array) ||
+	    json_object_array_length(v) > CD_ROLE_OWNERS_MAX) {
+		*err = cd_ipc_message("%s: must be a list of at most %d node names", key,
+				      CD_ROLE_OWNERS_MAX);
+		return -CD_E_BAD_VALUE;
 	}
 	for (i = 0; i < json_object_array_length(v); i++) {
 		json_object *n = json_object_array_get_idx(v, i);
 
+		for (size_t j = 0; j < i && json_object_is_type(n, json_type_string); j++) {
+			if (json_object_equal(n, json_object_array_get_idx(v, j))) {
+				*err = cd_ipc_message("%s: node %s given twice", key,
+						      json_object_get_string(n));
+				return -CD_E_BAD_VALUE;
+			}
+		}
 		if (!json_object_is_type(n, json_type_string) ||
 		    !cd_sp_get(cd_replica_state(d), CD_SP_NODE, json_object_get_string(n))) {
 			*err = cd_ipc_message("%s: '%s' is not a node of this cluster", key,
@@ -182,8 +192,9 @@ int_arg(json_object *args, const char *key, int64_t lo, int64_t hi, json_object 
 		return 0;
 	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < lo ||
 	    json_object_get_int64(v) > hi) {
-		*err = cd_ipc_message("%s: must be an integer %lld..%lld", key, (long long)lo, (long long)hi);
-		return -CD_E_BAD_ARGS;
+		*err = cd_ipc_message("%s must be a whole number %lld..%lld", key, (long long)lo,
+				      (long long)hi);
+		return -CD_E_BAD_VALUE;
 	}
 	json_object_object_add(*cfg, key, json_object_get(v));
 	return 0;
@@ -195,50 +206,77 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 {
 	const char *name = cd_jstr(args, "name", NULL), *fb = cd_jstr(args, "failback", NULL),
 		   *target = cd_jstr(args, "target", NULL);
-	json_object *cfg, *ops, *pref, *poss, *win;
+	json_object *cfg, *ops, *pref, *poss, *win = NULL;
+	char text[256];
 	int rc;
 
-	if (!valid_name(name)) {
-		*out = cd_ipc_message("role name must be 1..63 characters of A-Z a-z 0-9 _ -");
-		return -CD_E_BAD_ARGS;
+	if ((rc = cd_valid_name(CD_NAME_ROLE, name, text, sizeof(text))) < 0) {
+		*out = cd_ipc_message("%s", text);
+		return rc;
 	}
 	if (cd_sp_get(cd_replica_state(d), CD_SP_ROLE, name)) {
 		*out = cd_ipc_message("role '%s' already exists", name);
 		return -EEXIST;
 	}
-	if (fb && strcmp(fb, "never") && strcmp(fb, "immediate") && strcmp(fb, "window")) {
-		*out = cd_ipc_message("failback must be never, immediate or window, not '%s'", fb);
-		return -CD_E_BAD_ARGS;
+	if ((fb && cd_valid_enum("failback", fb, cd_role_failback_values, NULL, text,
+				 sizeof(text))) ||
+	    (target && cd_valid_enum("target", target, cd_role_target_values, NULL, text,
+				     sizeof(text)))) {
+		*out = cd_ipc_message("%s", text);
+		return -CD_E_BAD_VALUE;
 	}
-	if (target && strcmp(target, "started") && strcmp(target, "stopped")) {
-		*out = cd_ipc_message("target must be started or stopped");
-		return -CD_E_BAD_ARGS;
+	json_object_object_get_ex(args, "failback_window", &win);
+	if ((win != NULL) != (fb && strcmp(fb, "window") == 0)) {
+		*out = cd_ipc_message("failback_window goes with failback window, and "
+				      "failback window needs a failback_window");
+		return -CD_E_BAD_VALUE;
 	}
-	if (names_arg(args, "preferred_owners", &pref, out, d) < 0 ||
-	    names_arg(args, "possible_owners", &poss, out, d) < 0)
-		return -CD_E_BAD_ARGS;
+	if ((rc = names_arg(args, "preferred_owners", &pref, out, d)) < 0 ||
+	    (rc = names_arg(args, "possible_owners", &poss, out, d)) < 0)
+		return rc;
+	for (size_t i = 0; pref && poss && json_object_array_length(poss) &&
+			   i < json_object_array_length(pref); i++) {
+		json_object *n = json_object_array_get_idx(pref, i);
+		bool found = false;
+
+		for (size_t j = 0; j < json_object_array_length(poss); j++)
+			found |= json_object_equal(n, json_object_array_get_idx(poss, j));
+		if (!found) {
+			*out = cd_ipc_message("preferred owner %s is not one of the possible "
+					      "owners", json_object_get_string(n));
+			return -CD_E_BAD_VALUE;
+		}
+	}
 	cfg = json_object_new_object();
 	json_object_object_add(cfg, "resources", json_object_new_array());
 	json_object_object_add(cfg, "preferred_owners", pref ? json_object_get(pref) : json_object_new_array());
 	json_object_object_add(cfg, "possible_owners", poss ? json_object_get(poss) : json_object_new_array());
 	json_object_object_add(cfg, "failback", json_object_new_string(fb ? fb : "never"));
 	json_object_object_add(cfg, "target", json_object_new_string(target ? target : "started"));
-	if (json_object_object_get_ex(args, "failback_window", &win)) {
-		if (!json_object_is_type(win, json_type_array) || json_object_array_length(win) != 2 ||
-		    json_object_get_int(json_object_array_get_idx(win, 0)) < 0 ||
-		    json_object_get_int(json_object_array_get_idx(win, 0)) > 23 ||
-		    json_object_get_int(json_object_array_get_idx(win, 1)) < 0 ||
-		    json_object_get_int(json_object_array_get_idx(win, 1)) > 23) {
+	if (win) {
+		bool arr = json_object_is_type(win, json_type_array);
+		json_object *h0 = arr ? json_object_array_get_idx(win, 0) : NULL;
+		json_object *h1 = arr ? json_object_array_get_idx(win, 1) : NULL;
+
+		if (!arr || json_object_array_length(win) != 2 ||
+		    !json_object_is_type(h0, json_type_int) ||
+		    !json_object_is_type(h1, json_type_int) ||
+		    json_object_get_int64(h0) < 0 || json_object_get_int64(h0) > 23 ||
+		    json_object_get_int64(h1) < 0 || json_object_get_int64(h1) > 23 ||
+		    json_object_get_int64(h0) == json_object_get_int64(h1)) {
 			json_object_put(cfg);
-			*out = cd_ipc_message("failback_window must be [start_hour, end_hour], hours 0..23");
-			return -CD_E_BAD_ARGS;
+			*out = cd_ipc_message("failback_window must be [start_hour, end_hour], "
+					      "two different hours 0..23");
+			return -CD_E_BAD_VALUE;
 		}
 		json_object_object_add(cfg, "failback_window", json_object_get(win));
 	}
-	if ((rc = int_arg(args, "priority", -1000, 1000, &cfg, out)) < 0 ||
-	    (rc = int_arg(args, "failover_threshold", 0, 1000, &cfg, out)) < 0 ||
-	    (rc = int_arg(args, "failover_period_s", 60, 30 * 86400, &cfg, out)) < 0 ||
-	    (rc = int_arg(args, "memory_mib", 0, 16 * 1024 * 1024, &cfg, out)) < 0) {
+	if ((rc = int_arg(args, "priority", CD_ROLE_PRIORITY_MIN, CD_ROLE_PRIORITY_MAX,
+			  &cfg, out)) < 0 ||
+	    (rc = int_arg(args, "failover_threshold", 0, CD_ROLE_THRESHOLD_MAX, &cfg, out)) < 0 ||
+	    (rc = int_arg(args, "failover_period_s", CD_ROLE_PERIOD_MIN_S, CD_ROLE_PERIOD_MAX_S,
+			  &cfg, out)) < 0 ||
+	    (rc = int_arg(args, "memory_mib", 0, CD_ROLE_MEMORY_MAX_MIB, &cfg, out)) < 0) {
 		json_object_put(cfg);
 		return rc;
 	}
@@ -741,13 +779,13 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	json_object *params = NULL, *cfg, *ops, *rolecfg, *list, *newlist, *t;
 	struct cd_op_request req = { 0 };
 	struct rsc_add_ctx *rc;
-	char path[PATH_MAX];
+	char path[PATH_MAX], text[256];
 	size_t i;
 	int e;
 
-	if (!valid_name(id)) {
-		*out = cd_ipc_message("resource id must be 1..63 characters of A-Z a-z 0-9 _ -");
-		return -CD_E_BAD_ARGS;
+	if ((e = cd_valid_name(CD_NAME_RESOURCE, id, text, sizeof(text))) < 0) {
+		*out = cd_ipc_message("%s", text);
+		return e;
 	}
 	if (cd_sp_get(cd_replica_state(d), CD_SP_RESOURCE, id)) {
 		*out = cd_ipc_message("resource '%s' already exists", id);
@@ -771,7 +809,7 @@ cd_rm_ipc_rsc_add(struct cd_daemon *d, struct cd_ipc_client *client,
 			return -CD_E_BAD_ARGS;
 		}
 		json_object_object_foreach(params, k, v) {
-			if (!valid_name(k) || !json_object_is_type(v, json_type_string)) {
+			if (!valid_key(k) || !json_object_is_type(v, json_type_string)) {
 				*out = cd_ipc_message("parameter '%s': names are A-Z a-z 0-9 _ -, values strings", k);
 				return -CD_E_BAD_ARGS;
 			}
@@ -1032,12 +1070,12 @@ cd_rm_ipc_storage_add(struct cd_daemon *d, struct cd_ipc_client *client,
 {
 	const char *name = cd_jstr(args, "name", NULL), *url = cd_jstr(args, "url", NULL);
 	struct cd_iscsi_url u;
-	char err[160];
+	char err[256];
 	json_object *ops, *cfg;
 
-	if (!valid_name(name)) {
-		*out = cd_ipc_message("LUN name must be 1..63 characters of A-Z a-z 0-9 _ -");
-		return -CD_E_BAD_ARGS;
+	if (cd_valid_name(CD_NAME_LUN, name, err, sizeof(err)) < 0) {
+		*out = cd_ipc_message("%s", err);
+		return -CD_E_BAD_VALUE;
 	}
 	if (!url || cd_iscsi_url_parse(url, &u, err, sizeof(err)) < 0) {
 		*out = cd_ipc_message("%s", url ? err : "a LUN URL (iscsi://PORTAL/IQN/LUN) is required");

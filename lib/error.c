@@ -26,6 +26,7 @@ static const struct cd_error_desc domain_errors[] = {
 	{ CD_E_SYNCING, "syncing", "cluster state is synchronising; retry" },
 	{ CD_E_UNCONFIRMED, "unconfirmed", "the membership changed before a majority "
 	  "of nodes confirmed the change; check whether it is in place and retry" },
+	{ CD_E_BAD_VALUE, "bad-value", "invalid value" },
 };
 
 static const struct cd_error_desc *

@@ -24,6 +24,8 @@ enum cd_error {
 	CD_E_SYNCING,		/* state synchronisation in progress; retry */
 	CD_E_UNCONFIRMED,	/* applied here, but the membership changed before
 				 * a majority confirmed it: outcome unknown */
+	CD_E_BAD_VALUE,		/* a value fails its type's validation (lib/valid.h):
+				 * a usage error, clusterctl exits 2 */
 	CD_E_MAX
 };
 

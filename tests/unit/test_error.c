@@ -29,6 +29,7 @@ static const struct {
 	{ CD_E_STATE_INVALID, "invalid-state" },
 	{ CD_E_SYNCING, "syncing" },
 	{ CD_E_UNCONFIRMED, "unconfirmed" },
+	{ CD_E_BAD_VALUE, "bad-value" },
 };
 
 static const struct {

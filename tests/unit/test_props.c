@@ -13,7 +13,7 @@
 
 struct parse_case {
 	const char *name, *text;
-	int want;		/* 0 or -CD_E_BAD_ARGS */
+	int want;		/* 0 or -CD_E_BAD_VALUE */
 };
 
 static const struct parse_case cases[] = {
@@ -21,20 +21,20 @@ static const struct parse_case cases[] = {
 	{ "vm-storage-roots", "/clusterstorage:/var/lib/clusterd/images", 0 },
 	{ "vm-storage-roots", "/srv/vm/", 0 },
 	{ "vm-storage-roots", "/", 0 },
-	{ "vm-storage-roots", "", -CD_E_BAD_ARGS },
-	{ "vm-storage-roots", "relative/dir", -CD_E_BAD_ARGS },
-	{ "vm-storage-roots", "/a::/b", -CD_E_BAD_ARGS },
-	{ "vm-storage-roots", "/a:", -CD_E_BAD_ARGS },
-	{ "vm-storage-roots", ":/a", -CD_E_BAD_ARGS },
-	{ "vm-storage-roots", "/clusterstorage/../etc", -CD_E_BAD_ARGS },
-	{ "vm-storage-roots", "/a/./b", -CD_E_BAD_ARGS },
-	{ "vm-storage-roots", "/a//b", -CD_E_BAD_ARGS },
-	{ "vm-storage-roots", "/a/..", -CD_E_BAD_ARGS },
+	{ "vm-storage-roots", "", -CD_E_BAD_VALUE },
+	{ "vm-storage-roots", "relative/dir", -CD_E_BAD_VALUE },
+	{ "vm-storage-roots", "/a::/b", -CD_E_BAD_VALUE },
+	{ "vm-storage-roots", "/a:", -CD_E_BAD_VALUE },
+	{ "vm-storage-roots", ":/a", -CD_E_BAD_VALUE },
+	{ "vm-storage-roots", "/clusterstorage/../etc", -CD_E_BAD_VALUE },
+	{ "vm-storage-roots", "/a/./b", -CD_E_BAD_VALUE },
+	{ "vm-storage-roots", "/a//b", -CD_E_BAD_VALUE },
+	{ "vm-storage-roots", "/a/..", -CD_E_BAD_VALUE },
 	{ "vm-storage-roots", "/a/.hidden", 0 },
-	{ "vm-storage-roots", "/a\n/etc", -CD_E_BAD_ARGS },
+	{ "vm-storage-roots", "/a\n/etc", -CD_E_BAD_VALUE },
 	{ "vm-extra-args", "true", 0 },
 	{ "vm-extra-args", "off", 0 },
-	{ "vm-extra-args", "maybe", -CD_E_BAD_ARGS },
+	{ "vm-extra-args", "maybe", -CD_E_BAD_VALUE },
 };
 
 static void
