@@ -17,6 +17,7 @@ static const struct ctl_command commands[] = {
 	{ "wait", cmd_wait, "wait until members/quorum/leader reach a state" },
 	{ "events", cmd_events, "print cluster events as they happen" },
 	{ "config", cmd_config, "show or change the replicated cluster configuration" },
+	{ "audit", cmd_audit, "show who changed what: the last requests that change the cluster" },
 	{ "vm", cmd_vm, "add, list, show, start, stop or remove virtual machines" },
 	{ "move", cmd_move, "move a VM or role to a node (live, quick or restart)" },
 	{ "create", cmd_create, "create a cluster on nodes over ssh" },

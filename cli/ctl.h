@@ -104,6 +104,7 @@ int cmd_status(struct ctl_globals *g, int argc, char **argv);
 int cmd_events(struct ctl_globals *g, int argc, char **argv);
 int cmd_wait(struct ctl_globals *g, int argc, char **argv);
 int cmd_config(struct ctl_globals *g, int argc, char **argv);
+int cmd_audit(struct ctl_globals *g, int argc, char **argv);
 int cmd_vm(struct ctl_globals *g, int argc, char **argv);
 /* cmd-vm-storage.c: vm move-storage (argv[1] is "move-storage") */
 int cmd_vm_move_storage(struct ctl_globals *g, int argc, char **argv);

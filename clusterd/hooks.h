@@ -52,11 +52,14 @@ typedef int (*cd_ipc_fn)(struct cd_daemon *d, struct cd_ipc_client *client,
 /* An internal command of clusterctl: root only (an haclient administrator
  * gets EACCES). */
 #define CD_IPC_ROOT_ONLY	0x1u
+/* The command changes the cluster: ipc.c audits every request for it,
+ * refused ones included (clusterd/audit.h). */
+#define CD_IPC_CHANGES		0x2u
 
 struct cd_ipc_handler {
 	const char *cmd;	/* unique over every registered table */
 	cd_ipc_fn fn;
-	unsigned int flags;	/* CD_IPC_ROOT_ONLY */
+	unsigned int flags;	/* CD_IPC_ROOT_ONLY, CD_IPC_CHANGES */
 };
 
 /* What votequorum says about the quorum device's vote (cs.c fills it from

@@ -13,9 +13,14 @@
  * Every request gets exactly one reply, also a malformed one, so a client
  * never hangs; a bad request never harms the daemon or other clients.
  * Requests are dispatched through tables of {command, handler, flags}: the
- * server's own (status, subscribe) and the one each registered subsystem
- * brings in its hooks (hooks.h), as corosync's services bring lib_engine[].
+ * server's own (status, subscribe, audit) and the one each registered
+ * subsystem brings in its hooks (hooks.h), as corosync's services bring
+ * lib_engine[].
+ * Every request for a command flagged CD_IPC_CHANGES is audited once, when
+ * its answer is known (also when it is deferred, and when it is refused),
+ * and so is a client refused at the handshake (audit.h).
  */
+#include "audit.h"
 #include "daemon.h"
 #include "ipc-admit.h"
 #include "ipc-guard.h"
@@ -28,6 +33,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -43,6 +49,7 @@ struct cd_ipc {
 	struct qb_list_head conns;
 	qb_loop_timer_handle sweep;
 	uint64_t silent_closed;	/* no request within CD_IPC_FIRST_REQUEST_MS */
+	struct cd_audit *audit;
 };
 
 struct cd_ipc_client {
@@ -50,6 +57,7 @@ struct cd_ipc_client {
 	qb_ipcs_connection_t *c;
 	pid_t pid;
 	uid_t uid;	/* as accepted; (uid_t)-1 if unknown (never root) */
+	char user[64];	/* uid's name here, for the audit; "" if unknown */
 	bool subscribed;
 	bool spoke;	/* sent a request */
 	bool closed;	/* client gone; struct lives until the last unref */
@@ -58,7 +66,18 @@ struct cd_ipc_client {
 
 struct cd_ipc_deferred {
 	struct cd_ipc_client *client;	/* its connection is referenced */
+	char *cmd;			/* an audited request's command, or NULL */
+	json_object *args;		/* and its arguments (a reference) */
 };
+
+/* The request ipc_msg_process is running a handler for: a deferral of it
+ * carries what the audit needs. */
+static struct {
+	struct cd_ipc_client *client;
+	const char *cmd;
+	json_object *args;
+	bool audited;
+} current;
 
 static struct cd_daemon *ipc_daemon;	/* for libqb's loop hooks */
 
@@ -113,10 +132,33 @@ handle_subscribe(struct cd_daemon *d, struct cd_ipc_client *conn,
 	return *out ? 0 : -ENOMEM;
 }
 
+#define AUDIT_SHOW_DEFAULT	20
+#define AUDIT_SHOW_MAX		(CD_MAX_NODES * CD_AUDIT_KEEP)
+
+/* audit {"n": N}: the last N audited requests of every node, oldest first. */
+static int
+handle_audit(struct cd_daemon *d, struct cd_ipc_client *conn, json_object *args,
+	     json_object **out)
+{
+	json_object *v = NULL;
+	int64_t n = AUDIT_SHOW_DEFAULT;
+
+	if (args && json_object_object_get_ex(args, "n", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    (n = json_object_get_int64(v)) < 1 || n > AUDIT_SHOW_MAX) {
+			*out = cd_ipc_message("n must be a whole number 1..%d", AUDIT_SHOW_MAX);
+			return -CD_E_BAD_VALUE;
+		}
+	}
+	*out = cd_audit_list(d->ipc->audit, (size_t)n);
+	return *out ? 0 : -ENOMEM;
+}
+
 /* The server's own commands. */
 static const struct cd_ipc_handler builtin[] = {
 	{ "status", handle_status, 0 },
 	{ "subscribe", handle_subscribe, 0 },
+	{ "audit", handle_audit, 0 },
 };
 
 static const struct cd_ipc_handler *
@@ -176,8 +218,8 @@ ipc_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 		qb_ipcs_connection_auth_set(c, -1, gr->gr_gid, 0660);
 		return 0;
 	}
-	cd_warn("ipc: refused client uid %d gid %d: neither root nor in group %s",
-		(int)uid, (int)gid, CD_ADMIN_GROUP);
+	cd_audit_peer_refused(ipc_daemon->ipc->audit, uid, gid, p ? p->pid : 0,
+			      "neither root nor in group " CD_ADMIN_GROUP);
 	return -EACCES;
 }
 
@@ -198,6 +240,14 @@ ipc_created(qb_ipcs_connection_t *c)
 	accepted.c = NULL;
 	if (qb_ipcs_connection_stats_get(c, &st, QB_FALSE) == 0)
 		conn->pid = st.client_pid;
+	if (conn->uid != (uid_t)-1) {
+		struct passwd pw, *res = NULL;
+		char buf[1024];
+
+		/* once per connection, for the audit (files: no network) */
+		if (getpwuid_r(conn->uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+			snprintf(conn->user, sizeof(conn->user), "%s", res->pw_name);
+	}
 	qb_list_add_tail(&conn->list, &ipc_daemon->ipc->conns);
 	qb_ipcs_context_set(c, conn);
 	cd_debug("ipc client %d: connected", (int)conn->pid);
@@ -256,6 +306,17 @@ send_reply(struct cd_ipc_client *conn, json_object *data, int err,
 	send_reply_to(conn->c, conn->pid, data, err, message);
 }
 
+/* Record an answered request of a changing command (audit.h). */
+static void
+audit(struct cd_ipc_client *client, const char *cmd, json_object *args, int err,
+      const char *message)
+{
+	struct cd_audit_who who = { client->uid, client->pid, client->user };
+
+	if (ipc_daemon && ipc_daemon->ipc)
+		cd_audit_request(ipc_daemon->ipc->audit, &who, cmd, args, err, message);
+}
+
 struct cd_ipc_deferred *
 cd_ipc_defer(struct cd_ipc_client *client)
 {
@@ -263,6 +324,15 @@ cd_ipc_defer(struct cd_ipc_client *client)
 
 	if (!def)
 		return NULL;
+	if (current.audited && current.client == client) {
+		def->cmd = strdup(current.cmd);
+		def->args = json_object_get(current.args);
+		if (!def->cmd) {
+			json_object_put(def->args);
+			free(def);
+			return NULL;
+		}
+	}
 	qb_ipcs_connection_ref(client->c);
 	def->client = client;
 	return def;
@@ -280,6 +350,10 @@ cd_ipc_complete(struct cd_ipc_deferred *def, json_object *data, int err,
 		send_reply(client, data, err, message);
 	else
 		cd_debug("ipc client %d: gone before its answer", (int)client->pid);
+	if (def->cmd)
+		audit(client, def->cmd, def->args, err, message);
+	free(def->cmd);
+	json_object_put(def->args);
 	free(def);
 	/* May destroy the connection, and free client, if it was closed. */
 	qb_ipcs_connection_unref(client->c);
@@ -293,6 +367,7 @@ ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	struct cd_request req;
 	json_object *out = NULL;
 	char text[CD_PROTO_MSG_MAX];
+	bool audited;
 	int rc;
 
 	if (!conn)
@@ -314,17 +389,26 @@ ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 		cd_request_clear(&req);
 		return 0;
 	}
+	audited = (h->flags & CD_IPC_CHANGES) != 0;
 	if ((h->flags & CD_IPC_ROOT_ONLY) && conn->uid != 0) {
 		cd_warn("ipc client %d (uid %d): refused internal command '%s': root only",
 			(int)conn->pid, (int)conn->uid, req.cmd);
 		snprintf(text, sizeof(text), "'%s' is an internal command of clusterctl: "
 			 "root only", req.cmd);
 		send_reply(conn, NULL, -EACCES, text);
+		if (audited)
+			audit(conn, req.cmd, req.args, -EACCES, text);
 		cd_request_clear(&req);
 		return 0;
 	}
 	cd_debug("ipc client %d: %s", (int)conn->pid, req.cmd);
+	current.client = conn;
+	current.cmd = req.cmd;
+	current.args = req.args;
+	current.audited = audited;
 	rc = h->fn(ipc_daemon, conn, req.args, &out);
+	memset(&current, 0, sizeof(current));
+	text[0] = '\0';
 	if (rc < 0 && out) {
 		/* A failing handler may explain itself: {"message": "..."}. */
 		json_object *msg;
@@ -336,6 +420,8 @@ ipc_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	} else if (rc != CD_IPC_DEFERRED) {
 		send_reply(conn, out, rc, NULL);
 	}
+	if (audited && rc != CD_IPC_DEFERRED)
+		audit(conn, req.cmd, req.args, rc, text);
 	json_object_put(out);
 	cd_request_clear(&req);
 	return 0;
@@ -391,6 +477,11 @@ cd_ipc_start(struct cd_daemon *d)
 	qb_list_init(&ipc->conns);
 	ipc_daemon = d;
 	d->ipc = ipc;
+	ipc->audit = cd_audit_new(d);
+	if (!ipc->audit) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	rc = cd_ipc_guard_start(d->loop);
 	if (rc < 0)
 		goto fail;
@@ -425,6 +516,7 @@ fail_guard:
 fail:
 	cd_err("ipc: cannot start server '%s': %s", CD_IPC_SERVICE,
 	       strerror(-rc));
+	cd_audit_free(ipc->audit);
 	free(ipc);
 	d->ipc = NULL;
 	return rc;
@@ -439,6 +531,7 @@ cd_ipc_stop(struct cd_daemon *d)
 	/* Destroying the service disconnects and destroys every connection. */
 	qb_ipcs_destroy(d->ipc->srv);
 	cd_ipc_guard_stop();
+	cd_audit_free(d->ipc->audit);
 	free(d->ipc);
 	d->ipc = NULL;
 }

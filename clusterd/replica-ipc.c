@@ -187,10 +187,10 @@ cd_replica_status(struct cd_daemon *d)
 
 static const struct cd_ipc_handler replica_ipc[] = {
 	{ "config-show", cd_replica_ipc_show, 0 },
-	{ "config-set", cd_replica_ipc_set, 0 },
-	{ "config-unset", cd_replica_ipc_unset, 0 },
+	{ "config-set", cd_replica_ipc_set, CD_IPC_CHANGES },
+	{ "config-unset", cd_replica_ipc_unset, CD_IPC_CHANGES },
 	{ "config-properties", cd_replica_ipc_props, 0 },
-	{ "nodes-update", cd_replica_ipc_nodes, CD_IPC_ROOT_ONLY },
+	{ "nodes-update", cd_replica_ipc_nodes, CD_IPC_ROOT_ONLY | CD_IPC_CHANGES },
 };
 
 const struct cd_hooks cd_replica_hooks = {

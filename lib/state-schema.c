@@ -103,6 +103,10 @@ static const struct cd_sp_row rows[CD_SP__COUNT] = {
 	ROW(CD_SP_RT_RESOURCES, "runtime.resources", 0, CD_SPT_OBJECT,
 	    "reserved, created empty"),
 	ROW(CD_SP_FENCES, "runtime.fences", 0, CD_SPT_ARRAY, "the last 50 fences"),
+	ROW(CD_SP_AUDIT, "runtime.audit", 0, CD_SPT_OBJECT,
+	    "the audit trail by node id (clusterd/audit.h)"),
+	ROW(CD_SP_AUDIT_NODE, "runtime.audit.%s", 1, CD_SPT_ARRAY,
+	    "one node's last audited requests, oldest first"),
 };
 
 const struct cd_sp_row *

@@ -70,6 +70,10 @@
  *  runtime.resources                    {}  reserved (created empty)
  *  runtime.fences                       []  [{"node", "incarnation", "at", "by",
  *                                            "luns"}], the last 50
+ *  runtime.audit                        {}  the audit trail by node id (clusterd/audit.h)
+ *  runtime.audit.%s                     []  one node's last requests that change the
+ *                                            cluster: [{"at", "node", "uid", "user",
+ *                                            "cmd", "args", "result", "message"}]
  *
  * Errors never truncate a path: a name that is NULL, empty, longer than
  * 63 characters or holds a character outside [A-Za-z0-9_-] (a dot would
@@ -155,6 +159,8 @@ enum cd_sp {
 	CD_SP_CSV_OPEN_FILES,
 	CD_SP_RT_RESOURCES,
 	CD_SP_FENCES,
+	CD_SP_AUDIT,
+	CD_SP_AUDIT_NODE,
 	CD_SP__COUNT
 };
 

@@ -135,7 +135,7 @@ ipc_set(struct cd_daemon *d, struct cd_ipc_client *client,
 
 static const struct cd_ipc_handler witness_ipc[] = {
 	{ "quorum-show", ipc_show, 0 },
-	{ "quorum-set", ipc_set, 0 },
+	{ "quorum-set", ipc_set, CD_IPC_CHANGES },
 };
 
 /* A new state to copy, or a half view that may be ours to claim (S7). */

@@ -19,6 +19,11 @@
  *   ipc-poke silent MS   complete libqb's handshake, send nothing, and print
  *                        "closed after T ms" when the server hangs up, or
  *                        "open after MS ms" (exit 1) if it has not by then
+ *   ipc-poke request CMD JSON
+ *                        send one request as a client other than clusterctl
+ *                        would (no check of its own), print the reply's code
+ *                        ("ok", "bad-value", ...) and message on one line;
+ *                        exit 0 when a reply came
  *
  * Exit 0 when clusterd answered every case as expected and still answers a
  * status request afterwards; 1 otherwise (the failing case is printed).
@@ -390,9 +395,48 @@ run_silent(long long limit_ms)
 	return 1;
 }
 
+static int
+run_request(const char *cmd, const char *json)
+{
+	qb_ipcc_connection_t *c = connect_retry();
+	json_object *args = json_tokener_parse(json);
+	char *buf = malloc(CD_IPC_MAX_MSG);
+	struct cd_reply rep;
+	struct iovec iov;
+	size_t size;
+	void *msg = NULL;
+	ssize_t n = -1;
+	int rc = 1;
+
+	if (!c || !buf || !args) {
+		fprintf(stderr, "ipc-poke: %s\n", !args ? "bad JSON" : "cannot connect");
+		goto out;
+	}
+	msg = cd_proto_request_encode(cmd, args, &size);
+	if (!msg)
+		goto out;
+	iov.iov_base = msg;
+	iov.iov_len = size;
+	n = qb_ipcc_sendv_recv(c, &iov, 1, buf, CD_IPC_MAX_MSG, TIMEOUT_MS);
+	if (n > 0 && cd_proto_reply_decode(buf, (size_t)n, &rep) == 0) {
+		printf("%s %s\n", rep.ok ? "ok" : rep.code, rep.message);
+		cd_reply_clear(&rep);
+		rc = 0;
+	}
+out:
+	free(msg);
+	json_object_put(args);
+	if (c)
+		qb_ipcc_disconnect(c);
+	free(buf);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "request") == 0)
+		return run_request(argv[2], argv[3]);
 	if (argc == 2 && strcmp(argv[1], "status") == 0)
 		return run_status();
 	if (argc == 3 && strcmp(argv[1], "silent") == 0)
@@ -403,6 +447,7 @@ main(int argc, char **argv)
 		return run_malformed();
 	if (argc == 2 && strcmp(argv[1], "raw") == 0)
 		return run_raw();
-	fprintf(stderr, "usage: ipc-poke malformed|raw|status|flood N MS|silent MS\n");
+	fprintf(stderr, "usage: ipc-poke malformed|raw|status|flood N MS|silent MS|"
+		"request CMD JSON\n");
 	return 2;
 }
