@@ -2,6 +2,7 @@
  * exec-meta.c - OCF agent meta-data: parsing the XML an agent prints for
  * its meta-data action, and checking a resource's parameters against it.
  */
+#include "valid.h"
 #include "exec.h"
 #include "error.h"
 #include "log.h"
@@ -225,7 +226,7 @@ static bool
 value_ok(const struct cd_agent_param *p, json_object *val)
 {
 	const char *s = json_object_get_string(val);
-	char *end;
+	int64_t n;
 
 	if (json_object_is_type(val, json_type_object) ||
 	    json_object_is_type(val, json_type_array))
@@ -233,11 +234,8 @@ value_ok(const struct cd_agent_param *p, json_object *val)
 	if (strcmp(p->type, "integer") == 0) {
 		if (json_object_is_type(val, json_type_int))
 			return true;
-		if (!s || !*s)
-			return false;
-		errno = 0;
-		(void)strtoll(s, &end, 10);
-		return errno == 0 && *end == '\0';
+		/* lib/valid.h V3: digits only, no space, '+' or overflow */
+		return cd_valid_int(p->name, s, INT64_MIN, INT64_MAX, &n, NULL, 0) == 0;
 	}
 	if (strcmp(p->type, "boolean") == 0)
 		return json_object_is_type(val, json_type_boolean) ||

@@ -27,6 +27,7 @@
 #include "ocf.h"
 #include "fsutil.h"
 #include "timeutil.h"
+#include "valid.h"
 
 #define CLUSTERD_CONF	"/etc/clusterd/clusterd.conf"
 #define NAME_MAX_LEN	63
@@ -139,6 +140,8 @@ conf_load(struct conf *c, bool need_addr)
 	const char *inst = getenv("OCF_RESOURCE_INSTANCE"), *disk = ocf_param("disk");
 	const char *port = ocf_param("port"), *fs = ocf_param("fs"), *fmt = ocf_param("format");
 	const char *addr = ocf_param("addr");
+	char why[256];
+	int64_t v;
 
 	memset(c, 0, sizeof(*c));
 	if (!inst && !need_addr)
@@ -156,11 +159,13 @@ conf_load(struct conf *c, bool need_addr)
 		fprintf(stderr, "csv %s: bad disk resource name '%s'\n", c->name, c->disk);
 		return OCF_ERR_CONFIGURED;
 	}
-	c->port = port ? atoi(port) : CSV_DEFAULT_PORT;
-	if (c->port < 1 || c->port > 65535) {
-		fprintf(stderr, "csv %s: port must be 1..65535\n", c->name);
+	c->port = CSV_DEFAULT_PORT;
+	if (port && cd_valid_int("port", port, 1, 65535, &v, why, sizeof(why)) < 0) {
+		fprintf(stderr, "csv %s: %s\n", c->name, why);
 		return OCF_ERR_CONFIGURED;
 	}
+	if (port)
+		c->port = (int)v;
 	snprintf(c->fs, sizeof(c->fs), "%s", fs ? fs : "ext4");
 	if (strcmp(c->fs, "ext4") && strcmp(c->fs, "xfs")) {
 		fprintf(stderr, "csv %s: fs must be ext4 or xfs, not '%s'\n", c->name, fs);
@@ -257,9 +262,10 @@ static uint64_t
 deadline_ms(int dflt_ms)
 {
 	const char *t = ocf_param("CRM_meta_timeout");
-	long ms = t ? atol(t) : 0;
+	int64_t ms;
 
-	if (ms <= 0)
+	/* lib/valid.h V3: no trailing garbage, no overflow */
+	if (!t || cd_valid_int("CRM_meta_timeout", t, 1, INT32_MAX, &ms, NULL, 0) < 0)
 		ms = dflt_ms;
 	return cd_now_mono_ms() + (uint64_t)(ms > 2000 ? ms - 1000 : ms);
 }

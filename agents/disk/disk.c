@@ -37,6 +37,7 @@
 #include "detach.h"
 #include "disk.h"
 #include "timeutil.h"
+#include "valid.h"
 
 #define CLUSTERD_CONF	"/etc/clusterd/clusterd.conf"
 #define IQN_PREFIX	"iqn.2026-11.org.clusterd:disk:"
@@ -230,9 +231,10 @@ static uint64_t
 deadline_ms(void)
 {
 	const char *t = ocf_param("CRM_meta_timeout");
-	long ms = t ? atol(t) : 0;
+	int64_t ms;
 
-	if (ms <= 0)
+	/* lib/valid.h V3: no trailing garbage, no overflow */
+	if (!t || cd_valid_int("CRM_meta_timeout", t, 1, INT32_MAX, &ms, NULL, 0) < 0)
 		ms = 30000;
 	return cd_now_mono_ms() + (uint64_t)(ms > 2000 ? ms - 1000 : ms);
 }

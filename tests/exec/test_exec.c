@@ -1031,6 +1031,10 @@ test_meta_heartbeat(void)
 	CU_ASSERT_EQUAL(cd_agent_meta_check(&m, params, err, sizeof(err)),
 			-CD_E_BAD_ARGS);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "arp_count"));
+	/* lib/valid.h V3: what strtoll let through is refused too */
+	json_object_object_add(params, "arp_count", json_object_new_string(" +5"));
+	CU_ASSERT_EQUAL(cd_agent_meta_check(&m, params, err, sizeof(err)),
+			-CD_E_BAD_ARGS);
 	json_object_object_add(params, "arp_count", json_object_new_string("5"));
 	json_object_object_add(params, "lvs_support", json_object_new_string("maybe"));
 	CU_ASSERT_EQUAL(cd_agent_meta_check(&m, params, err, sizeof(err)),
