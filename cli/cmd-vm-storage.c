@@ -253,7 +253,7 @@ move_storage(struct ctl_globals *g, const struct smove_opts *o)
 	json_object *disks;
 	struct stat st;
 	bool all = !strcmp(o->disk, "all"), as_dir;
-	long disk = 0, n;
+	long disk = 0, n, last;
 	int rc;
 
 	if (!all) {
@@ -288,7 +288,8 @@ move_storage(struct ctl_globals *g, const struct smove_opts *o)
 		json_object_put(disks);
 		return CTL_EXIT_FAILED;
 	}
-	for (rc = 0, all ? (disk = 0) : 0; rc == 0 && disk < (all ? n : disk + 1); disk++) {
+	last = all ? n - 1 : disk;
+	for (rc = 0, disk = all ? 0 : disk; rc == 0 && disk <= last; disk++) {
 		const char *from = json_object_get_string(json_object_array_get_idx(disks, (size_t)disk));
 
 		target_path(to, from, as_dir, path, sizeof(path));

@@ -126,6 +126,8 @@ struct local_role {
 	json_object *smove_ops;		/* a report not recorded yet (owned) ... */
 	json_object *smove_seen;	/* ... answering this record (owned) */
 	uint64_t smove_sent_ms;		/* last (re)sent, monotonic ms */
+	void *smove_ctx;		/* the running step's context (freed by
+					 * its done, or by cd_rm_stop) */
 };
 
 /** A configured node this node sees lost, since when (monotonic ms). */
@@ -255,6 +257,9 @@ bool rm_storage_active(struct cd_rm *rm, const char *role);
 bool rm_storage_duties(struct cd_rm *rm, struct rm_role *r, struct local_role *l);
 /** Leader: end storage moves whose node was lost and fenced (S7). */
 void rm_leader_resolve_storage(struct cd_rm *rm);
+/** cd_rm_stop, after the executor is freed (no done comes any more):
+ *  free the contexts of storage steps still running. */
+void rm_storage_stop(struct cd_rm *rm);
 /** Reconcile again in ms (one timer; cd_rm_stop deletes it). */
 void rm_storage_retry_later(struct cd_rm *rm, uint32_t ms);
 /** rm-ipc.c: submit ops (consumed) for an IPC client; it is answered when

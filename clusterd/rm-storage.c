@@ -355,8 +355,10 @@ step_done(void *ctx, const struct cd_op_result *res)
 	char err[300], result[512], sw[8];
 	bool ok = res->rc == OCF_SUCCESS;
 
-	if (l)
+	if (l) {
 		l->smove_busy = false;
+		l->smove_ctx = NULL;
+	}
 	if (l && r && now && json_object_equal(now, sc->rec)) {
 		rm_op_failure(err, sizeof(err), res);
 		out_value(res->output, "result ", result, sizeof(result));
@@ -418,6 +420,7 @@ step_run(struct cd_rm *rm, struct rm_role *r, struct local_role *l, json_object 
 		req.on_line = step_progress;
 	rm_monitors_stop(rm, l);
 	l->smove_busy = true;
+	l->smove_ctx = sc;
 	snprintf(l->smove_phase, sizeof(l->smove_phase), "%s", cd_smove_str(ph));
 	cd_info("rm: role %s: storage move %s: %s here", r->p.name, cd_smove_str(ph), step->action);
 	if (cd_exec_run(rm->exec, &req, step_done, sc) < 0) {
@@ -554,6 +557,23 @@ rm_leader_resolve_storage(struct cd_rm *rm)
 		cd_warn("rm: role %s: %s lost during its storage move; ending it", r->p.name,
 			cd_jstr(rec, "node", "?"));
 		rm_submit_role_ops(rm, r->p.name, ops, true);
+	}
+}
+
+void
+rm_storage_stop(struct cd_rm *rm)
+{
+	size_t i;
+
+	for (i = 0; i < rm->n_local; i++) {
+		struct smove_ctx *sc = rm->local[i].smove_ctx;
+
+		if (sc) {
+			json_object_put(sc->rec);
+			free(sc);
+			rm->local[i].smove_ctx = NULL;
+		}
+		report_clear(&rm->local[i]);
 	}
 }
 

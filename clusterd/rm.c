@@ -839,6 +839,7 @@ cd_rm_stop(struct cd_daemon *d)
 		qb_loop_timer_del(d->loop, rm->reconcile_timer);
 	cd_fence_free(rm->fence);
 	cd_exec_free(rm->exec);
+	rm_storage_stop(rm);	/* no done comes any more */
 	while ((mc = rm->mon_ctxs)) {
 		rm->mon_ctxs = mc->next;
 		free(mc);

@@ -287,14 +287,16 @@ space_check(struct cd_hv_vm *vm, const char *source, const char *target, size_t 
 }
 
 /*
- * Create target (never over an existing file), owned and moded like the
- * source (QEMU may run as another user), size bytes, in format fmt.
+ * Create target (never over an existing file), size bytes, in format fmt,
+ * owned by the user QEMU runs as (it opens the image after dropping its
+ * privileges, -runas) with the source's mode.
  */
 static int
 create_image(struct cd_hv_vm *vm, const char *source, const char *target, const char *fmt,
 	     uint64_t size, struct marker *m, size_t disk, uint64_t deadline)
 {
-	struct stat src, st;
+	struct stat src, st, proc;
+	char procdir[32];
 	char sz[32];
 	int fd, rc;
 
@@ -317,7 +319,14 @@ create_image(struct cd_hv_vm *vm, const char *source, const char *target, const 
 		unlink(target);
 		return rc;
 	}
-	if (fchown(fd, src.st_uid, src.st_gid) < 0 || fchmod(fd, src.st_mode & 07777) < 0 ||
+	/* the QEMU process's owner: /proc/PID belongs to its effective user */
+	snprintf(procdir, sizeof(procdir), "/proc/%ld", (long)cd_qemu_pid(vm));
+	if (stat(procdir, &proc) < 0) {
+		proc.st_uid = src.st_uid;
+		proc.st_gid = src.st_gid;
+	}
+	if (fchown(fd, proc.st_uid, proc.st_gid) < 0 ||
+	    fchmod(fd, (src.st_mode & 07777) | S_IRUSR | S_IWUSR) < 0 ||
 	    (!strcmp(fmt, "raw") && ftruncate(fd, (off_t)size) < 0) || fsync(fd) < 0) {
 		rc = cd_qemu_fail(vm, -errno, "%s: %s", target, strerror(errno));
 		close(fd);
