@@ -20,22 +20,6 @@
 #include "vmdef-moves.h"
 #include "vmpolicy.h"
 
-static int
-fail(int ocf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int ocf, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("vm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return ocf;
-}
-
 static void
 print_progress(void *opaque, const struct cd_hv_progress *p)
 {
@@ -56,11 +40,11 @@ move_params(const struct cd_vmdef *def, struct cd_hv_storage_move *m)
 
 	memset(m, 0, sizeof(*m));
 	if (!disk)
-		return fail(OCF_ERR_ARGS, "%s: no disk given (OCF_RESKEY_CRM_meta_storage_disk)",
+		return vm_fail(OCF_ERR_ARGS, "%s: no disk given (OCF_RESKEY_CRM_meta_storage_disk)",
 			    def->name);
 	n = strtol(disk, &end, 10);
 	if (*end || n < 0 || (size_t)n >= def->n_disks)
-		return fail(OCF_ERR_ARGS, "%s: no disk %s (the definition has %zu)", def->name,
+		return vm_fail(OCF_ERR_ARGS, "%s: no disk %s (the definition has %zu)", def->name,
 			    disk, def->n_disks);
 	m->disk = (size_t)n;
 	m->source = ocf_param("CRM_meta_storage_from");
@@ -69,7 +53,7 @@ move_params(const struct cd_vmdef *def, struct cd_hv_storage_move *m)
 	if (!m->source)
 		m->source = def->disks[n].path;
 	if (!m->target || m->target[0] != '/')
-		return fail(OCF_ERR_ARGS, "%s: the new image must be an absolute path "
+		return vm_fail(OCF_ERR_ARGS, "%s: the new image must be an absolute path "
 			    "(OCF_RESKEY_CRM_meta_storage_to)", def->name);
 	if (m->format && !*m->format)
 		m->format = NULL;
@@ -91,14 +75,14 @@ confine_target(const struct cd_vmdef *def, const char *target, char *resolved, s
 		roots = CD_VMPOLICY_ROOTS_DEFAULT;
 	snprintf(dir, sizeof(dir), "%.*s", slash == target ? 1 : (int)(slash - target), target);
 	if (!slash[1] || !strcmp(slash + 1, ".") || !strcmp(slash + 1, ".."))
-		return fail(OCF_ERR_ARGS, "%s: the new image %s is not a file name", def->name,
+		return vm_fail(OCF_ERR_ARGS, "%s: the new image %s is not a file name", def->name,
 			    target);
 	if (!realpath(dir, real))
-		return fail(OCF_ERR_ARGS, "%s: the new image's directory %s: %s", def->name, dir,
+		return vm_fail(OCF_ERR_ARGS, "%s: the new image's directory %s: %s", def->name, dir,
 			    strerror(errno));
 	snprintf(resolved, size, "%s/%s", strcmp(real, "/") ? real : "", slash + 1);
 	if (cd_vmpolicy_path_check(resolved, roots, why, sizeof(why)))
-		return fail(OCF_ERR_CONFIGURED, "%s: the new image: %s", def->name, why);
+		return vm_fail(OCF_ERR_CONFIGURED, "%s: the new image: %s", def->name, why);
 	return OCF_SUCCESS;
 }
 
@@ -115,14 +99,14 @@ vm_storage_action(const char *action, const struct cd_hv_ops *ops, struct cd_hv_
 	int rc;
 
 	if (!ops->storage_move)
-		return fail(OCF_ERR_UNIMPLEMENTED, "%s: hypervisor %s cannot move storage live",
+		return vm_fail(OCF_ERR_UNIMPLEMENTED, "%s: hypervisor %s cannot move storage live",
 			    def->name, ops->name);
 	if ((rc = move_params(def, &m)))
 		return rc;
 	m.timeout_ms = budget_ms;
 	bw = ocf_param("storage_move_bandwidth");	/* MiB/s, 0 = unlimited */
 	if (bw && (strtol(bw, &end, 10) < 0 || *end))
-		return fail(OCF_ERR_CONFIGURED, "storage_move_bandwidth: not a number of MiB/s");
+		return vm_fail(OCF_ERR_CONFIGURED, "storage_move_bandwidth: not a number of MiB/s");
 	m.max_bandwidth = bw ? (uint64_t)strtol(bw, NULL, 10) << 20 : 0;
 	m.progress_interval_ms = 200;
 	if (!strcmp(action, "move_storage")) {
@@ -131,13 +115,13 @@ vm_storage_action(const char *action, const struct cd_hv_ops *ops, struct cd_hv_
 		if ((rc = confine_target(def, m.target, target, sizeof(target))))
 			return rc;
 		if (strcmp(target, m.target))
-			return fail(OCF_ERR_ARGS, "%s: the new image %s is %s once resolved; give "
+			return vm_fail(OCF_ERR_ARGS, "%s: the new image %s is %s once resolved; give "
 				    "that path", def->name, m.target, target);
 		if (strcmp(def->disks[m.disk].path, m.source))
-			return fail(OCF_ERR_GENERIC, "%s: disk %zu is %s, not %s", def->name,
+			return vm_fail(OCF_ERR_GENERIC, "%s: disk %zu is %s, not %s", def->name,
 				    m.disk, def->disks[m.disk].path, m.source);
 		if ((rc = ops->storage_move(vm, &m, print_progress, NULL, cancel, &res)))
-			return fail(rc == -EINVAL ? OCF_ERR_ARGS : OCF_ERR_GENERIC,
+			return vm_fail(rc == -EINVAL ? OCF_ERR_ARGS : OCF_ERR_GENERIC,
 				    "%s: storage move failed: %s", def->name, vm->err);
 		printf("result type=storage total_ms=%" PRIu64 " downtime_ms=%" PRIu64
 		       " transferred=%" PRIu64 " disk=%zu\n", res.total_ms, res.downtime_ms,
@@ -146,14 +130,14 @@ vm_storage_action(const char *action, const struct cd_hv_ops *ops, struct cd_hv_
 	}
 	if (!strcmp(action, "move_storage_undo")) {
 		if (ops->storage_undo(vm, &m, &switched, budget_ms))
-			return fail(OCF_ERR_GENERIC, "%s: storage move undo failed: %s",
+			return vm_fail(OCF_ERR_GENERIC, "%s: storage move undo failed: %s",
 				    def->name, vm->err);
 		printf("switched=%d\n", switched);
 		return OCF_SUCCESS;
 	}
 	/* move_storage_finish: the switch is recorded; the old image goes */
 	if (ops->storage_finish(vm, &m, budget_ms))
-		return fail(OCF_ERR_GENERIC, "%s: storage move finish failed: %s", def->name,
+		return vm_fail(OCF_ERR_GENERIC, "%s: storage move finish failed: %s", def->name,
 			    vm->err);
 	printf("deleted=%s\n", m.source);
 	return OCF_SUCCESS;

@@ -34,6 +34,9 @@
  * @param cancel set (by SIGTERM/SIGINT) to cancel move_storage before the switch
  * @return an OCF exit code; the error line is on stderr
  */
+/* vm.c: "vm: MESSAGE" as the one line on stderr; returns ocf. */
+int vm_fail(int ocf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int vm_storage_action(const char *action, const struct cd_hv_ops *ops, struct cd_hv_vm *vm,
 		      uint32_t budget_ms, volatile const int *cancel);
 

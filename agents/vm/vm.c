@@ -99,12 +99,9 @@ param_bool(const char *name, bool dflt)
 	       strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0;
 }
 
-static int
-error(int ocf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* The one line on stderr; returns the OCF code. */
-static int
-error(int ocf, const char *fmt, ...)
+/* The one line on stderr; returns the OCF code (vm-storage.h). */
+int
+vm_fail(int ocf, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -162,17 +159,17 @@ load_config(struct agent *a)
 	const char *config = ocf_param("config");
 
 	if (!config)
-		return error(OCF_ERR_CONFIGURED, "parameter 'config' is required");
+		return vm_fail(OCF_ERR_CONFIGURED, "parameter 'config' is required");
 	a->def = cd_vmdef_load(config, a->err, sizeof(a->err));
 	if (!a->def) {
 		if (errno == EINVAL)
-			return error(OCF_ERR_CONFIGURED, "%s: %s", config, a->err);
-		return error(OCF_ERR_INSTALLED, "%s", a->err);
+			return vm_fail(OCF_ERR_CONFIGURED, "%s: %s", config, a->err);
+		return vm_fail(OCF_ERR_INSTALLED, "%s", a->err);
 	}
 	/* disks moved live: the cluster's record names the image in use */
 	if (cd_vmdef_apply_moves(a->def, ocf_param("vm_disk_moves"), a->err,
 				 sizeof(a->err)) < 0)
-		return error(OCF_ERR_CONFIGURED, "%s", a->err);
+		return vm_fail(OCF_ERR_CONFIGURED, "%s", a->err);
 	return OCF_SUCCESS;
 }
 
@@ -185,7 +182,7 @@ load_plugin(struct agent *a)
 	rc = cd_hv_load(plugin_dir(), hv ? hv : "qemu", &a->plugin, a->err,
 			sizeof(a->err));
 	if (rc)
-		return error(rc == -EINVAL ? OCF_ERR_CONFIGURED : OCF_ERR_INSTALLED,
+		return vm_fail(rc == -EINVAL ? OCF_ERR_CONFIGURED : OCF_ERR_INSTALLED,
 			     "%s", a->err);
 	return OCF_SUCCESS;
 }
@@ -209,7 +206,7 @@ claim_check(const struct agent *a)
 
 	if (!claimed || !strcmp(claimed, a->def->name))
 		return OCF_SUCCESS;
-	return error(OCF_ERR_CONFIGURED, "%s: the definition names VM %s, but this "
+	return vm_fail(OCF_ERR_CONFIGURED, "%s: the definition names VM %s, but this "
 		     "resource claimed VM %s in the cluster; another role may own %s "
 		     "(re-add the VM with 'clusterctl vm add' after fixing the "
 		     "definition)", ocf_param("config"), a->def->name, claimed, a->def->name);
@@ -236,16 +233,16 @@ confine_path(char **path, const char *what)
 		int e = errno;
 
 		/* Not on this node (a volume not mounted here): others may run it. */
-		return error(e == ENOENT ? OCF_ERR_INSTALLED : OCF_ERR_CONFIGURED,
+		return vm_fail(e == ENOENT ? OCF_ERR_INSTALLED : OCF_ERR_CONFIGURED,
 			     "%s: %s: %s", what, *path, strerror(e));
 	}
 	if (cd_vmpolicy_path_check(resolved, storage_roots(), why, sizeof(why)))
-		return error(OCF_ERR_CONFIGURED, "%s: %s%s%s", what, why,
+		return vm_fail(OCF_ERR_CONFIGURED, "%s: %s%s%s", what, why,
 			     strcmp(resolved, *path) ? " (given as " : "",
 			     strcmp(resolved, *path) ? *path : "");
 	dup = strdup(resolved);
 	if (!dup)
-		return error(OCF_ERR_GENERIC, "out of memory");
+		return vm_fail(OCF_ERR_GENERIC, "out of memory");
 	free(*path);
 	*path = dup;	/* QEMU opens what was checked */
 	return OCF_SUCCESS;
@@ -265,7 +262,7 @@ confine_check(struct agent *a)
 
 	if (cd_vmpolicy_extra_check(d, cd_vmpolicy_bool(getenv(CD_VMPOLICY_EXTRA_ENV)),
 				    why, sizeof(why)))
-		return error(OCF_ERR_CONFIGURED, "%s: %s", ocf_param("config"), why);
+		return vm_fail(OCF_ERR_CONFIGURED, "%s: %s", ocf_param("config"), why);
 	for (size_t i = 0; i < d->n_disks; i++) {
 		snprintf(what, sizeof(what), "disks[%zu].path", i);
 		if ((rc = confine_path(&d->disks[i].path, what)))
@@ -318,12 +315,12 @@ take_lock(struct agent *a)
 	snprintf(path, sizeof(path), "%s/vm/%s.lock", a->run_root, a->def->name);
 	a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (a->lock_fd < 0)
-		return error(OCF_ERR_PERM, "%s: %s", path, strerror(errno));
+		return vm_fail(OCF_ERR_PERM, "%s: %s", path, strerror(errno));
 	while (flock(a->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
-			return error(OCF_ERR_GENERIC, "lock %s: %s", path, strerror(errno));
+			return vm_fail(OCF_ERR_GENERIC, "lock %s: %s", path, strerror(errno));
 		if (cd_now_mono_ms() >= deadline)
-			return error(OCF_ERR_GENERIC, "%s: another action on this VM is "
+			return vm_fail(OCF_ERR_GENERIC, "%s: another action on this VM is "
 				     "still running", a->def->name);
 		usleep(50000);
 	}
@@ -363,11 +360,11 @@ act_monitor(struct agent *a)
 		/* a migration target waiting, or a source whose guest left */
 		return OCF_NOT_RUNNING;
 	case CD_HV_PAUSED:
-		return error(OCF_ERR_GENERIC, "%s: guest is paused unexpectedly (%s)",
+		return vm_fail(OCF_ERR_GENERIC, "%s: guest is paused unexpectedly (%s)",
 			     a->def->name, st.detail);
 	case CD_HV_DEAD:
 	default:
-		return error(OCF_ERR_GENERIC, "%s: %s", a->def->name, st.detail);
+		return vm_fail(OCF_ERR_GENERIC, "%s: %s", a->def->name, st.detail);
 	}
 }
 
@@ -395,14 +392,14 @@ act_start(struct agent *a)
 	if (st.state == CD_HV_RUNNING)
 		return OCF_SUCCESS;
 	if (st.state != CD_HV_STOPPED && st.state != CD_HV_DEAD)
-		return error(OCF_ERR_GENERIC, "%s: cannot start, a copy is here in "
+		return vm_fail(OCF_ERR_GENERIC, "%s: cannot start, a copy is here in "
 			     "state %s; stop it first", a->def->name, st.detail);
 	if (st.state == CD_HV_DEAD && st.pid &&
 	    (rc = a->plugin.ops->stop(&a->vm, 0, budget(a))))
-		return error(OCF_ERR_GENERIC, "%s: %s", a->def->name, a->err);
+		return vm_fail(OCF_ERR_GENERIC, "%s: %s", a->def->name, a->err);
 	rc = a->plugin.ops->start(&a->vm, budget(a));
 	if (rc)
-		return error(OCF_ERR_GENERIC, "%s: start failed: %s", a->def->name, a->err);
+		return vm_fail(OCF_ERR_GENERIC, "%s: start failed: %s", a->def->name, a->err);
 	return OCF_SUCCESS;
 }
 
@@ -414,16 +411,16 @@ act_stop(struct agent *a)
 	uint32_t g;
 
 	if (grace < 0)
-		return error(OCF_ERR_CONFIGURED, "shutdown_timeout: not a number of seconds");
+		return vm_fail(OCF_ERR_CONFIGURED, "shutdown_timeout: not a number of seconds");
 	g = (uint32_t)grace * 1000;
 	/* keep room for the hard stop after the grace period */
 	if (g + 15000 > budget(a))
 		g = budget(a) > 15000 ? budget(a) - 15000 : 0;
 	if (a->plugin.ops->stop(&a->vm, g, budget(a)))
-		return error(OCF_ERR_GENERIC, "%s: stop failed: %s", a->def->name, a->err);
+		return vm_fail(OCF_ERR_GENERIC, "%s: stop failed: %s", a->def->name, a->err);
 	a->plugin.ops->status(&a->vm, &st, 5000);
 	if (st.pid)
-		return error(OCF_ERR_GENERIC, "%s: QEMU pid %d still there", a->def->name,
+		return vm_fail(OCF_ERR_GENERIC, "%s: QEMU pid %d still there", a->def->name,
 			     st.pid);
 	return OCF_SUCCESS;
 }
@@ -468,13 +465,13 @@ state_dir_check(const char *file)
 
 	snprintf(dir, sizeof(dir), "%.*s", slash == file ? 1 : (int)(slash - file), file);
 	if (!realpath(dir, resolved))
-		return error(OCF_ERR_INSTALLED, "state_file: %s: %s", dir, strerror(errno));
+		return vm_fail(OCF_ERR_INSTALLED, "state_file: %s: %s", dir, strerror(errno));
 	if (!strcmp(slash + 1, "..") || !strcmp(slash + 1, ".") || !slash[1])
-		return error(OCF_ERR_CONFIGURED, "state_file: '%s' is not a file name", file);
+		return vm_fail(OCF_ERR_CONFIGURED, "state_file: '%s' is not a file name", file);
 	/* A file in that directory: the directory may be a root itself. */
 	snprintf(probe, sizeof(probe), "%s/x", strcmp(resolved, "/") ? resolved : "");
 	if (cd_vmpolicy_path_check(probe, storage_roots(), why, sizeof(why)))
-		return error(OCF_ERR_CONFIGURED, "state_file: the directory of %s is "
+		return vm_fail(OCF_ERR_CONFIGURED, "state_file: the directory of %s is "
 			     "outside the storage roots (%s; cluster property "
 			     "vm-storage-roots)", file, storage_roots());
 	return 0;
@@ -497,7 +494,7 @@ state_file(const struct agent *a, char *buf, size_t size)
 	} else
 		snprintf(buf, size, "/clusterstorage/volume1/%s.vmstate", a->def->name);
 	if (buf[0] != '/')
-		return error(OCF_ERR_CONFIGURED, "state_file: '%s' is not absolute", buf);
+		return vm_fail(OCF_ERR_CONFIGURED, "state_file: '%s' is not absolute", buf);
 	return state_dir_check(buf);
 }
 
@@ -511,10 +508,10 @@ act_migrate_prepare(struct agent *a)
 	bool quick = mode && strcmp(mode, "quick") == 0;
 
 	if (port < 0 || port > 65535)
-		return error(OCF_ERR_CONFIGURED, "migration_port: not a port number");
+		return vm_fail(OCF_ERR_CONFIGURED, "migration_port: not a port number");
 	if (!quick && !addr) {
 		if (node_address(host, sizeof(host)))
-			return error(OCF_ERR_CONFIGURED, "no migration_address given and "
+			return vm_fail(OCF_ERR_CONFIGURED, "no migration_address given and "
 				     "this node's host name does not resolve");
 		addr = host;
 	}
@@ -524,14 +521,14 @@ act_migrate_prepare(struct agent *a)
 		if (state_file(a, path, sizeof(path)))
 			return OCF_ERR_CONFIGURED;
 		if (a->plugin.ops->restore_prepare(&a->vm, path, budget(a)))
-			return error(OCF_ERR_GENERIC, "%s: migrate_prepare failed: %s",
+			return vm_fail(OCF_ERR_GENERIC, "%s: migrate_prepare failed: %s",
 				     a->def->name, a->err);
 		printf("state_file=%s\n", path);
 		return OCF_SUCCESS;
 	}
 	if (a->plugin.ops->migrate_prepare(&a->vm, quick ? NULL : addr, (uint16_t)port,
 					   uri, sizeof(uri), budget(a)))
-		return error(OCF_ERR_GENERIC, "%s: migrate_prepare failed: %s",
+		return vm_fail(OCF_ERR_GENERIC, "%s: migrate_prepare failed: %s",
 			     a->def->name, a->err);
 	if (!quick)
 		printf("uri=%s\n", uri);
@@ -587,10 +584,10 @@ act_migrate_to(struct agent *a)
 	if (!uri)
 		uri = ocf_param("migrate_uri");
 	if (!uri)
-		return error(OCF_ERR_ARGS, "migrate_to needs the target's URI in "
+		return vm_fail(OCF_ERR_ARGS, "migrate_to needs the target's URI in "
 			     "OCF_RESKEY_CRM_meta_migrate_uri (from migrate_prepare)");
 	if (bw < 0 || dt < 0)
-		return error(OCF_ERR_CONFIGURED, "migration_bandwidth/migration_downtime: "
+		return vm_fail(OCF_ERR_CONFIGURED, "migration_bandwidth/migration_downtime: "
 			     "not a number");
 	o.max_bandwidth = (uint64_t)bw << 20;
 	o.downtime_limit_ms = (uint32_t)dt;
@@ -603,7 +600,7 @@ act_migrate_to(struct agent *a)
 	sigaction(SIGINT, &sa, NULL);
 	if (a->plugin.ops->migrate_send(&a->vm, uri, &o, print_progress, NULL,
 					&cancel_requested, &res))
-		return error(OCF_ERR_GENERIC, "%s: live migration failed: %s",
+		return vm_fail(OCF_ERR_GENERIC, "%s: live migration failed: %s",
 			     a->def->name, a->err);
 	print_result("live", &res);
 	return OCF_SUCCESS;
@@ -615,7 +612,7 @@ act_migrate_from(struct agent *a)
 	struct cd_hv_result res;
 
 	if (a->plugin.ops->migrate_finish(&a->vm, &res, budget(a)))
-		return error(OCF_ERR_GENERIC, "%s: migrate_from failed: %s",
+		return vm_fail(OCF_ERR_GENERIC, "%s: migrate_from failed: %s",
 			     a->def->name, a->err);
 	printf("result type=confirm");
 	if (res.resumed_at_ms)	/* the target continued a guest paused for the transfer */
@@ -628,7 +625,7 @@ static int
 act_migrate_abort(struct agent *a)
 {
 	if (a->plugin.ops->migrate_cancel(&a->vm, budget(a)))
-		return error(OCF_ERR_GENERIC, "%s: migrate_abort failed: %s",
+		return vm_fail(OCF_ERR_GENERIC, "%s: migrate_abort failed: %s",
 			     a->def->name, a->err);
 	return OCF_SUCCESS;
 }
@@ -642,7 +639,7 @@ act_save(struct agent *a)
 	if (state_file(a, path, sizeof(path)))
 		return OCF_ERR_CONFIGURED;
 	if (a->plugin.ops->save(&a->vm, path, &res, budget(a)))
-		return error(OCF_ERR_GENERIC, "%s: save failed: %s", a->def->name, a->err);
+		return vm_fail(OCF_ERR_GENERIC, "%s: save failed: %s", a->def->name, a->err);
 	printf("state_file=%s\n", path);
 	print_result("save", &res);
 	return OCF_SUCCESS;
@@ -657,7 +654,7 @@ act_restore(struct agent *a)
 	if (state_file(a, path, sizeof(path)))
 		return OCF_ERR_CONFIGURED;
 	if (a->plugin.ops->restore(&a->vm, path, &res, budget(a)))
-		return error(OCF_ERR_GENERIC, "%s: restore failed: %s", a->def->name,
+		return vm_fail(OCF_ERR_GENERIC, "%s: restore failed: %s", a->def->name,
 			     a->err);
 	print_result("restore", &res);
 	return OCF_SUCCESS;
@@ -770,7 +767,7 @@ act_probe_host(struct agent *a)
 		return rc;
 	setup_host(a);
 	if (a->plugin.ops->probe_host(&a->vm, out, sizeof(out), 30000))
-		return error(OCF_ERR_GENERIC, "probe-host: %s", a->err);
+		return vm_fail(OCF_ERR_GENERIC, "probe-host: %s", a->err);
 	printf("%s\n", out);
 	return OCF_SUCCESS;
 }
@@ -807,7 +804,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (i == sizeof(actions) / sizeof(actions[0]))
-		rc = error(OCF_ERR_UNIMPLEMENTED, "action '%s' is not implemented", a.action);
+		rc = vm_fail(OCF_ERR_UNIMPLEMENTED, "action '%s' is not implemented", a.action);
 	fflush(stdout);
 	if (a.lock_fd >= 0)
 		close(a.lock_fd);
