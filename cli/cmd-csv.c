@@ -40,7 +40,8 @@
 
 static const char help[] =
 "Usage: clusterctl csv add iscsi://HOST[:PORT]/TARGET/LUN [--name NAME]\n"
-"                          [--fs ext4|xfs] [--format] [--port PORT] [--json]\n"
+"                          [--fs ext4|xfs] [--format] [--port PORT] [--direct]\n"
+"                          [--json]\n"
 "       clusterctl csv list [--json]\n"
 "       clusterctl csv show NAME [--json]\n"
 "       clusterctl csv move NAME NODE\n"
@@ -52,7 +53,10 @@ static const char help[] =
 "(fencing LUN, witness, a disk) and one holding data (anything in its first\n"
 "or last MiB) unless --format, which erases it. NAME defaults to the first\n"
 "free volumeN. move is a planned coordinator change (open files see a pause);\n"
-"remove stops the volume and refuses while files are open unless --force.\n";
+"remove stops the volume and refuses while files are open unless --force.\n"
+"--direct: files opened O_DIRECT (QEMU cache=none) are read and overwritten\n"
+"straight on the LUN by every node under the coordinator's extent maps and\n"
+"leases (issue 15); show lists per node \"direct\" or \"redirected: REASON\".\n";
 
 /* ---- shared look-ups ---- */
 
@@ -224,6 +228,18 @@ volume_json(json_object *doc, json_object *nodes, const char *name, json_object 
 					       json_object_new_string("down"));
 	}
 	json_object_object_add(o, "clients", v);
+	json_object_object_add(o, "direct", json_object_new_boolean(
+		!strcmp(ctl_jstr(params, "direct", "false"), "true")));
+	/* each node's data path (issue 15), as its client published it */
+	clients = path_get(csv, "io", NULL, NULL);
+	v = json_object_new_object();
+	if (clients) {
+		json_object_object_foreach(clients, node, st) {
+			if (node_up(nodes, node))
+				json_object_object_add(v, node, json_object_get(st));
+		}
+	}
+	json_object_object_add(o, "io", v);
 	return o;
 }
 
@@ -410,9 +426,11 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' }, { "fs", required_argument, NULL, 'f' },
 		{ "format", no_argument, NULL, 'F' }, { "port", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+		{ "direct", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = NULL, *fs = "ext4", *url;
+	bool direct = false;
 	char vname[64], role[80], lunid[80], why[256], port[16] = "7401";
 	int64_t pv;
 	json_object *all = NULL, *doc = NULL, *luns = NULL, *sl = NULL, *params, *shown = NULL;
@@ -426,6 +444,7 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'f': fs = optarg; break;
 		case 'F': format = true; break;
+		case 'D': direct = true; break;
 		case 'p':
 			if (cd_valid_int("--port", optarg, 1, 65535, &pv, why, sizeof(why)) ||
 			    snprintf(port, sizeof(port), "%" PRId64, pv) < 0) {
@@ -514,6 +533,8 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 		json_object_object_add(params, "fs", json_object_new_string(fs));
 		json_object_object_add(params, "port", json_object_new_string(port));
 		json_object_object_add(params, "format", json_object_new_string("true"));
+		if (direct)
+			json_object_object_add(params, "direct", json_object_new_string("true"));
 		rc = add_rsc(c, vname, CSV_AGENT, role, params, 2000);
 	}
 	if (rc == CTL_EXIT_OK) {
@@ -613,6 +634,10 @@ csv_list(struct ctl_globals *g, int argc, char **argv, bool show)
 			printf("Free/size:   %s\n", sz);
 			printf("Open files:  %s\n", ctl_jtext(path_get(v, "open_files", NULL, NULL)));
 			printf("Clients:     %s\n", cl);
+			printf("I/O:%s\n", json_object_object_length(path_get(v, "io", NULL, NULL)) ?
+			       "" : "         -");
+			json_object_object_foreach(path_get(v, "io", NULL, NULL), node, io)
+				printf("  %-10s %s\n", node, json_object_get_string(io));
 		}
 	}
 	json_object_put(vols);

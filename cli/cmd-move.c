@@ -191,6 +191,9 @@ print_moved(struct ctl_globals *g, const char *name, const char *node, json_obje
 	if (!g->json && !strcmp(ctl_jstr(res, "mode", ""), "paused"))
 		printf("%s: live migration ran in paused mode: %s\n", name,
 		       ctl_jstr(res, "mode_why", "live pre-copy is unsafe on this QEMU"));
+	if (!g->json && !strcmp(ctl_jstr(res, "mode", ""), "postcopy"))
+		printf("%s: live migration switched to post-copy: %s\n", name,
+		       ctl_jstr(res, "mode_why", "pre-copy did not converge"));
 	json_object_put(res);
 }
 
@@ -202,7 +205,7 @@ print_moved(struct ctl_globals *g, const char *name, const char *node, json_obje
  * asked again until @p deadline; the last try prints the refusal.
  */
 static int
-request_move(json_object *args, uint64_t deadline)
+request_move(json_object *args, uint64_t deadline, bool quiet)
 {
 	json_object *data = NULL;
 	struct ctl_conn *c;
@@ -215,6 +218,10 @@ request_move(json_object *args, uint64_t deadline)
 		rc = ctl_request_quiet(c, "role-move", args, &data,
 				       cd_now_mono_ms() + 100 < deadline ? "EBUSY" : NULL);
 		ctl_disconnect(c);
+		/* over the migration limits (lib/drain.h A2, A3) the move waits */
+		if (rc == CTL_EXIT_OK && !quiet && *ctl_jstr(data, "queued", ""))
+			fprintf(stderr, "%s: queued: %s; it starts when a migration ends\n",
+				ctl_jstr(args, "name", "?"), ctl_jstr(data, "queued", ""));
 		json_object_put(data);
 		data = NULL;
 		if (rc != CTL_EXIT_RETRY)
@@ -250,7 +257,7 @@ ctl_move_role(struct ctl_globals *g, const char *name, const char *node, const c
 		f.conn = NULL;
 	}
 	f.subscribed = f.conn != NULL;
-	rc = request_move(args, f.t0 + (uint64_t)f.timeout_ms);
+	rc = request_move(args, f.t0 + (uint64_t)f.timeout_ms, g->json);
 	json_object_put(args);
 	if (!rc)
 		rc = mf_follow(&f, &rt, &verdict);

@@ -1,7 +1,7 @@
 /*
- * cmd-node.c - clusterctl node: list, pause, resume and fence nodes
- * through the local clusterd; drain one (pause it, then move its roles
- * away one by one, cmd-move.c); add and remove grow or shrink a running
+ * cmd-node.c - clusterctl node: list, pause and fence nodes through the
+ * local clusterd (drain, show and resume: node-drain.c, a drain is the
+ * cluster's own operation); add and remove grow or shrink a running
  * cluster over ssh, with a reload of corosync (nothing restarts), then
  * update the node list of the replicated state; and the hidden
  * internal-nodes-update that does the latter on another node.
@@ -10,6 +10,7 @@
 #include "cluster.h"
 #include "timeutil.h"
 #include "verb.h"
+#include "node-drain.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -471,98 +472,45 @@ node_list(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb
 	return ctl_verb_list(g, n, v, argc, argv, "nodes", "No nodes.", head, 6, node_row);
 }
 
-/*
- * Move @p role off @p node to where the policy engine would put it if it
- * left its owner (clusterd's role-pick, policy.h cd_policy_pick: the
- * drained node is paused, so never there).
- */
-static int
-drain_role(struct ctl_globals *g, const char *node, const char *role)
-{
-	json_object *pick = NULL;
-	char target[128];
-	int rc;
-
-	rc = ctl_call_put("role-pick", ctl_args_with("name", role), &pick);
-	snprintf(target, sizeof(target), "%s", rc ? "" : ctl_jstr(pick, "node", ""));
-	json_object_put(pick);
-	if (!target[0]) {
-		fprintf(stderr, "%s: no node can take role %s\n", node, role);
-		return rc ? rc : CTL_EXIT_FAILED;
-	}
-	return ctl_move_role(g, role, target, NULL, CTL_MOVE_TIMEOUT_S);
-}
-
-static int
-node_drain(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb *v,
-	   int argc, char **argv)
-{
-	struct ctl_args_spec spec = ctl_verb_spec(n, v);
-	json_object *data = NULL, *list = NULL, *nodes = NULL, *roles = NULL;
-	size_t i, moved = 0, failed = 0;
-	const char *node;
-	struct ctl_args a;
-	int rc;
-
-	rc = ctl_args_parse(g, &spec, argc, argv, &a);
-	if (rc)
-		return rc == CTL_HELP_SHOWN ? CTL_EXIT_OK : rc;
-	node = a.pos[0];
-	rc = ctl_call_put("node-pause", ctl_args_with("name", node), &data);
-	json_object_put(data);
-	if (rc)
-		return rc;
-	fprintf(stderr, "%s: paused (no new roles); moving its roles away\n", node);
-	rc = ctl_call("node-list", NULL, &list);
-	if (rc)
-		return rc;
-	json_object_object_get_ex(list, "nodes", &nodes);
-	for (i = 0; nodes && i < json_object_array_length(nodes); i++) {
-		json_object *nd = json_object_array_get_idx(nodes, i);
-
-		if (!strcmp(ctl_jstr(nd, "name", ""), node))
-			json_object_object_get_ex(nd, "roles", &roles);
-	}
-	for (i = 0; roles && i < json_object_array_length(roles); i++) {
-		if (drain_role(g, node, json_object_get_string(json_object_array_get_idx(roles, i))))
-			failed++;
-		else
-			moved++;
-	}
-	json_object_put(list);
-	if (!g->json)
-		printf("%s: drained: %zu role(s) moved, %zu failed; 'clusterctl node resume %s' "
-		       "lets roles come back\n", node, moved, failed, node);
-	return failed ? CTL_EXIT_FAILED : CTL_EXIT_OK;
-}
-
 int
 cmd_node(struct ctl_globals *g, int argc, char **argv)
 {
 	static const char help[] =
 "Usage: clusterctl node list [--json]\n"
+"       clusterctl node show NAME [--json]\n"
 "       clusterctl node pause NAME\n"
-"       clusterctl node resume NAME\n"
+"       clusterctl node resume NAME [--json]\n"
 "       clusterctl node fence NAME\n"
-"       clusterctl node drain NAME\n"
+"       clusterctl node drain NAME [--wait] [--timeout DUR] [--json]\n"
 "       clusterctl node add HOST [--force] [--json]\n"
 "       clusterctl node remove NAME [--json]\n"
 "'list' shows every node with its state, flags (paused, fenced), its\n"
 "registration incarnation and the roles it owns. A paused node gets no new\n"
 "roles (the ones it runs stay). 'fence' removes the node's registration key\n"
-"from every shared LUN (clusterctl storage list), as clusterd does by itself\n"
-"when a node is lost, so that it can write no more; it rejoins with a new\n"
-"key. 'drain' pauses the node and moves every role off it (VMs by live\n"
-"migration), each where clusterd's policy engine would place it (its first\n"
-"valid preferred owner, else the least loaded valid node). 'add' and\n"
+"from every shared LUN (clusterctl storage list) and its keys from every\n"
+"disk resource's LUN (disks, cluster shared volumes), as clusterd does by\n"
+"itself when a node is lost, so that it can write no more; it rejoins with\n"
+"a new key. 'drain' asks the cluster to empty the node: it is paused and the\n"
+"leader moves every role off it, VMs by live migration (quick, then a\n"
+"restart, only when the role's drain fallback allows it), in priority\n"
+"order then smallest memory first, each where the policy engine would\n"
+"place it (first valid preferred owner, else the least loaded node), at\n"
+"most live-migrations-out/-in/-cluster at once ('clusterctl config\n"
+"properties'). The drain goes on without clusterctl, across leader\n"
+"changes and restarts; a role that cannot move stays and is reported.\n"
+"--wait follows it with a line per role (default timeout 30 min; exit 1\n"
+"when a role stayed). 'show' prints a node with its drain's progress.\n"
+"'resume' ends a drain, lets the node take roles again and says which\n"
+"roles come back by their failback policy. 'add' and\n"
 "'remove' change the cluster's membership over ssh; see\n"
 "'clusterctl node add --help' and 'clusterctl node remove --help'.\n";
 	static const struct ctl_verb verbs[] = {
 		{ "list", node_list, "node-list", NULL, "", 0, NULL, NULL },
 		{ "pause", ctl_verb_change, "node-pause", "name", "NAME", 0, "paused", NULL },
-		{ "resume", ctl_verb_change, "node-resume", "name", "NAME", 0, "resumed", NULL },
+		{ "show", ctl_node_show, "node-show", "name", "NAME", 0, NULL, NULL },
+		{ "resume", ctl_node_resume, "node-resume", "name", "NAME", 0, NULL, NULL },
 		{ "fence", ctl_verb_change, "node-fence", "name", "NAME", 0, "fenced", NULL },
-		{ "drain", node_drain, NULL, "name", "NAME", 0, NULL, NULL },
+		{ "drain", ctl_node_drain, "node-drain", "name", "NAME", CTL_OPT_WAIT, NULL, NULL },
 		{ "add", node_add, NULL, NULL, NULL, 0, NULL, NULL },
 		{ "remove", node_remove, NULL, NULL, NULL, 0, NULL, NULL },
 	};

@@ -83,6 +83,12 @@ role_add_opt(int opt, const char *arg, json_object *args)
 	case 'S':
 		json_object_object_add(args, "target", json_object_new_string("stopped"));
 		return 0;
+	case 'X':
+		if (strcmp(arg, "none") && strcmp(arg, "quick") && strcmp(arg, "restart"))
+			return ctl_usage_error("--drain-fallback is none, quick or restart, "
+					       "not '%s'", arg);
+		json_object_object_add(args, "drain_fallback", json_object_new_string(arg));
+		return 0;
 	}
 	fprintf(stderr, "Try '%s --help'.\n", ctl_args_prog());
 	return CTL_EXIT_USAGE;
@@ -133,6 +139,7 @@ role_add(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb 
 		{ "failover-period", required_argument, NULL, 'D' },
 		{ "memory", required_argument, NULL, 'M' },
 		{ "stopped", no_argument, NULL, 'S' },
+		{ "drain-fallback", required_argument, NULL, 'X' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -221,7 +228,7 @@ print_role_config(json_object *cfg)
 {
 	static const char *const shown[] = { "name", "target", "resources",
 		"preferred_owners", "possible_owners", "priority", "failback", "failback_window",
-		"failover_threshold", "failover_period_s", "memory_mib" };
+		"failover_threshold", "failover_period_s", "memory_mib", "drain_fallback" };
 	json_object *v = NULL, *win = NULL;
 	char buf[1024], t[32];
 
@@ -248,6 +255,7 @@ print_role_config(json_object *cfg)
 		printf("default\n");
 	if (ctl_jint(cfg, "memory_mib", 0) > 0)
 		printf("Memory:     %lld MiB\n", (long long)ctl_jint(cfg, "memory_mib", 0));
+	printf("Drain fallback: %s\n", ctl_jstr(cfg, "drain_fallback", "none"));
 	ctl_print_rest(stdout, cfg, shown, sizeof(shown) / sizeof(shown[0]));
 }
 
@@ -469,6 +477,9 @@ cmd_role(struct ctl_globals *g, int argc, char **argv)
 "  --failover-period DUR    within DUR (e.g. 6h); before that, restart there\n"
 "  --memory MIB             declared memory (e.g. 2048 or 2G), for placement\n"
 "  --stopped                add it stopped (default: it starts at once)\n"
+"  --drain-fallback MODE    when a drain's live migration of it fails: none\n"
+"                           (stays, reported; default), quick, or restart\n"
+"                           (quick, then stop and start on the target)\n"
 "\n"
 "'start' and 'stop' set the role's target; 'move' asks for it to run on NODE.\n"
 "With --wait clusterctl follows the role (progress on stderr) until it is\n"

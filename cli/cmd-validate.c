@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* validate.sh, generated into validate-script.c by embed.cmake */
@@ -63,24 +64,26 @@ token_ok(const char *v)
 	return true;
 }
 
-/* Script: validate.sh, PEERS and LUNS, then "main OP". */
+/* Script: validate.sh, PEERS, LUNS and ROOTS, then "main OP". */
 static int
 vjob_init(struct vjob *j, struct v_node *nd, const char *op, const char *peers,
-	  const char *luns)
+	  const char *luns, const char *roots)
 {
-	size_t len = ctl_validate_sh_len + strlen(peers) + strlen(luns) + 128;
+	size_t len = ctl_validate_sh_len + strlen(peers) + strlen(luns) + strlen(roots) + 128;
 	int o;
 
 	memset(j, 0, sizeof(*j));
 	j->nd = nd;
-	if (!token_ok(peers) || !token_ok(luns) || ctl_ssh_argv_init(&j->sa, nd->host) < 0)
+	if (!token_ok(peers) || !token_ok(luns) || !token_ok(roots) ||
+	    ctl_ssh_argv_init(&j->sa, nd->host) < 0)
 		return -EINVAL;
 	j->script = malloc(len);
 	if (!j->script)
 		return -ENOMEM;
 	memcpy(j->script, ctl_validate_sh, ctl_validate_sh_len);
 	o = snprintf(j->script + ctl_validate_sh_len, len - ctl_validate_sh_len,
-		     "\nPEERS='%s'\nLUNS='%s'\nmain %s </dev/null\nexit $?\n", peers, luns, op);
+		     "\nPEERS='%s'\nLUNS='%s'\nROOTS='%s'\nmain %s </dev/null\nexit $?\n", peers,
+		     luns, roots, op);
 	j->proc.argv = j->sa.argv;
 	j->proc.input = j->script;
 	j->proc.input_len = ctl_validate_sh_len + (size_t)o;
@@ -106,7 +109,7 @@ answered(const struct ctl_proc *p)
 /* Run op on every reached node at once; append each answer to its output. */
 static void
 run_all(struct v_node *nodes, size_t n, const char *op, const char *peers,
-	const char *luns, bool first)
+	const char *luns, const char *roots, bool first)
 {
 	struct vjob *jobs = calloc(n, sizeof(*jobs));
 	struct ctl_proc **procs = calloc(n, sizeof(*procs));
@@ -117,7 +120,7 @@ run_all(struct v_node *nodes, size_t n, const char *op, const char *peers,
 	for (i = 0; i < n; i++) {
 		if (!first && !nodes[i].reached)
 			continue;
-		if (vjob_init(&jobs[k], &nodes[i], op, peers, luns) < 0) {
+		if (vjob_init(&jobs[k], &nodes[i], op, peers, luns, roots) < 0) {
 			snprintf(nodes[i].why, sizeof(nodes[i].why), "bad host name or argument");
 			vjob_clear(&jobs[k]);
 			continue;
@@ -163,7 +166,7 @@ measure_clocks(struct v_node *nodes, size_t n)
 		struct timespec t0, t1;
 		char buf[64];
 
-		if (!nodes[i].reached || vjob_init(&j, &nodes[i], "time", "", "") < 0)
+		if (!nodes[i].reached || vjob_init(&j, &nodes[i], "time", "", "", "") < 0)
 			continue;
 		clock_gettime(CLOCK_REALTIME, &t0);
 		ctl_proc_run(&p, 1, NULL, NULL);
@@ -340,15 +343,69 @@ storage_tests(struct v_report *rep, struct v_node *nodes, size_t n, char luns[][
 	}
 }
 
-/* The cluster property migration-tls from clusterd here: 1, 0, or -1
- * (no clusterd, or no answer). */
-static int
-migration_tls(void)
+/* Does the VM definition at path (read here, when it can be) name a
+ * migration policy? Its value into pol, "" when none or unreadable. */
+static void
+def_policy(const char *path, char *pol, size_t len)
 {
-	json_object *data = NULL, *props, *v;
+	struct stat st;
+	json_object *def, *v;
+
+	pol[0] = '\0';
+	if (!path || stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+		return;
+	def = json_object_from_file(path);
+	if (def && json_object_object_get_ex(def, "migration_policy", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(pol, len, "%s", json_object_get_string(v));
+	json_object_put(def);
+}
+
+/* The VMs whose migration policy is postcopy (their definition's, else the
+ * cluster's migration-policy) into users, comma-separated. */
+static void
+postcopy_users(json_object *data, const char *cluster_policy, char *users, size_t len)
+{
+	json_object *rscs = NULL, *st = NULL, *cfg = NULL;
+
+	users[0] = '\0';
+	if (!json_object_object_get_ex(data, "state", &st) ||
+	    !json_object_object_get_ex(st, "config", &cfg) ||
+	    !json_object_object_get_ex(cfg, "resources", &rscs) ||
+	    !json_object_is_type(rscs, json_type_object))
+		return;
+	json_object_object_foreach(rscs, id, r) {
+		json_object *params = NULL, *v = NULL;
+		char pol[32];
+
+		if (strcmp(ctl_jstr(r, "agent", ""), "ocf:clusterd:vm"))
+			continue;
+		json_object_object_get_ex(r, "params", &params);
+		if (params)
+			json_object_object_get_ex(params, "config", &v);
+		def_policy(v ? json_object_get_string(v) : NULL, pol, sizeof(pol));
+		if (strcmp(pol[0] ? pol : cluster_policy, "postcopy"))
+			continue;
+		if (strlen(users) + strlen(id) + 3 < len)
+			snprintf(users + strlen(users), len - strlen(users), "%s%s",
+				 users[0] ? ", " : "", id);
+	}
+}
+
+/* The cluster properties validate checks against, from clusterd here:
+ * @return migration-tls 1, 0, or -1 (no clusterd, or no answer); @p roots
+ * vm-storage-roots, "" when unknown; @p users the VMs that use post-copy,
+ * *known false without clusterd. */
+static int
+cluster_props(char *roots, size_t len, char *users, size_t ulen, bool *known)
+{
+	json_object *data = NULL, *props = NULL, *v;
 	struct ctl_conn *c;
 	int rc, tls = -1;
 
+	roots[0] = '\0';
+	users[0] = '\0';
+	*known = false;
 	c = ctl_connect(&rc);
 	if (!c)
 		return -1;
@@ -357,6 +414,18 @@ migration_tls(void)
 	    json_object_object_get_ex(props, "migration-tls", &v) &&
 	    json_object_is_type(v, json_type_boolean))
 		tls = json_object_get_boolean(v);
+	if (props && json_object_object_get_ex(props, "vm-storage-roots", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(roots, len, "%s", json_object_get_string(v));
+	if (data) {
+		const char *pol = "";
+
+		if (props && json_object_object_get_ex(props, "migration-policy", &v) &&
+		    json_object_is_type(v, json_type_string))
+			pol = json_object_get_string(v);
+		postcopy_users(data, pol, users, ulen);
+		*known = true;
+	}
 	ctl_disconnect(c);
 	json_object_put(data);
 	return tls;
@@ -367,13 +436,15 @@ cmd_validate(struct ctl_globals *g, int argc, char **argv)
 {
 	static struct v_node nodes[V_MAX_NODES];
 	static struct v_report rep;
-	static char luns[V_MAX_LUNS][600], lunlist[V_MAX_LUNS * 601], peers[8192];
+	static char luns[V_MAX_LUNS][600], lunlist[V_MAX_LUNS * 601], peers[8192], roots[1024];
+	static char pcusers[1024];
+	bool pcknown;
 	struct opts o = { 0 };
 	size_t n = 0, nl = 0, i, counts[3];
 	uint64_t t0 = cd_now_mono_ms();
 	time_t now = time(NULL);
 	struct tm tm;
-	int rc;
+	int rc, tls;
 
 	rc = parse(g, argc, argv, &o);
 	if (rc)
@@ -393,12 +464,20 @@ cmd_validate(struct ctl_globals *g, int argc, char **argv)
 			nl ? lunlist : "");
 
 	ctl_ssh_mux_begin();
-	run_all(nodes, n, "inventory", "", lunlist, true);
+	tls = cluster_props(roots, sizeof(roots), pcusers, sizeof(pcusers), &pcknown);
+	if (!token_ok(roots)) {
+		fprintf(stderr, "clusterctl validate: vm-storage-roots '%s' has characters "
+			"validate does not pass over ssh: its paths are not checked\n", roots);
+		roots[0] = '\0';
+	}
+	run_all(nodes, n, "inventory", "", lunlist, roots, true);
 	all_addrs(nodes, n, peers, sizeof(peers));
-	run_all(nodes, n, "ping", peers, "", false);
+	run_all(nodes, n, "ping", peers, "", "", false);
 	measure_clocks(nodes, n);
 	v_check_nodes(&rep, nodes, n);
-	v_check_migration_tls(&rep, nodes, n, migration_tls());
+	v_check_migration_tls(&rep, nodes, n, tls);
+	v_check_vm_storage(&rep, nodes, n, roots);
+	v_check_postcopy(&rep, nodes, n, pcknown ? pcusers : NULL);
 	storage_tests(&rep, nodes, n, luns, nl, o.force);
 	ctl_ssh_mux_end();
 	rep.seconds = (double)(cd_now_mono_ms() - t0) / 1000.0;

@@ -51,6 +51,7 @@ vm_identity(const struct cd_vmdef *def)
 
 static const char vm_help[] =
 "Usage: clusterctl vm add NAME --config FILE [--preferred N1,N2] [--possible N1,N2]\n"
+"                          [--drain-fallback none|quick|restart] [--param KEY=VALUE]...\n"
 "       clusterctl vm move-storage NAME --disk N|all --to PATH_OR_VOLUME [--format F]\n"
 "                [--timeout SEC] [--json] | --cancel\n"
 "       clusterctl vm list|show NAME|start NAME|stop NAME|remove NAME [--json]\n"
@@ -61,13 +62,20 @@ static const char vm_help[] =
 "or a MAC is already used by another VM resource, and names its role.\n"
 "Move it with 'clusterctl move NAME NODE [--live|--quick|--restart]', its\n"
 "disks with 'clusterctl vm move-storage NAME --disk N|all --to PATH_OR_VOLUME'\n"
-"(see 'clusterctl vm move-storage --help').\n";
+"(see 'clusterctl vm move-storage --help').\n"
+"--drain-fallback: when a node drain's live migration of it fails, 'none'\n"
+"(default) leaves it where it is, reported; 'quick' tries a quick migration;\n"
+"'restart' then also a stop and start on the target.\n"
+"--param: a parameter of the vm agent besides config (agents/vm/README.md,\n"
+"e.g. qemu_dirty_tracking_fixed=true, migration_bandwidth=64), passed to it\n"
+"as OCF_RESKEY_KEY=VALUE.\n";
 
 static int
 vm_add(struct ctl_globals *g, const char *name, const char *config,
-       const char *preferred, const char *possible)
+       const char *preferred, const char *possible, const char *fallback,
+       json_object *params)
 {
-	json_object *args, *params, *timeouts, *data = NULL;
+	json_object *args, *timeouts, *data = NULL;
 	struct cd_vmdef *vmdef;
 	char path[PATH_MAX], err[512];
 	int rc;
@@ -102,6 +110,8 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	json_object_object_add(args, "memory_mib",
 			       json_object_new_int64(vmdef->memory_mib));
 	json_object_object_add(args, "target", json_object_new_string("stopped"));
+	if (fallback)
+		json_object_object_add(args, "drain_fallback", json_object_new_string(fallback));
 	rc = ctl_call("role-add", args, &data);
 	json_object_put(args);
 	json_object_put(data);
@@ -111,7 +121,6 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	}
 
 	args = json_object_new_object();
-	params = json_object_new_object();
 	timeouts = json_object_new_object();
 	json_object_object_add(params, "config", json_object_new_string(path));
 	json_object_object_add(timeouts, "start", json_object_new_int64(120000));
@@ -120,7 +129,7 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	json_object_object_add(args, "id", json_object_new_string(name));
 	json_object_object_add(args, "agent", json_object_new_string("ocf:clusterd:vm"));
 	json_object_object_add(args, "role", json_object_new_string(name));
-	json_object_object_add(args, "params", params);
+	json_object_object_add(args, "params", json_object_get(params));
 	json_object_object_add(args, "vm", vm_identity(vmdef));
 	cd_vmdef_free(vmdef);
 	json_object_object_add(args, "monitor_interval_ms", json_object_new_int64(10000));
@@ -152,12 +161,14 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "preferred", required_argument, NULL, 'p' },
 		{ "possible", required_argument, NULL, 'P' },
+		{ "drain-fallback", required_argument, NULL, 'F' },
+		{ "param", required_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *sub, *config = NULL, *pref = NULL, *poss = NULL, *cmd = NULL;
-	json_object *data = NULL;
+	const char *sub, *config = NULL, *pref = NULL, *poss = NULL, *cmd = NULL, *fb = NULL;
+	json_object *data = NULL, *params;
 	int opt, rc;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -168,17 +179,34 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 	if (!strcmp(sub, "move-storage"))
 		return cmd_vm_move_storage(g, argc, argv);
 	optind = 2;
+	params = json_object_new_object();
 	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config = optarg; break;
 		case 'p': pref = optarg; break;
 		case 'P': poss = optarg; break;
+		case 'F': fb = optarg; break;
+		case 'K':
+			if (!strncmp(optarg, "config=", 7)) {
+				json_object_put(params);
+				return ctl_usage_error("the definition is --config FILE, not --param");
+			}
+			if ((rc = ctl_parse_param(optarg, params))) {
+				json_object_put(params);
+				return rc;
+			}
+			break;
 		case 'j': g->json = true; break;
-		case 'h': fputs(vm_help, stdout); return CTL_EXIT_OK;
-		default: fputs(vm_help, stderr); return CTL_EXIT_USAGE;
+		case 'h': json_object_put(params); fputs(vm_help, stdout); return CTL_EXIT_OK;
+		default: json_object_put(params); fputs(vm_help, stderr); return CTL_EXIT_USAGE;
 		}
 	}
+	if (json_object_object_length(params) && strcmp(sub, "add")) {
+		json_object_put(params);
+		return ctl_usage_error("--param is for 'vm add' only");
+	}
 	if (!strcmp(sub, "list") && optind == argc) {
+		json_object_put(params);
 		rc = ctl_call("role-list", NULL, &data);
 		if (rc == 0) {
 			json_object *roles = NULL;
@@ -207,11 +235,16 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 		return rc;
 	}
 	if (optind != argc - 1) {
+		json_object_put(params);
 		fputs(vm_help, stderr);
 		return CTL_EXIT_USAGE;
 	}
-	if (!strcmp(sub, "add"))
-		return vm_add(g, argv[optind], config, pref, poss);
+	if (!strcmp(sub, "add")) {
+		rc = vm_add(g, argv[optind], config, pref, poss, fb, params);
+		json_object_put(params);
+		return rc;
+	}
+	json_object_put(params);
 	if (!strcmp(sub, "show"))
 		cmd = "role-show";
 	else if (!strcmp(sub, "start"))

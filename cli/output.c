@@ -81,6 +81,30 @@ csv_lines(json_object *st)
 	}
 }
 
+/* The drains in progress or done (status section "drain", clusterd/drain.c)
+ * and the migrations running. */
+static void
+print_drains(json_object *st)
+{
+	json_object *dr = NULL, *nodes = NULL;
+
+	if (!json_object_object_get_ex(st, "drain", &dr))
+		return;
+	if (ctl_jint(dr, "live_migrations", 0) || ctl_jint(dr, "quick_migrations", 0))
+		printf("Moving:    %lld live, %lld quick migration(s)\n",
+		       (long long)ctl_jint(dr, "live_migrations", 0),
+		       (long long)ctl_jint(dr, "quick_migrations", 0));
+	if (!json_object_object_get_ex(dr, "nodes", &nodes))
+		return;
+	json_object_object_foreach(nodes, name, c) {
+		printf("Drain:     %s %s (%s): %lld left (%lld queued, %lld moving), %lld done, "
+		       "%lld failed\n", name, ctl_jstr(c, "state", "?"), ctl_jstr(c, "origin", "?"),
+		       (long long)ctl_jint(c, "left", 0), (long long)ctl_jint(c, "queued", 0),
+		       (long long)ctl_jint(c, "moving", 0), (long long)ctl_jint(c, "done", 0),
+		       (long long)ctl_jint(c, "failed", 0));
+	}
+}
+
 void
 ctl_print_status(json_object *st)
 {
@@ -133,6 +157,7 @@ ctl_print_status(json_object *st)
 			       ctl_jstr(rm, "refused_what", "?"), ctl_jstr(rm, "refused_last", "?"));
 	}
 	csv_lines(st);
+	print_drains(st);
 	printf("Members:   %lld up\n\n", (long long)ctl_jint(st, "members", 0));
 
 	printf("%4s  %-16s %-16s %-8s %s\n", "ID", "NAME", "ADDRESS", "STATE", "");

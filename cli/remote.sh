@@ -247,7 +247,7 @@ op_tlsca() {
 	d=$(mktemp -d) || fail "$(node_name): mktemp failed"
 	printf 'cn = clusterd cluster CA %s\nca\ncert_signing_key\nexpiration_days = 3650\n' \
 		"$(date +%Y%m%d%H%M%S)" >"$d/ca.info"
-	if ! certtool --generate-privkey --key-type rsa --bits 3072 \
+	if ! certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
 		--outfile "$d/ca-key.pem" >"$d/out" 2>&1 ||
 	   ! certtool --generate-self-signed --load-privkey "$d/ca-key.pem" \
 		--template "$d/ca.info" --outfile "$d/ca-cert.pem" >"$d/out" 2>&1; then
@@ -300,9 +300,9 @@ op_tls() {
 		say tls kept
 		return 0
 	fi
-	printf 'organization = clusterd\ncn = %s\ndns_name = %s\ntls_www_server\ntls_www_client\nsigning_key\nencryption_key\nexpiration_days = 3650\n' \
+	printf 'organization = clusterd\ncn = %s\ndns_name = %s\ntls_www_server\ntls_www_client\nsigning_key\nexpiration_days = 3650\n' \
 		"$n" "$n" >"$d/node.info"
-	if ! certtool --generate-privkey --key-type rsa --bits 3072 \
+	if ! certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
 		--outfile "$d/key.pem" >"$d/out" 2>&1 ||
 	   ! certtool --generate-certificate --load-privkey "$d/key.pem" \
 		--load-ca-certificate "$TLS_CA_DIR/ca-cert.pem" \

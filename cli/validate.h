@@ -101,6 +101,27 @@ void v_check_nodes(struct v_report *rep, struct v_node *nodes, size_t n);
 void v_check_migration_tls(struct v_report *rep, struct v_node *nodes, size_t n, int tls);
 
 /**
+ * VM storage paths (issue 17 item 3; cli/validate-vmstore.c): free space on
+ * each directory of the property vm-storage-roots per node, from the
+ * inventory key vm_storage_free ("ROOT=KB;ROOT=missing;..."). @p roots the
+ * property's value, "" or NULL when unknown (no clusterd here: a pass that
+ * says so). Warns when a directory exists on some nodes and not on others
+ * (a VM whose files are there cannot run on them), else when one has less
+ * than 1 GiB free on a node; the details give every node's MiB per directory.
+ */
+void v_check_vm_storage(struct v_report *rep, struct v_node *nodes, size_t n, const char *roots);
+
+/**
+ * Post-copy migration (issue 20 item 4; cli/validate-postcopy.c): @p users
+ * names the VMs (or "the cluster's migration-policy") that use post-copy,
+ * "" for none, NULL when unknown (no clusterd here: a pass that says so).
+ * Warns when some use it and a node's vm.unprivileged_userfaultfd
+ * (inventory key uffd) is 0 or unknown: QEMU runs as clusterd-qemu and
+ * cannot take post-copy there. The details give every node's value.
+ */
+void v_check_postcopy(struct v_report *rep, struct v_node *nodes, size_t n, const char *users);
+
+/**
  * Storage tests of LUN number idx (1-based, the order of --storage):
  * visibility, identity, read/write. @param in_use set when any node saw
  * registrations or a reservation on it

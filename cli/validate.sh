@@ -12,6 +12,7 @@ set -u
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 PEERS=${PEERS:-}
 LUNS=${LUNS:-}
+ROOTS=${ROOTS:-}
 
 say() { printf '%s=%s\n' "$1" "$2"; }
 first_line() { sed -n '1p' | tr -d '\r'; }
@@ -50,6 +51,9 @@ op_inventory() {
 	else
 		say tls_creds no
 	fi
+	# post-copy: QEMU (as clusterd-qemu) needs userfaultfd (validate-postcopy.c)
+	u=$(cat /proc/sys/vm/unprivileged_userfaultfd 2>/dev/null)
+	say uffd "${u:-unknown}"
 	a=$(cut -d' ' -f1 /run/clusterd/qemu-accel 2>/dev/null)
 	say accel "${a:-unknown}"
 	say cpu_model "$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | first_line)"
@@ -60,6 +64,17 @@ op_inventory() {
 	d=/var/lib/clusterd
 	[ -d $d ] || d=/var/lib
 	say disk_free_kb "$(df -Pk $d 2>/dev/null | awk 'NR == 2 { print $4 }')"
+	# free KB in each VM storage root (ROOTS: the property vm-storage-roots)
+	s=""
+	old_ifs=$IFS
+	IFS=:
+	for r in $ROOTS; do
+		kb=missing
+		[ -d "$r" ] && kb=$(df -Pk "$r" 2>/dev/null | awk 'NR == 2 { print $4 }')
+		s="$s${s:+;}$r=${kb:-unknown}"
+	done
+	IFS=$old_ifs
+	say vm_storage_free "$s"
 	# interfaces: NAME,ADDR/PREFIX,MTU;...
 	a=""
 	for line in $(ip -o -4 addr show 2>/dev/null | awk '$2 != "lo" { print $2 "," $4 }'); do

@@ -48,6 +48,9 @@ struct vol {
 	bool publishing;
 	long open_files, open_published;
 	uint64_t open_published_ms;
+	char lun[256];			/* the LUN's URL when direct I/O is on, else "" */
+	char io[160];			/* the client's status file: direct / redirected: ... */
+	char io_published[160];
 };
 
 static struct {
@@ -124,22 +127,10 @@ proc_start_time(pid_t pid)
 static bool
 is_client(pid_t pid, const char *name)
 {
-	char path[64], cmd[512];
-	ssize_t n;
-	int fd;
+	char cmd[512];
 
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (cd_proc_cmdline((long)pid, cmd, sizeof(cmd), 1) < 0)
 		return false;
-	n = read(fd, cmd, sizeof(cmd) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	cmd[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (!cmd[i])
-			cmd[i] = ' ';
 	return strstr(cmd, "csv-client") && strstr(cmd, name);
 }
 
@@ -216,7 +207,10 @@ spawn(struct vol *v)
 	char mnt[PATH_MAX + 80], pidp[PATH_MAX + 80], tmp[PATH_MAX + 90], node[64];
 	char o_vol[] = "--volume", o_node[] = "--node", o_cf[] = "--coordinator-file";
 	char o_to[] = "--timeout", to[] = "300";
-	int logfd, nullfd, pfd[2], status;
+	char o_st[] = "--status-file", o_lun[] = "--lun", o_id[] = "--node-id";
+	char iop[PATH_MAX + 80], lun[256], nid[16];
+	char *argv[24];	/* 16 arguments and the NULL with --lun */
+	int logfd, nullfd, pfd[2], status, a = 0;
 	sigset_t none;
 	pid_t child, gp = 0;
 	FILE *f;
@@ -235,6 +229,29 @@ spawn(struct vol *v)
 	vol_path(v, "client.log", logp, sizeof(logp));
 	vol_path(v, "coordinator", cfile, sizeof(cfile));
 	vol_path(v, "client.pid", pidp, sizeof(pidp));
+	vol_path(v, "io", iop, sizeof(iop));
+	unlink(iop);
+	snprintf(lun, sizeof(lun), "%s", v->lun);
+	snprintf(nid, sizeof(nid), "%u", cs.d->mship.local_id);
+	argv[a++] = bin;
+	argv[a++] = o_vol;
+	argv[a++] = v->name;
+	argv[a++] = o_node;
+	argv[a++] = node;
+	argv[a++] = o_cf;
+	argv[a++] = cfile;
+	argv[a++] = o_to;
+	argv[a++] = to;
+	argv[a++] = o_st;
+	argv[a++] = iop;
+	if (lun[0]) {
+		argv[a++] = o_lun;
+		argv[a++] = lun;
+		argv[a++] = o_id;
+		argv[a++] = nid;
+	}
+	argv[a++] = mnt;
+	argv[a] = NULL;
 	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (logfd < 0 || nullfd < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
@@ -250,8 +267,6 @@ spawn(struct vol *v)
 	child = fork();
 	if (child == 0) {
 		/* async-signal-safe calls only until execv */
-		char *argv[] = { bin, o_vol, v->name, o_node, node, o_cf, cfile, o_to, to, mnt,
-				 NULL };
 		pid_t g;
 
 		setsid();
@@ -358,9 +373,23 @@ reconcile(struct cd_daemon *d)
 		owner = cd_jstr(rt, "owner", "");
 		snprintf(v->owner, sizeof(v->owner), "%s", owner);
 		coord[0] = '\0';
+		json_object_object_get_ex(r, "params", &params);
+		v->lun[0] = '\0';
+		if (!strcmp(cd_jstr(params, "direct", "false"), "true")) {
+			/* direct I/O (issue 15): the clients get the LUN of the volume's disk */
+			char disk[128];
+			json_object *dr, *dp = NULL;
+
+			snprintf(disk, sizeof(disk), "%s", cd_jstr(params, "disk", ""));
+			if (!disk[0])
+				snprintf(disk, sizeof(disk), "%s-lun", id);
+			dr = cd_sp_get(st, CD_SP_RESOURCE, disk);
+			if (dr)
+				json_object_object_get_ex(dr, "params", &dp);
+			snprintf(v->lun, sizeof(v->lun), "%s", cd_jstr(dp, "lun", ""));
+		}
 		if (owner[0]) {
 			addr = cd_sp_get(st, CD_SP_NODE_ADDR, owner);
-			json_object_object_get_ex(r, "params", &params);
 			if (addr)
 				snprintf(coord, sizeof(coord), "%s:%s", json_object_get_string(addr),
 					 cd_jstr(params, "port", "7401"));
@@ -472,6 +501,8 @@ publish_done(void *ctx, int err, const char *msg)
 		v->publishing = false;
 		if (err)
 			v->published = NULL;	/* try again on the next tick */
+		if (err)
+			v->io_published[0] = '\0';
 	}
 }
 
@@ -513,6 +544,10 @@ publish(struct vol *v)
 		cd_sp_op(ops, "set", json_object_new_string(v->state), CD_SP_CSV_CLIENT, v->name, me);
 		v->published = v->state;
 	}
+	if (v->io[0] && strcmp(v->io, v->io_published)) {
+		cd_sp_op(ops, "set", json_object_new_string(v->io), CD_SP_CSV_IO, v->name, me);
+		snprintf(v->io_published, sizeof(v->io_published), "%s", v->io);
+	}
 	if (v->open_files >= 0 && v->open_files != v->open_published &&
 	    now - v->open_published_ms >= OPEN_PUBLISH_MS) {
 		cd_sp_op(ops, "set", json_object_new_int64(v->open_files), CD_SP_CSV_OPEN_FILES,
@@ -544,6 +579,25 @@ drop(size_t i)
 		}
 	}
 	cs.n--;
+}
+
+/* The client's data path (its --status-file), "" while unknown. */
+static void
+read_io(struct vol *v)
+{
+	char path[PATH_MAX + 80];
+	FILE *f;
+
+	vol_path(v, "io", path, sizeof(path));
+	f = v->pid ? fopen(path, "r") : NULL;
+	if (!f) {
+		v->io[0] = '\0';
+		return;
+	}
+	if (!fgets(v->io, sizeof(v->io), f))
+		v->io[0] = '\0';
+	fclose(f);
+	v->io[strcspn(v->io, "\n")] = '\0';
 }
 
 static void
@@ -588,6 +642,7 @@ supervise(struct vol *v, uint64_t now)
 		}
 	}
 	v->state = !v->pid ? "down" : connected_to(v->pid, v->coord) ? "connected" : "reconnecting";
+	read_io(v);
 	o = cd_sp_get(cd_replica_state(cs.d), CD_SP_RT_ROLE, v->role);
 	v->open_files = me[0] && !strcmp(cd_jstr(o, "owner", ""), me) ? coord_open_files(v) : -1;
 }

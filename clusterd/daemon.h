@@ -19,6 +19,10 @@
 #include "state.h"
 
 #define CD_RUNTIME_DIR		"/run/clusterd"
+/* Present at SIGTERM: the stop is a restart that keeps the roles (no drain
+ * on shutdown); clusterd removes it. Written by the package's postinst
+ * before an upgrade's restart, or by an administrator. */
+#define CD_KEEP_ROLES_MARKER	CD_RUNTIME_DIR "/keep-roles-on-stop"
 #define CD_STATE_DIR		"/var/lib/clusterd"
 #define CD_CONFIG_PATH		"/etc/clusterd/clusterd.conf"
 #define CD_CPG_GROUP		"clusterd"

@@ -18,9 +18,12 @@
 #include <unistd.h>
 
 #define FENCE_MAX_LUNS	32
-#define FENCE_MAX_KEYS	64
+/* Registrations read at once (64 nodes with a disk holder, a fence key and
+ * 4 direct-I/O sessions each are 384); a LUN holding more is an error here,
+ * never a silent partial fence or a wrong "we were fenced". */
+#define FENCE_MAX_KEYS	1024
 
-enum job_type { JOB_SET_LUNS, JOB_REGISTER, JOB_FENCE, JOB_CHECK };
+enum job_type { JOB_SET_LUNS, JOB_SET_DATA_LUNS, JOB_REGISTER, JOB_FENCE, JOB_CHECK };
 
 struct job {
 	struct job *next;
@@ -31,7 +34,7 @@ struct job {
 	void *ctx;
 	int err;
 	char detail[256];
-	size_t n_urls;		/* JOB_SET_LUNS */
+	size_t n_urls;		/* JOB_SET_LUNS, JOB_SET_DATA_LUNS */
 	char (*urls)[256];
 };
 
@@ -52,7 +55,10 @@ struct cd_fence {
 	/* LUN list: the worker's alone (changed through JOB_SET_LUNS) */
 	size_t n_luns;
 	struct lun luns[FENCE_MAX_LUNS];
+	size_t n_data;		/* data LUNs, the worker's alone too */
+	struct lun data[FENCE_MAX_LUNS];
 	size_t n_luns_loop;	/* what the loop last asked for */
+	size_t n_data_loop;
 	int pipe_rd, pipe_wr;	/* finished jobs, worker -> loop */
 };
 
@@ -87,6 +93,14 @@ do_register(struct cd_fence *f, struct lun *l, uint64_t key, char *detail, size_
 }
 
 static int
+too_many(struct lun *l, size_t n, char *detail, size_t dlen)
+{
+	snprintf(detail, dlen, "%s: %zu registrations, more than the %d read at once",
+		 l->url, n, FENCE_MAX_KEYS);
+	return -E2BIG;
+}
+
+static int
 do_fence(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
 	 char *detail, size_t dlen)
 {
@@ -99,6 +113,8 @@ do_fence(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
 		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
 		return rc;
 	}
+	if (n > FENCE_MAX_KEYS)
+		return too_many(l, n, detail, dlen);
 	for (i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
 		uint32_t node, inc;
 
@@ -112,6 +128,106 @@ do_fence(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
 		}
 		cd_notice("fence: preempted key %016" PRIx64 " of node %" PRIu32 " on %s",
 			  keys[i], victim, l->url);
+	}
+	return 0;
+}
+
+/*
+ * On a data LUN our registration is routinely preempted (by the next
+ * holder taking the LUN), and tgt sends RESERVATIONS RELEASED to any
+ * nexus: a unit attention there says nothing about this node being
+ * fenced. The command was not executed; do it again (up to 3 times).
+ */
+#define DATA_UA_RETRY(rc, expr)						\
+	do {								\
+		(rc) = (expr);						\
+		for (int t_ = 0; t_ < 3 && cd_pr_is_unit_attention(rc); t_++) \
+			(rc) = (expr);					\
+	} while (0)
+
+static bool
+victim_keys_left(struct lun *l, uint32_t victim, char *detail, size_t dlen, int *err)
+{
+	uint64_t keys[FENCE_MAX_KEYS];
+	size_t n = 0;
+
+	DATA_UA_RETRY(*err, cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, &n, NULL));
+	if (*err < 0) {
+		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
+		return true;
+	}
+	if (n > FENCE_MAX_KEYS) {
+		*err = too_many(l, n, detail, dlen);
+		return true;
+	}
+	for (size_t i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
+		uint32_t node;
+
+		if (cd_pr_key_decode(keys[i], &node, NULL) && node == victim)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A data LUN: register our key, preempt the victim's keys (with the
+ * reservation's type when the victim holds it, so the LUN stays reserved
+ * and only registrants write), keep our key. A preempt that fails because
+ * the role's new owner took the LUN meanwhile (it preempted everybody,
+ * our key too) is fine when no key of the victim is left.
+ */
+static int
+do_fence_data(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
+	      char *detail, size_t dlen)
+{
+	uint64_t keys[FENCE_MAX_KEYS];
+	struct cd_pr_reservation res;
+	enum cd_pr_type type = CD_PR_WERO;
+	size_t n = 0, i;
+	int rc, err;
+
+	(void)f;
+	DATA_UA_RETRY(rc, cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, &n, NULL));
+	if (rc < 0) {
+		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
+		return rc;
+	}
+	if (n > FENCE_MAX_KEYS)
+		return too_many(l, n, detail, dlen);
+	for (i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
+		uint32_t node;
+
+		if (cd_pr_key_decode(keys[i], &node, NULL) && node == victim)
+			break;
+	}
+	if (i == n || i == FENCE_MAX_KEYS)
+		return 0;	/* nothing of the victim's here */
+	DATA_UA_RETRY(rc, cd_pr_register_ignore(l->pr, key));
+	if (rc == 0)
+		DATA_UA_RETRY(rc, cd_pr_read_reservation(l->pr, &res));
+	if (rc < 0) {
+		snprintf(detail, dlen, "%s: register: %s", l->url, cd_pr_last_error(l->pr));
+		return rc;
+	}
+	for (i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
+		uint32_t node;
+
+		if (!cd_pr_key_decode(keys[i], &node, NULL) || node != victim)
+			continue;
+		type = res.present && res.key == keys[i] ? res.type : CD_PR_WERO;
+		DATA_UA_RETRY(rc, cd_pr_preempt(l->pr, key, keys[i], type));
+		if (rc == -CD_PR_E_CONFLICT || rc == -CD_PR_E_PREEMPTED) {
+			/* gone already, or our key was preempted by a taker */
+			if (!victim_keys_left(l, victim, detail, dlen, &err) && err == 0)
+				return 0;
+		}
+		if (rc < 0) {
+			snprintf(detail, dlen, "%s: preempt %016" PRIx64 ": %s", l->url,
+				 keys[i], cd_pr_last_error(l->pr));
+			return rc;
+		}
+		cd_notice("fence: preempted key %016" PRIx64 " of node %" PRIu32
+			  " on data LUN %s", keys[i], victim, l->url);
 	}
 	return 0;
 }
@@ -132,12 +248,15 @@ do_check(struct cd_fence *f, struct lun *l, uint64_t key, char *detail, size_t d
 		if (keys[i] == key)
 			return 0;
 	}
+	if (n > FENCE_MAX_KEYS)
+		return too_many(l, n, detail, dlen);	/* not a verdict */
 	snprintf(detail, dlen, "%s: our key %016" PRIx64 " is gone: this node was fenced",
 		 l->url, key);
 	return -CD_PR_E_PREEMPTED;
 }
 
 static void close_luns(struct cd_fence *f);
+static void close_set(struct lun *set);
 
 static void
 run_job(struct cd_fence *f, struct job *j)
@@ -145,17 +264,19 @@ run_job(struct cd_fence *f, struct job *j)
 	size_t i;
 
 	j->err = 0;
-	if (j->type == JOB_SET_LUNS) {
-		bool same = j->n_urls == f->n_luns;
+	if (j->type == JOB_SET_LUNS || j->type == JOB_SET_DATA_LUNS) {
+		struct lun *set = j->type == JOB_SET_LUNS ? f->luns : f->data;
+		size_t *nset = j->type == JOB_SET_LUNS ? &f->n_luns : &f->n_data;
+		bool same = j->n_urls == *nset;
 
 		for (i = 0; same && i < j->n_urls; i++)
-			same = strcmp(f->luns[i].url, j->urls[i]) == 0;
+			same = strcmp(set[i].url, j->urls[i]) == 0;
 		if (!same) {
-			close_luns(f);
-			memset(f->luns, 0, sizeof(f->luns));
+			close_set(set);
+			memset(set, 0, FENCE_MAX_LUNS * sizeof(*set));
 			for (i = 0; i < j->n_urls; i++)
-				snprintf(f->luns[i].url, sizeof(f->luns[i].url), "%s", j->urls[i]);
-			f->n_luns = j->n_urls;
+				snprintf(set[i].url, sizeof(set[i].url), "%s", j->urls[i]);
+			*nset = j->n_urls;
 		}
 		return;
 	}
@@ -175,22 +296,36 @@ run_job(struct cd_fence *f, struct job *j)
 				rc = do_check(f, l, j->key, j->detail, sizeof(j->detail));
 				break;
 			case JOB_SET_LUNS:
+			case JOB_SET_DATA_LUNS:
 				break;
 			}
 		}
 		j->err = rc;
+	}
+	for (i = 0; j->type == JOB_FENCE && i < f->n_data && j->err == 0; i++) {
+		struct lun *l = &f->data[i];
+		int rc = ensure_session(f, l, j->detail, sizeof(j->detail));
+
+		if (rc == 0)
+			rc = do_fence_data(f, l, j->key, j->victim, j->detail, sizeof(j->detail));
+		j->err = rc;
+	}
+}
+
+static void
+close_set(struct lun *set)
+{
+	for (size_t i = 0; i < FENCE_MAX_LUNS; i++) {
+		cd_pr_close(set[i].pr);
+		set[i].pr = NULL;
 	}
 }
 
 static void
 close_luns(struct cd_fence *f)
 {
-	size_t i;
-
-	for (i = 0; i < FENCE_MAX_LUNS; i++) {
-		cd_pr_close(f->luns[i].pr);
-		f->luns[i].pr = NULL;
-	}
+	close_set(f->luns);
+	close_set(f->data);
 }
 
 static void *
@@ -302,8 +437,8 @@ cd_fence_free(struct cd_fence *f)
 
 static int queue_job(struct cd_fence *f, struct job *j);
 
-int
-cd_fence_set_luns(struct cd_fence *f, const char *const *urls, size_t n)
+static int
+set_luns(struct cd_fence *f, enum job_type type, const char *const *urls, size_t n)
 {
 	struct job *j;
 	size_t i;
@@ -313,7 +448,7 @@ cd_fence_set_luns(struct cd_fence *f, const char *const *urls, size_t n)
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
-	j->type = JOB_SET_LUNS;
+	j->type = type;
 	j->n_urls = n;
 	if (n) {
 		j->urls = calloc(n, sizeof(*j->urls));
@@ -324,14 +459,35 @@ cd_fence_set_luns(struct cd_fence *f, const char *const *urls, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		snprintf(j->urls[i], sizeof(j->urls[i]), "%s", urls[i]);
-	f->n_luns_loop = n;
+	if (type == JOB_SET_LUNS)
+		f->n_luns_loop = n;
+	else
+		f->n_data_loop = n;
 	return queue_job(f, j);
+}
+
+int
+cd_fence_set_luns(struct cd_fence *f, const char *const *urls, size_t n)
+{
+	return set_luns(f, JOB_SET_LUNS, urls, n);
+}
+
+int
+cd_fence_set_data_luns(struct cd_fence *f, const char *const *urls, size_t n)
+{
+	return set_luns(f, JOB_SET_DATA_LUNS, urls, n);
 }
 
 size_t
 cd_fence_n_luns(const struct cd_fence *f)
 {
 	return f->n_luns_loop;
+}
+
+size_t
+cd_fence_n_data_luns(const struct cd_fence *f)
+{
+	return f->n_data_loop;
 }
 
 static int

@@ -7,6 +7,18 @@
  * an unregistered (fenced) initiator cannot write. Fencing a node = PREEMPT
  * every key of that node id on every LUN; the victim's next command fails
  * with "reservations preempted", later ones with reservation conflict.
+ *
+ * Data LUNs (cd_fence_set_data_luns: the LUN of every disk resource, a
+ * disk role's or a cluster shared volume's) are held by the disk agent of
+ * the node that runs the role, and a shared volume's clients register
+ * their own keys there for direct I/O. This node keeps no registration on
+ * them and never checks them: fencing a node also registers our key on
+ * each data LUN (if it is not), then preempts every key of the victim's
+ * node id there, with the reservation's own type when the victim held it
+ * (the LUN stays reserved: we hold it until the role's next owner takes
+ * it, which preempts our key). So a fenced node writes neither the
+ * cluster LUNs nor a disk or volume it held or used directly.
+ *
  * All I/O happens on the worker thread; results come back to the qb_loop.
  */
 #ifndef CLUSTERD_FENCE_H
@@ -37,11 +49,21 @@ int cd_fence_set_luns(struct cd_fence *f, const char *const *urls, size_t n);
 /** Number of LUNs configured. */
 size_t cd_fence_n_luns(const struct cd_fence *f);
 
+/** Replace the data LUN list (URLs copied; see above). */
+int cd_fence_set_data_luns(struct cd_fence *f, const char *const *urls, size_t n);
+
+/** Number of data LUNs configured. */
+size_t cd_fence_n_data_luns(const struct cd_fence *f);
+
 /** Register key on every LUN (and reserve WERO where nobody holds one). */
 int cd_fence_register(struct cd_fence *f, uint64_t key, cd_fence_done_fn done,
 		      void *ctx);
 
-/** Preempt every key of victim_nodeid on every LUN, using our key. */
+/**
+ * Preempt every key of victim_nodeid on every LUN, then on every data LUN
+ * (registering key there first), using our key. err is the first failure;
+ * the LUNs after it are not tried (the caller retries the whole job).
+ */
 int cd_fence_node(struct cd_fence *f, uint64_t key, uint32_t victim_nodeid,
 		  cd_fence_done_fn done, void *ctx);
 

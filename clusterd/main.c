@@ -13,6 +13,7 @@
 #include "csv-clients.h"
 #include "csv-fence.h"
 #include "rm.h"
+#include "drain-sys.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -158,6 +159,14 @@ stop_daemon(struct cd_daemon *d)
 	qb_loop_stop(d->loop);
 }
 
+/* After the drain on stop: the planned stop keeps what is left running
+ * through a restart (rm-restart.c), then the loop ends. */
+static void
+planned_stop(struct cd_daemon *d)
+{
+	cd_rm_planned_stop(d, stop_daemon);
+}
+
 static int32_t
 on_stop_signal(int32_t sig, void *data)
 {
@@ -170,8 +179,9 @@ on_stop_signal(int32_t sig, void *data)
 	}
 	d->stopping = true;
 	cd_notice("received signal %d, leaving the cluster", (int)sig);
-	/* a planned stop: the local roles keep running through a restart */
-	cd_rm_planned_stop(d, stop_daemon);
+	/* a clean stop drains the node's VMs first (drain-sys.h), then the
+	 * planned stop: what is left keeps running through a restart */
+	cd_drain_planned_stop(d, planned_stop);
 	return 0;
 }
 
@@ -261,8 +271,8 @@ static const struct cd_hooks guard_hooks = {
  * first (a half view claims before the resource manager acts on it).
  */
 static const struct cd_hooks *const parts[] = {
-	&cd_replica_hooks, &cd_quorum_hooks, &cd_rm_hooks, &cd_hb_hooks, &guard_hooks,
-	&cd_csv_hooks, &cd_csv_fence_hooks,
+	&cd_replica_hooks, &cd_quorum_hooks, &cd_rm_hooks, &cd_drain_hooks, &cd_hb_hooks,
+	&guard_hooks, &cd_csv_hooks, &cd_csv_fence_hooks,
 };
 
 static int

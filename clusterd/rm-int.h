@@ -68,8 +68,6 @@ int cd_rm_ipc_rsc_remove(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object *args, json_object **out);
 int cd_rm_ipc_node_pause(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object *args, json_object **out);
-int cd_rm_ipc_node_resume(struct cd_daemon *d, struct cd_ipc_client *client,
-		json_object *args, json_object **out);
 int cd_rm_ipc_node_fence(struct cd_daemon *d, struct cd_ipc_client *client,
 		json_object *args, json_object **out);
 int cd_rm_ipc_node_list(struct cd_daemon *d, struct cd_ipc_client *client,
@@ -223,6 +221,10 @@ void rm_policy_input_free(struct cd_rm *rm, struct rm_policy_in *pi);
  *  -EPERM, -ENOMEM. */
 int rm_move_check(struct cd_rm *rm, const char *role, const char *node, char *why,
 		  size_t len);
+/** Would a migration of role to node start now, under the limits (lib/drain.h
+ *  A1-A5)? "" when it would, else why it waits, into why. */
+void rm_move_queue_why(struct cd_rm *rm, const char *role, const char *node,
+		       const char *type, char *why, size_t len);
 /** Where role would go if it left its owner (cd_policy_pick), into node.
  *  @return 0, -ENOENT (no role, or no node fits), -ENOMEM */
 int rm_move_pick(struct cd_rm *rm, const char *role, char *node, size_t len);
@@ -287,6 +289,10 @@ const char *const *rm_agent_env(void *ctx);
  * clusterctl can say why (e.g. "bridge vmbr1 does not exist on this node").
  */
 void rm_op_failure(char *buf, size_t len, const struct cd_op_result *res);
+/** A move of role off owner starts: its drain record there, if queued, is
+ *  moving now (lib/drain.h D5), in the same change ops. */
+void rm_drain_note_start(struct cd_rm *rm, json_object *ops, const char *role,
+			 const char *owner);
 /** Append tests that the role's runtime is still (owner, state). */
 void rm_ops_guard(json_object *ops, const char *role, const char *owner, const char *state);
 /** Submit ops (always consumed) for role: a leader decision or an owner

@@ -6,6 +6,7 @@
 #include "ephemeral.h"
 #include "migphase.h"
 #include "rm-int.h"
+#include "drain.h"
 #include "jsonget.h"
 #include "exec.h"
 #include "rm-model.h"
@@ -61,6 +62,7 @@ rsc_json(const char *id, json_object *cfg)
 struct change_ctx {
 	struct cd_ipc_deferred *def;
 	struct cd_daemon *d;
+	char queued[CD_POLICY_REASON_MAX + 32];	/* a move waits: why ("" none) */
 };
 
 static void
@@ -73,6 +75,8 @@ change_done(void *ctx, int err, const char *m)
 		out = json_object_new_object();
 		json_object_object_add(out, "generation", json_object_new_int64(
 			(int64_t)cd_state_generation(cd_replica_state(cc->d))));
+		if (cc->queued[0])
+			json_object_object_add(out, "queued", json_object_new_string(cc->queued));
 	}
 	cd_ipc_complete(cc->def, out, err, err && m && *m ? m : NULL);
 	json_object_put(out);
@@ -99,10 +103,11 @@ refusal_text(struct cd_daemon *d, int err, json_object *ops, char *text, size_t 
 	cd_state_clear(&trial);
 }
 
-/* Submit ops (consumed) for an IPC client; the reply comes when applied. */
+/* Submit ops (consumed) for an IPC client; the reply comes when applied,
+ * with "queued": queued when that is not NULL (a move that waits). */
 static int
-submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
-       json_object **out)
+submit_noted(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
+	     json_object **out, const char *queued)
 {
 	struct change_ctx *cc = calloc(1, sizeof(*cc));
 	int err;
@@ -112,6 +117,8 @@ submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
 		return -ENOMEM;
 	}
 	cc->d = d;
+	if (queued)
+		snprintf(cc->queued, sizeof(cc->queued), "%s", queued);
 	cc->def = cd_ipc_defer(client);
 	if (!cc->def) {
 		free(cc);
@@ -134,6 +141,13 @@ submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
 	}
 	json_object_put(ops);
 	return CD_IPC_DEFERRED;
+}
+
+static int
+submit(struct cd_daemon *d, struct cd_ipc_client *client, json_object *ops,
+       json_object **out)
+{
+	return submit_noted(d, client, ops, out, NULL);
 }
 
 int
@@ -205,7 +219,9 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		   json_object *args, json_object **out)
 {
 	const char *name = cd_jstr(args, "name", NULL), *fb = cd_jstr(args, "failback", NULL),
-		   *target = cd_jstr(args, "target", NULL);
+		   *target = cd_jstr(args, "target", NULL),
+		   *dfb = cd_jstr(args, "drain_fallback", NULL);
+	enum cd_drain_fallback dfb_v;
 	json_object *cfg, *ops, *pref, *poss, *win = NULL;
 	char text[256];
 	int rc;
@@ -247,12 +263,18 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 			return -CD_E_BAD_VALUE;
 		}
 	}
+	if (dfb && cd_drain_fallback_parse(dfb, &dfb_v) < 0) {	/* lib/drain.h D7 */
+		*out = cd_ipc_message("drain_fallback must be none, quick or restart, not '%s'", dfb);
+		return -CD_E_BAD_VALUE;
+	}
 	cfg = json_object_new_object();
 	json_object_object_add(cfg, "resources", json_object_new_array());
 	json_object_object_add(cfg, "preferred_owners", pref ? json_object_get(pref) : json_object_new_array());
 	json_object_object_add(cfg, "possible_owners", poss ? json_object_get(poss) : json_object_new_array());
 	json_object_object_add(cfg, "failback", json_object_new_string(fb ? fb : "never"));
 	json_object_object_add(cfg, "target", json_object_new_string(target ? target : "started"));
+	if (dfb)
+		json_object_object_add(cfg, "drain_fallback", json_object_new_string(dfb));
 	if (win) {
 		bool arr = json_object_is_type(win, json_type_array);
 		json_object *h0 = arr ? json_object_array_get_idx(win, 0) : NULL;
@@ -493,12 +515,14 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("%s", why);
 		return -CD_E_BAD_ARGS;
 	}
+	/* Over the migration limits (lib/drain.h A2, A3) it waits: say so. */
+	rm_move_queue_why(d->rm, name, node, type, why, sizeof(why));
 	ops = json_object_new_array();
 	cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_MOVE_TO, name);
 	cd_sp_op(ops, "set", json_object_new_string(strcmp(type, "restart") ? type : ""),
 		 CD_SP_RT_ROLE_MOVE_TYPE, name);
 	cd_sp_op(ops, "set", json_object_new_string("started"), CD_SP_ROLE_TARGET, name);
-	return submit(d, client, ops, out);
+	return submit_noted(d, client, ops, out, why[0] ? why : NULL);
 }
 
 /*
@@ -987,13 +1011,6 @@ cd_rm_ipc_node_pause(struct cd_daemon *d, struct cd_ipc_client *client,
 		     json_object *args, json_object **out)
 {
 	return node_flag(d, client, args, out, CD_SP_RT_NODE_PAUSED, true);
-}
-
-int
-cd_rm_ipc_node_resume(struct cd_daemon *d, struct cd_ipc_client *client,
-		      json_object *args, json_object **out)
-{
-	return node_flag(d, client, args, out, CD_SP_RT_NODE_PAUSED, false);
 }
 
 int

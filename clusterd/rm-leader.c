@@ -9,6 +9,8 @@
 #include "log.h"
 #include "error.h"
 #include "policy.h"
+#include "drain.h"
+#include "migphase.h"
 #include "pr.h"
 #include "timeutil.h"
 #include "heartbeat.h"
@@ -123,9 +125,10 @@ fence_done(void *ctx, int err, const char *detail)
 		cd_err("fence: node %s NOT fenced: %s; its roles stay where they are "
 		       "until fencing succeeds (retrying)", fc->node, detail);
 	} else {
-		cd_notice("fence: node %s fenced on %zu LUN(s)", fc->node,
-			  cd_fence_n_luns(rm->fence));
-		record_fence(rm, fc->node, fc->incarnation, cd_fence_n_luns(rm->fence));
+		cd_notice("fence: node %s fenced on %zu cluster LUN(s) and %zu data LUN(s)",
+			  fc->node, cd_fence_n_luns(rm->fence), cd_fence_n_data_luns(rm->fence));
+		record_fence(rm, fc->node, fc->incarnation,
+			     cd_fence_n_luns(rm->fence) + cd_fence_n_data_luns(rm->fence));
 	}
 	free(fc);
 	rm_schedule_reconcile(rm);
@@ -140,13 +143,14 @@ do_fence(struct cd_rm *rm, const struct rm_node_rt *victim)
 
 	if ((ln && ln->fencing) || rm_inflight_has(rm, "@fence"))
 		return;
-	if (cd_fence_n_luns(rm->fence) == 0) {
+	if (cd_fence_n_luns(rm->fence) + cd_fence_n_data_luns(rm->fence) == 0) {
 		cd_warn("fence: node %s lost; no cluster LUNs to fence it on: "
 			"relying on its self-fencing", victim->name);
 		record_fence(rm, victim->name, victim->incarnation, 0);
 		return;
 	}
-	if (!me || rm->registered_inc == 0 || rm->registered_inc != me->incarnation) {
+	if (!me || (cd_fence_n_luns(rm->fence) &&
+		    (rm->registered_inc == 0 || rm->registered_inc != me->incarnation))) {
 		cd_warn("fence: cannot fence %s yet: this node is not registered on "
 			"the cluster LUNs", victim->name);
 		return;
@@ -286,6 +290,7 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 		}
 		rm_ops_guard(ops, r->p.name, r->p.owner, st);
 		if (r->p.owner[0]) {
+			rm_drain_note_start(rm, ops, r->p.name, r->p.owner);	/* drain.h D5 */
 			cd_sp_op(ops, "set", json_object_new_string("stopping"),
 				 CD_SP_RT_ROLE_STATE, r->p.name);
 			cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_MOVE_TO,
@@ -402,6 +407,202 @@ rm_policy_input_free(struct cd_rm *rm, struct rm_policy_in *pi)
 	memset(pi, 0, sizeof(*pi));
 }
 
+static int model_role_idx(struct cd_rm *rm, const char *name);
+
+/* ---- migration admission (lib/drain.h A1-A5) ---- */
+
+static void
+mig_limits(struct cd_rm *rm, struct cd_mig_limits *l)
+{
+	l->live_out = (unsigned)rm_prop_int(rm, "live-migrations-out", 2);
+	l->live_in = (unsigned)rm_prop_int(rm, "live-migrations-in", 2);
+	l->live_cluster = (unsigned)rm_prop_int(rm, "live-migrations-cluster", 16);
+	l->quick_node = (unsigned)rm_prop_int(rm, "quick-migrations-node", 2);
+	l->quick_cluster = (unsigned)rm_prop_int(rm, "quick-migrations-cluster", 16);
+}
+
+/* Would a MOVE of r start a migration (rm_leader_migrate's conditions)? */
+static bool
+would_migrate(const struct rm_role *r, const char *type, enum cd_mig_kind *kind)
+{
+	enum cd_mig_type t;
+
+	if (!r->migratable || cd_migtype_parse(type, &t) || r->p.state != CD_ROLE_STARTED ||
+	    !r->p.owner[0] || r->mig.active)
+		return false;
+	*kind = t == CD_MIG_QUICK ? CD_MIGK_QUICK : CD_MIGK_LIVE;
+	return true;
+}
+
+static int
+pnode_idx(const struct rm_policy_in *pi, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < pi->in.n_nodes; i++) {
+		if (!strcmp(pi->nodes[i].name, name))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The migrations running now, into run (room for n_roles). */
+static size_t
+running_migrations(struct cd_rm *rm, const struct rm_policy_in *pi, struct cd_mig_running *run)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rm->model.n_roles; i++) {
+		const struct rm_role *r = &rm->model.roles[i];
+		int from = pnode_idx(pi, r->mig.from), to = pnode_idx(pi, r->mig.to);
+
+		if (!r->mig.active || from < 0 || to < 0)
+			continue;
+		run[n].kind = !strcmp(r->mig.type, "quick") ? CD_MIGK_QUICK : CD_MIGK_LIVE;
+		run[n].from = from;
+		run[n++].to = to;
+	}
+	return n;
+}
+
+static const char **
+node_names(const struct rm_policy_in *pi)
+{
+	const char **names = calloc(pi->in.n_nodes ? pi->in.n_nodes : 1, sizeof(*names));
+	size_t i;
+
+	for (i = 0; names && i < pi->in.n_nodes; i++)
+		names[i] = pi->nodes[i].name;
+	return names;
+}
+
+/*
+ * A1-A5 over this pass's MOVE actions that would start a migration: those
+ * that do not fit the limits are dropped (type 0); their move stays
+ * requested and a later pass starts them. A move whose start is on its way
+ * (a leader change in flight) counts as running.
+ */
+static void
+admit_moves(struct cd_rm *rm, struct rm_policy_in *pi, struct cd_action *acts, size_t n)
+{
+	struct cd_mig_running *run = calloc(rm->model.n_roles + n + 1, sizeof(*run));
+	struct cd_mig_cand *cand = calloc(n + 1, sizeof(*cand));
+	size_t *which = calloc(n + 1, sizeof(*which));
+	const char **names = node_names(pi);
+	struct cd_mig_limits lim;
+	size_t i, nr, nc = 0;
+	int rc;
+
+	if (!run || !cand || !which || !names)
+		goto out;
+	nr = running_migrations(rm, pi, run);
+	for (i = 0; i < n; i++) {
+		struct rm_role *r = acts[i].type == CD_ACT_MOVE && acts[i].role >= 0 ?
+				    &rm->model.roles[acts[i].role] : NULL;
+		enum cd_mig_kind kind;
+		int from;
+
+		if (!r || !would_migrate(r, r->move_type, &kind) ||
+		    (from = pnode_idx(pi, r->p.owner)) < 0 || acts[i].node < 0)
+			continue;
+		if (rm_inflight_has(rm, r->p.name)) {
+			run[nr].kind = kind;
+			run[nr].from = from;
+			run[nr++].to = acts[i].node;
+			continue;
+		}
+		cand[nc].kind = kind;
+		cand[nc].from = from;
+		cand[nc].to = acts[i].node;
+		cand[nc].role = &pi->roles[acts[i].role];
+		which[nc++] = i;
+	}
+	mig_limits(rm, &lim);
+	rc = cd_mig_admit(&lim, pi->in.n_nodes, names, run, nr, cand, nc);
+	if (rc < 0)
+		cd_err("rm: migration admission: %s; starting none", strerror(-rc));
+	for (i = 0; i < nc; i++) {
+		if (rc == 0 && cand[i].admit)
+			continue;
+		cd_debug("rm: leader: role %s waits: %s", cand[i].role->name, cand[i].why);
+		acts[which[i]].type = 0;
+	}
+out:
+	free(run);
+	free(cand);
+	free(which);
+	free(names);
+}
+
+void
+rm_move_queue_why(struct cd_rm *rm, const char *role, const char *node, const char *type,
+		  char *why, size_t len)
+{
+	struct cd_mig_running *run;
+	struct cd_mig_cand c = { 0 };
+	struct cd_mig_limits lim;
+	struct rm_policy_in pi;
+	const char **names;
+	int ri = model_role_idx(rm, role);
+	size_t nr;
+
+	why[0] = '\0';
+	if (ri < 0 || !would_migrate(&rm->model.roles[ri], type, &c.kind) ||
+	    rm_policy_input(rm, &pi, false) < 0)
+		return;
+	c.from = pnode_idx(&pi, rm->model.roles[ri].p.owner);
+	c.to = pnode_idx(&pi, node);
+	c.role = &pi.roles[ri];
+	run = calloc(rm->model.n_roles + 1, sizeof(*run));
+	names = node_names(&pi);
+	if (run && names && c.from >= 0 && c.to >= 0) {
+		nr = running_migrations(rm, &pi, run);
+		mig_limits(rm, &lim);
+		if (cd_mig_admit(&lim, pi.in.n_nodes, names, run, nr, &c, 1) == 0 && !c.admit)
+			snprintf(why, len, "%s", c.why);
+	}
+	free(run);
+	free(names);
+	rm_policy_input_free(rm, &pi);
+}
+
+/* ---- the drain subsystem's view (rm.h) ---- */
+
+int
+cd_rm_view_get(struct cd_daemon *d, struct cd_rm_view *v)
+{
+	struct rm_policy_in *pi;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if (!d->rm)
+		return -EAGAIN;
+	pi = calloc(1, sizeof(*pi));
+	if (!pi)
+		return -ENOMEM;
+	if (rm_model_load(&d->rm->model, cd_replica_state(d)) < 0)
+		cd_err("rm: too many roles; some are not managed");
+	rm_track_lost(d->rm);
+	rc = rm_policy_input(d->rm, pi, false);
+	if (rc < 0) {
+		free(pi);
+		return rc;
+	}
+	v->in = &pi->in;
+	v->roles = d->rm->model.roles;
+	v->priv = pi;
+	return 0;
+}
+
+void
+cd_rm_view_put(struct cd_daemon *d, struct cd_rm_view *v)
+{
+	if (v->priv && d->rm)
+		rm_policy_input_free(d->rm, v->priv);
+	free(v->priv);
+	memset(v, 0, sizeof(*v));
+}
+
 void
 rm_leader_duties(struct cd_rm *rm)
 {
@@ -422,6 +623,8 @@ rm_leader_duties(struct cd_rm *rm)
 	rc = cd_policy_run(&pi.in, acts, max, &n_acts);
 	if (rc < 0)
 		cd_err("rm: policy engine: %s", strerror(-rc));
+	else
+		admit_moves(rm, &pi, acts, n_acts);
 	for (i = 0; rc >= 0 && i < n_acts; i++)
 		apply_action(rm, &acts[i], pi.nodes);
 	rm_policy_input_free(rm, &pi);
@@ -513,11 +716,12 @@ manual_fence_done(void *ctx, int err, const char *detail)
 		snprintf(text, sizeof(text), "fencing %s failed: %s", mf->node, detail);
 		cd_ipc_complete(mf->def, NULL, err, text);
 	} else {
-		record_fence(mf->rm, mf->node, mf->incarnation, cd_fence_n_luns(mf->rm->fence));
+		size_t n = cd_fence_n_luns(mf->rm->fence) + cd_fence_n_data_luns(mf->rm->fence);
+
+		record_fence(mf->rm, mf->node, mf->incarnation, n);
 		out = json_object_new_object();
 		json_object_object_add(out, "fenced", json_object_new_string(mf->node));
-		json_object_object_add(out, "luns",
-				       json_object_new_int64((int64_t)cd_fence_n_luns(mf->rm->fence)));
+		json_object_object_add(out, "luns", json_object_new_int64((int64_t)n));
 		cd_ipc_complete(mf->def, out, 0, NULL);
 		json_object_put(out);
 	}
@@ -551,9 +755,9 @@ cd_rm_fence_now(struct cd_daemon *d, struct cd_ipc_client *client, const char *n
 		return -ENOMEM;
 	}
 	cd_notice("fence: fencing node %s by hand", node);
-	if (cd_fence_n_luns(rm->fence) == 0) {
+	if (cd_fence_n_luns(rm->fence) + cd_fence_n_data_luns(rm->fence) == 0) {
 		manual_fence_done(mf, 0, "");
-	} else if (!me || !rm->registered_inc) {
+	} else if (!me || (cd_fence_n_luns(rm->fence) && !rm->registered_inc)) {
 		manual_fence_done(mf, -EPERM, "this node is not registered on the cluster LUNs");
 	} else if (cd_fence_node(rm->fence, cd_pr_key(d->mship.local_id, me->incarnation),
 				 victim->id, manual_fence_done, mf) < 0) {

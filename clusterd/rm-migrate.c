@@ -587,6 +587,7 @@ rm_leader_migrate(struct cd_rm *rm, struct rm_role *r, const char *to)
 	cd_sp_op(ops, "set", json_object_new_string("migrating"), CD_SP_RT_ROLE_STATE, r->p.name);
 	cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_MOVE_TO, r->p.name);
 	cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_MOVE_TYPE, r->p.name);
+	rm_drain_note_start(rm, ops, r->p.name, r->p.owner);
 	cd_info("rm: leader: %s migration of role %s from %s to %s", r->move_type, r->p.name,
 		r->p.owner, to);
 	rm_submit_role_ops(rm, r->p.name, ops, true);

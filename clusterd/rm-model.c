@@ -151,6 +151,40 @@ rm_model_free(struct rm_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static bool
+lun_known(const struct rm_lun *l, size_t n, const char *url)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(l[i].url, url))
+			return true;
+	}
+	return false;
+}
+
+/* Every disk resource's lun, once, unless it is a cluster LUN. */
+static void
+load_data_luns(struct rm_model *m, json_object *resources)
+{
+	json_object_object_foreach(resources, id, cfg) {
+		json_object *params = NULL;
+		const char *url;
+
+		if (strcmp(cd_jstr(cfg, "agent", ""), RM_DISK_AGENT) ||
+		    !json_object_object_get_ex(cfg, "params", &params))
+			continue;
+		url = cd_jstr(params, "lun", "");
+		if (!*url || strlen(url) >= sizeof(m->data_luns[0].url) ||
+		    lun_known(m->luns, m->n_luns, url) ||
+		    lun_known(m->data_luns, m->n_data_luns, url))
+			continue;
+		if (m->n_data_luns >= RM_MAX_LUNS)
+			break;
+		snprintf(m->data_luns[m->n_data_luns].name, RM_NAME_MAX, "%s", id);
+		snprintf(m->data_luns[m->n_data_luns].url, sizeof(m->data_luns[0].url), "%s", url);
+		m->n_data_luns++;
+	}
+}
+
 int
 rm_model_load(struct rm_model *m, const struct cd_state *st)
 {
@@ -222,6 +256,8 @@ rm_model_load(struct rm_model *m, const struct cd_state *st)
 			m->n_luns++;
 		}
 	}
+	if (resources && json_object_is_type(resources, json_type_object))
+		load_data_luns(m, resources);
 	return rc;
 }
 

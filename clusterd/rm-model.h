@@ -68,13 +68,20 @@ struct rm_lun {
 	char url[256];
 };
 
+#define RM_DISK_AGENT	"ocf:clusterd:disk"	/* its param lun: a data LUN */
+
 struct rm_model {
 	size_t n_roles, cap_roles;
 	struct rm_role *roles;		/* grown as needed; kept between loads */
 	size_t n_nodes;
 	struct rm_node_rt nodes[CD_MAX_NODES];
-	size_t n_luns;
+	size_t n_luns;			/* the cluster LUNs (config.luns) */
 	struct rm_lun luns[RM_MAX_LUNS];
+	/* data LUNs: the lun of every disk resource (a disk role's, a
+	 * cluster shared volume's) that is not a cluster LUN, each once;
+	 * name is the resource's */
+	size_t n_data_luns;
+	struct rm_lun data_luns[RM_MAX_LUNS];
 	char cluster_name[RM_NAME_MAX];
 };
 

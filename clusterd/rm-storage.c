@@ -112,18 +112,6 @@ cd_rm_ipc_vm_move_storage(struct cd_daemon *d, struct cd_ipc_client *client,
 	char err[512];
 	int rc;
 
-	/* Disabled until issue 17's damaged block is understood: a lab run on
-	 * the CSV layout found a 4 KiB block of a disk, moved while its guest
-	 * wrote it, damaged after the switch. No move starts; cancelling and
-	 * the recovery of interrupted moves stay active. */
-	if (!getenv("CD_STORAGE_MOVE_UNSAFE_TESTING")) {
-		*out = cd_ipc_message("vm move-storage is disabled in this build: a test "
-				      "found a damaged block in a disk moved while its guest "
-				      "wrote to it (issue 17); move the disk with the VM "
-				      "stopped");
-		return -ENOTSUP;
-	}
-
 	if (!r) {
 		*out = cd_ipc_message("no VM '%s'", name ? name : "");
 		return -ENOENT;

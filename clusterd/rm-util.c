@@ -90,6 +90,18 @@ rm_agent_env(void *ctx)
 	return rm->agent_env;
 }
 
+void
+rm_drain_note_start(struct cd_rm *rm, json_object *ops, const char *role, const char *owner)
+{
+	const struct cd_state *st = cd_replica_state(rm->d);
+
+	if (!owner || !owner[0] ||
+	    strcmp(cd_sp_str(st, "", CD_SP_RT_NODE_DRAIN_STEP, owner, role), "queued"))
+		return;
+	cd_sp_op(ops, "set", json_object_new_string("moving"), CD_SP_RT_NODE_DRAIN_STEP,
+		 owner, role);
+}
+
 /* ---- reporting results into the state ---- */
 
 struct report_ctx {

@@ -97,6 +97,9 @@ op_done(void *ctx, const struct cd_op_result *res)
 		} else {
 			rm_op_failure(l->fail_reason, sizeof(l->fail_reason), res);
 			cd_warn("rm: role %s: %s; stopping what started", l->name, l->fail_reason);
+			/* a failed start may have left processes: it counts as
+			 * running until its stop succeeds (as OCF wants) */
+			l->running |= 1u << oc->idx;
 			l->op = L_STOPPING;
 			l->report_failed = true;
 			l->then_start = false;
@@ -183,14 +186,24 @@ role_step(struct cd_rm *rm, struct local_role *l)
 				role_step(rm, l);
 				return;
 			}
-			cd_notice("rm: role %s stopped here", l->name);
+			if (l->running)
+				cd_warn("rm: role %s: stop sequence ended, not all of it stopped "
+					"(%s): reported failed, the stop is retried", l->name,
+					l->fail_reason);
+			else
+				cd_notice("rm: role %s stopped here", l->name);
 			rm_schedule_reconcile(rm);
 			return;
 		}
 		err = run_op(rm, l, l->idx, "stop", r->rsc[l->idx].stop_timeout_ms);
 		if (err < 0) {
-			cd_err("rm: role %s: cannot stop %s: %s", l->name, r->rsc[l->idx].id,
-			       strerror(-err));
+			/* Not run is not stopped: its running bit stays, the role is
+			 * reported failed here and the stop retried (ARCHITECTURE
+			 * §6, 4.), never started again or elsewhere meanwhile. */
+			snprintf(l->fail_reason, sizeof(l->fail_reason), "%s: stop cannot run "
+				 "(%s)", r->rsc[l->idx].id, strerror(-err));
+			cd_err("rm: role %s: %s", l->name, l->fail_reason);
+			l->report_failed = true;
 			l->idx--;
 			role_step(rm, l);
 		}
@@ -222,8 +235,12 @@ begin_stop(struct cd_rm *rm, struct local_role *l, const char *why)
 	size_t i;
 
 	rm_monitors_stop(rm, l);
-	/* A start in progress is abandoned: kill it, then stop everything. */
+	/* A start in progress is abandoned: kill it, then stop everything,
+	 * the one being started included: killing its agent's process group
+	 * does not end what it daemonized already, only its stop does. */
 	if (l->op == L_STARTING && r) {
+		if (l->idx >= 0 && (size_t)l->idx < r->n_rsc)
+			l->running |= 1u << l->idx;
 		for (i = 0; i < r->n_rsc; i++)
 			cd_exec_cancel(rm->exec, r->rsc[i].id);
 	}
@@ -593,6 +610,9 @@ update_luns(struct cd_rm *rm)
 	for (i = 0; i < rm->model.n_luns; i++)
 		urls[i] = rm->model.luns[i].url;
 	cd_fence_set_luns(rm->fence, urls, rm->model.n_luns);
+	for (i = 0; i < rm->model.n_data_luns; i++)
+		urls[i] = rm->model.data_luns[i].url;
+	cd_fence_set_data_luns(rm->fence, urls, rm->model.n_data_luns);
 }
 
 static void
@@ -840,6 +860,9 @@ cd_rm_stop(struct cd_daemon *d)
 	cd_fence_free(rm->fence);
 	cd_exec_free(rm->exec);
 	rm_storage_stop(rm);	/* no done comes any more */
+	/* a migration report not recorded yet: the next clusterd probes instead */
+	for (size_t i = 0; i < rm->n_local; i++)
+		json_object_put(rm->local[i].mig_ops);
 	while ((mc = rm->mon_ctxs)) {
 		rm->mon_ctxs = mc->next;
 		free(mc);
@@ -881,7 +904,6 @@ static const struct cd_ipc_handler rm_ipc[] = {
 	{ "resource-show", cd_rm_ipc_rsc_show, 0 },
 	{ "resource-remove", cd_rm_ipc_rsc_remove, CD_IPC_CHANGES },
 	{ "node-pause", cd_rm_ipc_node_pause, CD_IPC_CHANGES },
-	{ "node-resume", cd_rm_ipc_node_resume, CD_IPC_CHANGES },
 	{ "node-fence", cd_rm_ipc_node_fence, CD_IPC_CHANGES },
 	{ "node-list", cd_rm_ipc_node_list, 0 },
 	{ "storage-add", cd_rm_ipc_storage_add, CD_IPC_CHANGES },

@@ -6,7 +6,11 @@
 #ifndef CLUSTERD_RM_H
 #define CLUSTERD_RM_H
 
+#include <stddef.h>
+
 struct cd_daemon;
+struct cd_policy_input;
+struct rm_role;
 
 /**
  * Create the executor and the fencing worker, arm the start-up grace and
@@ -33,5 +37,19 @@ void cd_rm_planned_stop(struct cd_daemon *d, void (*stop)(struct cd_daemon *d));
  * storage-* IPC commands (rm-ipc.c).
  */
 extern const struct cd_hooks cd_rm_hooks;
+
+/*
+ * For the drain subsystem (clusterd/drain.c): the policy engine's input as
+ * the resource manager sees the state now (reloaded), and its roles
+ * (rm-model.h) in the same order. Valid until cd_rm_view_put, on the loop.
+ */
+struct cd_rm_view {
+	const struct cd_policy_input *in;
+	const struct rm_role *roles;
+	void *priv;
+};
+/** @return 0, -EAGAIN (no resource manager), -ENOMEM */
+int cd_rm_view_get(struct cd_daemon *d, struct cd_rm_view *v);
+void cd_rm_view_put(struct cd_daemon *d, struct cd_rm_view *v);
 
 #endif

@@ -32,6 +32,7 @@ struct pending {
 	uint64_t id;
 	void *frame;		/* the reply once it arrived */
 	size_t len;
+	pthread_cond_t cond;	/* its caller waits here (wake_all, reader) */
 	struct pending *next;
 };
 
@@ -49,10 +50,25 @@ static struct {
 	bool connecting;
 	bool ever;		/* has been connected once */
 	bool reconnector;	/* a reconnector thread runs */
+	bool refused;		/* the coordinator refused this node at HELLO */
+	uint64_t refused_ms;	/* ... when (monotonic ms) */
 	struct pending *pending;
 	int next_coord;
 	void (*reclaim)(uint64_t epoch);	/* cl_on_new_coordinator */
+	uint64_t caps;		/* the coordinator's HELLO reply */
+	void (*push)(const struct csv_msg *m);	/* cl_on_push */
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+/* The connection changed (g.lock held): wake every waiter, each caller
+ * waiting for its reply included (they wait on their own condition, so a
+ * reply wakes only its caller, not every request in flight). */
+static void
+wake_all(void)
+{
+	pthread_cond_broadcast(&g.cond);
+	for (struct pending *p = g.pending; p; p = p->next)
+		pthread_cond_signal(&p->cond);
+}
 
 int
 cl_conn_init(const struct cl_opts *o)
@@ -90,6 +106,25 @@ reclaimer(void *arg)
 	if (fn)
 		fn(epoch);
 	return NULL;
+}
+
+void
+cl_on_push(void (*fn)(const struct csv_msg *m))
+{
+	pthread_mutex_lock(&g.lock);
+	g.push = fn;
+	pthread_mutex_unlock(&g.lock);
+}
+
+uint64_t
+cl_caps(void)
+{
+	uint64_t c;
+
+	pthread_mutex_lock(&g.lock);
+	c = g.c ? g.caps : 0;
+	pthread_mutex_unlock(&g.lock);
+	return c;
 }
 
 uint64_t
@@ -138,6 +173,19 @@ coord_addr(char *out, size_t len)
 	return 0;
 }
 
+/* Is fd's local address its peer's address? */
+static bool
+self_connected(int fd)
+{
+	struct sockaddr_in a = { 0 }, b = { 0 };
+	socklen_t la = sizeof(a), lb = sizeof(b);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &la) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&b, &lb) < 0)
+		return false;
+	return a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr;
+}
+
 static int
 tcp_connect(const char *spec)
 {
@@ -173,6 +221,18 @@ tcp_connect(const char *spec)
 		close(fd);
 		return err ? -err : -EIO;
 	}
+	/* TCP simultaneous open: while nothing listens on a port of the
+	 * ephemeral range, a connect from this host can get that very port as
+	 * its source and connect to itself. Such a socket holds the port and
+	 * the coordinator that starts there next fails with EADDRINUSE; a
+	 * plain close would leave it in TIME_WAIT and hold the port for 60 s
+	 * more (measured), so it is reset (linger 0) instead. */
+	if (self_connected(fd)) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 },
+				 sizeof(struct linger));
+		close(fd);
+		return -ELOOP;
+	}
 	/* back to blocking: the TLS layer waits with its own deadlines */
 	if (fcntl(fd, F_SETFL, 0) < 0) {
 		close(fd);
@@ -183,10 +243,11 @@ tcp_connect(const char *spec)
 
 /* HELLO on a fresh connection; the coordinator's epoch in *epoch. */
 static int
-say_hello(struct csv_conn *c, uint64_t *epoch)
+say_hello(struct csv_conn *c, uint64_t *epoch, uint64_t *caps)
 {
 	struct csv_msg m = { .op = CSV_OP_HELLO, .id = ++g.next_id, .client = g.client,
-			     .caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS | CSV_CAP_RECLAIM };
+			     .caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS | CSV_CAP_RECLAIM |
+				     (g.o->lun ? CSV_CAP_DIRECT : 0) };
 	static __thread struct csv_msg r;
 	void *frame;
 	size_t len;
@@ -211,8 +272,10 @@ say_hello(struct csv_conn *c, uint64_t *epoch)
 	if (rc == 0 && !(r.caps & CSV_CAP_RECLAIM))
 		fprintf(stderr, "csv-client %s: the coordinator does not take lock reclaims: "
 			"locks held here are not kept across its changes\n", g.o->volume);
-	if (rc == 0)
+	if (rc == 0) {
 		*epoch = r.client;
+		*caps = r.caps;
+	}
 	free(frame);
 	return rc;
 }
@@ -236,9 +299,10 @@ connect_once(void)
 	char addr[256];
 	struct csv_conn *c = NULL;
 	struct conn_ref *ref = NULL;
-	uint64_t epoch = 0;
+	uint64_t epoch = 0, caps = 0;
 	pthread_t t;
 	int fd, rc;
+	static bool self_logged;	/* under g.lock */
 
 	g.connecting = true;
 	pthread_mutex_unlock(&g.lock);
@@ -248,7 +312,7 @@ connect_once(void)
 		rc = fd;
 		if (fd >= 0) {
 			c = csv_conn_open(fd, false, g.key, g.o->node, CL_CONNECT_MS);
-			rc = c ? say_hello(c, &epoch) : -errno;
+			rc = c ? say_hello(c, &epoch, &caps) : -errno;
 		}
 	}
 	if (rc < 0 && c) {
@@ -273,6 +337,25 @@ connect_once(void)
 	}
 	pthread_mutex_lock(&g.lock);
 	g.connecting = false;
+	if (!c && rc == -ELOOP && !self_logged) {
+		self_logged = true;
+		fprintf(stderr, "csv-client %s: a connection to %s connected to itself (nothing "
+			"listens there; the port is in this host's ephemeral range): closed at "
+			"once so a coordinator can take the port; retrying\n", g.o->volume, addr);
+	}
+	if (!c && rc == -EACCES && !g.refused)
+		fprintf(stderr, "csv-client %s: the coordinator refuses this node (fenced "
+			"until the cluster readmits it, or another cluster's key): I/O on "
+			"the volume fails with EIO meanwhile; retrying every %d ms\n",
+			g.o->volume, CL_REFUSED_RETRY_MS);
+	if (!c && rc == -EACCES) {
+		g.refused = true;
+		g.refused_ms = cd_now_mono_ms();
+	} else if (c && g.refused) {
+		g.refused = false;
+		fprintf(stderr, "csv-client %s: the coordinator accepts this node again\n",
+			g.o->volume);
+	}
 	if (c) {
 		if (g.epoch && g.epoch != epoch) {
 			fprintf(stderr, "csv-client %s: new coordinator at %s\n", g.o->volume, addr);
@@ -292,17 +375,18 @@ connect_once(void)
 			fprintf(stderr, "csv-client %s: reconnected to %s\n", g.o->volume, addr);
 		g.c = ref;
 		g.epoch = epoch;
+		g.caps = caps;
 		g.gen++;
 		g.ever = true;
 	}
-	pthread_cond_broadcast(&g.cond);
+	wake_all();
 	if (!c) {
 		/* pace the attempts without a sleep: wait for a peer's success */
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_nsec += (g.refused ? CL_REFUSED_RETRY_MS : 100) * 1000000L;
+		while (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
@@ -370,6 +454,19 @@ reader(void *arg)
 		if (rc < 0)
 			break;
 		silent = 0;
+		if (((unsigned char *)frame)[8] & CSV_F_PUSH) {
+			/* a push (a lease recall): its handler must not block */
+			static __thread struct csv_msg m;
+			void (*fn)(const struct csv_msg *);
+
+			pthread_mutex_lock(&g.lock);
+			fn = g.push;
+			pthread_mutex_unlock(&g.lock);
+			if (csv_decode(frame, len, &m) == 0 && fn)
+				fn(&m);
+			free(frame);
+			continue;
+		}
 		id = 0;
 		for (int i = 0; i < 8; i++)
 			id |= (uint64_t)((unsigned char *)frame)[16 + i] << (8 * i);
@@ -380,7 +477,7 @@ reader(void *arg)
 			p->frame = frame;
 			p->len = len;
 			frame = NULL;
-			pthread_cond_broadcast(&g.cond);
+			pthread_cond_signal(&p->cond);
 		}
 		pthread_mutex_unlock(&g.lock);
 		free(frame);	/* a reply nobody waits for (any more) */
@@ -400,13 +497,20 @@ reader(void *arg)
 		}
 	}
 	conn_put(ref);
-	pthread_cond_broadcast(&g.cond);
+	wake_all();
 	pthread_mutex_unlock(&g.lock);
 	return NULL;
 }
 
 int
 cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved)
+{
+	return cl_call_ex(req, rep, frame, moved, NULL, NULL);
+}
+
+int
+cl_call_ex(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved,
+	   void (*sent)(void *arg), void *arg)
 {
 	struct pending me = { 0 }, **pp;
 	uint64_t deadline = cd_now_mono_ms() + (uint64_t)g.o->timeout_s * 1000;
@@ -418,6 +522,7 @@ cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved)
 	*frame = NULL;
 	if (moved)
 		*moved = false;
+	pthread_cond_init(&me.cond, NULL);
 	pthread_mutex_lock(&g.lock);
 	req->id = me.id = ++g.next_id;
 	req->flags = 0;
@@ -427,6 +532,9 @@ cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved)
 		struct conn_ref *c;
 
 		while (!g.c && cd_now_mono_ms() < deadline) {
+			/* refused (fenced): fail at once, as the LUN would */
+			if (g.refused && cd_now_mono_ms() - g.refused_ms < CL_REFUSED_RETRY_MS)
+				break;
 			if (!g.connecting)
 				connect_once();
 			else
@@ -445,12 +553,17 @@ cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved)
 		out = csv_encode(req, &len);
 		rc = out ? csv_conn_send(c->c, out, len) : -errno;
 		free(out);
+		if (sent) {
+			/* on the wire (or failed): the caller's next request may go */
+			sent(arg);
+			sent = NULL;
+		}
 		pthread_mutex_lock(&g.lock);
 		conn_put(c);
 		if (rc == -EINVAL || rc == -EMSGSIZE)
 			break;
 		while (!me.frame && g.gen == gen && g.c)
-			pthread_cond_wait(&g.cond, &g.lock);
+			pthread_cond_wait(&me.cond, &g.lock);
 		if (me.frame)
 			break;
 		/* the connection went: send again on the next one */
@@ -463,6 +576,9 @@ cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved)
 		;
 	*pp = me.next;
 	pthread_mutex_unlock(&g.lock);
+	pthread_cond_destroy(&me.cond);
+	if (sent)
+		sent(arg);	/* never sent (no connection until the timeout) */
 	if (!me.frame)
 		return rc < 0 ? (rc == -EINVAL || rc == -EMSGSIZE ? rc : -EIO) : -EIO;
 	*frame = me.frame;

@@ -4,6 +4,7 @@
  *
  *   csv-client --volume NAME --node NODE (--coordinator ADDR:PORT ... |
  *              --coordinator-file FILE) [--authkey FILE] [--timeout S]
+ *              [--lun URL --node-id N] [--status-file FILE]
  *              [--single-threaded] MOUNTPOINT
  *
  * Runs in the foreground (its supervisor restarts it) until unmounted or
@@ -11,6 +12,8 @@
  */
 #define FUSE_USE_VERSION 35
 #include "client.h"
+#include "client-direct.h"
+#include "client-fuse.h"
 #include "csv-conn.h"
 
 #include <errno.h>
@@ -24,12 +27,19 @@
 static const char usage[] =
 "usage: csv-client --volume NAME --node NODE (--coordinator ADDR:PORT ... |\n"
 "                  --coordinator-file FILE) [--authkey FILE] [--timeout S]\n"
+"                  [--lun URL --node-id N] [--status-file FILE]\n"
 "                  [--single-threaded] MOUNTPOINT\n"
 "FUSE client of a cluster shared volume: mounts MOUNTPOINT (normally\n"
 "/clusterstorage/NAME) and forwards every operation to the volume's\n"
 "coordinator, reconnecting and retrying when the coordinator moves. A request\n"
 "that gets no reply for S seconds (default 300) fails with EIO. The TLS key is\n"
-"derived from FILE (default " CSV_DEFAULT_AUTHKEY ").\n";
+"derived from FILE (default " CSV_DEFAULT_AUTHKEY ").\n"
+"With --lun (the volume's iSCSI LUN) and --node-id (this node's id, for its\n"
+"reservation key), files opened O_DIRECT are read and overwritten straight on\n"
+"the LUN where the coordinator's extent map and lease allow (direct I/O);\n"
+"everything else, and everything after a failure of that path, goes through\n"
+"the coordinator (redirected). --status-file gets \"direct\" or\n"
+"\"redirected: REASON\" whenever that changes.\n";
 
 int
 main(int argc, char **argv)
@@ -42,6 +52,9 @@ main(int argc, char **argv)
 		{ "authkey", required_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "single-threaded", no_argument, NULL, 's' },
+		{ "lun", required_argument, NULL, 'L' },
+		{ "node-id", required_argument, NULL, 'N' },
+		{ "status-file", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,6 +80,9 @@ main(int argc, char **argv)
 		case 'k': o.authkey = optarg; break;
 		case 't': o.timeout_s = atoi(optarg); break;
 		case 's': single = true; break;
+		case 'L': o.lun = optarg; break;
+		case 'N': o.node_id = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'S': o.status_file = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -83,6 +99,8 @@ main(int argc, char **argv)
 			strerror(-rc));
 		return 1;
 	}
+	if (cl_direct_init(&o) < 0)
+		return 2;
 	snprintf(fsname, sizeof(fsname), "-ofsname=csv:%s", o.volume);
 	fargv[fargc++] = argv[0];
 	fargv[fargc++] = argv[optind];
@@ -93,5 +111,7 @@ main(int argc, char **argv)
 	fargv[fargc++] = fsname;
 	fargv[fargc] = NULL;
 	fprintf(stderr, "csv-client %s: mounting %s\n", o.volume, argv[optind]);
-	return fuse_main(fargc, fargv, &cl_ops, NULL);
+	rc = cl_fuse_run(fargc, fargv, &cl_ops);
+	cl_direct_shutdown();
+	return rc;
 }

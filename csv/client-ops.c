@@ -4,12 +4,15 @@
  */
 #define FUSE_USE_VERSION 35
 #include "client.h"
+#include "client-direct.h"
+#include "client-wb.h"
 #include "csv-lockset.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +51,9 @@ struct cl_handle {
 	uint64_t seq;
 	uint64_t owners[CL_HANDLE_OWNERS];	/* lock owners that locked here */
 	unsigned n_owners;
+	bool wb;		/* writes go behind (client-wb.h): not O_DIRECT/O_SYNC/O_DSYNC */
+	struct cl_dlease *dl;	/* direct I/O (client-direct.h); NULL: redirected only */
+	int wb_err;		/* a write behind failed: for the next fsync/flush */
 
 	/* under reg.lock: the registry, for the lock reclaim */
 	struct cl_handle *next;
@@ -79,6 +85,8 @@ struct call {
 	struct csv_msg q, r;
 	void *frame;
 	bool moved;
+	void (*sent)(void *arg);	/* cl_call_ex's; NULL: none */
+	void *sent_arg;
 };
 
 static struct call *
@@ -100,7 +108,7 @@ call_run(struct call *c)
 	if (c->q.path[0] == '\0' && c->q.op != CSV_OP_STATFS && !c->q.fh &&
 	    c->q.op != CSV_OP_PING && c->q.op != CSV_OP_RECLAIM_DONE)
 		return -ENAMETOOLONG;
-	return cl_call(&c->q, &c->r, &c->frame, &c->moved);
+	return cl_call_ex(&c->q, &c->r, &c->frame, &c->moved, c->sent, c->sent_arg);
 }
 
 static void
@@ -151,6 +159,8 @@ H(struct fuse_file_info *fi)
 {
 	return fi ? (struct cl_handle *)(uintptr_t)fi->fh : NULL;
 }
+
+static void drain_for(struct cl_handle *h);
 
 /* Write h's unsynced data again through its new handle (h->lock held). */
 static int
@@ -271,16 +281,30 @@ on_handle(const char *path, struct cl_handle *h, struct call *c)
 	return rc;
 }
 
-/* FSYNC c on h; on success the writes before it are durable: forget them. */
+/*
+ * An fsync of h (c: its FSYNC): SYNCHRONIZE CACHE for its direct writes,
+ * then the coordinator's FSYNC; when the first fails, the unsynced writes
+ * (direct ones included) go through the coordinator again first
+ * (client-direct.h). On success the writes before it are forgotten.
+ */
 static int
-do_fsync(const char *path, struct cl_handle *h, struct call *c)
+fsync_all(const char *path, struct cl_handle *h, struct call *c)
 {
 	uint64_t upto;
-	int rc;
+	int rc, err = 0;
 
 	pthread_mutex_lock(&h->lock);
 	upto = h->seq;
 	pthread_mutex_unlock(&h->lock);
+	if (cl_direct_fsync(h->dl) < 0) {
+		if (!handle_fh(path, h, &err))
+			return err ? err : -EIO;
+		pthread_mutex_lock(&h->lock);
+		rc = replay(h);
+		pthread_mutex_unlock(&h->lock);
+		if (rc < 0)
+			return rc;
+	}
 	rc = on_handle(path, h, c);
 	if (rc == 0)
 		forget_synced(h, upto);
@@ -473,14 +497,59 @@ reclaim(uint64_t epoch)
 
 /* ---- metadata ---- */
 
+/*
+ * The coordinator handle of a file open here under path on the current
+ * coordinator (0: none), and its inode. The kernel's fstat(2) asks
+ * getattr without the open file, and libfuse names the file by the path it
+ * knows here, which is stale when another node renamed the file: such a
+ * getattr must go by the handle, not by the old name (the quick
+ * migration's stream follower fstats the state file that the saving node
+ * renames when it is complete).
+ */
+static uint64_t
+open_fh(const char *path, uint64_t *ino)
+{
+	uint64_t fh = 0, epoch = cl_epoch();
+	struct cl_handle *h;
+
+	pthread_mutex_lock(&reg.lock);
+	for (h = reg.handles; h && !fh; h = h->next) {
+		if (strcmp(h->path, path) != 0)
+			continue;
+		pthread_mutex_lock(&h->lock);
+		if (h->epoch == epoch) {
+			fh = h->fh;
+			*ino = h->ino;
+		}
+		pthread_mutex_unlock(&h->lock);
+	}
+	pthread_mutex_unlock(&reg.lock);
+	return fh;
+}
+
 static int
 cl_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct call *c = call_new(CSV_OP_GETATTR, path);
+	uint64_t ino = 0;
 	int rc;
 
 	if (!c)
 		return -ENOMEM;
+	if (!H(fi) && path && (c->q.fh = open_fh(path, &ino))) {
+		cl_wb_drain_ino(ino);
+		rc = call_run(c);
+		if (rc == 0)
+			to_stat(&c->r.attr, st);
+		if (rc != -EBADF) {	/* EBADF: closed meanwhile; by path */
+			call_free(c);
+			return rc;
+		}
+		free(c->frame);
+		c->frame = NULL;
+		c->q.fh = 0;
+	}
+	drain_for(H(fi));
 	rc = H(fi) ? on_handle(path, H(fi), c) : call_run(c);
 	if (rc == 0)
 		to_stat(&c->r.attr, st);
@@ -590,6 +659,7 @@ cl_rename(const char *from, const char *to, unsigned int flags)
 		return -ENOMEM;
 	snprintf(c->q.path2, sizeof(c->q.path2), "%s", to);
 	c->q.oflags = flags;
+	cl_wb_drain_all();	/* a file shows up under its new name with its data */
 	rc = call_run(c);
 	if (rc == -ENOENT && c->moved && (st = call_new(CSV_OP_GETATTR, to))) {
 		if (call_run(st) == 0)
@@ -611,6 +681,7 @@ cl_link(const char *from, const char *to)
 	if (!c)
 		return -ENOMEM;
 	snprintf(c->q.path2, sizeof(c->q.path2), "%s", to);
+	cl_wb_drain_all();
 	rc = call_run(c);
 	if (rc == -EEXIST && c->moved)
 		rc = 0;
@@ -621,12 +692,14 @@ cl_link(const char *from, const char *to)
 static int
 cl_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
+	drain_for(H(fi));
 	SIMPLE(CSV_OP_CHMOD, path, c->q.mode = mode);
 }
 
 static int
 cl_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 {
+	drain_for(H(fi));
 	SIMPLE(CSV_OP_CHOWN, path, (c->q.uid = uid, c->q.gid = gid));
 }
 
@@ -639,6 +712,7 @@ cl_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	if (!c)
 		return -ENOMEM;
 	c->q.off = (uint64_t)size;
+	drain_for(H(fi));
 	rc = H(fi) ? on_handle(path, H(fi), c) : call_run(c);
 	call_free(c);
 	return rc;
@@ -657,6 +731,7 @@ ts_to(const struct timespec *t)
 static int
 cl_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
+	drain_for(H(fi));
 	SIMPLE(CSV_OP_UTIMENS, path, (c->q.atime = ts_to(&tv[0]), c->q.mtime = ts_to(&tv[1])));
 }
 
@@ -767,6 +842,9 @@ opened(const struct call *c, struct fuse_file_info *fi, uint32_t flags, const ch
 	h->fh = c->r.fh;
 	h->epoch = cl_epoch();
 	h->flags = flags;
+	h->wb = !(flags & (O_DIRECT | O_SYNC | O_DSYNC));
+	if (S_ISREG(c->r.attr.mode))
+		h->dl = cl_direct_new(flags);
 	h->tail = &h->unsynced;
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;	/* no page cache: other nodes write too */
@@ -786,6 +864,7 @@ cl_open(const char *path, struct fuse_file_info *fi)
 	if (!c)
 		return -ENOMEM;
 	c->q.oflags = (uint32_t)fi->flags;
+	cl_wb_drain_all();	/* O_TRUNC after writes still behind */
 	rc = call_run(c);
 	if (rc == 0)
 		rc = opened(c, fi, (uint32_t)fi->flags, path);
@@ -806,6 +885,7 @@ cl_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	c->q.mode = mode;
 	c->q.uid = ctx->uid;
 	c->q.gid = ctx->gid;
+	cl_wb_drain_all();	/* O_TRUNC after writes still behind */
 	rc = call_run(c);
 	if (rc == -EEXIST && c->moved && (fi->flags & O_EXCL)) {
 		/* our own first attempt created it on the old coordinator */
@@ -822,12 +902,36 @@ cl_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	return rc;
 }
 
+/* client-direct.h's access to a handle's coordinator handle */
+struct dl_arg {
+	const char *path;
+	struct cl_handle *h;
+};
+
+static uint64_t
+dl_fh(void *arg, int *err)
+{
+	struct dl_arg *a = arg;
+
+	return handle_fh(a->path, a->h, err);
+}
+
 static int
 cl_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct call *c = call_new(CSV_OP_READ, path);
+	struct call *c;
 	int rc;
 
+	drain_for(H(fi));
+	if (H(fi) && H(fi)->dl) {
+		struct dl_arg a = { path, H(fi) };
+		struct cl_direct_ops ops = { dl_fh, &a };
+
+		rc = cl_direct_read(H(fi)->dl, &ops, buf, size, (uint64_t)off);
+		if (rc != -EAGAIN)
+			return rc;
+	}
+	c = call_new(CSV_OP_READ, path);
 	if (!c)
 		return -ENOMEM;
 	c->q.off = (uint64_t)off;
@@ -842,34 +946,179 @@ cl_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_in
 	return rc;
 }
 
+/* Bound h's unsynced copy (remember): past CL_UNSYNCED_MAX, make it durable. */
 static int
-cl_write(const char *path, const char *buf, size_t size, off_t off,
-	 struct fuse_file_info *fi)
+bound_unsynced(const char *path, struct cl_handle *h)
+{
+	struct call *s;
+	size_t n;
+	int rc;
+
+	pthread_mutex_lock(&h->lock);
+	n = h->unsynced_bytes;
+	pthread_mutex_unlock(&h->lock);
+	if (n <= CL_UNSYNCED_MAX)
+		return 0;
+	cl_wb_drain_handle(h);
+	s = call_new(CSV_OP_FSYNC, path);
+	rc = s ? fsync_all(path, h, s) : -ENOMEM;
+	call_free(s);
+	return rc;
+}
+
+static void
+wb_sent(void *arg)
+{
+	cl_wb_sent(arg);
+}
+
+/* One WRITE on h, the acknowledged bytes remembered (unsynced); for a
+ * write behind (j), cl_wb_sent once it is on the wire. */
+static int
+write_now(const char *path, struct cl_handle *h, const char *buf, uint32_t len, uint64_t off,
+	  struct cl_wb_job *j)
 {
 	struct call *c = call_new(CSV_OP_WRITE, path);
 	int rc;
 
 	if (!c)
 		return -ENOMEM;
-	c->q.off = (uint64_t)off;
+	if (j) {
+		c->sent = wb_sent;
+		c->sent_arg = j;
+	}
+	c->q.off = off;
 	c->q.data = buf;
-	c->q.datalen = (uint32_t)(size > CSV_MAX_DATA ? CSV_MAX_DATA : size);
-	rc = on_handle(path, H(fi), c);
+	c->q.datalen = len;
+	rc = on_handle(path, h, c);
 	if (rc == 0 && c->r.len > 0)
-		rc = remember(H(fi), c->q.off, buf, (uint32_t)c->r.len);
+		rc = remember(h, c->q.off, buf, (uint32_t)c->r.len);
 	if (rc == 0)
 		rc = (int)c->r.len;
-	if (rc > 0 && H(fi)->unsynced_bytes > CL_UNSYNCED_MAX) {
-		/* bound the copy: make it durable now */
-		struct call *s = call_new(CSV_OP_FSYNC, path);
-		int src = s ? do_fsync(path, H(fi), s) : -ENOMEM;
-
-		call_free(s);
-		if (src < 0)
-			rc = src;
-	}
 	call_free(c);
 	return rc;
+}
+
+/* client-wb.h's run: a write behind, sent now. */
+static int
+wb_run(struct cl_wb_job *j)
+{
+	int rc = write_now(j->path[0] ? j->path : NULL, j->h, j->data, j->len, j->off, j);
+
+	/* a short write: the coordinator's pwrite stopped (ENOSPC, EFBIG) */
+	return rc >= 0 && (uint32_t)rc != j->len ? -ENOSPC : rc;
+}
+
+/* client-wb.h's done: a failed write is reported on the next fsync or
+ * close of every handle open on its file (as a writeback error is). */
+static void
+wb_done(struct cl_wb_job *j, int rc)
+{
+	struct cl_handle *h = j->h, *o;
+
+	if (rc >= 0)
+		return;
+	fprintf(stderr, "csv-client: a write behind to %s [%llu, +%u) failed: %s\n", j->path,
+		(unsigned long long)j->off, j->len, strerror(-rc));
+	pthread_mutex_lock(&reg.lock);
+	for (o = reg.handles; o; o = o->next) {
+		if (o == h || o->ino == j->ino) {
+			pthread_mutex_lock(&o->lock);
+			o->wb_err = rc;
+			pthread_mutex_unlock(&o->lock);
+		}
+	}
+	pthread_mutex_unlock(&reg.lock);
+}
+
+/* The error of a write behind on h, reported once. */
+static int
+wb_take_err(struct cl_handle *h)
+{
+	int rc;
+
+	pthread_mutex_lock(&h->lock);
+	rc = h->wb_err;
+	h->wb_err = 0;
+	pthread_mutex_unlock(&h->lock);
+	return rc;
+}
+
+/* O_DIRECT/O_SYNC writes in flight, and the most seen at once: logged
+ * when it first reaches 2, 4, 8, 16... (parallel direct writes, see
+ * client-fuse.h; the kernel lets one file's overwrites run side by side) */
+static atomic_uint sync_writes, sync_writes_peak;
+
+static void
+sync_write_enter(void)
+{
+	unsigned n = atomic_fetch_add(&sync_writes, 1) + 1;
+	unsigned peak = atomic_load(&sync_writes_peak);
+
+	while (n > peak) {
+		if (atomic_compare_exchange_weak(&sync_writes_peak, &peak, n)) {
+			if (n >= 2 && (n & (n - 1)) == 0)
+				fprintf(stderr, "csv-client: %u O_DIRECT/O_SYNC writes in flight "
+					"at once\n", n);
+			break;
+		}
+	}
+}
+
+static int
+sync_write(const char *path, struct cl_handle *h, const char *buf, uint32_t len, off_t off)
+{
+	cl_wb_drain_ino(h->ino);
+	if (h->dl) {
+		struct dl_arg a = { path, h };
+		struct cl_direct_ops ops = { dl_fh, &a };
+		/* on the LUN: remembered until an fsync made it stable */
+		int rc = cl_direct_write(h->dl, &ops, buf, len, (uint64_t)off);
+
+		if (rc >= 0) {
+			int r2 = remember(h, (uint64_t)off, buf, (uint32_t)rc);
+
+			return r2 < 0 ? r2 : rc;
+		}
+		if (rc != -EAGAIN)
+			return rc;
+	}
+	return write_now(path, h, buf, len, (uint64_t)off, NULL);
+}
+
+static int
+cl_write(const char *path, const char *buf, size_t size, off_t off,
+	 struct fuse_file_info *fi)
+{
+	struct cl_handle *h = H(fi);
+	uint32_t len = (uint32_t)(size > CSV_MAX_DATA ? CSV_MAX_DATA : size);
+	int rc;
+
+	rc = bound_unsynced(path, h);
+	if (rc < 0)
+		return rc;
+	if (!h->wb) {
+		/* O_DIRECT: on the coordinator, for every node, when write(2)
+		 * returns (as on a disk; shared-disk leases rely on it);
+		 * O_SYNC/O_DSYNC: durable when acknowledged. So sent now. */
+		sync_write_enter();
+		rc = sync_write(path, h, buf, len, off);
+		atomic_fetch_sub(&sync_writes, 1);
+		return rc;
+	}
+	rc = cl_wb_submit(h, h->ino, path, (uint64_t)off, buf, len);
+	return rc < 0 ? rc : (int)len;
+}
+
+/* Writes behind that an operation on h's file (or, without a handle, on
+ * any file) must see done first (client-wb.h). */
+static void
+drain_for(struct cl_handle *h)
+{
+	if (h)
+		cl_wb_drain_ino(h->ino);
+	else
+		cl_wb_drain_all();
 }
 
 /*
@@ -906,12 +1155,52 @@ unlock_owners(const char *path, struct cl_handle *h)
 	h->n_owners = 0;
 }
 
+/*
+ * close(): what this handle wrote and did not fsync is made durable before
+ * close returns, as an NFS client commits on close. A file written and
+ * closed then survives a coordinator crash (its replay buffer goes with
+ * the handle at release, so without this it would not); an error here is
+ * close()'s error. Handles that wrote nothing since their last fsync cost
+ * nothing. The file's writes behind are done first (client-wb.h: close-to-
+ * open across nodes), and one that failed is close()'s error.
+ */
+static int
+cl_flush(const char *path, struct fuse_file_info *fi)
+{
+	struct cl_handle *h = H(fi);
+	struct call *c;
+	bool dirty;
+	int rc;
+
+	if (!h)
+		return 0;
+	cl_wb_drain_ino(h->ino);
+	rc = wb_take_err(h);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&h->lock);
+	dirty = h->unsynced != NULL;
+	pthread_mutex_unlock(&h->lock);
+	if (!dirty)
+		return 0;
+	c = call_new(CSV_OP_FSYNC, path);
+	if (!c)
+		return -ENOMEM;
+	c->q.mode = 0;	/* a new file's entry and size too, not only its data */
+	rc = fsync_all(path, h, c);
+	call_free(c);
+	return rc;
+}
+
 static int
 cl_release(const char *path, struct fuse_file_info *fi)
 {
 	struct cl_handle *h = H(fi);
 	struct call *c;
 
+	cl_wb_drain_handle(h);
+	cl_direct_free(h->dl);	/* the lease goes back first */
+	h->dl = NULL;
 	/* the owners' locks end here (unlock_owners): forgotten before sent */
 	for (unsigned i = 0; i < h->n_owners; i++)
 		remember_lock(h, h->owners[i], 0, 0, CSV_LK_UN);
@@ -941,8 +1230,12 @@ cl_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	if (!c)
 		return -ENOMEM;
 	c->q.mode = datasync ? 1 : 0;
-	rc = do_fsync(path, H(fi), c);
+	cl_wb_drain_ino(H(fi)->ino);
+	rc = fsync_all(path, H(fi), c);
 	call_free(c);
+	/* a write behind that failed fails the fsync that covers it */
+	if (rc == 0)
+		rc = wb_take_err(H(fi));
 	return rc;
 }
 
@@ -957,6 +1250,7 @@ cl_fallocate(const char *path, int mode, off_t off, off_t len, struct fuse_file_
 	c->q.mode = (uint32_t)mode;
 	c->q.off = (uint64_t)off;
 	c->q.len = (uint64_t)len;
+	drain_for(H(fi));
 	rc = on_handle(path, H(fi), c);
 	call_free(c);
 	return rc;
@@ -972,6 +1266,7 @@ cl_lseek(const char *path, off_t off, int whence, struct fuse_file_info *fi)
 		return -ENOMEM;
 	c->q.off = (uint64_t)off;
 	c->q.mode = (uint32_t)whence;
+	drain_for(H(fi));
 	rc = on_handle(path, H(fi), c);
 	if (rc == 0)
 		rc = (off_t)c->r.off;
@@ -1018,6 +1313,9 @@ cl_lock(const char *path, struct fuse_file_info *fi, int cmd, struct flock *fl)
 	/* a release is forgotten before it is sent, a lock once granted */
 	if (cmd != F_GETLK && c->q.type == CSV_LK_UN)
 		remember_lock(H(fi), c->q.owner, c->q.off, c->q.len, CSV_LK_UN);
+	/* what was written under a lock is on the coordinator before another
+	 * node can take it (and a lock taken sees the writes before it) */
+	cl_wb_drain_all();
 	rc = on_handle(path, H(fi), c);
 	if (rc == 0 && cmd != F_GETLK && c->q.type != CSV_LK_UN) {
 		remember_lock(H(fi), c->q.owner, c->q.off, c->q.len, c->q.type);
@@ -1059,6 +1357,7 @@ cl_flock(const char *path, struct fuse_file_info *fi, int op)
 	c->q.oflags = (op & LOCK_NB) ? 0 : CSV_FL_WAIT;
 	if (c->q.type == CSV_LK_UN)
 		remember_flock(H(fi), c->q.owner, CSV_LK_UN);
+	cl_wb_drain_all();
 	rc = on_handle(path, H(fi), c);
 	if (rc == 0 && c->q.type != CSV_LK_UN)
 		remember_flock(H(fi), c->q.owner, c->q.type);
@@ -1114,7 +1413,15 @@ cl_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
 static void *
 cl_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
+	int rc;
+
 	cl_on_new_coordinator(reclaim);
+	rc = cl_wb_init(wb_run, wb_done);
+	if (rc < 0) {
+		fprintf(stderr, "csv-client: cannot start the write-behind threads: %s\n",
+			strerror(-rc));
+		exit(1);
+	}
 	/* 1 MiB requests: one frame each (the kernel's default is 128 KiB) */
 	conn->max_write = CSV_MAX_DATA;
 	cfg->use_ino = 1;
@@ -1151,6 +1458,7 @@ const struct fuse_operations cl_ops = {
 	.create = cl_create,
 	.read = cl_read,
 	.write = cl_write,
+	.flush = cl_flush,
 	.release = cl_release,
 	.fsync = cl_fsync,
 	.fallocate = cl_fallocate,

@@ -8,6 +8,8 @@
  *                  matching replies to waiting callers by request id, and
  *                  reconnection with retry of every request in flight
  *   client-ops.c   the FUSE operations
+ *   client-wb.c    write-behind: several WRITEs in flight (client-wb.h)
+ *   client-direct.c  direct I/O on the LUN under leases (client-direct.h)
  *   client-main.c  arguments and fuse_main
  *
  * Liveness: the coordinator answers PING from its reader thread, not the
@@ -59,6 +61,29 @@
  * Page cache: files are opened with direct_io and attribute/entry caching
  * is off, so a node never reads data or sizes older than the coordinator's
  * (close-to-open and better).
+ *
+ * Writes (client-wb.h): a buffered write(2) (a handle opened without
+ * O_DIRECT, O_SYNC, O_DSYNC) returns once its data is queued in the
+ * write-behind window (CL_WB_BYTES, CL_WB_JOBS), and a pool of threads
+ * sends the queued WRITEs, several in flight at once, each with the retry
+ * contract above. Before an operation whose result depends on the data
+ * the client waits for the writes queued before it: of the same file for
+ * read, fsync/fdatasync, close (FLUSH), fallocate, lseek, fstat and
+ * ftruncate; of every file for lock and flock requests (what was written
+ * under a lock is on the coordinator before the unlock), open, create,
+ * rename, link, getattr/truncate/chmod/chown/utimens by path. So fsync
+ * still returns only once the data is durable on the LUN, this node reads
+ * its own writes, and another node sees them after this node's close,
+ * fsync or unlock (close-to-open, and NFS's locking rule); data written
+ * and not yet closed, synced or unlocked may reach other nodes a moment
+ * later than the write returned. A write behind that fails (ENOSPC, the
+ * timeout's EIO) is reported by the next fsync or close of its file, as a
+ * local filesystem reports a writeback error (NFS's semantics for
+ * buffered writes). Handles opened O_DIRECT write through, as before: the
+ * data is on the coordinator, for every node, when write(2) returns (what
+ * a disk gives, and what shared-disk users such as lease managers rely
+ * on; QEMU's cache=none images); O_SYNC/O_DSYNC handles write through too,
+ * their write returning when the data is durable.
  */
 #ifndef CLUSTERD_CSV_CLIENT_H
 #define CLUSTERD_CSV_CLIENT_H
@@ -74,6 +99,10 @@
  * CL_PING_MISSES silent periods in a row it is taken for dead. */
 #define CL_PING_MS		1000
 #define CL_PING_MISSES		4
+/* A node the coordinator refuses at HELLO (fenced until readmitted, or
+ * another cluster's key) tries again this often; requests meanwhile fail
+ * at once with EIO, as I/O of a fenced node fails on the LUN. */
+#define CL_REFUSED_RETRY_MS	1000
 
 struct cl_opts {
 	const char *volume;
@@ -83,6 +112,10 @@ struct cl_opts {
 	const char *coord_file;
 	const char *authkey;
 	int timeout_s;		/* give up on a request after this long */
+	/* direct I/O (client-direct.h); lun NULL: redirected only */
+	const char *lun;	/* --lun iscsi://... */
+	uint32_t node_id;	/* --node-id: the key's node id (lib/pr.h) */
+	const char *status_file;	/* --status-file: "direct" / "redirected: ..." */
 };
 
 /** Start the connection machinery (no connection is made yet). */
@@ -100,11 +133,29 @@ int cl_conn_init(const struct cl_opts *o);
 int cl_call(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved);
 
 /**
+ * cl_call, and sent(arg) once, on the calling thread, as soon as the
+ * request's first send returned (or it fails without one): requests of a
+ * caller that waits for sent before sending the next reach the
+ * coordinator in that order (write-behind, client-wb.h).
+ */
+int cl_call_ex(struct csv_msg *req, struct csv_msg *rep, void **frame, bool *moved,
+	       void (*sent)(void *arg), void *arg);
+
+/**
  * Run fn(epoch), on a thread of its own, whenever a connection is made to
  * a coordinator whose epoch differs from the previous connection's (not on
  * the first connection). fn may call cl_call.
  */
 void cl_on_new_coordinator(void (*fn)(uint64_t epoch));
+
+/**
+ * Run fn(m), on the connection's reader thread, for every message the
+ * coordinator pushes (CSV_F_PUSH: lease recalls). fn must not block.
+ */
+void cl_on_push(void (*fn)(const struct csv_msg *m));
+
+/** The capabilities the coordinator of the current connection granted (0: none). */
+uint64_t cl_caps(void);
 
 /** The epoch of the coordinator of the current connection (0: none). */
 uint64_t cl_epoch(void);

@@ -42,7 +42,7 @@ on_signal(int sig)
 static const char usage[] =
 "usage: csv-coord --name NAME --device PATH --listen ADDR:PORT [--fs ext4|xfs]\n"
 "                 [--mount DIR] [--authkey FILE] [--ready FILE]\n"
-"                 [--fenced-file FILE] [--grace-ms MS]\n"
+"                 [--fenced-file FILE] [--grace-ms MS] [--lease-ms MS]\n"
 "Coordinator of a cluster shared volume: mounts PATH (a block device: the\n"
 "open-iscsi/multipath device, or the device of the role's disk agent) in a\n"
 "private mount namespace and serves the CSV protocol on ADDR:PORT (TLS with\n"
@@ -51,12 +51,17 @@ static const char usage[] =
 "the previous one up to MS ms (default 15000) to reclaim their locks, and\n"
 "releases the locks of a node once it is listed in the fenced file (one\n"
 "node name per line, kept by clusterd).\n"
+"Direct I/O (issue 15): clients that ask get a regular file's extent map\n"
+"under a lease of --lease-ms ms (default 10000) and read and overwrite\n"
+"its blocks on the LUN themselves; blocks move or are freed only once the\n"
+"file's leases were returned or expired. Offered when PATH is a whole block\n"
+"device (its offsets are the LUN's).\n"
 "Exit status 3: the volume failed (EIO/EROFS: fenced, path or holder lost);\n"
 "the request that met it got no reply, so clients retry elsewhere.\n";
 
 struct opts {
 	const char *name, *device, *listen, *fs, *mount, *authkey, *ready, *fenced;
-	long grace_ms;
+	long grace_ms, lease_ms;
 };
 
 static int
@@ -72,13 +77,14 @@ parse(int argc, char **argv, struct opts *o)
 		{ "ready", required_argument, NULL, 'r' },
 		{ "fenced-file", required_argument, NULL, 'F' },
 		{ "grace-ms", required_argument, NULL, 'g' },
+		{ "lease-ms", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ .fs = "ext4", .authkey = CSV_DEFAULT_AUTHKEY,
-			    .grace_ms = CSV_GRACE_DEFAULT_MS };
+			    .grace_ms = CSV_GRACE_DEFAULT_MS, .lease_ms = CSV_DL_DURATION_MS };
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->name = optarg; break;
@@ -90,17 +96,21 @@ parse(int argc, char **argv, struct opts *o)
 		case 'r': o->ready = optarg; break;
 		case 'F': o->fenced = optarg; break;
 		case 'g': o->grace_ms = atol(optarg); break;
+		case 'L': o->lease_ms = atol(optarg); break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: return -EINVAL;
 		}
 	}
 	if (!o->name || !o->device || !o->listen || optind != argc || o->grace_ms < 0 ||
+	    o->lease_ms <= 2 * CSV_DL_MARGIN_MS || o->lease_ms > 600000 ||
 	    (strcmp(o->fs, "ext4") != 0 && strcmp(o->fs, "xfs") != 0))
 		return -EINVAL;
 	return 0;
 }
 
 /* Listen on ADDR:PORT (IPv4 or [IPv6]). */
+enum { LISTEN_RETRIES = 50 };	/* 100 ms apart */
+
 static int
 listen_on(const char *spec)
 {
@@ -208,6 +218,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 	co.listenfd = listen_on(o.listen);
+	/* The port can be held for a moment by a socket that is not a
+	 * listener (a client's connection to itself while nothing listened,
+	 * see the client's self_connected()); such holds end within
+	 * milliseconds, another coordinator's listener does not. */
+	for (int i = 0; co.listenfd == -EADDRINUSE && i < LISTEN_RETRIES; i++) {
+		if (i == 0)
+			fprintf(stderr, "csv-coord %s: %s is in use; retrying for %d s\n",
+				o.name, o.listen, LISTEN_RETRIES / 10);
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
+		co.listenfd = listen_on(o.listen);
+	}
 	if (co.listenfd < 0) {
 		fprintf(stderr, "csv-coord %s: listen on %s: %s\n", o.name, o.listen,
 			strerror(-co.listenfd));
@@ -232,6 +253,8 @@ main(int argc, char **argv)
 			strerror(-rc));
 		return rc == -EIO || rc == -EROFS ? COORD_EXIT_LOST : 1;
 	}
+	co.lease_ms = (uint64_t)o.lease_ms;
+	coord_lease_init(&co, o.device);
 	fprintf(stderr, "csv-coord %s: %s mounted, serving on %s (epoch %016llx)\n",
 		o.name, o.device, o.listen, (unsigned long long)co.epoch);
 	snprintf(ready, sizeof(ready), "%d\n", getpid());

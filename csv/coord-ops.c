@@ -154,6 +154,67 @@ fh_get(struct coord *co, uint64_t fh, int *flags)
 	return fd;
 }
 
+int
+coord_fh_dup(struct coord *co, uint64_t fh, int *fd)
+{
+	int rc = fh_get(co, fh, NULL);
+
+	if (rc < 0)
+		return rc;
+	*fd = rc;
+	return 0;
+}
+
+/*
+ * O_TRUNC of a file opened for writing, as an operation that frees blocks
+ * (coord_move_begin: the file's direct-I/O leases end first); fd was
+ * opened without it.
+ */
+static int
+open_trunc(struct coord *co, int fd)
+{
+	struct coord_move mv;
+	struct stat st;
+	int rc;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	rc = coord_move_begin(co, fd, &mv);
+	if (rc < 0)
+		return rc;
+	rc = ftruncate(fd, 0) < 0 ? -errno : 0;
+	coord_move_end(co, &mv);
+	return rc;
+}
+
+/* Strip O_TRUNC from flags for open_trunc (kept for read-only opens). */
+static bool
+trunc_later(int *flags)
+{
+	if (!(*flags & O_TRUNC) || (*flags & O_ACCMODE) == O_RDONLY)
+		return false;
+	*flags &= ~O_TRUNC;
+	return true;
+}
+
+bool
+coord_fh_direct(struct coord *co, uint64_t fh)
+{
+	bool direct = false;
+
+	pthread_mutex_lock(&co->lock);
+	for (size_t i = 0; i < co->nfh; i++) {
+		if (co->fhs[i].fh == fh && fh != 0) {
+			direct = (co->fhs[i].flags & O_DIRECT) != 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&co->lock);
+	return direct;
+}
+
 /* Register fd (taken over) as a new handle; its number, or 0 on ENOMEM. */
 static uint64_t
 fh_add(struct coord *co, int fd, int flags, uint64_t client)
@@ -431,6 +492,7 @@ do_create(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv
 	const char *leaf;
 	int pfd, fd, rc = 0;
 	int flags = (int)(q->oflags & OPEN_FLAGS);
+	bool trunc = trunc_later(&flags);
 
 	pfd = parent_fd(co, q->path, &leaf);
 	if (pfd < 0)
@@ -443,7 +505,8 @@ do_create(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv
 			rc = -errno;
 			break;
 		}
-		if (fchown(fd, q->uid, q->gid) < 0 || (rc = stat_fd(fd, &r->attr)) < 0) {
+		if ((trunc && (rc = open_trunc(co, fd)) < 0) ||
+		    fchown(fd, q->uid, q->gid) < 0 || (rc = stat_fd(fd, &r->attr)) < 0) {
 			rc = rc ? rc : -errno;
 			close(fd);
 			break;
@@ -557,9 +620,16 @@ do_node(struct coord *co, const struct csv_msg *q, struct csv_msg *r, void **buf
 			q->mtime.nsec == CSV_UTIME_OMIT ? UTIME_OMIT : (long)q->mtime.nsec };
 		rc = utimensat(AT_FDCWD, proc, ts, 0) < 0 ? -errno : 0;
 		break;
-	case CSV_OP_TRUNCATE:
+	case CSV_OP_TRUNCATE: {
+		struct coord_move mv;
+
+		rc = coord_move_begin(co, fd, &mv);
+		if (rc < 0)
+			break;
 		rc = truncate(proc, (off_t)q->off) < 0 ? -errno : 0;
+		coord_move_end(co, &mv);
 		break;
+	}
 	case CSV_OP_ACCESS:
 		rc = access(proc, q->mode) < 0 ? -errno : 0;
 		break;
@@ -596,13 +666,16 @@ static int
 do_open(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv_msg *r)
 {
 	int flags = (int)(q->oflags & OPEN_FLAGS & ~O_EXCL), fd, rc;
+	bool trunc = trunc_later(&flags);
 
 	if ((rc = coord_path_ok(q->path)) < 0)
 		return rc;
 	fd = open_beneath(co, q->path + 1, flags | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return fd;
-	rc = stat_fd(fd, &r->attr);
+	rc = trunc ? open_trunc(co, fd) : 0;
+	if (rc == 0)
+		rc = stat_fd(fd, &r->attr);
 	if (rc < 0) {
 		close(fd);
 		return rc;
@@ -632,6 +705,9 @@ do_handle(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv
 			rc = -ENOMEM;
 			break;
 		}
+		/* D7: a client may have written the blocks behind our cache */
+		if (!(flags & O_DIRECT) && coord_leased(co, fd))
+			(void)posix_fadvise(fd, (off_t)q->off, (off_t)len, POSIX_FADV_DONTNEED);
 		n = pread(fd, *buf, len, (off_t)q->off);
 		if (n < 0) {
 			rc = -errno;
@@ -651,17 +727,34 @@ do_handle(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv
 			src = *buf;
 		}
 		n = pwrite(fd, src, q->datalen, (off_t)q->off);
-		if (n < 0)
+		if (n < 0) {
 			rc = -errno;
-		else
-			r->len = (uint64_t)n;
+			break;
+		}
+		r->len = (uint64_t)n;
+		/* D7: write through, so direct readers elsewhere see it on the LUN */
+		if (n > 0 && !(flags & O_DIRECT) && coord_leased(co, fd)) {
+			if (sync_file_range(fd, (off_t)q->off, n, SYNC_FILE_RANGE_WAIT_BEFORE |
+					    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+				rc = -errno;
+			(void)posix_fadvise(fd, (off_t)q->off, n, POSIX_FADV_DONTNEED);
+		}
 		break;
 	case CSV_OP_FSYNC:
 		rc = (q->mode ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
 		break;
-	case CSV_OP_FALLOCATE:
+	case CSV_OP_FALLOCATE: {
+		struct coord_move mv = { 0 };
+		bool moves = q->mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |
+					FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE);
+
+		/* these free, move or unwrite blocks: leases end first (D4) */
+		if (moves && (rc = coord_move_begin(co, fd, &mv)) < 0)
+			break;
 		rc = fallocate(fd, (int)q->mode, (off_t)q->off, (off_t)q->len) < 0 ? -errno : 0;
+		coord_move_end(co, &mv);
 		break;
+	}
 	case CSV_OP_LSEEK:
 		o = lseek(fd, (off_t)q->off, (int)q->mode);
 		if (o < 0)
@@ -755,6 +848,10 @@ coord_exec(struct coord *co, uint64_t client, const struct csv_msg *q,
 		return coord_reclaim_done(co, client);
 	case CSV_OP_READDIR:
 		return do_readdir(co, q, r, buf);
+	case CSV_OP_MAP:
+		return coord_map(co, client, q, r, buf);
+	case CSV_OP_RETURN:
+		return coord_return(co, client, q->owner);
 	case CSV_OP_STATFS:
 		if (fstatvfs(co->mntfd, &sv) < 0)
 			return -errno;

@@ -34,6 +34,81 @@ static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
 static struct work *q_head, *q_tail;
 
+/*
+ * The WRITEs of one handle (not O_DIRECT) run one after the other, in the
+ * order they arrived (a client sends one handle's writes behind in order,
+ * several in flight: csv/client-wb.h), so a file written sequentially
+ * grows as a prefix for every reader. A handle with a WRITE queued or executing has
+ * a chain (under q_lock); its later WRITEs wait there, not in the queue.
+ */
+struct fh_chain {
+	uint64_t fh;
+	struct work *head, *tail;	/* waiting behind the one in the queue */
+	struct fh_chain *next;
+};
+static struct fh_chain *chains;
+
+static void
+enqueue(struct work *w)	/* q_lock held */
+{
+	w->next = NULL;
+	if (q_tail)
+		q_tail->next = w;
+	else
+		q_head = w;
+	q_tail = w;
+	pthread_cond_signal(&q_cond);
+}
+
+/* A WRITE w arrives (q_lock held): true when it waits behind its handle's. */
+static bool
+chain_wait(struct work *w)
+{
+	uint64_t fh = w->req->msg.fh;
+	struct fh_chain *ch;
+
+	for (ch = chains; ch && ch->fh != fh; ch = ch->next)
+		;
+	if (!ch) {
+		ch = calloc(1, sizeof(*ch));
+		if (!ch)
+			return false;	/* unordered rather than lost */
+		ch->fh = fh;
+		ch->next = chains;
+		chains = ch;
+		return false;
+	}
+	w->next = NULL;
+	if (ch->tail)
+		ch->tail->next = w;
+	else
+		ch->head = w;
+	ch->tail = w;
+	return true;
+}
+
+/* The WRITE on fh finished (q_lock held): queue its handle's next one. */
+static void
+chain_next(uint64_t fh)
+{
+	struct fh_chain *ch, **p;
+	struct work *w;
+
+	for (p = &chains; (ch = *p) && ch->fh != fh; p = &ch->next)
+		;
+	if (!ch)
+		return;
+	if (!(w = ch->head)) {
+		*p = ch->next;
+		free(ch);
+		return;
+	}
+	ch->head = w->next;
+	if (!ch->head)
+		ch->tail = NULL;
+	enqueue(w);
+}
+
 static void
 conn_put(struct coord_conn *cc)
 {
@@ -210,6 +285,8 @@ static void *
 worker(void *arg)
 {
 	struct work *w;
+	uint64_t fh;
+	bool write;
 
 	(void)arg;
 	for (;;) {
@@ -221,9 +298,16 @@ worker(void *arg)
 		if (!q_head)
 			q_tail = NULL;
 		pthread_mutex_unlock(&q_lock);
+		write = w->req->msg.op == CSV_OP_WRITE;
+		fh = w->req->msg.fh;
 		execute(w->req);
 		req_free(w->req);
 		free(w);
+		if (write) {
+			pthread_mutex_lock(&q_lock);
+			chain_next(fh);
+			pthread_mutex_unlock(&q_lock);
+		}
 	}
 	return NULL;
 }
@@ -251,6 +335,7 @@ dispatch(struct coord_req *r)
 {
 	struct work *w;
 	pthread_t t;
+	bool ordered;
 
 	atomic_fetch_add(&r->conn->refs, 1);
 	if (blocks(r->conn->co, &r->msg)) {
@@ -266,14 +351,50 @@ dispatch(struct coord_req *r)
 	}
 	w->req = r;
 	w->next = NULL;
+	ordered = r->msg.op == CSV_OP_WRITE && !coord_fh_direct(r->conn->co, r->msg.fh);
 	pthread_mutex_lock(&q_lock);
-	if (q_tail)
-		q_tail->next = w;
-	else
-		q_head = w;
-	q_tail = w;
-	pthread_cond_signal(&q_cond);
+	if (!ordered || !chain_wait(w))
+		enqueue(w);
 	pthread_mutex_unlock(&q_lock);
+}
+
+/* The push of coord.h: to client's current connection (coord->push). */
+static int
+push(struct coord *co, uint64_t client, const struct csv_msg *m)
+{
+	struct coord_client *cl;
+	struct coord_conn *cc = NULL;
+	size_t len;
+	void *frame;
+	int rc;
+
+	pthread_mutex_lock(&co->lock);
+	cl = client_find(co, client);
+	if (cl && cl->conn) {
+		cc = cl->conn;
+		atomic_fetch_add(&cc->refs, 1);
+	}
+	pthread_mutex_unlock(&co->lock);
+	if (!cc)
+		return -ENOTCONN;
+	frame = csv_encode(m, &len);
+	rc = frame ? csv_conn_send(cc->c, frame, len) : -errno;
+	free(frame);
+	conn_put(cc);
+	return rc;
+}
+
+/* cc is client's connection from now on (co->lock held). */
+static void
+client_conn_set(struct coord_client *cl, struct coord_conn *cc)
+{
+	if (cl->conn == cc)
+		return;
+	if (cl->conn)
+		conn_put(cl->conn);
+	if (cc)
+		atomic_fetch_add(&cc->refs, 1);
+	cl->conn = cc;
 }
 
 /* HELLO: register the client incarnation; a new one of the same node
@@ -316,6 +437,9 @@ hello(struct coord_conn *cc, const struct csv_msg *m)
 		cl->next_client = co->clients;
 		co->clients = cl;
 	}
+	cl = client_find(co, m->client);
+	cl->direct = co->direct && (m->caps & CSV_CAP_DIRECT);
+	client_conn_set(cl, cc);
 	pthread_mutex_unlock(&co->lock);
 	while ((cl = old)) {
 		unsigned i;
@@ -326,13 +450,17 @@ hello(struct coord_conn *cc, const struct csv_msg *m)
 		coord_forget_client(co, cl->id);
 		for (i = 0; i < COORD_CACHE; i++)
 			free(cl->cache[i].frame);
+		pthread_mutex_lock(&co->lock);
+		client_conn_set(cl, NULL);
+		pthread_mutex_unlock(&co->lock);
 		free(cl);
 	}
 	coord_grace_hello(co, m->name, m->client);
 	cc->client = m->client;
 	snprintf(cc->node, sizeof(cc->node), "%s", m->name);
 	rep.client = co->epoch;
-	rep.caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS | (m->caps & CSV_CAP_RECLAIM);
+	rep.caps = CSV_CAP_REDIRECTED | CSV_CAP_LOCKS | (m->caps & CSV_CAP_RECLAIM) |
+		   (co->direct ? m->caps & CSV_CAP_DIRECT : 0);
 	send_reply(cc, &rep, false);
 	return 0;
 }
@@ -399,6 +527,17 @@ reader(void *arg)
 			free(r);
 			continue;
 		}
+		if (r->msg.op == CSV_OP_RETURN) {
+			/* here, not by a worker: workers may be waiting for it */
+			struct csv_msg rep = { .op = CSV_OP_RETURN, .flags = CSV_F_REPLY,
+					       .id = r->msg.id };
+
+			rep.status = coord_return(cc->co, cc->client, r->msg.owner);
+			send_reply(cc, &rep, false);
+			free(frame);
+			free(r);
+			continue;
+		}
 		if (r->msg.op == CSV_OP_HELLO) {
 			rc = hello(cc, &r->msg);
 			free(frame);
@@ -417,6 +556,15 @@ reader(void *arg)
 		dispatch(r);
 	}
 	csv_conn_shutdown(cc->c);
+	if (cc->client) {
+		struct coord_client *cl;
+
+		pthread_mutex_lock(&cc->co->lock);
+		cl = client_find(cc->co, cc->client);
+		if (cl && cl->conn == cc)
+			client_conn_set(cl, NULL);
+		pthread_mutex_unlock(&cc->co->lock);
+	}
 	conn_put(cc);
 	return NULL;
 }
@@ -443,6 +591,7 @@ coord_serve(struct coord *co, volatile int *stop)
 	pthread_t t;
 	int i, fd;
 
+	co->push = push;
 	for (i = 0; i < COORD_WORKERS; i++) {
 		if (pthread_create(&t, NULL, worker, NULL) != 0)
 			return -EAGAIN;
@@ -450,6 +599,7 @@ coord_serve(struct coord *co, volatile int *stop)
 	}
 	while (!*stop) {
 		coord_tick(co);
+		coord_lease_tick(co);
 		if (poll(&p, 1, COORD_TICK_MS) <= 0)
 			continue;
 		fd = accept4(co->listenfd, NULL, NULL, SOCK_CLOEXEC);

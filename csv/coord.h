@@ -13,6 +13,8 @@
  *                  mount's directory fd; paths never leave the volume
  *   coord-grace.c  the lock record, the grace period after a coordinator
  *                  change and the fenced nodes
+ *   coord-lease.c  direct I/O (issue 15): extent maps under leases, recalls
+ *                  before blocks move, page-cache coherence
  *
  * Block-device providers (--device): any block device path. On real hosts
  * the open-iscsi/multipath device (/dev/disk/by-id/..., /dev/mapper/...);
@@ -27,6 +29,14 @@
  * RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV): FUSE resolves symlinks on the
  * client, so a symlink inside a path the coordinator receives is an attack
  * or a race and fails with ELOOP; a trailing symlink is acted on itself.
+ *
+ * Order: requests run on the worker pool in any order, except that the
+ * WRITEs of one handle not opened O_DIRECT run one after the other in the
+ * order they arrived (coord-serve.c): a client keeps several buffered
+ * writes of a handle in flight (csv/client-wb.h) and a reader elsewhere
+ * must see the file grow as a prefix. O_DIRECT writes in flight at once
+ * (QEMU's aio on a cache=none image) were issued concurrently by the
+ * application and run in parallel as before.
  *
  * Durability: WRITE returns once pwrite(2) returned; FSYNC returns once
  * fsync/fdatasync on the coordinator's file returned, i.e. the data and
@@ -76,6 +86,23 @@
  * coordinator's: a client path naming it fails with EPERM and READDIR of
  * the root leaves it out.
  *
+ * Direct I/O (coord-lease.c, lib/csv-dlease.h D1-D8): a client that said
+ * HELLO with CSV_CAP_DIRECT may ask for a regular file's extent map (MAP:
+ * FIEMAP with FIEMAP_FLAG_SYNC, written and allocated extents only,
+ * clipped to the size) under a lease, and then reads and overwrites those
+ * blocks on the LUN itself. The lease holds the file open (an O_PATH fd),
+ * so unlink or rename over it frees no block while it lasts. Before an
+ * operation that frees or moves blocks (TRUNCATE, OPEN/CREATE with
+ * O_TRUNC, FALLOCATE punch/collapse/zero/insert) the worker recalls the
+ * file's leases (RECALL pushed to the holders' connections) and waits for
+ * their RETURNs or expiries; MAPs of that file are refused meanwhile (D1).
+ * READ/WRITE of a leased file by the coordinator drop its page cache
+ * before reading and write through (D7). RETURN is executed by the
+ * connection's reader (a worker may be waiting for it). Offered only when
+ * the device maps the LUN 1:1 (a whole block device, not a partition).
+ * The first grant on a volume writes COORD_RESERVED/direct; a coordinator
+ * that finds it holds movers for one lease duration after its start (D6).
+ *
  * Retries: a non-idempotent request whose id is in its client's reply
  * cache (the last COORD_CACHE such requests) is answered from the cache,
  * not executed again; a retry that overtakes its original (still
@@ -90,6 +117,7 @@
 #include <stdint.h>
 
 #include "csv-conn.h"
+#include "csv-dlease.h"
 #include "csv-grace.h"
 #include "csv-proto.h"
 
@@ -113,6 +141,8 @@ struct coord_client {
 	uint64_t id;
 	char node[CSV_NAME_MAX + 1];
 	bool locker;		/* was granted a lock: in the lock record */
+	bool direct;		/* said HELLO with CSV_CAP_DIRECT */
+	void *conn;		/* its current connection (coord-serve.c), or NULL */
 	struct coord_cached cache[COORD_CACHE];
 	unsigned next;		/* ring position */
 	struct coord_client *next_client;
@@ -158,6 +188,23 @@ struct coord {
 	struct timespec fenced_mtime;
 	int resfd;			/* COORD_RESERVED, O_DIRECTORY */
 	pthread_mutex_t record_lock;	/* one lock record write at a time */
+
+	/* coord-lease.c; dl under lock */
+	bool dl_on;			/* coord_lease_init ran */
+	bool direct;			/* CSV_CAP_DIRECT offered */
+	bool dl_marked;			/* COORD_RESERVED/direct written */
+	uint64_t lease_ms;		/* --lease-ms */
+	struct csv_dl_tab dl;
+	pthread_cond_t dl_cond;		/* a lease ended */
+	/* push m (CSV_F_PUSH, id 0) to client's current connection: 0,
+	 * -ENOTCONN or the send's error; set by coord_serve (coord-serve.c) */
+	int (*push)(struct coord *co, uint64_t client, const struct csv_msg *m);
+};
+
+/* A mover in progress (coord_move_begin .. coord_move_end). */
+struct coord_move {
+	bool active;
+	uint64_t dev, ino;
 };
 
 /* One request as a worker executes it. */
@@ -183,6 +230,12 @@ int coord_path_ok(const char *path);
  */
 int coord_exec(struct coord *co, uint64_t client, const struct csv_msg *q,
 	       struct csv_msg *rep, void **buf);
+
+/** A dup of handle fh's fd in *fd (the caller closes). @return 0 or -EBADF */
+int coord_fh_dup(struct coord *co, uint64_t fh, int *fd);
+
+/** Was handle fh opened O_DIRECT (false for an unknown handle)? */
+bool coord_fh_direct(struct coord *co, uint64_t fh);
 
 /** Close every handle and lock of client id (a new incarnation said HELLO,
  * or its node was fenced). */
@@ -231,7 +284,40 @@ bool coord_node_fenced(struct coord *co, const char *node);
  */
 void coord_tick(struct coord *co);
 
+/* ---- coord-lease.c ---- */
+
+/**
+ * After coord_grace_init: the lease table; direct I/O offered when device
+ * is a whole block device (its offsets are the LUN's). Reads the
+ * COORD_RESERVED/direct marker (D6).
+ * @return 0 or -errno
+ */
+int coord_lease_init(struct coord *co, const char *device);
+
+/** MAP of client (a worker). @return 0 or -errno (reply fields in r) */
+int coord_map(struct coord *co, uint64_t client, const struct csv_msg *q,
+	      struct csv_msg *r, void **buf);
+
+/** RETURN of client (the reader thread). @return 0 or -ENOENT */
+int coord_return(struct coord *co, uint64_t client, uint64_t id);
+
+/**
+ * Before an operation that frees or moves blocks of the file open as fd:
+ * recall its leases and wait until none is left (D4-D6). A no-op for
+ * files that are not regular and without coord_lease_init.
+ * @return 0 (call coord_move_end after the operation) or -errno
+ */
+int coord_move_begin(struct coord *co, int fd, struct coord_move *mv);
+void coord_move_end(struct coord *co, struct coord_move *mv);
+
+/** Is the file open as fd leased (D7: read around, write through)? */
+bool coord_leased(struct coord *co, int fd);
+
+/** From coord_tick: end expired leases (D5). */
+void coord_lease_tick(struct coord *co);
+
 /* ---- coord-serve.c ---- */
+
 
 /**
  * Accept and serve connections on co->listenfd until *stop becomes true

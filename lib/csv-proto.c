@@ -67,18 +67,29 @@ static const struct schema schemas[CSV_OP_COUNT] = {
 	[CSV_OP_RECLAIM_DONE] = { "reclaim-done", { 0 }, { 0 } },
 };
 
-const char *
-csv_op_name(unsigned op)
-{
-	if (op < CSV_OP_COUNT && schemas[op].name)
-		return schemas[op].name;
-	return "unknown";
-}
+/* Direct I/O (issue 15), indexed by op - CSV_OP_DIRECT_FIRST. */
+static const struct schema dschemas[CSV_OP_DIRECT_END - CSV_OP_DIRECT_FIRST] = {
+	[CSV_OP_MAP - CSV_OP_DIRECT_FIRST] = { "map", { F_FH, F_OWNER }, { F_OWNER, F_LEN, F_OFF, F_DATA } },
+	[CSV_OP_RECALL - CSV_OP_DIRECT_FIRST] = { "recall", { F_OWNER }, { 0 } },
+	[CSV_OP_RETURN - CSV_OP_DIRECT_FIRST] = { "return", { F_OWNER }, { 0 } },
+};
 
 static const struct schema *
 schema_of(unsigned op)
 {
-	return op < CSV_OP_COUNT && schemas[op].name ? &schemas[op] : NULL;
+	if (op < CSV_OP_COUNT && schemas[op].name)
+		return &schemas[op];
+	if (op >= CSV_OP_DIRECT_FIRST && op < CSV_OP_DIRECT_END)
+		return &dschemas[op - CSV_OP_DIRECT_FIRST];
+	return NULL;
+}
+
+const char *
+csv_op_name(unsigned op)
+{
+	const struct schema *s = schema_of(op);
+
+	return s ? s->name : "unknown";
 }
 
 /* ---- little-endian primitives ---- */
@@ -578,6 +589,50 @@ csv_dirent_next(const void *data, size_t len, size_t *pos, struct csv_dirent *d)
 	d->type = (uint8_t)r_int(&r, 1);
 	r_string(&r, d->name, CSV_NAME_MAX);
 	if (r.bad || d->name[0] == '\0' || strchr(d->name, '/'))
+		return -CD_E_PROTO_MALFORMED;
+	*pos = r.pos;
+	return 1;
+}
+
+/* ---- extents: u64 logical, u64 physical, u64 length ---- */
+
+static bool
+extent_ok(const struct csv_extent *e)
+{
+	return e->length && !(e->logical % 512) && !(e->physical % 512) &&
+	       !(e->length % 512) && e->logical < (1ull << 62) &&
+	       e->physical < (1ull << 62) && e->length < (1ull << 62);
+}
+
+int
+csv_extent_put(void *buf, size_t cap, size_t *used, const struct csv_extent *e)
+{
+	struct wr w = { .buf = buf, .pos = *used };
+
+	if (!extent_ok(e))
+		return -EINVAL;
+	if (cap < *used || cap - *used < CSV_EXTENT_SIZE)
+		return -ENOSPC;
+	w_int(&w, e->logical, 8);
+	w_int(&w, e->physical, 8);
+	w_int(&w, e->length, 8);
+	*used = w.pos;
+	return 0;
+}
+
+int
+csv_extent_next(const void *data, size_t len, size_t *pos, struct csv_extent *e)
+{
+	struct rd r = { .buf = data, .len = len, .pos = *pos };
+
+	if (*pos > len)
+		return -CD_E_PROTO_MALFORMED;
+	if (*pos == len)
+		return 0;
+	e->logical = r_int(&r, 8);
+	e->physical = r_int(&r, 8);
+	e->length = r_int(&r, 8);
+	if (r.bad || !extent_ok(e))
 		return -CD_E_PROTO_MALFORMED;
 	*pos = r.pos;
 	return 1;

@@ -31,9 +31,10 @@
  * the framing. New operations get new op numbers and are announced by
  * capability bits in HELLO; a coordinator answers an op it does not know
  * with -ENOSYS (csv_decode says -CD_E_UNKNOWN_CMD, the frame being sound).
- * Ops 0x100..0x1ff and CSV_CAP_DIRECT are reserved for the direct-I/O
- * extent map and lease messages (issue 15); CSV_F_PUSH marks messages the
- * coordinator sends unasked (lease recalls), with id 0.
+ * Ops 0x100..0x1ff and CSV_CAP_DIRECT are the direct-I/O extent map and
+ * lease messages (issue 15: MAP, RECALL, RETURN; the rest of the range
+ * stays unknown); CSV_F_PUSH marks messages the coordinator sends unasked
+ * (RECALL), with id 0 and no reply.
  *
  * Pure code: no I/O, no allocation except csv_encode's result.
  */
@@ -64,7 +65,7 @@
 /* HELLO capability bits. */
 #define CSV_CAP_REDIRECTED	0x1ull	/* every op below through the coordinator */
 #define CSV_CAP_LOCKS		0x2ull	/* LOCK/FLOCK held by the coordinator */
-#define CSV_CAP_DIRECT		0x4ull	/* reserved: extent maps + leases (issue 15) */
+#define CSV_CAP_DIRECT		0x4ull	/* extent maps + leases (issue 15) */
 #define CSV_CAP_RECLAIM		0x8ull	/* lock reclaim after a coordinator change */
 
 enum csv_op {
@@ -103,8 +104,14 @@ enum csv_op {
 	CSV_OP_FLOCK,		/* fh, owner, type(CSV_LK_RD/WR/UN), oflags(CSV_FL_*) */
 	CSV_OP_RECLAIM_DONE,	/* (no fields): this client reclaimed all it holds */
 	CSV_OP_COUNT,
-	/* 0x100..0x1ff: reserved for direct I/O (issue 15) */
+	/* 0x100..0x1ff: direct I/O (issue 15; csv/README.md, lib/csv-dlease.h) */
 	CSV_OP_DIRECT_FIRST = 0x100,
+	CSV_OP_MAP = 0x100,	/* fh, owner(lease to renew, 0: new) -> owner(lease id),
+				 * len(lease ms), off(size),
+				 * data(extents, csv_extent_put) */
+	CSV_OP_RECALL,		/* push (CSV_F_PUSH, id 0): owner(lease id) */
+	CSV_OP_RETURN,		/* owner(lease id): drained, no more direct I/O */
+	CSV_OP_DIRECT_END,	/* first unused direct op */
 	CSV_OP_DIRECT_LAST = 0x1ff,
 };
 
@@ -231,5 +238,34 @@ int csv_dirent_put(void *buf, size_t cap, size_t *used,
  */
 int csv_dirent_next(const void *data, size_t len, size_t *pos,
 		    struct csv_dirent *d);
+
+/* ---- MAP's data: extents, u64 logical, u64 physical, u64 length ---- */
+
+/*
+ * One extent of a file: bytes [logical, logical + length) of the file are
+ * bytes [physical, physical + length) of the volume's block device (and,
+ * the device mapping the LUN 1:1, of the LUN). All three are multiples of
+ * 512; length > 0.
+ */
+struct csv_extent {
+	uint64_t logical, physical, length;
+};
+
+#define CSV_EXTENT_SIZE		24
+#define CSV_MAX_EXTENTS		(CSV_MAX_DATA / CSV_EXTENT_SIZE)
+
+/**
+ * Append one extent to buf (used bytes *used, capacity cap).
+ * @return 0; -ENOSPC when it does not fit; -EINVAL for a zero length, a
+ *         field not a multiple of 512 or an end past 2^63
+ */
+int csv_extent_put(void *buf, size_t cap, size_t *used, const struct csv_extent *e);
+
+/**
+ * Read the extent at *pos of data (len bytes) and advance *pos.
+ * @return 1 with *e filled, 0 at the end, -CD_E_PROTO_MALFORMED (short,
+ *         or a field csv_extent_put refuses)
+ */
+int csv_extent_next(const void *data, size_t len, size_t *pos, struct csv_extent *e);
 
 #endif

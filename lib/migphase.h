@@ -27,13 +27,18 @@
  *      source's copy.
  *  M5. done ends the migration (its record is deleted): the role is started
  *      on its owner, except when abort-source failed (FAIL_ROLE): then no
- *      copy runs and the role is failed.
+ *      copy runs and the role is failed. A send that switched to post-copy
+ *      (migration policy postcopy, lib/migstall.h) and did not complete
+ *      ends so: the source's abort never resumes it (the agent reports the
+ *      VM lost), and the policy engine cold-boots the failed role
+ *      (docs/ARCHITECTURE.md §7, post-copy safety).
  *  M6. The administrator may cancel a migration in a phase before the
  *      switch-over (CANCEL: prepare, send, save): the phase becomes abort.
  *  M7. A step whose report the cluster keeps refusing is rolled back (the
  *      phase becomes abort) only while the guest has not run on the
  *      target: after prepare or save (UNDO), after send only in paused mode
- *      (UNDO_PAUSED: in pre-copy the target runs the guest already).
+ *      (UNDO_PAUSED: in pre-copy and post-copy the target runs the guest
+ *      already).
  *      Other reports, and those of the rollback, are resent until they land.
  *  M8. A side lost from the membership (the leader decides, only once the
  *      lost node is fenced: it may still run the guest):

@@ -848,3 +848,20 @@ cd_pr_write_blocks(struct cd_pr *pr, uint64_t lba, const void *buf, size_t len,
 		scsi_free_scsi_task(task);
 	return r;
 }
+
+int
+cd_pr_sync_cache(struct cd_pr *pr)
+{
+	struct pr_cmd c = { 0 };
+	struct scsi_task *task;
+	int r = pr_begin(pr);
+
+	if (r < 0)
+		return r;
+	/* the whole LUN (lba 0, 0 blocks), synchronously (immed 0) */
+	task = iscsi_synchronizecache16_task(pr->ctx, pr->url.lun, 0, 0, 0, 0, cmd_cb, &c);
+	r = pr_complete(pr, task, &c, "SYNCHRONIZE CACHE(16)");
+	if (task)
+		scsi_free_scsi_task(task);
+	return r;
+}

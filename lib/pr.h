@@ -351,4 +351,12 @@ int cd_pr_read_blocks(struct cd_pr *pr, uint64_t lba, void *buf, size_t len);
 int cd_pr_write_blocks(struct cd_pr *pr, uint64_t lba, const void *buf,
 		       size_t len, unsigned int flags);
 
+/**
+ * SYNCHRONIZE CACHE(16) of the whole LUN: the writes this session had
+ * completed before are stable when it returns (a CSV client's fsync of
+ * data it wrote directly, issue 15).
+ * @return 0 or an error as above
+ */
+int cd_pr_sync_cache(struct cd_pr *pr);
+
 #endif

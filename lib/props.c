@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const migration_policies[] = { "precopy", "stall-abort", "postcopy",
+						   NULL };
+
 static const struct cd_prop props[] = {
 	{ "description", CD_PROP_STRING, 0, 256, "",
 	  "free text shown by 'clusterctl config show'", NULL, NULL },
@@ -18,6 +21,22 @@ static const struct cd_prop props[] = {
 	  "live migration bandwidth cap in MiB/s; 0 = unlimited (dedicated migration network)", NULL, NULL },
 	{ "migration-downtime-ms", CD_PROP_DURATION, 1, 60000, "300",
 	  "maximum guest pause at the end of a live migration (ms, or with a unit: 1s)", NULL, NULL },
+	/* Issue 20 item 4: stall handling and post-copy (lib/migstall.h). */
+	{ "migration-policy", CD_PROP_ENUM, 0, 0, "precopy",
+	  "what a live migration that does not converge does: precopy (throttle, "
+	  "as before), stall-abort (step the downtime up to migration-downtime-max-ms, "
+	  "then cancel: the VM stays), postcopy (then switch to post-copy: it always "
+	  "completes, but a host or link lost meanwhile loses the VM on both, which is "
+	  "cold-booted); a VM definition's migration_policy wins",
+	  "CD_VM_MIGRATION_POLICY", migration_policies },
+	{ "migration-downtime-max-ms", CD_PROP_DURATION, 1, 60000, "2000",
+	  "bound of the downtime limit a stalled live migration steps up to (doubling "
+	  "from migration-downtime-ms) before stall-abort or postcopy decides",
+	  "CD_VM_MIGRATION_DOWNTIME_MAX_MS", NULL },
+	{ "migration-stall-window-ms", CD_PROP_DURATION, 500, 600000, "5000",
+	  "a live migration stalls when its remaining data has not shrunk by 10% over "
+	  "this long and at least 2 dirty-memory passes", "CD_VM_MIGRATION_STALL_WINDOW_MS",
+	  NULL },
 	{ "migration-network", CD_PROP_CIDR, 0, 0, "",
 	  "IPv4 network (A.B.C.D/N) for live migration traffic; empty = the address "
 	  "each node's name resolves to (the cluster network)", NULL, NULL },
@@ -48,6 +67,25 @@ static const struct cd_prop props[] = {
 	  "live migration over TLS with the cluster's certificates, the target "
 	  "accepting only the source node's; false only on a dedicated trusted "
 	  "migration network (clusterctl validate warns)", "CD_VM_MIGRATION_TLS", NULL },
+	{ "live-migrations-out", CD_PROP_INT, 1, 64, "2",
+	  "live migrations a node sends at once; more wait in priority order "
+	  "(lib/drain.h A2)", NULL, NULL },
+	{ "live-migrations-in", CD_PROP_INT, 1, 64, "2",
+	  "live migrations a node receives at once (a drained node's VMs do not all "
+	  "land on one target at once)", NULL, NULL },
+	{ "live-migrations-cluster", CD_PROP_INT, 1, 1024, "16",
+	  "live migrations running at once in the whole cluster", NULL, NULL },
+	{ "quick-migrations-node", CD_PROP_INT, 1, 64, "2",
+	  "quick migrations a node takes part in at once (as source or target)", NULL, NULL },
+	{ "quick-migrations-cluster", CD_PROP_INT, 1, 1024, "16",
+	  "quick migrations running at once in the whole cluster", NULL, NULL },
+	{ "drain-on-shutdown", CD_PROP_BOOL, 0, 0, "true",
+	  "a clean stop of clusterd (SIGTERM: systemctl stop, host shutdown) first "
+	  "drains the node's VM roles, for at most drain-on-shutdown-s; what is left keeps "
+	  "running under the restart grace", NULL, NULL },
+	{ "drain-on-shutdown-s", CD_PROP_INT, 5, 3600, "120",
+	  "how long a clean stop waits for its drain; the unit's TimeoutStopSec (150 s) "
+	  "must stay above it", NULL, NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

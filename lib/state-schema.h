@@ -28,7 +28,8 @@
  *                                            "priority", "failover_threshold",
  *                                            "failover_period_s", "failback",
  *                                            "failback_window", "memory_mib",
- *                                            "target"} (clusterd/rm-model.h)
+ *                                            "drain_fallback", "target"}
+ *                                            (clusterd/rm-model.h, lib/drain.h)
  *  config.roles.%s.target               ""  started|stopped: what the operator wants
  *  config.roles.%s.resources            []  the role's resource ids, start order
  *  config.resources                     {}  resources by id
@@ -63,6 +64,14 @@
  *  runtime.nodes.%s.fenced              t   fenced since it was lost
  *  runtime.nodes.%s.paused              t   takes no roles (node pause)
  *  runtime.nodes.%s.restart_grace_ms    1   a planned stop's grace (rm-restart.c)
+ *  runtime.nodes.%s.drain               {}  a drain of the node (lib/drain.h): {"state":
+ *                                            draining|done, "origin": admin|shutdown,
+ *                                            "started_at", "roles": {...}}
+ *  runtime.nodes.%s.drain.state         ""  draining|done
+ *  runtime.nodes.%s.drain.roles.%s      {}  one role's step: {"step": queued|moving|
+ *                                            done|failed, "to", "how": live|quick|
+ *                                            cold, "tries", "reason"}
+ *  runtime.nodes.%s.drain.roles.%s.step ""  queued|moving|done|failed
  *  runtime.csv                          {}  cluster shared volumes' runtime by name
  *  runtime.csv.%s                       {}  {"clients": {node: state}, "open_files"}
  *  runtime.csv.%s.clients.%s            ""  a node's client: connected|reconnecting|down
@@ -153,9 +162,14 @@ enum cd_sp {
 	CD_SP_RT_NODE_FENCED,
 	CD_SP_RT_NODE_PAUSED,
 	CD_SP_RT_NODE_RESTART_GRACE,
+	CD_SP_RT_NODE_DRAIN,
+	CD_SP_RT_NODE_DRAIN_STATE,
+	CD_SP_RT_NODE_DRAIN_ROLE,
+	CD_SP_RT_NODE_DRAIN_STEP,
 	CD_SP_CSV_RT,
 	CD_SP_CSV_VOL,
 	CD_SP_CSV_CLIENT,
+	CD_SP_CSV_IO,
 	CD_SP_CSV_OPEN_FILES,
 	CD_SP_RT_RESOURCES,
 	CD_SP_FENCES,

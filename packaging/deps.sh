@@ -10,7 +10,7 @@ build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 corosync libcorosync-common-dev libcpg-dev libquorum-dev libvotequorum-dev
 libcmap-dev libcfg-dev libqb-dev libjson-c-dev libiscsi-dev libiscsi-bin libcunit1-dev
 tgt iproute2 util-linux procps openssh-server openssh-client jq python3 iputils-ping
-libxml2-dev libxml2-utils resource-agents
+libxml2-dev libxml2-utils resource-agents pacemaker pacemaker-cli-utils
 qemu-system-x86 qemu-utils busybox-static cpio xz-utils curl
 libfuse3-dev fuse3 chromium libgnutls28-dev gnutls-bin tcpdump
 "

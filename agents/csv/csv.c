@@ -67,6 +67,11 @@ static const char meta_data[] =
 "      <shortdesc lang=\"en\">Format a blank device</shortdesc>\n"
 "      <content type=\"boolean\" default=\"false\"/>\n"
 "    </parameter>\n"
+"    <parameter name=\"direct\">\n"
+"      <longdesc lang=\"en\">Direct I/O (clusterctl csv add --direct): the csv-client clusterd runs on each node reads and overwrites the written blocks of files opened O_DIRECT (QEMU cache=none) straight on this LUN, through its own session registered under its node's key, under extent-map leases from the coordinator; everything else goes through the coordinator. Read by clusterd; the coordinator offers direct I/O whenever its device is the whole LUN.</longdesc>\n"
+"      <shortdesc lang=\"en\">Direct I/O from every node</shortdesc>\n"
+"      <content type=\"boolean\" default=\"false\"/>\n"
+"    </parameter>\n"
 "    <parameter name=\"addr\">\n"
 "      <longdesc lang=\"en\">Address to listen on. Default: this node's address in /etc/clusterd/clusterd.conf.</longdesc>\n"
 "      <shortdesc lang=\"en\">Listen address</shortdesc>\n"
@@ -212,7 +217,6 @@ coord_pid(const struct conf *c)
 	char path[PATH_MAX + 16], cmd[256] = "";
 	long pid = 0;
 	FILE *f;
-	size_t n;
 
 	snprintf(path, sizeof(path), "%s/coord.pid", c->dir);
 	f = fopen(path, "r");
@@ -223,13 +227,8 @@ coord_pid(const struct conf *c)
 	fclose(f);
 	if (pid <= 1)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	f = fopen(path, "r");
-	if (!f)
+	if (cd_proc_cmdline(pid, cmd, sizeof(cmd), 0) < 0)
 		return 0;
-	n = fread(cmd, 1, sizeof(cmd) - 1, f);
-	fclose(f);
-	cmd[n] = '\0';
 	return strstr(cmd, "csv-coord") ? (pid_t)pid : 0;
 }
 

@@ -8,7 +8,11 @@
 
 #include "disk.h"
 
-#define MAX_KEYS 64
+/* Registrations read at once: 64 nodes with a disk holder, a fence key and
+ * 4 direct-I/O sessions each (csv/client-direct.h) are 384. More than this
+ * are preempted in several passes (take) or reported (check). */
+#define MAX_KEYS	1024
+#define TAKE_PASSES	8
 
 /* tgt sends RESERVATIONS RELEASED to the wrong nexuses (REPORT 2.4): a
  * command that met it or another harmless attention is simply sent again. */
@@ -39,18 +43,28 @@ disk_lun_take(struct cd_pr *pr, uint64_t key, enum cd_pr_type type,
 	rc = RETRY(cd_pr_register(pr, key));
 	if (rc < 0)
 		return fail(pr, rc, why, whylen, "register");
-	rc = RETRY(cd_pr_read_keys(pr, keys, MAX_KEYS, &n, NULL));
-	if (rc < 0)
-		return fail(pr, rc, why, whylen, "read keys");
-	for (i = 0; i < n && i < MAX_KEYS; i++) {
-		if (keys[i] == key)
-			continue;
-		/* PREEMPT removes every registration with that key, and moves
-		 * the reservation to us with our type if it held it. A key
-		 * already gone (listed twice) is a conflict: ignore it. */
-		rc = RETRY(cd_pr_preempt(pr, key, keys[i], type));
-		if (rc < 0 && rc != -CD_PR_E_CONFLICT)
-			return fail(pr, rc, why, whylen, "preempt previous owner");
+	for (int pass = 0;; pass++) {
+		rc = RETRY(cd_pr_read_keys(pr, keys, MAX_KEYS, &n, NULL));
+		if (rc < 0)
+			return fail(pr, rc, why, whylen, "read keys");
+		for (i = 0; i < n && i < MAX_KEYS; i++) {
+			if (keys[i] == key)
+				continue;
+			/* PREEMPT removes every registration with that key, and
+			 * moves the reservation to us with our type if it held
+			 * it. A key already gone (listed twice) is a conflict:
+			 * ignore it. */
+			rc = RETRY(cd_pr_preempt(pr, key, keys[i], type));
+			if (rc < 0 && rc != -CD_PR_E_CONFLICT)
+				return fail(pr, rc, why, whylen, "preempt previous owner");
+		}
+		if (n <= MAX_KEYS)
+			break;		/* every other key was seen, and preempted */
+		if (pass + 1 == TAKE_PASSES) {
+			snprintf(why, whylen, "the LUN still holds %zu registrations after %d "
+				 "passes of preempting %d", n, TAKE_PASSES, MAX_KEYS);
+			return -E2BIG;
+		}
 	}
 	rc = RETRY(cd_pr_read_reservation(pr, &res));
 	if (rc < 0)
@@ -78,6 +92,12 @@ disk_lun_check(struct cd_pr *pr, uint64_t key, enum cd_pr_type type,
 		return fail(pr, rc, why, whylen, "read keys");
 	for (i = 0; i < n && i < MAX_KEYS; i++)
 		found = found || keys[i] == key;
+	if (!found && n > MAX_KEYS) {
+		/* not a verdict: ours may be past what was read */
+		snprintf(why, whylen, "the LUN holds %zu registrations, more than the %d "
+			 "read: cannot tell whether ours is there", n, MAX_KEYS);
+		return -E2BIG;
+	}
 	if (!found) {
 		snprintf(why, whylen, "our key 0x%016" PRIx64 " is no longer registered "
 			 "(preempted: another node took the disk or fenced us)", key);

@@ -11,18 +11,23 @@
  * holder.pid, status, holder.log, fuse/lun (the LUN as a file) and device
  * (symlink to /dev/loopN), which the role's other resources use.
  *
- * The key: cd_pr_key(node id, incarnation) with the node id of this node in
+ * The key: the `key` parameter, or disk_key_default (disk-key.c): under
+ * clusterd cd_pr_key(node id, incarnation) with the node id of this node in
  * /etc/clusterd/clusterd.conf and the holder's start time (seconds, 32 bits)
  * as incarnation, so every holder has its own key and `clusterctl storage
- * list` maps it to the node; or the `key` parameter when given.
+ * list` maps it to the node; without clusterd.conf (Pacemaker) the key
+ * fence_scsi uses for this node.
  *
  * Environment: OCF_RESKEY_lun, _type, _key, OCF_RESOURCE_INSTANCE,
- * OCF_RESKEY_CRM_meta_timeout; CD_DISK_RUN_ROOT and CD_DISK_CONF (tests).
+ * OCF_RESKEY_CRM_meta_timeout, _CRM_meta_on_node (Pacemaker's node name),
+ * OCF_EXIT_REASON_PREFIX (before error lines); CD_DISK_RUN_ROOT and
+ * CD_DISK_CONF (tests).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +44,6 @@
 #include "timeutil.h"
 #include "valid.h"
 
-#define CLUSTERD_CONF	"/etc/clusterd/clusterd.conf"
 #define IQN_PREFIX	"iqn.2026-11.org.clusterd:disk:"
 
 static const char meta_data[] =
@@ -69,7 +73,7 @@ static const char meta_data[] =
 "      <content type=\"string\" default=\"wero\"/>\n"
 "    </parameter>\n"
 "    <parameter name=\"key\">\n"
-"      <longdesc lang=\"en\">Reservation key in hex. Default: clusterd's key layout with this node's id (from /etc/clusterd/clusterd.conf) and the holder's start time as incarnation.</longdesc>\n"
+"      <longdesc lang=\"en\">Reservation key in hex. Default: clusterd's key layout with this node's id (from /etc/clusterd/clusterd.conf) and the holder's start time as incarnation; on a node without clusterd.conf (Pacemaker), the key fence_scsi uses for this node (from corosync's cluster name and nodelist).</longdesc>\n"
 "      <shortdesc lang=\"en\">Reservation key</shortdesc>\n"
 "      <content type=\"string\"/>\n"
 "    </parameter>\n"
@@ -91,30 +95,18 @@ env_or(const char *name, const char *dflt)
 	return v && *v ? v : dflt;
 }
 
-/* This node's id in clusterd.conf: {"nodes": {NAME: {"id": N}}}. */
-static uint32_t
-local_nodeid(char *why, size_t len)
+/* An error line; with Pacemaker's OCF_EXIT_REASON_PREFIX it is the reason
+ * crm_mon shows. */
+static void
+reason(const char *fmt, ...)
 {
-	char host[256] = "";
-	json_object *conf, *nodes, *nd, *id;
-	uint32_t v = 0;
-	const char *path = env_or("CD_DISK_CONF", CLUSTERD_CONF);
+	const char *prefix = getenv("OCF_EXIT_REASON_PREFIX");
+	va_list ap;
 
-	gethostname(host, sizeof(host) - 1);
-	host[strcspn(host, ".")] = '\0';
-	conf = json_object_from_file(path);
-	if (!conf) {
-		snprintf(why, len, "cannot read %s (set the key parameter)", path);
-		return 0;
-	}
-	if (json_object_object_get_ex(conf, "nodes", &nodes) &&
-	    json_object_object_get_ex(nodes, host, &nd) &&
-	    json_object_object_get_ex(nd, "id", &id))
-		v = (uint32_t)json_object_get_int64(id);
-	json_object_put(conf);
-	if (!v)
-		snprintf(why, len, "node %s is not in %s", host, path);
-	return v;
+	fputs(prefix ? prefix : "", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 }
 
 /* Names that may go into a path and an IQN: [a-z0-9_-], at most 63. */
@@ -142,25 +134,25 @@ conf_load(struct disk_conf *c, bool need_key)
 	if (!inst && !need_key)
 		inst = "validate";	/* validate-all runs without an instance */
 	if (!inst || !name_ok(inst)) {
-		fprintf(stderr, "disk: OCF_RESOURCE_INSTANCE must be 1..63 of [A-Za-z0-9_-]\n");
+		reason("disk: OCF_RESOURCE_INSTANCE must be 1..63 of [A-Za-z0-9_-]\n");
 		return OCF_ERR_CONFIGURED;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", inst);
 	snprintf(c->dir, sizeof(c->dir), "%s/%s", env_or("CD_DISK_RUN_ROOT", DISK_RUN_ROOT),
 		 c->name);
 	if (!lun) {
-		fprintf(stderr, "disk %s: parameter lun (iscsi://HOST/TARGET/LUN) is required\n",
+		reason("disk %s: parameter lun (iscsi://HOST/TARGET/LUN) is required\n",
 			c->name);
 		return OCF_ERR_CONFIGURED;
 	}
 	snprintf(c->url_text, sizeof(c->url_text), "%s", lun);
 	if (cd_iscsi_url_parse(lun, &c->url, err, sizeof(err)) < 0) {
-		fprintf(stderr, "disk %s: lun '%s': %s\n", c->name, lun, err);
+		reason("disk %s: lun '%s': %s\n", c->name, lun, err);
 		return OCF_ERR_CONFIGURED;
 	}
 	t = type ? cd_pr_type_parse(type) : CD_PR_WERO;
 	if (t != CD_PR_WERO && t != CD_PR_EA) {
-		fprintf(stderr, "disk %s: type must be wero or ea, not '%s'\n", c->name, type);
+		reason("disk %s: type must be wero or ea, not '%s'\n", c->name, type);
 		return OCF_ERR_CONFIGURED;
 	}
 	c->type = (enum cd_pr_type)t;
@@ -170,17 +162,15 @@ conf_load(struct disk_conf *c, bool need_key)
 		errno = 0;
 		c->key = strtoull(key, &end, 16);
 		if (errno || *end || c->key == 0) {
-			fprintf(stderr, "disk %s: key must be a nonzero hex number\n", c->name);
+			reason("disk %s: key must be a nonzero hex number\n", c->name);
 			return OCF_ERR_CONFIGURED;
 		}
 	} else if (need_key) {
-		uint32_t id = local_nodeid(err, sizeof(err));
-
-		if (!id) {
-			fprintf(stderr, "disk %s: %s\n", c->name, err);
+		c->key = disk_key_default(err, sizeof(err));
+		if (!c->key) {
+			reason("disk %s: %s\n", c->name, err);
 			return OCF_ERR_CONFIGURED;
 		}
-		c->key = cd_pr_key(id, (uint32_t)time(NULL));
 	}
 	gethostname(host, sizeof(host) - 1);
 	o = (size_t)snprintf(c->initiator, sizeof(c->initiator), IQN_PREFIX);
@@ -201,7 +191,7 @@ conf_load(struct disk_conf *c, bool need_key)
 			c->initiator[o] = '-';
 	}
 	if (cd_iscsi_name_check(c->initiator, err, sizeof(err)) < 0) {
-		fprintf(stderr, "disk %s: initiator name %s: %s\n", c->name, c->initiator, err);
+		reason("disk %s: initiator name %s: %s\n", c->name, c->initiator, err);
 		return OCF_ERR_CONFIGURED;
 	}
 	return OCF_SUCCESS;
@@ -255,21 +245,21 @@ do_monitor(const struct disk_conf *c)
 
 	if (!pid) {
 		if (disk_status_read(c->dir, &st) == 0 && strcmp(st.state, "lost") == 0) {
-			fprintf(stderr, "disk %s: holder gone after: %s\n", c->name, st.reason);
+			reason("disk %s: holder gone after: %s\n", c->name, st.reason);
 			return OCF_ERR_GENERIC;
 		}
 		return OCF_NOT_RUNNING;
 	}
 	if (disk_status_read(c->dir, &st) < 0) {
-		fprintf(stderr, "disk %s: holder %ld has no status file\n", c->name, (long)pid);
+		reason("disk %s: holder %ld has no status file\n", c->name, (long)pid);
 		return OCF_ERR_GENERIC;
 	}
 	if (strcmp(st.state, "held") != 0) {
-		fprintf(stderr, "disk %s: %s: %s\n", c->name, st.state, st.reason);
+		reason("disk %s: %s: %s\n", c->name, st.state, st.reason);
 		return OCF_ERR_GENERIC;
 	}
 	if ((long long)time(NULL) - st.checked > DISK_STALE_S) {
-		fprintf(stderr, "disk %s: holder %ld has not checked the reservation for %lld s\n",
+		reason("disk %s: holder %ld has not checked the reservation for %lld s\n",
 			c->name, (long)pid, (long long)time(NULL) - st.checked);
 		return OCF_ERR_GENERIC;
 	}
@@ -338,7 +328,7 @@ do_start(struct disk_conf *c)
 	if (rc == OCF_SUCCESS)
 		return OCF_SUCCESS;
 	if (holder_pid(c)) {
-		fprintf(stderr, "disk %s: a holder runs but does not hold the disk: stop first\n",
+		reason("disk %s: a holder runs but does not hold the disk: stop first\n",
 			c->name);
 		return OCF_ERR_GENERIC;
 	}
@@ -354,7 +344,7 @@ do_start(struct disk_conf *c)
 		mkdir(env_or("CD_DISK_RUN_ROOT", DISK_RUN_ROOT), 0755);
 	}
 	if (mkdir(c->dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "disk %s: mkdir %s: %s\n", c->name, c->dir, strerror(errno));
+		reason("disk %s: mkdir %s: %s\n", c->name, c->dir, strerror(errno));
 		return OCF_ERR_PERM;
 	}
 	cleanup_stale(c);
@@ -362,7 +352,7 @@ do_start(struct disk_conf *c)
 	unlink(path);
 	rc = spawn_holder(c);
 	if (rc < 0) {
-		fprintf(stderr, "disk %s: fork: %s\n", c->name, strerror(-rc));
+		reason("disk %s: fork: %s\n", c->name, strerror(-rc));
 		return OCF_ERR_GENERIC;
 	}
 	while (cd_now_mono_ms() < deadline) {
@@ -373,13 +363,13 @@ do_start(struct disk_conf *c)
 				return OCF_SUCCESS;
 			}
 			if (strcmp(st.state, "failed") == 0) {
-				fprintf(stderr, "disk %s: %s\n", c->name, st.reason);
+				reason("disk %s: %s\n", c->name, st.reason);
 				return OCF_ERR_GENERIC;
 			}
 		}
 		sleep_ms(20);
 	}
-	fprintf(stderr, "disk %s: the holder did not take the disk in time\n", c->name);
+	reason("disk %s: the holder did not take the disk in time\n", c->name);
 	return OCF_ERR_GENERIC;
 }
 

@@ -62,6 +62,20 @@ int disk_lun_check(struct cd_pr *pr, uint64_t key, enum cd_pr_type type,
 /** Release (when held) and unregister, best effort. */
 void disk_lun_give(struct cd_pr *pr, uint64_t key, enum cd_pr_type type);
 
+/* ---- disk-key.c ---- */
+
+/**
+ * The key when no `key` parameter is given: clusterd's (node id from
+ * clusterd.conf, incarnation = now) or, without clusterd.conf, the key
+ * fence_scsi derives for this node from corosync (disk-key.c).
+ * @return the key, or 0 with a one-line reason in @p why
+ */
+uint64_t disk_key_default(char *why, size_t len);
+
+/** fence_scsi's key: MD5(cluster_name)'s first 4 hex digits, then pos as
+ * 4 decimal digits, read as hex; 0 on error. */
+uint64_t disk_key_fence_scsi(const char *cluster_name, unsigned pos);
+
 /* ---- disk-holder.c ---- */
 
 /**

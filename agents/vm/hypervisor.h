@@ -4,8 +4,8 @@
  * A plugin is a shared object libcd-hv-NAME.so in the plugin directory that
  * exports one symbol, `const struct cd_hv_ops cd_hv_plugin`. The agent
  * dlopen()s it by name and refuses it unless abi_version equals
- * CD_HV_ABI_VERSION (any change to a structure in this header or in
- * vmdef.h bumps it). Plugins are stateless between calls: every call gets
+ * CD_HV_ABI_VERSION (any change to a structure in this header, in vmdef.h
+ * or to enum cd_migpolicy of migstall.h bumps it). Plugins are stateless between calls: every call gets
  * the VM and its runtime directory, and finds the hypervisor's processes
  * from there, because the agent is a short-lived process per OCF action and
  * the VM must outlive it.
@@ -31,6 +31,23 @@
  * and on any failure migrate_cancel on the target first (drop the incoming
  * copy), then on the source (cancel the transfer or resume the paused
  * source), so that exactly one copy runs, on the source.
+ *
+ * Stall handling and post-copy (ABI 6; vm->migration_policy, migstall.h):
+ * with policy postcopy the target's migrate_prepare enables post-copy
+ * before it listens (it fails, saying why, where the hypervisor cannot
+ * take post-copy here), and migrate_send may switch the transfer to
+ * post-copy. From that switch on the guest runs on the target while its
+ * memory is split between both hosts: the source copy must never run
+ * again. A post-copy that does not complete (either side or the link lost)
+ * loses the VM on both: migrate_send stops the source's copy and fails
+ * with -ENOTRECOVERABLE, migrate_cancel on that source stops what is left
+ * and fails with -ENOTRECOVERABLE as well (it never resumes it), and
+ * migrate_cancel on the target drops its copy; the VM is then booted
+ * anew from its disk (after fencing, when a node was lost). So:
+ *   -ENOTRECOVERABLE  post-copy had started and did not complete: the VM
+ *                     runs nowhere and must be cold-booted
+ *   -EAGAIN           (migrate_send, policy stall-abort) the transfer did
+ *                     not converge and was cancelled; the source runs on
  *
  * Quick migration: target restore_prepare (start paused, and where the
  * plugin can, load the state file while the source writes it), source save
@@ -65,9 +82,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "migstall.h"
 #include "vmdef.h"
 
-#define CD_HV_ABI_VERSION	5
+#define CD_HV_ABI_VERSION	6
 #define CD_HV_SYMBOL		"cd_hv_plugin"
 #define CD_HV_PREFIX		"libcd-hv-"	/* file name: PREFIX NAME ".so" */
 #define CD_HV_URI_MAX		128
@@ -82,6 +100,10 @@ struct cd_hv_vm {
 	/* Optional log sink for detail (the agent prints it on stderr). */
 	void (*log)(void *opaque, const char *msg);
 	void *log_opaque;
+	/* ABI 6: the VM's migration policy (definition field, else the
+	 * cluster's property), for migrate_prepare, migrate_send and
+	 * migrate_cancel alike */
+	enum cd_migpolicy migration_policy;
 };
 
 /** Runtime state of a VM as the hypervisor sees it. */
@@ -89,7 +111,10 @@ enum cd_hv_state {
 	CD_HV_STOPPED = 0,	/* no process, and none expected */
 	CD_HV_RUNNING,		/* guest executing */
 	CD_HV_PAUSED,		/* stopped by someone, or by an error */
-	CD_HV_INCOMING,		/* prepared migration target, waiting for state */
+	CD_HV_INCOMING,		/* prepared migration target, waiting for state;
+				   also a post-copy target running the guest before
+				   it has all its memory (detail "incoming,
+				   postcopy-active"): never a VM that runs here */
 	CD_HV_MIGRATED,		/* source after a completed outgoing migration */
 	CD_HV_DEAD,		/* process gone, or unresponsive, unexpectedly */
 };
@@ -111,6 +136,10 @@ struct cd_hv_migrate_opts {
 	 * where the plugin would not trust it (QEMU < 9.0 under TCG): use
 	 * live pre-copy there too (setting qemu_dirty_tracking_fixed). */
 	bool dirty_tracking_fixed;
+	/* ABI 6, stall handling (migstall.h; policy in vm->migration_policy):
+	 * the bound of the stepped downtime limit and the stall window */
+	uint32_t downtime_max_ms;	/* 0: CD_MIGSTALL_DOWNTIME_MAX_MS */
+	uint32_t stall_window_ms;	/* 0: CD_MIGSTALL_WINDOW_MS */
 };
 
 /** One progress report of a running migration. */
@@ -155,10 +184,16 @@ struct cd_hv_result {
 	bool streamed;		/* restore: loaded while the save wrote the file */
 	/* Live migration: how it ran ("precopy": the guest ran during the
 	 * transfer; "paused": it was paused for the transfer because live
-	 * pre-copy is unsafe here) and why, one line for an administrator;
-	 * "" when not applicable. */
+	 * pre-copy is unsafe here; "postcopy": it switched to post-copy) and
+	 * why, one line for an administrator; "" when not applicable. */
 	char mode[16];
 	char mode_why[96];
+	/* ABI 6: the stall handling's steps (migstall.h): the downtime limit
+	 * in force at the end, how many times it was stepped up, and when
+	 * the transfer switched to post-copy (ms after it began; 0: never) */
+	uint32_t downtime_limit_ms;
+	uint32_t downtime_steps;
+	uint64_t postcopy_at_ms;
 };
 
 struct cd_hv_ops {

@@ -41,10 +41,47 @@ int cd_qemu_query_migrate(struct cd_hv_vm *vm, struct cd_qmp *q,
 void cd_qemu_migrate_error(json_object *mig, char *buf, size_t size);
 /** Sleep until a MIGRATION event or ms pass. */
 void cd_qemu_wait_migration_event(struct cd_qmp *q, uint32_t ms);
-/** Capabilities (events, auto-converge; xbzrle etc. off) and parameters. */
+/** Capabilities (events, auto-converge, postcopy-ram as asked; xbzrle
+ *  etc. off) and parameters (the bandwidth cap also for post-copy). */
 int cd_qemu_set_migration_params(struct cd_hv_vm *vm, struct cd_qmp *q,
 				 bool auto_converge, uint64_t bandwidth,
-				 uint32_t downtime_ms);
+				 uint32_t downtime_ms, bool postcopy);
+/** One progress report from a query-migrate answer. */
+void cd_qemu_fill_progress(json_object *mig, const char *status, uint64_t elapsed,
+			   struct cd_hv_progress *p);
+
+/* Stall handling and post-copy (qemu-postcopy.c; the rules in its head). */
+/** Target, before migrate-incoming: postcopy-ram on (and events). Fails
+ *  with -EOPNOTSUPP and the reason (userfaultfd) where QEMU cannot. */
+int cd_qemu_postcopy_incoming(struct cd_hv_vm *vm, struct cd_qmp *q);
+/** Source: a new downtime-limit for the running transfer. */
+int cd_qemu_set_downtime(struct cd_hv_vm *vm, struct cd_qmp *q, uint32_t ms);
+/**
+ * Source: switch the transfer to post-copy. running: the guest still runs
+ * here (live pre-copy): it is stopped first, *paused_at_ms set. The run
+ * dir's mark CD_QEMU_POSTCOPY is written before the request is sent.
+ */
+int cd_qemu_postcopy_start(struct cd_hv_vm *vm, struct cd_qmp *q, bool running,
+			   uint64_t *paused_at_ms);
+/**
+ * Source, after cd_qemu_postcopy_start: wait for "completed" (0). Cancel
+ * requests are ignored (the guest runs on the target). Anything else
+ * (postcopy-paused, failed, QEMU gone, the deadline) is the VM lost:
+ * cd_qemu_postcopy_lost. *switched_ms: when "postcopy-active" was seen.
+ */
+int cd_qemu_postcopy_wait(struct cd_hv_vm *vm, struct cd_qmp *q, uint64_t deadline,
+			  volatile const int *cancel, cd_hv_progress_fn progress,
+			  void *opaque, uint64_t t0, uint32_t interval,
+			  uint64_t *switched_ms);
+/**
+ * A post-copy that cannot complete: SIGKILL the source's QEMU (the mark
+ * stays), vm->err says the VM must be cold-booted. @return -ENOTRECOVERABLE
+ */
+int cd_qemu_postcopy_lost(struct cd_hv_vm *vm, const char *why);
+/** The source's mark: post-copy began here (survives stops). */
+bool cd_qemu_postcopy_marked(const struct cd_hv_vm *vm);
+/** A start or a prepare here ends the mark. */
+void cd_qemu_postcopy_unmark(const struct cd_hv_vm *vm);
 double cd_qemu_jdouble(json_object *o, const char *key);
 
 /* qemu-tls.c: live migration over TLS (the rules are in that file's head). */

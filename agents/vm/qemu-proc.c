@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "fsutil.h"
 #include "qemu-argv.h"
 #include "timeutil.h"
 
@@ -99,7 +100,6 @@ proc_is_ours(const struct cd_hv_vm *vm, pid_t pid)
 	char path[64], stat[512], sock[4096];
 	static char cmd[65536];
 	const char *p;
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (read_small(path, stat, sizeof(stat)) <= 0)
@@ -107,13 +107,8 @@ proc_is_ours(const struct cd_hv_vm *vm, pid_t pid)
 	p = strrchr(stat, ')');
 	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	n = read_small(path, cmd, sizeof(cmd));
-	if (n <= 0)
+	if (cd_proc_cmdline((long)pid, cmd, sizeof(cmd), 1) < 0)
 		return false;
-	for (ssize_t i = 0; i < n; i++)
-		if (cmd[i] == '\0')
-			cmd[i] = ' ';
 	if (cd_qemu_path(vm, CD_QEMU_QMP_SOCK, sock, sizeof(sock)))
 		return false;
 	return strstr(cmd, sock) != NULL;

@@ -19,6 +19,11 @@
 #define CD_ROLE_RUNNING		"running"
 #define CD_ROLE_INCOMING	"incoming"
 #define CD_ROLE_MIGRATED	"migrated"
+/* A source whose migration was switched to post-copy (qemu-postcopy.c):
+ * the file CD_QEMU_POSTCOPY in its run dir says its copy must never run
+ * again. Unlike the role file it survives a stop (a self-fencing stop may
+ * come before the rollback asks): only a start or a prepare here ends it. */
+#define CD_QEMU_POSTCOPY	"postcopy"
 
 /** printf into vm->err; returns rc (a negative errno) for "return fail(...)". */
 int cd_qemu_fail(struct cd_hv_vm *vm, int rc, const char *fmt, ...)

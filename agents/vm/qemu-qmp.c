@@ -127,10 +127,10 @@ cd_qemu_wait_migration_event(struct cd_qmp *q, uint32_t ms)
 
 int
 cd_qemu_set_migration_params(struct cd_hv_vm *vm, struct cd_qmp *q, bool auto_converge,
-		     uint64_t bandwidth, uint32_t downtime_ms)
+		     uint64_t bandwidth, uint32_t downtime_ms, bool postcopy)
 {
 	json_object *args, *caps, *c;
-	static const char *const off[] = { "xbzrle", "postcopy-ram", "compress" };
+	static const char *const off[] = { "xbzrle", "compress" };
 	size_t i;
 	int rc;
 
@@ -144,6 +144,12 @@ cd_qemu_set_migration_params(struct cd_hv_vm *vm, struct cd_qmp *q, bool auto_co
 	c = json_object_new_object();
 	json_object_object_add(c, "capability", json_object_new_string("auto-converge"));
 	json_object_object_add(c, "state", json_object_new_boolean(auto_converge));
+	json_object_array_add(caps, c);
+	/* post-copy only with the VM's policy postcopy (qemu-postcopy.c); the
+	 * target turned it on in its prepare */
+	c = json_object_new_object();
+	json_object_object_add(c, "capability", json_object_new_string("postcopy-ram"));
+	json_object_object_add(c, "state", json_object_new_boolean(postcopy));
 	json_object_array_add(caps, c);
 	/* xbzrle corrupted guests in the spike (3 of 12 runs): always off */
 	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
@@ -160,6 +166,9 @@ cd_qemu_set_migration_params(struct cd_hv_vm *vm, struct cd_qmp *q, bool auto_co
 	json_object_object_add(args, "max-bandwidth",
 			       json_object_new_int64((int64_t)(bandwidth ? bandwidth :
 							       UNLIMITED_BW)));
+	/* the cap protects the network in post-copy too (0 there: unlimited) */
+	json_object_object_add(args, "max-postcopy-bandwidth",
+			       json_object_new_int64((int64_t)bandwidth));
 	if (downtime_ms)
 		json_object_object_add(args, "downtime-limit",
 				       json_object_new_int64(downtime_ms));

@@ -91,7 +91,7 @@ cd_qemu_op_save(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 		goto out;
 	}
 	/* A stopped VM's migration is still throttled: lift the cap. */
-	if ((rc = cd_qemu_set_migration_params(vm, q, false, 0, 0)))
+	if ((rc = cd_qemu_set_migration_params(vm, q, false, 0, 0, false)))
 		goto out;
 	t_stop = cd_now_mono_ms();
 	if ((rc = cd_qmp_cmd(q, "stop", NULL, -1, QMP_TIMEOUT_MS, NULL)))

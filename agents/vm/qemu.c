@@ -6,7 +6,8 @@
  * notes/qemu-migration/REPORT.md: xbzrle stays off (it corrupted guests),
  * auto-converge is on, the source of a live migration stays in post-migrate
  * until the target runs, and where live pre-copy loses pages (TCG on QEMU
- * < 9.0, migmode.h) the guest is paused for the transfer instead.
+ * < 9.0, migmode.h) the guest is paused for the transfer instead. Stall
+ * handling and post-copy (the VM's migration policy) in qemu-postcopy.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +36,26 @@ map_state(const char *s)
 	return CD_HV_PAUSED;
 }
 
+/*
+ * A target runs the guest during post-copy before it has all its memory:
+ * that copy is still incoming (not a VM that runs here), so a start never
+ * takes it for one (a lost source's VM is booted anew, hypervisor.h).
+ */
+static void
+incoming_postcopy(struct cd_hv_vm *vm, struct cd_qmp *q, struct cd_hv_status *st)
+{
+	char status[32];
+	json_object *mig;
+
+	if (cd_qemu_query_migrate(vm, q, &mig, status, sizeof(status)))
+		return;
+	json_object_put(mig);
+	if (strncmp(status, "postcopy-", 9))
+		return;
+	st->state = CD_HV_INCOMING;
+	snprintf(st->detail, sizeof(st->detail), "incoming, %s", status);
+}
+
 static int
 qemu_status(struct cd_hv_vm *vm, struct cd_hv_status *st, uint32_t timeout_ms)
 {
@@ -48,7 +69,9 @@ qemu_status(struct cd_hv_vm *vm, struct cd_hv_status *st, uint32_t timeout_ms)
 	if (!st->pid) {
 		st->state = role[0] ? CD_HV_DEAD : CD_HV_STOPPED;
 		snprintf(st->detail, sizeof(st->detail), "%s",
-			 role[0] ? "QEMU exited unexpectedly" : "stopped");
+			 role[0] ? "QEMU exited unexpectedly" :
+			 cd_qemu_postcopy_marked(vm) ? "stopped (lost in a post-copy)" :
+			 "stopped");
 		return 0;
 	}
 	q = cd_qemu_qmp_open(vm, CD_QEMU_MON_SOCK, timeout_ms, &rc);
@@ -58,14 +81,17 @@ qemu_status(struct cd_hv_vm *vm, struct cd_hv_status *st, uint32_t timeout_ms)
 		return 0;
 	}
 	rc = cd_qemu_run_state(vm, q, state, sizeof(state), timeout_ms);
-	cd_qmp_close(q);
 	if (rc) {
+		cd_qmp_close(q);
 		st->state = CD_HV_DEAD;
 		snprintf(st->detail, sizeof(st->detail), "QMP unresponsive");
 		return 0;
 	}
 	st->state = map_state(state);
 	snprintf(st->detail, sizeof(st->detail), "%s", state);
+	if (st->state == CD_HV_RUNNING && !strcmp(role, CD_ROLE_INCOMING))
+		incoming_postcopy(vm, q, st);
+	cd_qmp_close(q);
 	return 0;
 }
 
@@ -82,6 +108,7 @@ qemu_start(struct cd_hv_vm *vm, uint32_t timeout_ms)
 	if (cd_qemu_pid(vm))
 		return cd_qemu_fail(vm, -EEXIST, "a QEMU for %s already runs here",
 				    vm->def->name);
+	cd_qemu_postcopy_unmark(vm);	/* a new boot here: nothing to protect */
 	if ((rc = cd_qemu_spawn(vm, NULL, cd_qemu_left_ms(deadline))))
 		return rc;
 	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))
@@ -188,6 +215,7 @@ cd_qemu_op_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr, uint16_
 		if ((rc = cd_qemu_op_stop(vm, 0, cd_qemu_left_ms(deadline))))
 			return rc;
 	}
+	cd_qemu_postcopy_unmark(vm);	/* the VM comes here anew */
 	if ((rc = cd_qemu_spawn_incoming(vm, cd_qemu_left_ms(deadline))))
 		return rc;
 	if (!listen_addr)
@@ -195,10 +223,13 @@ cd_qemu_op_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr, uint16_
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
 	if (!q)
 		return rc;
-	rc = cd_qmp_cmdf(q, "migrate-set-capabilities",
-			 "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}",
-			 QMP_TIMEOUT_MS, NULL);
-	if (rc) {
+	if (vm->migration_policy == CD_MIGPOLICY_POSTCOPY) {
+		/* on both sides before the transfer starts (qemu-postcopy.c) */
+		if ((rc = cd_qemu_postcopy_incoming(vm, q)))
+			goto out;
+	} else if ((rc = cd_qmp_cmdf(q, "migrate-set-capabilities",
+				     "{\"capabilities\":[{\"capability\":\"events\","
+				     "\"state\":true}]}", QMP_TIMEOUT_MS, NULL))) {
 		rc = cd_qemu_qmp_fail(vm, q, rc);
 		goto out;
 	}
@@ -223,9 +254,9 @@ out:
 }
 
 
-static void
-fill_progress(json_object *mig, const char *status, uint64_t elapsed,
-	      struct cd_hv_progress *p)
+void
+cd_qemu_fill_progress(json_object *mig, const char *status, uint64_t elapsed,
+		      struct cd_hv_progress *p)
 {
 	json_object *ram = NULL;
 	uint64_t page;
@@ -302,6 +333,65 @@ final_stats(struct cd_hv_vm *vm, struct cd_qmp *q, struct cd_hv_result *res)
 	} while (cd_now_mono_ms() < deadline);
 }
 
+/*
+ * Stall handling (lib/migstall.h): feed one sample of the pre-copy to the
+ * detector and carry out its decision. @return 0 (go on; *post set when
+ * the transfer switched to post-copy), -EAGAIN (stall-abort: cancelled,
+ * the source runs), or another error (the transfer cancelled where it
+ * could be, or the post-copy switch's error)
+ */
+static int
+stall_step(struct cd_hv_vm *vm, struct cd_qmp *q, struct cd_migstall *ms,
+	   json_object *mig, const char *status, uint64_t elapsed, bool paused,
+	   struct cd_hv_result *res, bool *post)
+{
+	struct cd_migstall_sample x = { .elapsed_ms = elapsed, .status = status };
+	struct cd_migstall_decision d;
+	json_object *ram = NULL;
+	int rc;
+
+	json_object_object_get_ex(mig, "ram", &ram);
+	x.remaining = (uint64_t)cd_jint(ram, "remaining", 0);
+	x.passes = (uint64_t)cd_jint(ram, "dirty-sync-count", 0);
+	x.mbps = cd_qemu_jdouble(ram, "mbps");
+	d = cd_migstall_feed(ms, &x);
+	switch (d.act) {
+	case CD_MIGSTALL_NONE:
+		return 0;
+	case CD_MIGSTALL_STEP:
+		cd_qemu_log(vm, "%s", d.why);
+		if ((rc = cd_qemu_set_downtime(vm, q, d.downtime_ms))) {
+			cancel_outgoing(vm, q);
+			return rc;
+		}
+		res->downtime_limit_ms = d.downtime_ms;
+		res->downtime_steps++;
+		return 0;
+	case CD_MIGSTALL_ABORT:
+		cancel_outgoing(vm, q);
+		return cd_qemu_fail(vm, -EAGAIN, "migration policy stall-abort: %s", d.why);
+	case CD_MIGSTALL_POSTCOPY:
+		cd_qemu_log(vm, "%s", d.why);
+		if ((rc = cd_qemu_postcopy_start(vm, q, !paused, &res->paused_at_ms))) {
+			/* QEMU refused the switch: the transfer is still pre-copy
+			 * and the guest never ran on the target */
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", vm->err);
+			cancel_outgoing(vm, q);
+			cd_qemu_postcopy_unmark(vm);
+			return cd_qemu_fail(vm, -EREMOTEIO, "switching to post-copy failed "
+					    "(%s); cancelled, %s runs here", why, vm->def->name);
+		}
+		snprintf(res->mode, sizeof(res->mode), "postcopy");
+		snprintf(res->mode_why, sizeof(res->mode_why), "%s", d.why);
+		res->postcopy_at_ms = elapsed ? elapsed : 1;
+		*post = true;
+		return 0;
+	}
+	return 0;
+}
+
 static int
 qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 		  const struct cd_hv_migrate_opts *o, cd_hv_progress_fn progress,
@@ -310,8 +400,11 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	uint64_t t0 = cd_now_mono_ms();
 	uint64_t deadline = t0 + (o->timeout_ms ? o->timeout_ms : 600000);
 	uint32_t interval = o->progress_interval_ms ? o->progress_interval_ms : 200;
-	uint64_t next_report = 0;
+	uint64_t next_report = 0, switched = 0;
 	char state[64], status[32], why[256];
+	bool postcopy = vm->migration_policy == CD_MIGPOLICY_POSTCOPY, post = false;
+	struct cd_migstall_cfg scfg = { 0 };
+	struct cd_migstall ms;
 	struct cd_hv_progress p;
 	enum cd_migmode mode;
 	uint64_t done_at;
@@ -334,15 +427,25 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	mode = cd_qemu_migmode(vm, q, o->dirty_tracking_fixed, res->mode_why,
 			       sizeof(res->mode_why));
 	snprintf(res->mode, sizeof(res->mode), "%s", cd_migmode_name(mode));
-	cd_qemu_log(vm, "live migration mode %s: %s", res->mode, res->mode_why);
+	cd_qemu_log(vm, "live migration mode %s, policy %s: %s", res->mode,
+		    cd_migpolicy_name(vm->migration_policy), res->mode_why);
 	/* Paused: no dirty tracking is needed, so nothing to converge. A
 	 * bandwidth cap the administrator set still holds (it protects the
 	 * network), and lengthens the pause. */
 	if ((rc = cd_qemu_set_migration_params(vm, q, mode == CD_MIGMODE_PAUSED ? false :
 					       o->auto_converge, o->max_bandwidth,
-					       o->downtime_limit_ms)) ||
+					       o->downtime_limit_ms, postcopy)) ||
 	    (rc = cd_qemu_tls_setup(vm, q, false)))
 		goto out;
+	scfg.policy = vm->migration_policy;
+	scfg.paused = mode == CD_MIGMODE_PAUSED;
+	scfg.downtime_ms = o->downtime_limit_ms ? o->downtime_limit_ms : 300;
+	scfg.downtime_max_ms = o->downtime_max_ms ? o->downtime_max_ms :
+			       CD_MIGSTALL_DOWNTIME_MAX_MS;
+	scfg.window_ms = o->stall_window_ms;
+	scfg.timeout_ms = deadline - t0;
+	cd_migstall_init(&ms, &scfg);
+	res->downtime_limit_ms = scfg.downtime_ms;
 	if (mode == CD_MIGMODE_PAUSED) {
 		if ((rc = cd_qmp_cmd(q, "stop", NULL, -1, QMP_TIMEOUT_MS, NULL))) {
 			rc = cd_qemu_qmp_fail(vm, q, rc);
@@ -376,11 +479,15 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 			break;
 		}
 		if (progress && cd_now_mono_ms() >= next_report) {
-			fill_progress(mig, status, cd_now_mono_ms() - t0, &p);
+			cd_qemu_fill_progress(mig, status, cd_now_mono_ms() - t0, &p);
 			progress(opaque, &p);
 			next_report = cd_now_mono_ms() + interval;
 		}
+		rc = stall_step(vm, q, &ms, mig, status, cd_now_mono_ms() - t0,
+				mode == CD_MIGMODE_PAUSED, res, &post);
 		json_object_put(mig);
+		if (rc || post)
+			break;
 		if (cancel && *cancel) {
 			cancel_outgoing(vm, q);
 			rc = cd_qemu_fail(vm, -ECANCELED, "migration cancelled; %s runs here",
@@ -396,14 +503,28 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 		}
 		cd_qemu_wait_migration_event(q, 50);
 	}
+	/* From the switch on: complete, or the VM is lost (never resumed here). */
+	if (!rc && post)
+		rc = cd_qemu_postcopy_wait(vm, q, deadline, cancel, progress, opaque, t0,
+					   interval, &switched);
 	if (rc)
 		goto out;
 	done_at = cd_now_mono_ms();
 	final_stats(vm, q, res);
 	/* QEMU's downtime counts from its own stop; ours began earlier. The
-	 * target's continue ends the pause (migrate_finish's resumed_at_ms). */
-	if (res->paused_at_ms)
+	 * target's continue ends the pause (migrate_finish's resumed_at_ms);
+	 * in post-copy the target runs the guest from the switch on. */
+	if (post && res->paused_at_ms)
+		res->downtime_ms = (switched ? switched : done_at) - res->paused_at_ms;
+	else if (res->paused_at_ms)
 		res->downtime_ms = done_at - res->paused_at_ms;
+	/* After a post-copy the target has it all and runs it: nothing here
+	 * may fail the move now; the mark stays (never resumed here). */
+	if (post) {
+		(void)cd_qemu_role_set(vm, CD_ROLE_MIGRATED);
+		rc = 0;
+		goto out;
+	}
 	if ((rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)))
 		goto out;
 	if (strcmp(state, "postmigrate") != 0) {
@@ -505,6 +626,11 @@ qemu_migrate_cancel(struct cd_hv_vm *vm, uint32_t timeout_ms)
 	struct cd_qmp *q;
 	int rc;
 
+	/* A source that switched to post-copy is never resumed (hypervisor.h):
+	 * what is left of it goes, and the VM must be booted anew. */
+	if (cd_qemu_postcopy_marked(vm))
+		return cd_qemu_postcopy_lost(vm, "the migration was rolled back after "
+					     "its switch to post-copy");
 	cd_qemu_role_get(vm, role, sizeof(role));
 	if (!cd_qemu_pid(vm)) {
 		if (strcmp(role, CD_ROLE_INCOMING) == 0)

@@ -1,9 +1,16 @@
 /*
- * vm-meta.c - the vm agent's OCF meta-data.
+ * vm-meta.c - the vm agent's OCF meta-data, valid against resource-agents'
+ * ra-api-1.dtd (ocf-tester, Pacemaker): <actions> lists only the actions
+ * the DTD names. clusterd's own actions (migrate_prepare, migrate_abort,
+ * save, restore, move_storage*) are described in the longdesc, not listed:
+ * clusterd runs them by name from its migration and storage-move tables
+ * (lib/migphase.c, lib/smove.h) and reads only validate-all from
+ * <actions> (clusterd/rm-ipc.c), so it needs no entry for them.
  */
 #include <stdio.h>
 
 #include "vm-meta.h"
+#include "vm-remote.h"
 
 static const char meta_data[] =
 "<?xml version=\"1.0\"?>\n"
@@ -14,12 +21,17 @@ static const char meta_data[] =
 "Runs one virtual machine through a hypervisor plugin (qemu by default).\n"
 "The hypervisor process is daemonized with its pidfile and QMP sockets under\n"
 "/run/clusterd/vm/NAME and outlives the agent and the cluster daemon.\n"
-"Live migration needs the target prepared first: migrate_prepare on the\n"
-"target prints uri=...; migrate_to on the source takes it from\n"
-"OCF_RESKEY_CRM_meta_migrate_uri; migrate_from on the target confirms the\n"
-"guest runs; stop on the source drops the paused source copy. On failure:\n"
-"migrate_abort on the target, then on the source (which resumes).\n"
-"Quick migration: save on the source, restore on the target.\n"
+"Live migration under Pacemaker (allow-migrate=true): migrate_to on the\n"
+"source prepares the target node (OCF_RESKEY_CRM_meta_migrate_target) itself\n"
+"over ssh (parameter migration_ssh) and sends the guest; on failure it drops\n"
+"the target's copy and resumes the source; migrate_from on the target\n"
+"confirms the guest runs; stop on the source drops the source copy.\n"
+"Under clusterd the target is prepared first: migrate_prepare on the target\n"
+"prints uri=...; migrate_to on the source takes it from\n"
+"OCF_RESKEY_CRM_meta_migrate_uri. On failure: migrate_abort on the target,\n"
+"then on the source (which resumes). Quick migration (clusterd): save on\n"
+"the source, restore on the target. These clusterd-only actions are not\n"
+"listed under actions (ra-api-1.dtd does not name them).\n"
 "Live storage move: move_storage mirrors a disk into a new image and\n"
 "switches the guest to it (OCF_RESKEY_CRM_meta_storage_disk, _from, _to,\n"
 "_format); move_storage_undo after an interrupted one; move_storage_finish\n"
@@ -67,6 +79,11 @@ static const char meta_data[] =
 "      <shortdesc lang=\"en\">Disks moved live (set by clusterd)</shortdesc>\n"
 "      <content type=\"string\"/>\n"
 "    </parameter>\n"
+"    <parameter name=\"migration_ssh\">\n"
+"      <longdesc lang=\"en\">How migrate_to reaches the target node when no prepared URI is given (Pacemaker): this command line (split at blanks), then the node name and the remote command. Root must log in without a password.</longdesc>\n"
+"      <shortdesc lang=\"en\">ssh command to the migration target</shortdesc>\n"
+"      <content type=\"string\" default=\"" VM_REMOTE_SSH_DEFAULT "\"/>\n"
+"    </parameter>\n"
 "    <parameter name=\"migration_bandwidth\">\n"
 "      <longdesc lang=\"en\">Bandwidth cap of a live migration in MiB/s; 0 = unlimited (dedicated migration network).</longdesc>\n"
 "      <shortdesc lang=\"en\">Migration bandwidth (MiB/s)</shortdesc>\n"
@@ -97,15 +114,8 @@ static const char meta_data[] =
 "    <action name=\"start\" timeout=\"60s\"/>\n"
 "    <action name=\"stop\" timeout=\"90s\"/>\n"
 "    <action name=\"monitor\" timeout=\"20s\" interval=\"10s\" depth=\"0\"/>\n"
-"    <action name=\"migrate_prepare\" timeout=\"60s\"/>\n"
 "    <action name=\"migrate_to\" timeout=\"600s\"/>\n"
 "    <action name=\"migrate_from\" timeout=\"60s\"/>\n"
-"    <action name=\"migrate_abort\" timeout=\"60s\"/>\n"
-"    <action name=\"save\" timeout=\"300s\"/>\n"
-"    <action name=\"restore\" timeout=\"300s\"/>\n"
-"    <action name=\"move_storage\" timeout=\"3600s\"/>\n"
-"    <action name=\"move_storage_undo\" timeout=\"120s\"/>\n"
-"    <action name=\"move_storage_finish\" timeout=\"60s\"/>\n"
 "    <action name=\"validate-all\" timeout=\"10s\"/>\n"
 "    <action name=\"meta-data\" timeout=\"5s\"/>\n"
 "  </actions>\n"

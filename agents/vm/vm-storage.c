@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "ocf.h"
 #include "timeutil.h"
 #include "vmdef-moves.h"
@@ -172,18 +173,11 @@ vm_storage_definition(const char *config, const struct cd_vmdef *def)
 static bool
 is_move_agent(long pid)
 {
-	char path[64], cmd[256];
-	ssize_t n;
-	int fd;
+	char cmd[256];
+	ssize_t n = cd_proc_cmdline(pid, cmd, sizeof(cmd), 0);
 
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	n = read(fd, cmd, sizeof(cmd) - 1);
-	close(fd);
 	if (n <= 0)
 		return false;
-	cmd[n] = '\0';
 	/* argv[0] NUL argv[1]: the action */
 	return strlen(cmd) + 1 < (size_t)n && !strcmp(cmd + strlen(cmd) + 1, "move_storage");
 }

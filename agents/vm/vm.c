@@ -9,18 +9,26 @@
  *
  * Environment besides the OCF parameters (see README.md):
  *   OCF_RESKEY_CRM_meta_timeout       action deadline in ms
- *   OCF_RESKEY_CRM_meta_migrate_uri   migrate_to: the URI migrate_prepare printed
+ *   OCF_RESKEY_CRM_meta_migrate_uri   migrate_to: the URI migrate_prepare printed;
+ *                                     without it (Pacemaker) migrate_to prepares
+ *                                     the target itself (vm-remote.h)
+ *   OCF_RESKEY_CRM_meta_migrate_source, _target  the migration's two nodes
+ *   OCF_EXIT_REASON_PREFIX            put before the error line (Pacemaker)
  *   OCF_RESKEY_CRM_meta_migrate_mode  migrate_prepare: "quick" only starts the target
  *   OCF_RESKEY_vm_name                the VM name the cluster claimed for this
  *                                     resource (set by clusterd; see claim_check)
  *   CD_VM_RUN_ROOT                    instead of /run/clusterd
  *   CLUSTERD_HV_DIR                   plugin directory
+ *   CD_VM_MIGRATION_POLICY            precopy | stall-abort | postcopy, when the
+ *                                     definition has no migration_policy
+ *   CD_VM_MIGRATION_DOWNTIME_MAX_MS, CD_VM_MIGRATION_STALL_WINDOW_MS
+ *                                     stall handling (lib/migstall.h); clusterd
+ *                                     sets these from the cluster properties
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -28,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -37,6 +44,8 @@
 #include "ocf.h"
 #include "timeutil.h"
 #include "vm-meta.h"
+#include "vm-paths.h"
+#include "vm-remote.h"
 #include "vm-storage.h"
 #include "vmdef.h"
 #include "vmpolicy.h"
@@ -99,13 +108,15 @@ param_bool(const char *name, bool dflt)
 	       strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0;
 }
 
-/* The one line on stderr; returns the OCF code (vm-storage.h). */
+/* The one line on stderr; returns the OCF code (vm-storage.h). Pacemaker
+ * sets OCF_EXIT_REASON_PREFIX: a line with it is the reason crm_mon shows. */
 int
 vm_fail(int ocf, const char *fmt, ...)
 {
+	const char *prefix = getenv("OCF_EXIT_REASON_PREFIX");
 	va_list ap;
 
-	fputs("vm: ", stderr);
+	fprintf(stderr, "%svm: ", prefix ? prefix : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -212,69 +223,6 @@ claim_check(const struct agent *a)
 		     "definition)", ocf_param("config"), a->def->name, claimed, a->def->name);
 }
 
-/* ---- confinement (issue 16; rules in vmpolicy.h) ---- */
-
-static const char *
-storage_roots(void)
-{
-	const char *r = getenv(CD_VMPOLICY_ROOTS_ENV);
-
-	return r && *r ? r : CD_VMPOLICY_ROOTS_DEFAULT;
-}
-
-/* Resolve *path in place (realpath) and check it against the roots (V1). */
-static int
-confine_path(char **path, const char *what)
-{
-	char resolved[PATH_MAX], why[512];
-	char *dup;
-
-	if (!realpath(*path, resolved)) {
-		int e = errno;
-
-		/* Not on this node (a volume not mounted here): others may run it. */
-		return vm_fail(e == ENOENT ? OCF_ERR_INSTALLED : OCF_ERR_CONFIGURED,
-			     "%s: %s: %s", what, *path, strerror(e));
-	}
-	if (cd_vmpolicy_path_check(resolved, storage_roots(), why, sizeof(why)))
-		return vm_fail(OCF_ERR_CONFIGURED, "%s: %s%s%s", what, why,
-			     strcmp(resolved, *path) ? " (given as " : "",
-			     strcmp(resolved, *path) ? *path : "");
-	dup = strdup(resolved);
-	if (!dup)
-		return vm_fail(OCF_ERR_GENERIC, "out of memory");
-	free(*path);
-	*path = dup;	/* QEMU opens what was checked */
-	return OCF_SUCCESS;
-}
-
-/*
- * Before anything that can start a QEMU of the VM: its files inside the
- * storage roots (V1), its extra_args allowed (V2). A refused definition
- * starts nothing.
- */
-static int
-confine_check(struct agent *a)
-{
-	struct cd_vmdef *d = a->def;
-	char what[48], why[512];
-	int rc;
-
-	if (cd_vmpolicy_extra_check(d, cd_vmpolicy_bool(getenv(CD_VMPOLICY_EXTRA_ENV)),
-				    why, sizeof(why)))
-		return vm_fail(OCF_ERR_CONFIGURED, "%s: %s", ocf_param("config"), why);
-	for (size_t i = 0; i < d->n_disks; i++) {
-		snprintf(what, sizeof(what), "disks[%zu].path", i);
-		if ((rc = confine_path(&d->disks[i].path, what)))
-			return rc;
-	}
-	if (d->kernel && (rc = confine_path(&d->kernel, "kernel")))
-		return rc;
-	if (d->initrd && (rc = confine_path(&d->initrd, "initrd")))
-		return rc;
-	return OCF_SUCCESS;
-}
-
 /* What the plugin needs of this host: run root and caches, error buffer, log. */
 static void
 setup_host(struct agent *a)
@@ -292,6 +240,40 @@ setup_host(struct agent *a)
 	}
 }
 
+/*
+ * The VM's migration policy (lib/migstall.h): its definition's
+ * migration_policy, else the cluster's property migration-policy (clusterd
+ * passes it as CD_VM_MIGRATION_POLICY to every agent action), else precopy.
+ */
+static enum cd_migpolicy
+migration_policy(const struct cd_vmdef *def)
+{
+	const char *env = getenv("CD_VM_MIGRATION_POLICY");
+	enum cd_migpolicy p = CD_MIGPOLICY_PRECOPY;
+
+	if (def && def->migration_policy && !cd_migpolicy_parse(def->migration_policy, &p))
+		return p;
+	if (env && *env && cd_migpolicy_parse(env, &p))
+		fprintf(stderr, "vm: CD_VM_MIGRATION_POLICY '%s' is no policy; using "
+			"precopy\n", env);
+	return p;
+}
+
+/* A duration from the environment (ms), dflt when unset or not a number. */
+static uint32_t
+env_ms(const char *name, uint32_t dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return dflt;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	return errno || *end || n > 3600000ul ? dflt : (uint32_t)n;
+}
+
 static void
 setup_vm(struct agent *a)
 {
@@ -300,6 +282,7 @@ setup_vm(struct agent *a)
 		 a->def->name);
 	a->vm.def = a->def;
 	a->vm.run_dir = a->run_dir;
+	a->vm.migration_policy = migration_policy(a->def);
 }
 
 /* One mutating action per VM at a time (monitor does not take it). */
@@ -391,6 +374,19 @@ act_start(struct agent *a)
 	a->plugin.ops->status(&a->vm, &st, 5000);
 	if (st.state == CD_HV_RUNNING)
 		return OCF_SUCCESS;
+	/*
+	 * The half copy of a post-copy whose migration ended without it (its
+	 * source lost and fenced, hypervisor.h): it can never get the rest of
+	 * its memory, so it goes and the VM boots anew from its disk. A start
+	 * is only asked of a node outside a migration.
+	 */
+	if (st.state == CD_HV_INCOMING && strstr(st.detail, "postcopy")) {
+		fprintf(stderr, "vm: %s: dropping the half copy of an ended post-copy (%s); "
+			"booting it anew\n", a->def->name, st.detail);
+		if (a->plugin.ops->stop(&a->vm, 0, budget(a)))
+			return vm_fail(OCF_ERR_GENERIC, "%s: %s", a->def->name, a->err);
+		st.state = CD_HV_STOPPED;
+	}
 	if (st.state != CD_HV_STOPPED && st.state != CD_HV_DEAD)
 		return vm_fail(OCF_ERR_GENERIC, "%s: cannot start, a copy is here in "
 			     "state %s; stop it first", a->def->name, st.detail);
@@ -425,79 +421,6 @@ act_stop(struct agent *a)
 	return OCF_SUCCESS;
 }
 
-/* The address this node's host name resolves to (IPv4 first). */
-static int
-node_address(char *buf, size_t size)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res, *r;
-	char host[256];
-	int found = -1;
-
-	if (gethostname(host, sizeof(host)) < 0 || getaddrinfo(host, NULL, &hints, &res))
-		return -1;
-	for (int pass = 0; pass < 2 && found; pass++) {
-		for (r = res; r; r = r->ai_next) {
-			if ((pass == 0) != (r->ai_family == AF_INET))
-				continue;
-			if (!getnameinfo(r->ai_addr, r->ai_addrlen, buf, (socklen_t)size,
-					 NULL, 0, NI_NUMERICHOST) &&
-			    strncmp(buf, "127.", 4) != 0 && strcmp(buf, "::1") != 0) {
-				found = 0;
-				break;
-			}
-		}
-	}
-	freeaddrinfo(res);
-	return found;
-}
-
-/*
- * The quick-migration state file: parameter, or next to the first disk.
- * Refuses (0 when usable) a relative path.
- */
-/* V1 for the state file, which may not exist yet: its directory, resolved. */
-static int
-state_dir_check(const char *file)
-{
-	char dir[PATH_MAX], resolved[PATH_MAX], probe[PATH_MAX + 3], why[512];
-	const char *slash = strrchr(file, '/');
-
-	snprintf(dir, sizeof(dir), "%.*s", slash == file ? 1 : (int)(slash - file), file);
-	if (!realpath(dir, resolved))
-		return vm_fail(OCF_ERR_INSTALLED, "state_file: %s: %s", dir, strerror(errno));
-	if (!strcmp(slash + 1, "..") || !strcmp(slash + 1, ".") || !slash[1])
-		return vm_fail(OCF_ERR_CONFIGURED, "state_file: '%s' is not a file name", file);
-	/* A file in that directory: the directory may be a root itself. */
-	snprintf(probe, sizeof(probe), "%s/x", strcmp(resolved, "/") ? resolved : "");
-	if (cd_vmpolicy_path_check(probe, storage_roots(), why, sizeof(why)))
-		return vm_fail(OCF_ERR_CONFIGURED, "state_file: the directory of %s is "
-			     "outside the storage roots (%s; cluster property "
-			     "vm-storage-roots)", file, storage_roots());
-	return 0;
-}
-
-static int
-state_file(const struct agent *a, char *buf, size_t size)
-{
-	const char *p = ocf_param("state_file");
-	const char *disk;
-	const char *slash;
-
-	if (p)
-		snprintf(buf, size, "%s", p);
-	else if (a->def->n_disks) {
-		disk = a->def->disks[0].path;
-		slash = strrchr(disk, '/');
-		snprintf(buf, size, "%.*s/%s.vmstate", (int)(slash - disk), disk,
-			 a->def->name);
-	} else
-		snprintf(buf, size, "/clusterstorage/volume1/%s.vmstate", a->def->name);
-	if (buf[0] != '/')
-		return vm_fail(OCF_ERR_CONFIGURED, "state_file: '%s' is not absolute", buf);
-	return state_dir_check(buf);
-}
-
 static int
 act_migrate_prepare(struct agent *a)
 {
@@ -510,7 +433,7 @@ act_migrate_prepare(struct agent *a)
 	if (port < 0 || port > 65535)
 		return vm_fail(OCF_ERR_CONFIGURED, "migration_port: not a port number");
 	if (!quick && !addr) {
-		if (node_address(host, sizeof(host)))
+		if (vm_node_address(host, sizeof(host)))
 			return vm_fail(OCF_ERR_CONFIGURED, "no migration_address given and "
 				     "this node's host name does not resolve");
 		addr = host;
@@ -518,7 +441,7 @@ act_migrate_prepare(struct agent *a)
 	if (quick && a->plugin.ops->restore_prepare) {
 		char path[PATH_MAX];
 
-		if (state_file(a, path, sizeof(path)))
+		if (vm_state_file(a->def, path, sizeof(path)))
 			return OCF_ERR_CONFIGURED;
 		if (a->plugin.ops->restore_prepare(&a->vm, path, budget(a)))
 			return vm_fail(OCF_ERR_GENERIC, "%s: migrate_prepare failed: %s",
@@ -560,6 +483,11 @@ print_result(const char *type, const struct cd_hv_result *r)
 		printf(" resumed_at_ms=%" PRIu64, r->resumed_at_ms);
 	if (r->streamed)
 		printf(" streamed=1");
+	if (r->downtime_steps)	/* stall handling stepped the limit up */
+		printf(" downtime_limit_ms=%u downtime_steps=%u", r->downtime_limit_ms,
+		       r->downtime_steps);
+	if (r->postcopy_at_ms)
+		printf(" postcopy_at_ms=%" PRIu64, r->postcopy_at_ms);
 	if (r->mode[0]) {	/* one token: the reason's blanks become '+' */
 		const char *c;
 
@@ -571,37 +499,87 @@ print_result(const char *type, const struct cd_hv_result *r)
 	fflush(stdout);
 }
 
+/* Pacemaker's live migration has no prepare step: the source prepares
+ * the target itself (vm-remote.h); the guest must run here first. */
+static int
+prepare_target(struct agent *a, const char *target, char *uri, size_t len)
+{
+	struct cd_hv_status st;
+
+	a->plugin.ops->status(&a->vm, &st, 5000);
+	if (st.state != CD_HV_RUNNING)
+		return vm_fail(OCF_ERR_GENERIC, "%s: migrate_to: the guest does not run here "
+			     "(%s)", a->def->name, st.detail);
+	if (vm_remote_prepare(target, budget(a) / 4 > 60000 ? 60000 : budget(a) / 4, uri,
+			      len, &cancel_requested, a->err, sizeof(a->err)))
+		return vm_fail(OCF_ERR_GENERIC, "%s: preparing the target %s failed: %s",
+			     a->def->name, target, a->err);
+	return OCF_SUCCESS;
+}
+
 static int
 act_migrate_to(struct agent *a)
 {
 	const char *uri = ocf_param("CRM_meta_migrate_uri");
+	const char *target = ocf_param("CRM_meta_migrate_target");
 	struct cd_hv_migrate_opts o = { 0 };
 	struct cd_hv_result res;
 	struct sigaction sa = { .sa_handler = on_signal };
 	long bw = param_long("migration_bandwidth", 0);
 	long dt = param_long("migration_downtime", 300);
+	char own_uri[CD_HV_URI_MAX];
+	uint64_t t0 = cd_now_mono_ms(), used;
+	int rc;
 
 	if (!uri)
 		uri = ocf_param("migrate_uri");
-	if (!uri)
-		return vm_fail(OCF_ERR_ARGS, "migrate_to needs the target's URI in "
-			     "OCF_RESKEY_CRM_meta_migrate_uri (from migrate_prepare)");
 	if (bw < 0 || dt < 0)
 		return vm_fail(OCF_ERR_CONFIGURED, "migration_bandwidth/migration_downtime: "
 			     "not a number");
+	/* SIGTERM/SIGINT (clusterctl move --cancel) cancel the transfer. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* Not OCF_ERR_ARGS: Pacemaker would ban this node for it. */
+	if (!uri && !target)
+		return vm_fail(OCF_ERR_GENERIC, "migrate_to needs the target node "
+			     "(OCF_RESKEY_CRM_meta_migrate_target) or a prepared URI "
+			     "(OCF_RESKEY_CRM_meta_migrate_uri)");
+	if (!uri) {
+		if ((rc = prepare_target(a, target, own_uri, sizeof(own_uri))))
+			return rc;
+		uri = own_uri;
+	}
+	used = cd_now_mono_ms() - t0;
 	o.max_bandwidth = (uint64_t)bw << 20;
 	o.downtime_limit_ms = (uint32_t)dt;
 	o.auto_converge = param_bool("migration_auto_converge", true);
 	o.dirty_tracking_fixed = param_bool("qemu_dirty_tracking_fixed", false);
+	/* Post-copy replaces throttling: the guest is not slowed down first. */
+	if (a->vm.migration_policy == CD_MIGPOLICY_POSTCOPY)
+		o.auto_converge = false;
+	o.downtime_max_ms = env_ms("CD_VM_MIGRATION_DOWNTIME_MAX_MS", CD_MIGSTALL_DOWNTIME_MAX_MS);
+	o.stall_window_ms = env_ms("CD_VM_MIGRATION_STALL_WINDOW_MS", CD_MIGSTALL_WINDOW_MS);
 	o.timeout_ms = budget(a);
+	if (uri == own_uri) {	/* what the prepare used, and room for a rollback */
+		o.timeout_ms = budget(a) > used + 1000 ? budget(a) - (uint32_t)used : 1000;
+		if (o.timeout_ms > 70000)
+			o.timeout_ms -= 35000;
+	}
 	o.progress_interval_ms = 200;
-	/* SIGTERM/SIGINT (clusterctl move --cancel) cancel the transfer. */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	if (a->plugin.ops->migrate_send(&a->vm, uri, &o, print_progress, NULL,
-					&cancel_requested, &res))
+					&cancel_requested, &res)) {
+		char why[sizeof(a->err)];
+
+		/* one running copy, here, as clusterd's rollback leaves it */
+		snprintf(why, sizeof(why), "%s", a->err);
+		if (uri == own_uri) {
+			vm_remote_abort(target);
+			if (a->plugin.ops->migrate_cancel(&a->vm, 30000))
+				fprintf(stderr, "vm %s: rollback: %s\n", a->def->name, a->err);
+		}
 		return vm_fail(OCF_ERR_GENERIC, "%s: live migration failed: %s",
-			     a->def->name, a->err);
+			     a->def->name, why);
+	}
 	print_result("live", &res);
 	return OCF_SUCCESS;
 }
@@ -636,7 +614,7 @@ act_save(struct agent *a)
 	struct cd_hv_result res;
 	char path[PATH_MAX];
 
-	if (state_file(a, path, sizeof(path)))
+	if (vm_state_file(a->def, path, sizeof(path)))
 		return OCF_ERR_CONFIGURED;
 	if (a->plugin.ops->save(&a->vm, path, &res, budget(a)))
 		return vm_fail(OCF_ERR_GENERIC, "%s: save failed: %s", a->def->name, a->err);
@@ -651,7 +629,7 @@ act_restore(struct agent *a)
 	struct cd_hv_result res;
 	char path[PATH_MAX];
 
-	if (state_file(a, path, sizeof(path)))
+	if (vm_state_file(a->def, path, sizeof(path)))
 		return OCF_ERR_CONFIGURED;
 	if (a->plugin.ops->restore(&a->vm, path, &res, budget(a)))
 		return vm_fail(OCF_ERR_GENERIC, "%s: restore failed: %s", a->def->name,
@@ -725,23 +703,83 @@ usage(void)
 	return OCF_ERR_ARGS;
 }
 
+/*
+ * monitor and stop of a VM with nothing here, decided from this node's run
+ * directory alone (the plugin's status needs no more than the VM's name):
+ * the definition may sit on a shared volume this node cannot reach right
+ * now (a fenced node's volume client is refused until it is readmitted),
+ * and a probe must not wait for it. Only with vm_name (clusterd passes the
+ * name the resource claimed; Pacemaker does not): 1 when decided, *rc set.
+ */
+/* Actions that act on this node's QEMU only, which its name finds. */
+static bool
+by_name(const struct action *act)
+{
+	return !strcmp(act->name, "monitor") || !strcmp(act->name, "stop") ||
+	       !strcmp(act->name, "migrate_abort") || !strcmp(act->name, "migrate_from");
+}
+
+static int
+nothing_here(struct agent *a, const struct action *act, int *rc)
+{
+	const char *name = vm_claimed_name();
+	bool stop = strcmp(act->name, "stop") == 0;
+	struct cd_vmdef def = { 0 };
+	struct cd_hv_status st;
+	char vm[256];
+
+	if (!name || (!stop && strcmp(act->name, "monitor")))
+		return 0;
+	if (load_plugin(a))
+		return 0;
+	snprintf(vm, sizeof(vm), "%s", name);
+	def.name = vm;
+	a->def = &def;
+	setup_vm(a);
+	a->plugin.ops->status(&a->vm, &st, budget(a) < 5000 ? budget(a) : 5000);
+	a->def = NULL;
+	a->vm.def = NULL;
+	if (st.state != CD_HV_STOPPED)
+		return 0;
+	*rc = stop ? OCF_SUCCESS : OCF_NOT_RUNNING;
+	return 1;
+}
+
 static int
 run(struct agent *a, const struct action *act)
 {
 	int rc;
 
 	a->timeout_ms = action_timeout(act->timeout_ms);
+	if (nothing_here(a, act, &rc))
+		return rc;
 	rc = load_config(a);
 	if (rc == OCF_ERR_INSTALLED && (strcmp(act->name, "monitor") == 0 ||
 					strcmp(act->name, "stop") == 0))
 		/* definition not reachable here (e.g. a probe on a node without
 		 * the shared volume): nothing of it can run here either */
 		return strcmp(act->name, "stop") == 0 ? OCF_SUCCESS : OCF_NOT_RUNNING;
+	if (rc && by_name(act) && vm_claimed_name()) {
+		/*
+		 * The definition cannot be read now (damaged, removed, its
+		 * volume cut off) but a QEMU of this VM runs here
+		 * (nothing_here): it must still be watched, stopped, its
+		 * migration finished or rolled back, or the cluster could not
+		 * take the VM elsewhere safely. Those act on the process by name.
+		 */
+		cd_vmdef_free(a->def);
+		a->def = calloc(1, sizeof(*a->def));
+		if (!a->def || !(a->def->name = strdup(vm_claimed_name())))
+			return vm_fail(OCF_ERR_GENERIC, "out of memory");
+		fprintf(stderr, "vm: %s: acting on its QEMU here by name, without the "
+			"definition\n", a->def->name);
+		rc = OCF_SUCCESS;
+	}
 	if (rc)
 		return rc;
-	if (act->starts && ((rc = claim_check(a)) || (rc = confine_check(a))))
+	if (act->starts && ((rc = claim_check(a)) || (rc = vm_confine_check(a->def))))
 		return rc;
-	if ((rc = load_plugin(a)))
+	if (!a->plugin.ops && (rc = load_plugin(a)))
 		return rc;
 	setup_vm(a);
 	if (!strcmp(act->name, "move_storage_undo"))

@@ -5,6 +5,7 @@
  * administrator can fix the file from the message alone.
  */
 #include "vmdef.h"
+#include "migstall.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -40,7 +41,7 @@ fail(struct ctx *c, const char *fmt, ...)
 
 static const char *const top_keys[] = {
 	"name", "memory_mib", "vcpus", "cpu_model", "machine", "disks", "nics",
-	"kernel", "initrd", "cmdline", "extra_args", NULL,
+	"kernel", "initrd", "cmdline", "extra_args", "migration_policy", NULL,
 };
 static const char *const disk_keys[] = { "path", "format", "bus", "cache", NULL };
 static const char *const nic_keys[] = { "bridge", "mac", "model", NULL };
@@ -329,6 +330,7 @@ parse_extra(struct ctx *c, json_object *root, struct cd_vmdef *d)
 static int
 parse_scalars(struct ctx *c, json_object *root, struct cd_vmdef *d)
 {
+	enum cd_migpolicy policy;
 	int rc;
 
 	if ((rc = get_str(c, root, "name", "", NULL, &d->name)))
@@ -347,8 +349,12 @@ parse_scalars(struct ctx *c, json_object *root, struct cd_vmdef *d)
 	    (rc = get_str(c, root, "machine", "", "pc", &d->machine)) ||
 	    (rc = get_str(c, root, "kernel", "", NULL, &d->kernel)) ||
 	    (rc = get_str(c, root, "initrd", "", NULL, &d->initrd)) ||
-	    (rc = get_str(c, root, "cmdline", "", NULL, &d->cmdline)))
+	    (rc = get_str(c, root, "cmdline", "", NULL, &d->cmdline)) ||
+	    (rc = get_str(c, root, "migration_policy", "", NULL, &d->migration_policy)))
 		return rc;
+	if (d->migration_policy && cd_migpolicy_parse(d->migration_policy, &policy))
+		return fail(c, "migration_policy: '%s' must be precopy, stall-abort or "
+			    "postcopy", d->migration_policy);
 	/* Commas would smuggle sub-options into -cpu / -machine. */
 	if (!chars_ok(d->cpu_model, "_.+-="))
 		return fail(c, "cpu_model: '%s' has characters other than "
@@ -505,5 +511,6 @@ cd_vmdef_free(struct cd_vmdef *d)
 	free(d->kernel);
 	free(d->initrd);
 	free(d->cmdline);
+	free(d->migration_policy);
 	free(d);
 }

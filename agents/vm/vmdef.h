@@ -15,7 +15,10 @@
  *     "nics": [{"bridge": "vmbr0", "mac": "52:54:00:12:34:56",
  *               "model": "virtio"}],       virtio | e1000 | rtl8139 (default virtio)
  *     "kernel": "/abs/vmlinux", "initrd": "/abs/initrd", "cmdline": "...",
- *     "extra_args": ["-no-reboot"]         passed to the hypervisor as they are
+ *     "extra_args": ["-no-reboot"],        passed to the hypervisor as they are
+ *     "migration_policy": "postcopy"       precopy | stall-abort | postcopy
+ *                                          (lib/migstall.h); default: the
+ *                                          cluster's property migration-policy
  *   }
  *
  * Unknown keys are rejected (a typo must not be ignored silently). Pure
@@ -63,6 +66,7 @@ struct cd_vmdef {
 	struct cd_vmnic *nics;
 	size_t n_extra_args;
 	char **extra_args;
+	char *migration_policy;	/* NULL: the cluster's (ABI 6) */
 };
 
 /**

@@ -8,8 +8,8 @@
  *   csv-io meta [--files N] [--label NAME] [--json] DIR
  *
  * TARGET is a file path or an iscsi:// URL. A file is created if needed,
- * opened with O_DIRECT (buffered if the filesystem refuses it; "direct" in
- * the output says which) and written over --size bytes first (the fill,
+ * opened with O_DIRECT (buffered if the filesystem refuses it, or with
+ * --buffered; "direct" in the output says which) and written over --size bytes first (the fill,
  * reported but not a workload), so no read meets a hole or an unwritten
  * extent. On a LUN, the region is [0, --size) (capped at the capacity); its
  * contents are overwritten. WORKLOAD is seqwrite, seqread, randwrite or
@@ -77,7 +77,7 @@ struct opts {
 	uint64_t size, seq_bs, rand_bs, key;
 	double seconds;
 	int qd[8], nqd, files;
-	bool json, no_fill, fill_only;
+	bool json, no_fill, fill_only, buffered;
 	const char *label;
 };
 
@@ -146,11 +146,11 @@ target_strerror(const struct target *t, int err)
 }
 
 static int
-file_open(struct target *t, const char *path, uint64_t size)
+file_open(struct target *t, const char *path, uint64_t size, bool buffered)
 {
-	t->fd = open(path, O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
+	t->fd = buffered ? -1 : open(path, O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
 	t->direct = t->fd >= 0;
-	if (t->fd < 0 && errno == EINVAL)
+	if (t->fd < 0 && (buffered || errno == EINVAL))
 		t->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (t->fd < 0)
 		return -errno;
@@ -508,11 +508,12 @@ meta(const struct opts *o, const char *dir)
 static const char usage[] =
 "usage: csv-io [--size BYTES] [--seconds S] [--qd N[,N...]] [--seq-bs BYTES]\n"
 "              [--rand-bs BYTES] [--key HEX] [--label NAME] [--json]\n"
-"              [--no-fill | --fill-only]\n"
+"              [--no-fill | --fill-only] [--buffered]\n"
 "              FILE|iscsi://... [seqwrite|seqread|randwrite|randread ...]\n"
 "       csv-io meta [--files N] [--label NAME] [--json] DIR\n"
 "I/O benchmark of bench/csv: the same workloads against a file (O_DIRECT) or a\n"
-"raw iSCSI LUN (one registered session per queue slot). Defaults: --size 64M,\n"
+"raw iSCSI LUN (one registered session per queue slot); --buffered: a file\n"
+"without O_DIRECT. Defaults: --size 64M,\n"
 "--seconds 3, --qd 1,16, --seq-bs 1M, --rand-bs 4K; sizes take K, M, G.\n"
 "meta: create, stat and unlink --files (500) files in a new directory in DIR.\n";
 
@@ -570,6 +571,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-fill", no_argument, NULL, 'N' },
 		{ "fill-only", no_argument, NULL, 'F' },
+		{ "buffered", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -598,6 +600,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'l': o->label = optarg; break;
 		case 'j': o->json = true; break;
 		case 'N': o->no_fill = true; break;
+		case 'D': o->buffered = true; break;
 		case 'F': o->fill_only = true; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: bad = 1;
@@ -646,7 +649,7 @@ main(int argc, char **argv)
 		rc = lun_open(&t, argv[optind], o.size,
 			      o.key ? o.key : cd_pr_key(CD_PR_NODEID_MAX, (uint32_t)time(NULL)),
 			      maxqd);
-	else if ((rc = file_open(&t, argv[optind], o.size)) < 0)
+	else if ((rc = file_open(&t, argv[optind], o.size, o.buffered)) < 0)
 		fprintf(stderr, "csv-io: open %s: %s\n", argv[optind], strerror(-rc));
 	if (rc == 0 && !o.no_fill)
 		rc = fill(&o, &t);

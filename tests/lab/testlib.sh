@@ -140,6 +140,8 @@ cleanup() {
 		check_sanitizers || true
 		if [ "${LAB_KEEP:-0}" = 1 ]; then
 			log "LAB_KEEP=1: leaving lab $L up"
+		elif [ "${LAB_KEEP_FAILED:-0}" = 1 ] && [ "${FAILS:-0}" -gt 0 ]; then
+			log "LAB_KEEP_FAILED=1 and $FAILS failed: leaving lab $L up"
 		else
 			lab down "$L" >/dev/null 2>&1 || lab down "$L" || true
 		fi

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/test_csv_coord.XXXXXX";
@@ -222,8 +223,10 @@ test_no_escape(void)
 	req(CSV_OP_STATFS, "");
 	CU_ASSERT_EQUAL(run(&q, &r), 0);
 	CU_ASSERT(r.statfs.blocks > 0);
-	req(0x100, "/");
+	req(CSV_OP_DIRECT_END, "/");
 	CU_ASSERT_EQUAL(run(&q, &r), -ENOSYS);
+	req(CSV_OP_MAP, "");		/* direct I/O not offered (no lease init yet) */
+	CU_ASSERT_EQUAL(run(&q, &r), -EOPNOTSUPP);
 }
 
 /* Owners conflict as they would locally: POSIX (OFD underneath) and flock. */
@@ -436,6 +439,197 @@ test_grace(void)
 	close(co2.mntfd);
 }
 
+/* ---- direct I/O: maps under leases, recalls (coord-lease.c, D1-D8) ---- */
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t client, lease;	/* the last push */
+	int pushes;
+	bool truncated;
+} pushed = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, false };
+
+static int
+record_push(struct coord *c, uint64_t client, const struct csv_msg *m)
+{
+	(void)c;
+	CU_ASSERT_EQUAL(m->op, CSV_OP_RECALL);
+	CU_ASSERT_EQUAL(m->flags, CSV_F_PUSH);
+	pthread_mutex_lock(&pushed.lock);
+	pushed.client = client;
+	pushed.lease = m->owner;
+	pushed.pushes++;
+	pthread_cond_broadcast(&pushed.cond);
+	pthread_mutex_unlock(&pushed.lock);
+	return 0;
+}
+
+static void *
+truncator(void *arg)
+{
+	struct csv_msg tq = { .op = CSV_OP_TRUNCATE, .id = 9, .off = 4096 }, tr;
+	void *buf = NULL;
+
+	(void)arg;
+	strcpy(tq.path, "/leased.img");
+	CU_ASSERT_EQUAL(coord_exec(&co, 1, &tq, &tr, &buf), 0);
+	free(buf);
+	pthread_mutex_lock(&pushed.lock);
+	pushed.truncated = true;
+	pthread_cond_broadcast(&pushed.cond);
+	pthread_mutex_unlock(&pushed.lock);
+	return NULL;
+}
+
+/* MAP of fh for client into ext (at most max); the lease id, 0 on error rc. */
+static uint64_t
+map(uint64_t client, uint64_t fh, uint64_t renew, struct csv_extent *ext, size_t max,
+    size_t *n, int *rc)
+{
+	size_t pos = 0;
+
+	req(CSV_OP_MAP, "");
+	q.fh = fh;
+	q.owner = renew;
+	*rc = run_on(&co, client, &q, &r);
+	*n = 0;
+	if (*rc < 0)
+		return 0;
+	while (*n < max && csv_extent_next(r.data, r.datalen, &pos, &ext[*n]) == 1)
+		(*n)++;
+	CU_ASSERT_EQUAL(pos, r.datalen);
+	CU_ASSERT_EQUAL(r.len, co.lease_ms);
+	return r.owner;
+}
+
+static void
+test_direct(void)
+{
+	static char data[65536];
+	struct csv_extent ext[64];
+	struct timespec ts;
+	struct stat st;
+	uint64_t fh, fh2, id, id2;
+	uint64_t total = 0;
+	size_t n, i;
+	pthread_t t;
+	int rc, fd;
+
+	co.lease_ms = 10000;
+	CU_ASSERT_EQUAL_FATAL(coord_lease_init(&co, "/dev/null"), 0);
+	CU_ASSERT_FALSE(co.direct);	/* not a block device: not offered */
+	co.direct = true;		/* /tmp's extents stand for the LUN's */
+	co.push = record_push;
+	add_client(&co, 1, "nA");
+	add_client(&co, 2, "nB");
+	for (struct coord_client *cl = co.clients; cl; cl = cl->next_client)
+		cl->direct = cl->id == 1 || cl->id == 2;
+
+	/* a written file: mapped whole, even before writeback (delalloc) */
+	memset(data, 'd', sizeof(data));
+	req(CSV_OP_CREATE, "/leased.img");
+	q.oflags = O_RDWR;
+	q.mode = 0644;
+	CU_ASSERT_EQUAL_FATAL(run(&q, &r), 0);
+	fh = r.fh;
+	req(CSV_OP_WRITE, "");
+	q.fh = fh;
+	q.data = data;
+	q.datalen = sizeof(data);
+	CU_ASSERT_EQUAL_FATAL(run(&q, &r), 0);
+	id = map(1, fh, 0, ext, 64, &n, &rc);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT(id != 0);
+	CU_ASSERT_EQUAL(r.off, sizeof(data));
+	for (i = 0; i < n; i++) {
+		CU_ASSERT(ext[i].physical != 0);
+		total += ext[i].length;
+	}
+	CU_ASSERT_EQUAL(total, sizeof(data));
+	fd = openat(co.mntfd, "leased.img", O_RDONLY | O_CLOEXEC);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_TRUE(coord_leased(&co, fd));		/* D7 */
+
+	/* D2: only the holder renews */
+	CU_ASSERT_EQUAL(map(2, fh, id, ext, 64, &n, &rc), 0);
+	CU_ASSERT_EQUAL(rc, -ENOENT);
+	id2 = map(1, fh, id, ext, 64, &n, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(id2 != id && id2 != 0);
+	id = id2;
+	/* a client without CSV_CAP_DIRECT gets none */
+	add_client(&co, 3, "nC");
+	CU_ASSERT_EQUAL(map(3, fh, 0, ext, 64, &n, &rc), 0);
+	CU_ASSERT_EQUAL(rc, -EPERM);
+
+	/* unwritten extents (fallocate) are not mapped: a direct write there
+	 * would not be seen */
+	req(CSV_OP_FALLOCATE, "");
+	q.fh = fh;
+	q.off = 65536;
+	q.len = 65536;
+	q.mode = 0;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	id2 = map(2, fh, 0, ext, 64, &n, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	for (total = 0, i = 0; i < n; i++)
+		total += ext[i].length;
+	CU_ASSERT_EQUAL(total, sizeof(data));
+	CU_ASSERT_EQUAL(coord_return(&co, 2, id2), 0);
+	CU_ASSERT_EQUAL(coord_return(&co, 2, id2), -ENOENT);
+
+	/* D4: a truncate recalls the lease and waits for its return */
+	pthread_mutex_lock(&pushed.lock);
+	pushed.pushes = 0;
+	pthread_mutex_unlock(&pushed.lock);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, truncator, NULL), 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	pthread_mutex_lock(&pushed.lock);
+	while (!pushed.pushes && !pushed.truncated &&
+	       pthread_cond_timedwait(&pushed.cond, &pushed.lock, &ts) == 0)
+		;
+	CU_ASSERT_EQUAL(pushed.pushes, 1);
+	CU_ASSERT_EQUAL(pushed.client, 1);
+	CU_ASSERT_EQUAL(pushed.lease, id);
+	CU_ASSERT_FALSE(pushed.truncated);
+	pthread_mutex_unlock(&pushed.lock);
+	/* D1: no new lease of that file meanwhile */
+	CU_ASSERT_EQUAL(map(2, fh, 0, ext, 64, &n, &rc), 0);
+	CU_ASSERT_EQUAL(rc, -EBUSY);
+	CU_ASSERT_EQUAL(fstatat(co.mntfd, "leased.img", &st, 0), 0);
+	CU_ASSERT_EQUAL(st.st_size, 131072);	/* not truncated yet */
+	CU_ASSERT_EQUAL(coord_return(&co, 1, id), 0);
+	pthread_join(t, NULL);
+	CU_ASSERT_TRUE(pushed.truncated);
+	CU_ASSERT_EQUAL(fstatat(co.mntfd, "leased.img", &st, 0), 0);
+	CU_ASSERT_EQUAL(st.st_size, 4096);
+	/* a new map sees the truncated file */
+	id = map(2, fh, 0, ext, 64, &n, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(r.off, 4096);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(ext[0].length, 4096);
+
+	/* a second handle of the file; the last return ends D7's regime */
+	req(CSV_OP_OPEN, "/leased.img");
+	q.oflags = O_RDWR;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	fh2 = r.fh;
+	req(CSV_OP_RELEASE, "");
+	q.fh = fh2;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_TRUE(coord_leased(&co, fd));
+	CU_ASSERT_EQUAL(coord_return(&co, 2, id), 0);
+	CU_ASSERT_FALSE(coord_leased(&co, fd));
+	close(fd);
+	req(CSV_OP_RELEASE, "");
+	q.fh = fh;
+	CU_ASSERT_EQUAL(run(&q, &r), 0);
+	CU_ASSERT_EQUAL(csv_dl_count(&co.dl), 0);
+	co.push = NULL;
+}
+
 int
 main(void)
 {
@@ -446,6 +640,7 @@ main(void)
 		{ "locks between owners", test_locks },
 		{ "the reserved directory", test_reserved },
 		{ "locks across a coordinator change", test_grace },
+		{ "direct I/O: maps, leases, recalls", test_direct },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {

@@ -112,8 +112,15 @@ test_roundtrip_all_ops(void)
 		roundtrip(op, CSV_F_RETRY);
 		roundtrip(op, CSV_F_REPLY);
 	}
+	for (op = CSV_OP_DIRECT_FIRST; op < CSV_OP_DIRECT_END; op++) {
+		CU_ASSERT_STRING_NOT_EQUAL(csv_op_name(op), "unknown");
+		roundtrip(op, 0);
+		roundtrip(op, CSV_F_RETRY);
+		roundtrip(op, CSV_F_REPLY);
+	}
 	CU_ASSERT_STRING_EQUAL(csv_op_name(0), "unknown");
-	CU_ASSERT_STRING_EQUAL(csv_op_name(CSV_OP_DIRECT_FIRST), "unknown");
+	CU_ASSERT_STRING_EQUAL(csv_op_name(CSV_OP_DIRECT_END), "unknown");
+	CU_ASSERT_STRING_EQUAL(csv_op_name(CSV_OP_DIRECT_LAST), "unknown");
 }
 
 /* Specific payloads of the ops the client relies on most. */
@@ -189,7 +196,8 @@ struct enc_case {
 static const struct enc_case enc_cases[] = {
 	{ "op 0", 0, 0, 1, 0, 0, -1, 0, EINVAL },
 	{ "op past the table", CSV_OP_COUNT, 0, 1, 0, 0, -1, 0, EINVAL },
-	{ "reserved direct-I/O op", CSV_OP_DIRECT_FIRST, 0, 1, 0, 0, -1, 0, EINVAL },
+	{ "reserved direct-I/O op", CSV_OP_DIRECT_END, 0, 1, 0, 0, -1, 0, EINVAL },
+	{ "last reserved op", CSV_OP_DIRECT_LAST, 0, 1, 0, 0, -1, 0, EINVAL },
 	{ "request id 0", CSV_OP_PING, 0, 0, 0, 0, -1, 0, EINVAL },
 	{ "reply id 0", CSV_OP_PING, CSV_F_REPLY, 0, 0, 0, -1, 0, EINVAL },
 	{ "request with status", CSV_OP_PING, 0, 1, -EIO, 0, -1, 0, EINVAL },
@@ -200,7 +208,7 @@ static const struct enc_case enc_cases[] = {
 	{ "data too big", CSV_OP_WRITE, 0, 1, 0, CSV_MAX_DATA + 1, -1, 0, EMSGSIZE },
 	{ "path too long", CSV_OP_UNLINK, 0, 1, 0, 0, CSV_PATH_MAX + 1, 0, EINVAL },
 	{ "bad nanoseconds", CSV_OP_UTIMENS, 0, 1, 0, 0, -1, 1, EINVAL },
-	{ "ENOSYS for an unknown op", CSV_OP_DIRECT_FIRST, CSV_F_REPLY, 1, -ENOSYS, 0, -1,
+	{ "ENOSYS for an unknown op", CSV_OP_DIRECT_END, CSV_F_REPLY, 1, -ENOSYS, 0, -1,
 	  0, 0 },
 	{ "error reply, big data", CSV_OP_READ, CSV_F_REPLY, 1, -EIO, CSV_MAX_DATA + 1,
 	  -1, 0, 0 },
@@ -291,7 +299,8 @@ static const struct dec_case dec_cases[] = {
 	{ "length > bytes", M, 1, CSV_OP_PING, 0, 1, 1, 0, 0, "", 0, -CD_E_PROTO_MALFORMED },
 	{ "trailing byte", M, 1, CSV_OP_PING, 0, 1, 1, 0, 0, "x", 1, -CD_E_PROTO_MALFORMED },
 	{ "unknown op", M, 1, 0x77, 0, 0, 1, 0, 0, "", 0, -CD_E_UNKNOWN_CMD },
-	{ "direct-I/O op", M, 1, 0x100, 0, 0, 1, 0, 0, "", 0, -CD_E_UNKNOWN_CMD },
+	{ "reserved direct-I/O op", M, 1, 0x103, 0, 0, 1, 0, 0, "", 0, -CD_E_UNKNOWN_CMD },
+	{ "map without its fh", M, 1, CSV_OP_MAP, 0, 0, 1, 0, 0, "", 0, -CD_E_PROTO_MALFORMED },
 	{ "op 0", M, 1, 0, 0, 0, 1, 0, 0, "", 0, -CD_E_UNKNOWN_CMD },
 	{ "short u64", M, 1, CSV_OP_RELEASE, 0, 7, 1, 0, 0, "1234567", 7, -CD_E_PROTO_MALFORMED },
 	{ "release", M, 1, CSV_OP_RELEASE, 0, 8, 1, 0, 0, "12345678", 8, 0 },
@@ -422,6 +431,53 @@ test_dirents(void)
 	CU_ASSERT_EQUAL(csv_dirent_next(buf, used, &pos, &d), -CD_E_PROTO_MALFORMED);
 }
 
+/* ---- MAP's extents ---- */
+
+static void
+test_extents(void)
+{
+	static const struct {
+		struct csv_extent e;
+		int rc;
+	} cases[] = {
+		{ { 0, 4096, 4096 }, 0 },
+		{ { 1 << 20, 1ull << 33, 512 }, 0 },
+		{ { 0, 0, 0 }, -EINVAL },		/* empty */
+		{ { 100, 4096, 4096 }, -EINVAL },	/* logical not on a sector */
+		{ { 0, 4097, 4096 }, -EINVAL },		/* physical not on a sector */
+		{ { 0, 4096, 1000 }, -EINVAL },		/* length not sectors */
+		{ { 1ull << 62, 0, 512 }, -EINVAL },	/* past the limit */
+	};
+	unsigned char buf[3 * CSV_EXTENT_SIZE];
+	struct csv_extent e;
+	size_t used = 0, pos = 0, i, ok = 0;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = csv_extent_put(buf, sizeof(buf), &used, &cases[i].e);
+		CU_ASSERT_EQUAL(rc, cases[i].rc);
+		ok += rc == 0;
+	}
+	CU_ASSERT_EQUAL(used, ok * CSV_EXTENT_SIZE);
+	CU_ASSERT_EQUAL(csv_extent_put(buf, sizeof(buf), &used, &cases[0].e), 0);
+	CU_ASSERT_EQUAL(csv_extent_put(buf, sizeof(buf), &used, &cases[0].e), -ENOSPC);
+	for (i = 0; (rc = csv_extent_next(buf, used, &pos, &e)) == 1; i++) {
+		const struct csv_extent *w = &cases[i < 2 ? i : 0].e;
+
+		CU_ASSERT(e.logical == w->logical && e.physical == w->physical &&
+			  e.length == w->length);
+	}
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(i, 3);
+	/* a truncated or invalid record is refused */
+	pos = 0;
+	CU_ASSERT_EQUAL(csv_extent_next(buf, CSV_EXTENT_SIZE - 1, &pos, &e),
+			-CD_E_PROTO_MALFORMED);
+	buf[8] = 1;	/* physical 4097 */
+	pos = 0;
+	CU_ASSERT_EQUAL(csv_extent_next(buf, used, &pos, &e), -CD_E_PROTO_MALFORMED);
+}
+
 /* ---- mutation fuzzing: any mutation decodes or fails cleanly ---- */
 
 static void
@@ -473,6 +529,7 @@ main(void)
 		{ "decoder table", test_decode_table },
 		{ "the header of a refused request", test_hdr_peek },
 		{ "readdir entries", test_dirents },
+		{ "map extents", test_extents },
 		{ "mutated frames fail cleanly", test_mutations },
 		CU_TEST_INFO_NULL,
 	};

@@ -1,6 +1,7 @@
 /*
  * test_props.c - cluster properties (lib/props.c): the values the VM
- * confinement properties accept, and the text agents get for them.
+ * confinement and migration-policy properties accept, and the text agents
+ * get for them.
  */
 #include "props.h"
 #include "error.h"
@@ -35,6 +36,16 @@ static const struct parse_case cases[] = {
 	{ "vm-extra-args", "true", 0 },
 	{ "vm-extra-args", "off", 0 },
 	{ "vm-extra-args", "maybe", -CD_E_BAD_VALUE },
+	{ "migration-policy", "precopy", 0 },
+	{ "migration-policy", "stall-abort", 0 },
+	{ "migration-policy", "postcopy", 0 },
+	{ "migration-policy", "post-copy", -CD_E_BAD_VALUE },
+	{ "migration-policy", "", -CD_E_BAD_VALUE },
+	{ "migration-downtime-max-ms", "5s", 0 },
+	{ "migration-downtime-max-ms", "0", -CD_E_BAD_VALUE },
+	{ "migration-downtime-max-ms", "61s", -CD_E_BAD_VALUE },
+	{ "migration-stall-window-ms", "3000", 0 },
+	{ "migration-stall-window-ms", "100", -CD_E_BAD_VALUE },
 };
 
 static void

@@ -27,6 +27,8 @@
 static char dir[64];
 static char partial[128], final[128];
 
+static int follower_opened;	/* the follower's opened() ran (atomic) */
+
 struct writer {
 	size_t bytes;
 	int fail_after;		/* > 0: unlink the file after this many bytes */
@@ -85,6 +87,14 @@ writer_main(void *arg)
 		}
 		off += n;
 		if (w->fail_after && off >= (size_t)w->fail_after) {
+			/* fail only once the follower has the file open: unlinked
+			 * before that, it cannot tell a failed save from one that
+			 * has not begun (it waits for its deadline, as it should) */
+			uint64_t until = cd_now_mono_ms() + 5000;
+
+			while (!__atomic_load_n(&follower_opened, __ATOMIC_ACQUIRE) &&
+			       cd_now_mono_ms() < until)
+				pause_ms(1);
 			unlink(partial);
 			close(fd);
 			return NULL;
@@ -127,6 +137,7 @@ opened(const struct stat *sb, const void *opaque)
 	struct follower *fo = (struct follower *)(uintptr_t)opaque;
 
 	fo->ino = sb->st_ino;
+	__atomic_store_n(&follower_opened, 1, __ATOMIC_RELEASE);
 }
 
 static void *
@@ -158,6 +169,7 @@ run(struct follower *fo, struct reader *r, struct writer *w, uint32_t deadline_m
 	fo->f.opened = opened;
 	fo->f.opaque = fo;
 	fo->ino = 0;
+	__atomic_store_n(&follower_opened, 0, __ATOMIC_RELEASE);
 	r->fd = p[0];
 	r->got = 0;
 	r->buf = malloc(BYTES + 65536);

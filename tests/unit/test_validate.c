@@ -160,6 +160,102 @@ test_checks(void)
 	v_report_clear(&rep);
 }
 
+/* vm_storage_free per node, the roots given -> the result's status, reason
+ * and one detail line per root */
+static const struct {
+	const char *a, *b, *roots;
+	enum v_status want;
+	const char *reason, *detail;
+} vmstore_cases[] = {
+	{ "/cs=5000000;/img=missing", "/cs=4000000;/img=missing", "/cs:/img", V_PASS,
+	  "1 of 2 directories", "/img: n1 missing, n2 missing" },
+	{ "/cs=5000000", "/cs=4000000", "/cs", V_PASS, "every directory",
+	  "/cs: n1 4882 MiB free, n2 3906 MiB free" },
+	{ "/cs=5000000", "/cs=missing", "/cs", V_WARN, "missing on some nodes",
+	  "/cs: n1 4882 MiB free, n2 missing" },
+	{ "/cs=5000000", "/cs=1000", "/cs", V_WARN, "less than 1 GiB free in 1",
+	  "n2 0 MiB free" },
+	{ "/cs=5000000", NULL, "/cs", V_PASS, "every directory", "n2 unknown" },
+	{ "/cs=x", "/cs=5000000", "/cs", V_PASS, "every directory", "n1 unknown" },
+	{ "", "", "", V_PASS, "not known", NULL },
+};
+
+static void
+test_vm_storage(void)
+{
+	for (size_t c = 0; c < sizeof(vmstore_cases) / sizeof(vmstore_cases[0]); c++) {
+		char o1[256], o2[256];
+		struct v_node nodes[2] = {
+			{ .host = "n1", .reached = true, .out = o1 },
+			{ .host = "n2", .reached = true, .out = o2 },
+		};
+
+		snprintf(o1, sizeof(o1), "helper=1\nvm_storage_free=%s\n", vmstore_cases[c].a);
+		if (vmstore_cases[c].b)
+			snprintf(o2, sizeof(o2), "helper=1\nvm_storage_free=%s\n", vmstore_cases[c].b);
+		else
+			snprintf(o2, sizeof(o2), "helper=1\n");
+		memset(&rep, 0, sizeof(rep));
+		v_check_vm_storage(&rep, nodes, 2, vmstore_cases[c].roots);
+		CU_ASSERT_EQUAL_FATAL(rep.n, 1);
+		CU_ASSERT_EQUAL(rep.r[0].status, vmstore_cases[c].want);
+		CU_ASSERT_PTR_NOT_NULL(strstr(rep.r[0].reason, vmstore_cases[c].reason));
+		if (vmstore_cases[c].detail)
+			CU_ASSERT(detail_has("VM storage paths", vmstore_cases[c].detail));
+		if (rep.r[0].status != vmstore_cases[c].want ||
+		    !strstr(rep.r[0].reason, vmstore_cases[c].reason))
+			printf("\ncase %zu: %d %s\n", c, rep.r[0].status, rep.r[0].reason);
+		v_report_clear(&rep);
+	}
+}
+
+/* uffd per node, the post-copy users -> the result's status, reason and
+ * one detail */
+static const struct {
+	const char *a, *b, *users;
+	enum v_status want;
+	const char *reason, *detail;
+} postcopy_cases[] = {
+	{ "1", "1", "web1", V_PASS, "open to QEMU on every node", "post-copy is used by: web1" },
+	{ "1", "0", "web1, db1", V_WARN, "vm.unprivileged_userfaultfd=1 on n2 (QEMU",
+	  "n2: vm.unprivileged_userfaultfd=0" },
+	{ "0", "0", "web1", V_WARN, "on n1, n2 (QEMU runs as clusterd-qemu): a move to them",
+	  "n1: vm.unprivileged_userfaultfd=0" },
+	{ "1", NULL, "web1", V_WARN, "unknown on n2", "n2: vm.unprivileged_userfaultfd=unknown" },
+	{ "1", "junk", "web1", V_WARN, "unknown on n2", NULL },
+	{ "0", "0", "", V_PASS, "no VM uses", "n1: vm.unprivileged_userfaultfd=0" },
+	{ "0", "0", NULL, V_PASS, "not known", NULL },
+};
+
+static void
+test_postcopy(void)
+{
+	for (size_t c = 0; c < sizeof(postcopy_cases) / sizeof(postcopy_cases[0]); c++) {
+		char o1[128], o2[128];
+		struct v_node nodes[2] = {
+			{ .host = "n1", .reached = true, .out = o1 },
+			{ .host = "n2", .reached = true, .out = o2 },
+		};
+
+		snprintf(o1, sizeof(o1), "helper=1\nuffd=%s\n", postcopy_cases[c].a);
+		if (postcopy_cases[c].b)
+			snprintf(o2, sizeof(o2), "helper=1\nuffd=%s\n", postcopy_cases[c].b);
+		else
+			snprintf(o2, sizeof(o2), "helper=1\n");
+		memset(&rep, 0, sizeof(rep));
+		v_check_postcopy(&rep, nodes, 2, postcopy_cases[c].users);
+		CU_ASSERT_EQUAL_FATAL(rep.n, 1);
+		CU_ASSERT_EQUAL(rep.r[0].status, postcopy_cases[c].want);
+		CU_ASSERT_PTR_NOT_NULL(strstr(rep.r[0].reason, postcopy_cases[c].reason));
+		if (postcopy_cases[c].detail)
+			CU_ASSERT(detail_has("Post-copy migration", postcopy_cases[c].detail));
+		if (rep.r[0].status != postcopy_cases[c].want ||
+		    !strstr(rep.r[0].reason, postcopy_cases[c].reason))
+			printf("\ncase %zu: %d %s\n", c, rep.r[0].status, rep.r[0].reason);
+		v_report_clear(&rep);
+	}
+}
+
 int
 main(void)
 {
@@ -168,6 +264,8 @@ main(void)
 		{ "render", test_render },
 		{ "x86 level", test_x86_level },
 		{ "checks", test_checks },
+		{ "vm storage paths", test_vm_storage },
+		{ "post-copy", test_postcopy },
 		CU_TEST_INFO_NULL,
 	};
 	CU_SuiteInfo suites[] = {

@@ -32,6 +32,7 @@ test_minimal_defaults(void)
 	CU_ASSERT_PTR_NULL(d->initrd);
 	CU_ASSERT_EQUAL(d->n_disks, 0);
 	CU_ASSERT_EQUAL(d->n_nics, 0);
+	CU_ASSERT_PTR_NULL(d->migration_policy);	/* the cluster's */
 	cd_vmdef_free(d);
 }
 
@@ -45,7 +46,8 @@ test_full(void)
 		"{\"path\":\"/clusterstorage/volume1/data.raw\",\"bus\":\"scsi\",\"cache\":\"writeback\"}],"
 		"\"nics\":[{\"bridge\":\"vmbr0\",\"mac\":\"52:54:00:AB:cd:01\"},"
 		"{\"bridge\":\"br-mig\",\"mac\":\"52:54:00:ab:cd:02\",\"model\":\"e1000\"}],"
-		"\"extra_args\":[\"-no-reboot\",\"-rtc\",\"base=utc\"]}";
+		"\"extra_args\":[\"-no-reboot\",\"-rtc\",\"base=utc\"],"
+		"\"migration_policy\":\"stall-abort\"}";
 	char err[256];
 	struct cd_vmdef *d = cd_vmdef_parse(json, err, sizeof(err));
 
@@ -63,6 +65,7 @@ test_full(void)
 	CU_ASSERT_STRING_EQUAL(d->nics[1].model, "e1000");
 	CU_ASSERT_EQUAL(d->n_extra_args, 3);
 	CU_ASSERT_STRING_EQUAL(d->extra_args[2], "base=utc");
+	CU_ASSERT_STRING_EQUAL(d->migration_policy, "stall-abort");
 	cd_vmdef_free(d);
 }
 
@@ -125,6 +128,10 @@ static const struct bad_case {
 	  "nics[0]: unknown key 'vlan'" },
 	{ "{" BASE ",\"extra_args\":\"-no-reboot\"}", "extra_args: must be an array" },
 	{ "{" BASE ",\"extra_args\":[1]}", "extra_args[0]: must be a string" },
+	{ "{" BASE ",\"migration_policy\":\"post-copy\"}",
+	  "migration_policy: 'post-copy' must be precopy, stall-abort or postcopy" },
+	{ "{" BASE ",\"migration_policy\":2}", "migration_policy: must be a string" },
+	{ "{" BASE ",\"migration_policy\":\"\"}", "migration_policy: must not be empty" },
 };
 
 static void

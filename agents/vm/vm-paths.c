@@ -1,0 +1,163 @@
+/*
+ * vm-paths.c - where the vm agent finds things on this node: the storage
+ * roots of the VM policy, this node's migration address, the quick
+ * migration's state file; the confinement of a definition's paths to the
+ * roots; the VM's name as clusterd recorded it (vm-paths.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "ocf.h"
+#include "vm-paths.h"
+#include "vm-storage.h"
+#include "vmpolicy.h"
+
+const char *
+vm_storage_roots(void)
+{
+	const char *r = getenv(CD_VMPOLICY_ROOTS_ENV);
+
+	return r && *r ? r : CD_VMPOLICY_ROOTS_DEFAULT;
+}
+
+/* The address this node's host name resolves to (IPv4 first). */
+int
+vm_node_address(char *buf, size_t size)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res, *r;
+	char host[256];
+	int found = -1;
+
+	if (gethostname(host, sizeof(host)) < 0 || getaddrinfo(host, NULL, &hints, &res))
+		return -1;
+	for (int pass = 0; pass < 2 && found; pass++) {
+		for (r = res; r; r = r->ai_next) {
+			if ((pass == 0) != (r->ai_family == AF_INET))
+				continue;
+			if (!getnameinfo(r->ai_addr, r->ai_addrlen, buf, (socklen_t)size,
+					 NULL, 0, NI_NUMERICHOST) &&
+			    strncmp(buf, "127.", 4) != 0 && strcmp(buf, "::1") != 0) {
+				found = 0;
+				break;
+			}
+		}
+	}
+	freeaddrinfo(res);
+	return found;
+}
+
+/* V1 for the state file, which may not exist yet: its directory, resolved. */
+static int
+state_dir_check(const char *file)
+{
+	char dir[PATH_MAX], resolved[PATH_MAX], probe[PATH_MAX + 3], why[512];
+	const char *slash = strrchr(file, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s", slash == file ? 1 : (int)(slash - file), file);
+	if (!realpath(dir, resolved))
+		return vm_fail(OCF_ERR_INSTALLED, "state_file: %s: %s", dir, strerror(errno));
+	if (!strcmp(slash + 1, "..") || !strcmp(slash + 1, ".") || !slash[1])
+		return vm_fail(OCF_ERR_CONFIGURED, "state_file: '%s' is not a file name", file);
+	/* A file in that directory: the directory may be a root itself. */
+	snprintf(probe, sizeof(probe), "%s/x", strcmp(resolved, "/") ? resolved : "");
+	if (cd_vmpolicy_path_check(probe, vm_storage_roots(), why, sizeof(why)))
+		return vm_fail(OCF_ERR_CONFIGURED, "state_file: the directory of %s is "
+			     "outside the storage roots (%s; cluster property "
+			     "vm-storage-roots)", file, vm_storage_roots());
+	return 0;
+}
+
+int
+vm_state_file(const struct cd_vmdef *def, char *buf, size_t size)
+{
+	const char *p = ocf_param("state_file");
+	const char *disk;
+	const char *slash;
+
+	if (p)
+		snprintf(buf, size, "%s", p);
+	else if (def->n_disks) {
+		disk = def->disks[0].path;
+		slash = strrchr(disk, '/');
+		snprintf(buf, size, "%.*s/%s.vmstate", (int)(slash - disk), disk,
+			 def->name);
+	} else
+		snprintf(buf, size, "/clusterstorage/volume1/%s.vmstate", def->name);
+	if (buf[0] != '/')
+		return vm_fail(OCF_ERR_CONFIGURED, "state_file: '%s' is not absolute", buf);
+	return state_dir_check(buf);
+}
+
+/* ---- confinement (issue 16; rules in vmpolicy.h) ---- */
+
+/* Resolve *path in place (realpath) and check it against the roots (V1). */
+static int
+confine_path(char **path, const char *what)
+{
+	char resolved[PATH_MAX], why[512];
+	char *dup;
+
+	if (!realpath(*path, resolved)) {
+		int e = errno;
+
+		/* Not on this node (a volume not mounted here): others may run it. */
+		return vm_fail(e == ENOENT ? OCF_ERR_INSTALLED : OCF_ERR_CONFIGURED,
+			     "%s: %s: %s", what, *path, strerror(e));
+	}
+	if (cd_vmpolicy_path_check(resolved, vm_storage_roots(), why, sizeof(why)))
+		return vm_fail(OCF_ERR_CONFIGURED, "%s: %s%s%s", what, why,
+			     strcmp(resolved, *path) ? " (given as " : "",
+			     strcmp(resolved, *path) ? *path : "");
+	dup = strdup(resolved);
+	if (!dup)
+		return vm_fail(OCF_ERR_GENERIC, "out of memory");
+	free(*path);
+	*path = dup;	/* QEMU opens what was checked */
+	return OCF_SUCCESS;
+}
+
+/*
+ * Before anything that can start a QEMU of the VM: its files inside the
+ * storage roots (V1), its extra_args allowed (V2). A refused definition
+ * starts nothing.
+ */
+int
+vm_confine_check(struct cd_vmdef *d)
+{
+	char what[48], why[512];
+	int rc;
+
+	if (cd_vmpolicy_extra_check(d, cd_vmpolicy_bool(getenv(CD_VMPOLICY_EXTRA_ENV)),
+				    why, sizeof(why)))
+		return vm_fail(OCF_ERR_CONFIGURED, "%s: %s", ocf_param("config"), why);
+	for (size_t i = 0; i < d->n_disks; i++) {
+		snprintf(what, sizeof(what), "disks[%zu].path", i);
+		if ((rc = confine_path(&d->disks[i].path, what)))
+			return rc;
+	}
+	if (d->kernel && (rc = confine_path(&d->kernel, "kernel")))
+		return rc;
+	if (d->initrd && (rc = confine_path(&d->initrd, "initrd")))
+		return rc;
+	return OCF_SUCCESS;
+}
+
+/* The VM's name as clusterd recorded it (vm_name), when usable as a
+ * directory name; NULL otherwise (Pacemaker passes none). */
+const char *
+vm_claimed_name(void)
+{
+	const char *name = ocf_param("vm_name");
+
+	if (!name || !*name || strlen(name) > 200 || strchr(name, '/') ||
+	    !strcmp(name, ".") || !strcmp(name, ".."))
+		return NULL;
+	return name;
+}
