@@ -92,46 +92,6 @@ do_register(struct cd_fence *f, struct lun *l, uint64_t key, char *detail, size_
 	return rc;
 }
 
-static int
-too_many(struct lun *l, size_t n, char *detail, size_t dlen)
-{
-	snprintf(detail, dlen, "%s: %zu registrations, more than the %d read at once",
-		 l->url, n, FENCE_MAX_KEYS);
-	return -E2BIG;
-}
-
-static int
-do_fence(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
-	 char *detail, size_t dlen)
-{
-	uint64_t keys[FENCE_MAX_KEYS];
-	size_t n = 0, i;
-	int rc;
-
-	rc = cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, &n, NULL);
-	if (rc < 0) {
-		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
-		return rc;
-	}
-	if (n > FENCE_MAX_KEYS)
-		return too_many(l, n, detail, dlen);
-	for (i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
-		uint32_t node, inc;
-
-		if (!cd_pr_key_decode(keys[i], &node, &inc) || node != victim)
-			continue;
-		rc = cd_pr_preempt(l->pr, key, keys[i], CD_PR_WERO);
-		if (rc < 0) {
-			snprintf(detail, dlen, "%s: preempt %016" PRIx64 ": %s", l->url,
-				 keys[i], cd_pr_last_error(l->pr));
-			return rc;
-		}
-		cd_notice("fence: preempted key %016" PRIx64 " of node %" PRIu32 " on %s",
-			  keys[i], victim, l->url);
-	}
-	return 0;
-}
-
 /*
  * On a data LUN our registration is routinely preempted (by the next
  * holder taking the LUN), and tgt sends RESERVATIONS RELEASED to any
@@ -145,28 +105,85 @@ do_fence(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
 			(rc) = (expr);					\
 	} while (0)
 
+/*
+ * The LUN's registered keys into keys[FENCE_MAX_KEYS], their number into
+ * *n (at most FENCE_MAX_KEYS). data: a data LUN (unit attentions retried).
+ * Returns 0, a PR error, or -E2BIG when more keys are registered than
+ * were read (keys[] then holds the first FENCE_MAX_KEYS). detail says why
+ * on every error.
+ */
+static int
+read_keys(struct lun *l, bool data, uint64_t *keys, size_t *n, char *detail, size_t dlen)
+{
+	int rc;
+
+	*n = 0;
+	if (data)
+		DATA_UA_RETRY(rc, cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, n, NULL));
+	else
+		rc = cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, n, NULL);
+	if (rc < 0) {
+		*n = 0;
+		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
+		return rc;
+	}
+	if (*n > FENCE_MAX_KEYS) {
+		snprintf(detail, dlen, "%s: %zu registrations, more than the %d read at once",
+			 l->url, *n, FENCE_MAX_KEYS);
+		*n = FENCE_MAX_KEYS;
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* The index of the first of keys[from..n) that belongs to node victim, or n. */
+static size_t
+next_victim_key(const uint64_t *keys, size_t n, uint32_t victim, size_t from)
+{
+	for (size_t i = from; i < n; i++) {
+		uint32_t node;
+
+		if (cd_pr_key_decode(keys[i], &node, NULL) && node == victim)
+			return i;
+	}
+	return n;
+}
+
+static int
+do_fence(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
+	 char *detail, size_t dlen)
+{
+	uint64_t keys[FENCE_MAX_KEYS];
+	size_t n, i;
+	int rc;
+
+	rc = read_keys(l, false, keys, &n, detail, dlen);
+	if (rc < 0)
+		return rc;
+	for (i = next_victim_key(keys, n, victim, 0); i < n;
+	     i = next_victim_key(keys, n, victim, i + 1)) {
+		rc = cd_pr_preempt(l->pr, key, keys[i], CD_PR_WERO);
+		if (rc < 0) {
+			snprintf(detail, dlen, "%s: preempt %016" PRIx64 ": %s", l->url,
+				 keys[i], cd_pr_last_error(l->pr));
+			return rc;
+		}
+		cd_notice("fence: preempted key %016" PRIx64 " of node %" PRIu32 " on %s",
+			  keys[i], victim, l->url);
+	}
+	return 0;
+}
+
+/* Whether node victim still has a key on data LUN l (true when unknown:
+ * *err and detail say why). */
 static bool
 victim_keys_left(struct lun *l, uint32_t victim, char *detail, size_t dlen, int *err)
 {
 	uint64_t keys[FENCE_MAX_KEYS];
-	size_t n = 0;
+	size_t n;
 
-	DATA_UA_RETRY(*err, cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, &n, NULL));
-	if (*err < 0) {
-		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
-		return true;
-	}
-	if (n > FENCE_MAX_KEYS) {
-		*err = too_many(l, n, detail, dlen);
-		return true;
-	}
-	for (size_t i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
-		uint32_t node;
-
-		if (cd_pr_key_decode(keys[i], &node, NULL) && node == victim)
-			return true;
-	}
-	return false;
+	*err = read_keys(l, true, keys, &n, detail, dlen);
+	return *err < 0 || next_victim_key(keys, n, victim, 0) < n;
 }
 
 /*
@@ -182,25 +199,16 @@ do_fence_data(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
 {
 	uint64_t keys[FENCE_MAX_KEYS];
 	struct cd_pr_reservation res;
-	enum cd_pr_type type = CD_PR_WERO;
-	size_t n = 0, i;
+	enum cd_pr_type type;
+	size_t n, i;
 	int rc, err;
 
 	(void)f;
-	DATA_UA_RETRY(rc, cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, &n, NULL));
-	if (rc < 0) {
-		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
+	rc = read_keys(l, true, keys, &n, detail, dlen);
+	if (rc < 0)
 		return rc;
-	}
-	if (n > FENCE_MAX_KEYS)
-		return too_many(l, n, detail, dlen);
-	for (i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
-		uint32_t node;
-
-		if (cd_pr_key_decode(keys[i], &node, NULL) && node == victim)
-			break;
-	}
-	if (i == n || i == FENCE_MAX_KEYS)
+	i = next_victim_key(keys, n, victim, 0);
+	if (i == n)
 		return 0;	/* nothing of the victim's here */
 	DATA_UA_RETRY(rc, cd_pr_register_ignore(l->pr, key));
 	if (rc == 0)
@@ -209,11 +217,7 @@ do_fence_data(struct cd_fence *f, struct lun *l, uint64_t key, uint32_t victim,
 		snprintf(detail, dlen, "%s: register: %s", l->url, cd_pr_last_error(l->pr));
 		return rc;
 	}
-	for (i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
-		uint32_t node;
-
-		if (!cd_pr_key_decode(keys[i], &node, NULL) || node != victim)
-			continue;
+	for (; i < n; i = next_victim_key(keys, n, victim, i + 1)) {
 		type = res.present && res.key == keys[i] ? res.type : CD_PR_WERO;
 		DATA_UA_RETRY(rc, cd_pr_preempt(l->pr, key, keys[i], type));
 		if (rc == -CD_PR_E_CONFLICT || rc == -CD_PR_E_PREEMPTED) {
@@ -236,20 +240,18 @@ static int
 do_check(struct cd_fence *f, struct lun *l, uint64_t key, char *detail, size_t dlen)
 {
 	uint64_t keys[FENCE_MAX_KEYS];
-	size_t n = 0, i;
+	size_t n, i;
 	int rc;
 
-	rc = cd_pr_read_keys(l->pr, keys, FENCE_MAX_KEYS, &n, NULL);
-	if (rc < 0) {
-		snprintf(detail, dlen, "%s: read keys: %s", l->url, cd_pr_last_error(l->pr));
+	rc = read_keys(l, false, keys, &n, detail, dlen);
+	if (rc < 0 && rc != -E2BIG)
 		return rc;
-	}
-	for (i = 0; i < n && i < FENCE_MAX_KEYS; i++) {
+	for (i = 0; i < n; i++) {
 		if (keys[i] == key)
-			return 0;
+			return 0;	/* found among the first ones read: a verdict */
 	}
-	if (n > FENCE_MAX_KEYS)
-		return too_many(l, n, detail, dlen);	/* not a verdict */
+	if (rc == -E2BIG)
+		return rc;	/* not among the first ones: no verdict */
 	snprintf(detail, dlen, "%s: our key %016" PRIx64 " is gone: this node was fenced",
 		 l->url, key);
 	return -CD_PR_E_PREEMPTED;
