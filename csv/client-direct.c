@@ -34,6 +34,8 @@ struct cl_dlease {
 	struct cl_dlease *next;	/* dg.all */
 	int refs;		/* under dg.lock: recall threads using it */
 	uint64_t rbytes, wbytes;	/* done directly (for the log at close) */
+	bool times;		/* C7: direct writes since the last times update */
+	uint64_t times_ms;	/* C7: when the last update was asked for */
 };
 
 #define UNKNOWN_RECALLS	16
@@ -712,6 +714,7 @@ direct_io(struct cl_dlease *d, const struct cl_direct_ops *ops, char *buf, size_
 	if (rc == 0) {
 		pthread_mutex_lock(&d->lock);
 		d->wrote |= write;
+		d->times |= write;
 		*(write ? &d->wbytes : &d->rbytes) += len;
 		pthread_mutex_unlock(&d->lock);
 	}
@@ -732,6 +735,32 @@ cl_direct_write(struct cl_dlease *d, const struct cl_direct_ops *ops, const char
 {
 	/* lun_io only reads through buf for a write */
 	return direct_io(d, ops, (char *)(uintptr_t)buf, len, off, true);
+}
+
+bool
+cl_direct_times_due(struct cl_dlease *d, bool force)
+{
+	uint64_t now = cd_now_mono_ms();
+	bool due;
+
+	if (!d)
+		return false;
+	pthread_mutex_lock(&d->lock);
+	due = csv_dl_times_due(d->times, d->times_ms, now, force);	/* C7 */
+	if (due) {
+		d->times = false;
+		d->times_ms = now;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return due;
+}
+
+void
+cl_direct_times_failed(struct cl_dlease *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->times = true;
+	pthread_mutex_unlock(&d->lock);
 }
 
 int

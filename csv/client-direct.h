@@ -90,6 +90,16 @@ int cl_direct_write(struct cl_dlease *d, const struct cl_direct_ops *ops, const 
  */
 int cl_direct_fsync(struct cl_dlease *d);
 
+/**
+ * C7 (lib/csv-dlease.h): are the file's times due for an update (the
+ * caller sends UTIMENS, atime omitted, mtime now, through the
+ * coordinator)? force: before an fsync or the close. A true answer clears
+ * the handle's mark; cl_direct_times_failed sets it again when the update
+ * failed (so a later one is made). NULL d: false.
+ */
+bool cl_direct_times_due(struct cl_dlease *d, bool force);
+void cl_direct_times_failed(struct cl_dlease *d);
+
 /** At exit (after unmount): unregister the sessions' keys and log out. */
 void cl_direct_shutdown(void);
 

@@ -282,6 +282,45 @@ on_handle(const char *path, struct cl_handle *h, struct call *c)
 }
 
 /*
+ * C7 (lib/csv-dlease.h): the coordinator did not see h's direct writes;
+ * set the file's mtime (and ctime) to now there when it is due. Never
+ * fails the application's call: a failure is logged once and the update
+ * is made at the next occasion.
+ */
+static void
+direct_times(const char *path, struct cl_handle *h, bool force)
+{
+	static bool logged;
+	struct call *c = NULL;
+	uint64_t fh;
+	int rc = 0;
+
+	if (!h || !h->dl || !cl_direct_times_due(h->dl, force))
+		return;
+	fh = handle_fh(path, h, &rc);
+	if (fh)
+		c = call_new(CSV_OP_UTIMENS, path);
+	if (c) {
+		c->q.fh = fh;
+		c->q.atime = (struct csv_time){ 0, CSV_UTIME_OMIT };
+		c->q.mtime = (struct csv_time){ 0, CSV_UTIME_NOW };
+		rc = call_run(c);
+		call_free(c);
+	} else if (fh) {
+		rc = -ENOMEM;
+	} else if (!rc) {
+		rc = -EBADF;
+	}
+	if (rc < 0) {
+		cl_direct_times_failed(h->dl);
+		if (!logged)
+			fprintf(stderr, "csv-client: the modification time of a file written "
+				"directly could not be set: %s; tried again later\n", strerror(-rc));
+		logged = true;
+	}
+}
+
+/*
  * An fsync of h (c: its FSYNC): SYNCHRONIZE CACHE for its direct writes,
  * then the coordinator's FSYNC; when the first fails, the unsynced writes
  * (direct ones included) go through the coordinator again first
@@ -296,6 +335,7 @@ fsync_all(const char *path, struct cl_handle *h, struct call *c)
 	pthread_mutex_lock(&h->lock);
 	upto = h->seq;
 	pthread_mutex_unlock(&h->lock);
+	direct_times(path, h, true);	/* C7: made stable by the FSYNC too */
 	if (cl_direct_fsync(h->dl) < 0) {
 		if (!handle_fh(path, h, &err))
 			return err ? err : -EIO;
@@ -1078,6 +1118,7 @@ sync_write(const char *path, struct cl_handle *h, const char *buf, uint32_t len,
 		if (rc >= 0) {
 			int r2 = remember(h, (uint64_t)off, buf, (uint32_t)rc);
 
+			direct_times(path, h, false);
 			return r2 < 0 ? r2 : rc;
 		}
 		if (rc != -EAGAIN)
@@ -1199,6 +1240,7 @@ cl_release(const char *path, struct fuse_file_info *fi)
 	struct call *c;
 
 	cl_wb_drain_handle(h);
+	direct_times(path, h, true);	/* C7 */
 	cl_direct_free(h->dl);	/* the lease goes back first */
 	h->dl = NULL;
 	/* the owners' locks end here (unlock_owners): forgotten before sent */

@@ -202,6 +202,12 @@ csv_dl_renew_due(uint64_t sent, uint64_t dur_ms, uint64_t now)
 	return now >= sent + dur_ms / 2;			/* C2 */
 }
 
+bool
+csv_dl_times_due(bool wrote, uint64_t last, uint64_t now, bool force)
+{
+	return wrote && (force || !last || now >= last + CSV_DL_TIMES_MS);	/* C7 */
+}
+
 uint64_t
 csv_dl_map_run(const struct csv_extent *map, size_t n, uint64_t off, uint64_t *phys)
 {

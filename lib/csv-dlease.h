@@ -64,6 +64,13 @@
  *     REASON" until CSV_DL_RETRY_MS passed (then a new session and key).
  *  C6 A handle whose MAP was refused or whose lease was recalled or lost
  *     asks again no sooner than CSV_DL_REMAP_MS later.
+ *  C7 Times: the coordinator does not see a direct write, so the client
+ *     sets the file's mtime (and with it ctime) to now through the
+ *     coordinator (UTIMENS, atime omitted) after the handle's first direct
+ *     write, then at most every CSV_DL_TIMES_MS while it writes directly,
+ *     and always before its fsync and its close when it wrote directly
+ *     since the last update: a backup or an rsync that compares times sees
+ *     a file written only on the LUN as changed.
  */
 #ifndef CLUSTERD_CSV_DLEASE_H
 #define CLUSTERD_CSV_DLEASE_H
@@ -79,6 +86,7 @@
 #define CSV_DL_IO_TIMEOUT_MS	2000	/* a direct command's deadline (< margin) */
 #define CSV_DL_RETRY_MS		5000	/* C5 */
 #define CSV_DL_REMAP_MS		1000	/* C6 */
+#define CSV_DL_TIMES_MS		5000	/* C7 */
 #define CSV_DL_SECTOR		512
 #define CSV_DL_MAX		256	/* leases a coordinator holds at once */
 #define CSV_DL_MAX_MOVERS	64	/* movers waiting or running at once */
@@ -165,6 +173,14 @@ bool csv_dl_usable(uint64_t sent, uint64_t dur_ms, uint64_t now);
 
 /** C2: is its renewal due? */
 bool csv_dl_renew_due(uint64_t sent, uint64_t dur_ms, uint64_t now);
+
+/**
+ * C7: are a handle's file times due for an update at now?
+ * @param wrote  direct writes since the last update (or since the open)
+ * @param last   when the last update was sent (0: none yet)
+ * @param force  before an fsync or the close
+ */
+bool csv_dl_times_due(bool wrote, uint64_t last, uint64_t now, bool force);
 
 /**
  * C3: of the map (n extents, sorted by logical offset, not overlapping),

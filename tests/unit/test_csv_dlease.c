@@ -198,6 +198,29 @@ test_client_lease(void)
 }
 
 static void
+test_client_times(void)
+{
+	static const struct {
+		bool wrote;
+		uint64_t last, now;
+		bool force, due;
+	} t[] = {
+		{ false, 0, 1000, false, false },	/* nothing written directly */
+		{ false, 0, 1000, true, false },	/* an fsync without direct writes */
+		{ true, 0, 1000, false, true },		/* the first direct write */
+		{ true, 1000, 1001, false, false },
+		{ true, 1000, 5999, false, false },
+		{ true, 1000, 6000, false, true },	/* CSV_DL_TIMES_MS later */
+		{ true, 1000, 1001, true, true },	/* fsync or close */
+		{ false, 1000, 90000, false, false },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CU_ASSERT_EQUAL(csv_dl_times_due(t[i].wrote, t[i].last, t[i].now, t[i].force),
+				t[i].due);
+}
+
+static void
 test_client_map(void)
 {
 	/* file [0,8K) at 1M, [8K,12K) at 64K, hole [12K,16K), [16K,20K) at 2M */
@@ -244,6 +267,7 @@ main(void)
 	CU_TestInfo tests[] = {
 		{ "coordinator rules D1-D7 (scripted)", test_coordinator_rules },
 		{ "client lease C1, C2", test_client_lease },
+		{ "client times C7", test_client_times },
 		{ "client map C3", test_client_map },
 		CU_TEST_INFO_NULL,
 	};
