@@ -10,7 +10,10 @@
  * read or overwrite of mapped bytes, go to the coordinator as before
  * (redirected). A buffered handle is unchanged.
  *
- * Sessions: up to CL_DIRECT_SESSIONS libiscsi sessions (lib/pr.h), each
+ * Sessions: up to CL_DIRECT_SESSIONS libiscsi sessions (lib/pr.h), made
+ * as the direct I/O in flight needs them (libiscsi's calls here are
+ * synchronous: one command per session at a time, so the count bounds the
+ * node's direct queue depth), each
  * REGISTERed with this node's key cd_pr_key(node id, incarnation), made
  * when a lease was granted (a coordinator admits the node: it is not
  * fenced) and a new incarnation each time they are made again, so a key
@@ -51,7 +54,10 @@
 
 #include "client.h"
 
-#define CL_DIRECT_SESSIONS	4
+/* Every session is a registration on the LUN: 64 nodes (CD_MAX_NODES) x 8
+ * plus the holders' and fence keys stay under the 1024 registrations that
+ * clusterd's fence and the disk agent's take read at once. */
+#define CL_DIRECT_SESSIONS	8
 
 /* A handle's lease; opaque, one per O_DIRECT handle (NULL otherwise). */
 struct cl_dlease;
