@@ -4,6 +4,7 @@
  * start, stop and move --wait follow the role (move-follow.h).
  */
 #include "ctl.h"
+#include "drain.h"
 #include "move-follow.h"
 #include "timeutil.h"
 #include "valid.h"
@@ -83,12 +84,15 @@ role_add_opt(int opt, const char *arg, json_object *args)
 	case 'S':
 		json_object_object_add(args, "target", json_object_new_string("stopped"));
 		return 0;
-	case 'X':
-		if (strcmp(arg, "none") && strcmp(arg, "quick") && strcmp(arg, "restart"))
+	case 'X': {
+		enum cd_drain_fallback fb;
+
+		if (cd_drain_fallback_parse(arg, &fb) < 0)	/* lib/drain.h D7 */
 			return ctl_usage_error("--drain-fallback is none, quick or restart, "
 					       "not '%s'", arg);
 		json_object_object_add(args, "drain_fallback", json_object_new_string(arg));
 		return 0;
+	}
 	}
 	fprintf(stderr, "Try '%s --help'.\n", ctl_args_prog());
 	return CTL_EXIT_USAGE;
