@@ -43,7 +43,9 @@ static const char *const top_keys[] = {
 	"name", "memory_mib", "vcpus", "cpu_model", "machine", "disks", "nics",
 	"kernel", "initrd", "cmdline", "extra_args", "migration_policy", NULL,
 };
-static const char *const disk_keys[] = { "path", "format", "bus", "cache", NULL };
+static const char *const disk_keys[] = {
+	"path", "format", "bus", "cache", "shared", "size", NULL,
+};
 static const char *const nic_keys[] = { "bridge", "mac", "model", NULL };
 
 static const char *const disk_formats[] = { "raw", "qcow2", NULL };
@@ -201,6 +203,81 @@ get_array(struct ctx *c, json_object *root, const char *key, size_t max,
 	return 0;
 }
 
+/* "1073741824", 1073741824, "1G", "512M", "20g": bytes, binary suffixes. */
+static int
+parse_size(json_object *v, uint64_t *out)
+{
+	const char *s, *sfx = "KMGT";
+	unsigned long long n;
+	char *end;
+	int shift = 0;
+
+	if (json_object_is_type(v, json_type_int)) {
+		if (json_object_get_int64(v) <= 0)
+			return -EINVAL;
+		*out = (uint64_t)json_object_get_int64(v);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	s = json_object_get_string(v);
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || n == 0)
+		return -EINVAL;
+	if (*end) {
+		const char *p = strchr(sfx, toupper((unsigned char)*end));
+
+		if (!p || end[1])
+			return -EINVAL;
+		shift = 10 * (int)(p - sfx + 1);
+	}
+	if (n > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)n << shift;
+	return 0;
+}
+
+/* "shared" (default true) and "size" (required when shared is false). */
+static int
+parse_locality(struct ctx *c, json_object *o, size_t i, struct cd_vmdisk *k)
+{
+	json_object *v;
+
+	k->shared = true;
+	if (json_object_object_get_ex(o, "shared", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return fail(c, "disks[%zu].shared: must be true or false", i);
+		k->shared = json_object_get_boolean(v);
+	}
+	if (!json_object_object_get_ex(o, "size", &v)) {
+		if (!k->shared)
+			return fail(c, "disks[%zu].size: missing (required for a disk "
+				    "with shared false: the image's virtual size, "
+				    "e.g. \"20G\")", i);
+		return 0;
+	}
+	if (k->shared)
+		return fail(c, "disks[%zu].size: only for a disk with shared false", i);
+	if (parse_size(v, &k->size) || k->size % 512)
+		return fail(c, "disks[%zu].size: '%s' is not a size in bytes (a "
+			    "multiple of 512; suffixes K, M, G, T)", i,
+			    json_object_get_string(v));
+	return 0;
+}
+
+size_t
+cd_vmdef_local_disks(const struct cd_vmdef *def)
+{
+	size_t i, n = 0;
+
+	for (i = 0; def && i < def->n_disks; i++)
+		n += !def->disks[i].shared;
+	return n;
+}
+
 static int
 parse_disks(struct ctx *c, json_object *root, struct cd_vmdef *d)
 {
@@ -245,6 +322,8 @@ parse_disks(struct ctx *c, json_object *root, struct cd_vmdef *d)
 		if (!in_list(k->cache, disk_caches))
 			return fail(c, "disks[%zu].cache: '%s' is not none, directsync, "
 				    "writethrough or writeback", i, k->cache);
+		if ((rc = parse_locality(c, o, i, k)))
+			return rc;
 		for (j = 0; j < i; j++)
 			if (strcmp(d->disks[j].path, k->path) == 0)
 				return fail(c, "disks[%zu].path: '%s' is already disks[%zu]",

@@ -27,6 +27,7 @@
 #ifndef CLUSTERD_VMDEF_H
 #define CLUSTERD_VMDEF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,14 @@ struct cd_vmdisk {
 	char *format;
 	char *bus;
 	char *cache;
+	/* ABI 7, issue 17: false for a node-local image (key "shared", default
+	 * true): only the node that runs the VM has it, a live migration
+	 * copies it to the target (shared-nothing), and the VM cannot fail
+	 * over (its disk goes down with its node) */
+	bool shared;
+	uint64_t size;	/* "size" (bytes; K/M/G/T suffixes): the image's virtual
+			   size, required when shared is false (the target
+			   creates its copy with it), else 0 */
 };
 
 struct cd_vmnic {
@@ -89,6 +98,10 @@ struct cd_vmdef *cd_vmdef_load(const char *path, char *err, size_t err_size);
 
 /** Free a definition; NULL is fine. */
 void cd_vmdef_free(struct cd_vmdef *def);
+
+/** How many disks of def are node-local (shared false; issue 17): a VM
+ *  with any cannot fail over, only move live with its disks. */
+size_t cd_vmdef_local_disks(const struct cd_vmdef *def);
 
 /** 0 if name is a valid VM name (it becomes part of paths), else -EINVAL. */
 int cd_vmdef_check_name(const char *name);

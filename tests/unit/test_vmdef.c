@@ -69,6 +69,47 @@ test_full(void)
 	cd_vmdef_free(d);
 }
 
+/* Node-local disks (issue 17): "shared" and "size" as written -> parsed. */
+static const struct local_case {
+	const char *disk;	/* one disks[] entry */
+	bool shared;
+	uint64_t size;
+} local_cases[] = {
+	{ "{\"path\":\"/d\"}", true, 0 },
+	{ "{\"path\":\"/d\",\"shared\":true}", true, 0 },
+	{ "{\"path\":\"/d\",\"shared\":false,\"size\":\"20G\"}", false, 20ull << 30 },
+	{ "{\"path\":\"/d\",\"shared\":false,\"size\":\"512m\"}", false, 512ull << 20 },
+	{ "{\"path\":\"/d\",\"shared\":false,\"size\":\"1T\"}", false, 1ull << 40 },
+	{ "{\"path\":\"/d\",\"shared\":false,\"size\":\"4k\"}", false, 4096 },
+	{ "{\"path\":\"/d\",\"shared\":false,\"size\":\"1048576\"}", false, 1048576 },
+	{ "{\"path\":\"/d\",\"shared\":false,\"size\":268435456}", false, 268435456 },
+};
+
+static void
+test_local_disks(void)
+{
+	char json[512], err[256];
+
+	for (size_t i = 0; i < sizeof(local_cases) / sizeof(local_cases[0]); i++) {
+		struct cd_vmdef *d;
+
+		snprintf(json, sizeof(json), "{\"name\":\"a\",\"memory_mib\":256,"
+			 "\"disks\":[%s,{\"path\":\"/e\"}]}", local_cases[i].disk);
+		d = cd_vmdef_parse(json, err, sizeof(err));
+		if (!d) {
+			printf("\n  case %zu: %s: %s\n", i, local_cases[i].disk, err);
+			CU_FAIL("parse");
+			continue;
+		}
+		CU_ASSERT_EQUAL(d->disks[0].shared, local_cases[i].shared);
+		CU_ASSERT_EQUAL(d->disks[0].size, local_cases[i].size);
+		CU_ASSERT_TRUE(d->disks[1].shared);
+		CU_ASSERT_EQUAL(cd_vmdef_local_disks(d), local_cases[i].shared ? 0u : 1u);
+		cd_vmdef_free(d);
+	}
+	CU_ASSERT_EQUAL(cd_vmdef_local_disks(NULL), 0u);
+}
+
 /* Each invalid definition and a fragment its error must contain. */
 static const struct bad_case {
 	const char *json;
@@ -107,7 +148,18 @@ static const struct bad_case {
 	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"format\":\"vmdk\"}]}", "disks[0].format: 'vmdk'" },
 	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"bus\":\"usb\"}]}", "disks[0].bus: 'usb'" },
 	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"cache\":\"unsafe\"}]}", "disks[0].cache: 'unsafe'" },
-	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"size\":1}]}", "disks[0]: unknown key 'size'" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"size\":1}]}", "disks[0].size: only for a disk with shared false" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"speed\":1}]}", "disks[0]: unknown key 'speed'" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":false}]}", "disks[0].size: missing (required" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":\"no\"}]}", "disks[0].shared: must be true or false" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":false,\"size\":\"1X\"}]}", "disks[0].size: '1X' is not a size" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":false,\"size\":\"1G1\"}]}", "is not a size" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":false,\"size\":\"-1G\"}]}", "is not a size" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":false,\"size\":\"0\"}]}", "is not a size" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":false,\"size\":1000}]}", "a multiple of 512" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":false,\"size\":-512}]}", "is not a size" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":false,\"size\":\"99999999999T\"}]}", "is not a size" },
+	{ "{" BASE ",\"disks\":[{\"path\":\"/d\",\"shared\":false,\"size\":true}]}", "is not a size" },
 	{ "{" BASE ",\"disks\":[{\"path\":\"/d\"},{\"path\":\"/d\"}]}", "disks[1].path: '/d' is already disks[0]" },
 	{ "{" BASE ",\"nics\":[{\"mac\":\"52:54:00:00:00:01\"}]}", "nics[0].bridge: missing" },
 	{ "{" BASE ",\"nics\":[{\"bridge\":\"br0\"}]}", "nics[0].mac: missing" },
@@ -377,6 +429,7 @@ test_cpu_models(void)
 static CU_TestInfo vmdef_tests[] = {
 	{ "minimal definition and defaults", test_minimal_defaults },
 	{ "full definition", test_full },
+	{ "node-local disks: shared and size", test_local_disks },
 	{ "invalid definitions give clear errors", test_bad_table },
 	{ "VM names", test_check_name },
 	{ "load from a file", test_load },
