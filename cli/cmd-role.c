@@ -201,6 +201,18 @@ why(json_object *rt)
 	return s && *s ? s : NULL;
 }
 
+/* "yes", or "no" and, while it waits for its node, why (policy.h rule 9). */
+static void
+ha_text(json_object *r, char *buf, size_t len)
+{
+	const char *waits = ctl_jstr(r, "waits", NULL), *colon = waits ? strstr(waits, ": ") : NULL;
+
+	if (ctl_jbool(r, "ha") || !json_object_object_get_ex(r, "ha", NULL))
+		snprintf(buf, len, "yes");
+	else
+		snprintf(buf, len, "no%s%s", colon ? ": " : "", colon ? colon + 2 : "");
+}
+
 static void
 role_row(json_object *r, char cell[][CTL_CELL_MAX])
 {
@@ -214,6 +226,7 @@ role_row(json_object *r, char cell[][CTL_CELL_MAX])
 		 ctl_jstr(r, "owner", "") : "-");
 	snprintf(cell[3], CTL_CELL_MAX, "%s", ctl_jstr(r, "target", "?"));
 	snprintf(cell[4], CTL_CELL_MAX, "%s", ctl_join(res, ",", buf, sizeof(buf)));
+	ha_text(r, cell[5], CTL_CELL_MAX);
 }
 
 static int
@@ -221,10 +234,10 @@ role_list(struct ctl_globals *g, const struct ctl_noun *n, const struct ctl_verb
 	  int argc, char **argv)
 {
 	static const char *const head[] = { "NAME", "STATE", "OWNER", "TARGET",
-					    "RESOURCES" };
+					    "RESOURCES", "HA" };
 
 	return ctl_verb_list(g, n, v, argc, argv, "roles",
-			     "No roles ('clusterctl role add ROLE').", head, 5, role_row);
+			     "No roles ('clusterctl role add ROLE').", head, 6, role_row);
 }
 
 static void
@@ -232,7 +245,7 @@ print_role_config(json_object *cfg)
 {
 	static const char *const shown[] = { "name", "target", "resources",
 		"preferred_owners", "possible_owners", "priority", "failback", "failback_window",
-		"failover_threshold", "failover_period_s", "memory_mib", "drain_fallback" };
+		"failover_threshold", "failover_period_s", "memory_mib", "drain_fallback", "ha" };
 	json_object *v = NULL, *win = NULL;
 	char buf[1024], t[32];
 
@@ -260,6 +273,9 @@ print_role_config(json_object *cfg)
 	if (ctl_jint(cfg, "memory_mib", 0) > 0)
 		printf("Memory:     %lld MiB\n", (long long)ctl_jint(cfg, "memory_mib", 0));
 	printf("Drain fallback: %s\n", ctl_jstr(cfg, "drain_fallback", "none"));
+	if (!ctl_jbool(cfg, "ha") && json_object_object_get_ex(cfg, "ha", NULL))
+		printf("HA:         no: not highly available, its disks are local to its node; "
+		       "it moves only live and never fails over\n");
 	ctl_print_rest(stdout, cfg, shown, sizeof(shown) / sizeof(shown[0]));
 }
 
@@ -280,6 +296,8 @@ print_role(json_object *d)
 	printf("Target:     %s\n", ctl_jstr(cfg, "target", "started"));
 	if (*ctl_jstr(rt, "move_to", ""))
 		printf("Moving to:  %s\n", ctl_jstr(rt, "move_to", ""));
+	if (ctl_jstr(d, "waits", NULL))
+		printf("Waits:      %s\n", ctl_jstr(d, "waits", ""));
 	if (why(rt))
 		printf("Last error: %s\n", why(rt));
 	print_role_config(cfg);

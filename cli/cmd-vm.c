@@ -66,18 +66,38 @@ static const char vm_help[] =
 "--drain-fallback: when a node drain's live migration of it fails, 'none'\n"
 "(default) leaves it where it is, reported; 'quick' tries a quick migration;\n"
 "'restart' then also a stop and start on the target.\n"
+"A VM with a node-local disk (\"shared\": false in its definition) is not\n"
+"highly available: its disks live only on the node that runs it, so it moves\n"
+"only live (the disks are copied) and, when that node fails, it stays down\n"
+"until the node is back; it takes no --drain-fallback but none.\n"
 "--param: a parameter of the vm agent besides config (agents/vm/README.md,\n"
 "e.g. qemu_dirty_tracking_fixed=true, migration_bandwidth=64), passed to it\n"
 "as OCF_RESKEY_KEY=VALUE.\n";
+
+/* The numbers of def's node-local disks, "0,2" (cd_vmdef_local_disks). */
+static void
+local_disk_list(const struct cd_vmdef *def, char *buf, size_t len, json_object *arr)
+{
+	size_t i, at = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < def->n_disks && at < len; i++) {
+		if (def->disks[i].shared)
+			continue;
+		at += (size_t)snprintf(buf + at, len - at, "%s%zu", at ? "," : "", i);
+		json_object_array_add(arr, json_object_new_int64((int64_t)i));
+	}
+}
 
 static int
 vm_add(struct ctl_globals *g, const char *name, const char *config,
        const char *preferred, const char *possible, const char *fallback,
        json_object *params)
 {
-	json_object *args, *timeouts, *data = NULL;
+	json_object *args, *timeouts, *data = NULL, *local;
 	struct cd_vmdef *vmdef;
-	char path[PATH_MAX], err[512];
+	char path[PATH_MAX], err[512], disks[128], note[512];
+	bool ha;
 	int rc;
 
 	if (cd_valid_name(CD_NAME_VM, name, err, sizeof(err))) {
@@ -102,7 +122,24 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 			fprintf(stderr, "clusterctl vm add: %s: %s\n", path, err);
 		return CTL_EXIT_FAILED;
 	}
+	/* policy.h rule 9: node-local disks make it not highly available */
+	ha = cd_vmdef_local_disks(vmdef) == 0;
+	local = json_object_new_array();
+	local_disk_list(vmdef, disks, sizeof(disks), local);
+	snprintf(note, sizeof(note), "not highly available: disk(s) %s are local to the node "
+		 "that runs it; it moves only live ('clusterctl move %s NODE --live'), and if "
+		 "that node fails it stays down until the node is back", disks, name);
+	if (!ha && fallback && strcmp(fallback, "none")) {
+		fprintf(stderr, "clusterctl vm add: --drain-fallback %s: vm %s's disk(s) %s are "
+			"local to its node, so only a live migration can move it\n", fallback,
+			name, disks);
+		json_object_put(local);
+		cd_vmdef_free(vmdef);
+		return CTL_EXIT_USAGE;
+	}
 	args = ctl_args_with("name", name);
+	if (!ha)
+		json_object_object_add(args, "ha", json_object_new_boolean(0));
 	if (preferred)
 		json_object_object_add(args, "preferred_owners", names_array(preferred));
 	if (possible)
@@ -116,6 +153,7 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 	json_object_put(args);
 	json_object_put(data);
 	if (rc) {
+		json_object_put(local);
 		cd_vmdef_free(vmdef);
 		return rc;
 	}
@@ -141,15 +179,26 @@ vm_add(struct ctl_globals *g, const char *name, const char *config,
 		/* Leave nothing half-made behind. */
 		ctl_call_put("role-remove", ctl_args_with("name", name), &data);
 		json_object_put(data);
+		json_object_put(local);
 		return rc;
 	}
 	rc = ctl_call_put("role-start", ctl_args_with("name", name), &data);
-	if (rc == 0) {
-		if (g->json)
-			ctl_print_json(data);
-		else
-			printf("vm %s: added (definition %s) and starting\n", name, path);
+	if (rc == 0 && g->json) {
+		if (!json_object_is_type(data, json_type_object)) {
+			json_object_put(data);
+			data = json_object_new_object();
+		}
+		json_object_object_add(data, "ha", json_object_new_boolean(ha));
+		json_object_object_add(data, "local_disks", json_object_get(local));
+		if (!ha)
+			json_object_object_add(data, "ha_note", json_object_new_string(note));
+		ctl_print_json(data);
+	} else if (rc == 0) {
+		printf("vm %s: added (definition %s) and starting\n", name, path);
+		if (!ha)
+			printf("vm %s: %s\n", name, note);
 	}
+	json_object_put(local);
 	json_object_put(data);
 	return rc;
 }
@@ -216,7 +265,7 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 			if (g->json) {
 				ctl_print_json(data);
 			} else {
-				printf("%-16s %-10s %-8s\n", "NAME", "STATE", "OWNER");
+				printf("%-16s %-10s %-8s %s\n", "NAME", "STATE", "OWNER", "HA");
 				for (i = 0; roles && i < json_object_array_length(roles); i++) {
 					json_object *r = json_object_array_get_idx(roles, i), *rs;
 
@@ -226,8 +275,12 @@ cmd_vm(struct ctl_globals *g, int argc, char **argv)
 					    strcmp(json_object_get_string(json_object_array_get_idx(rs, 0)),
 						   ctl_jstr(r, "name", "")))
 						continue;
-					printf("%-16s %-10s %-8s\n", ctl_jstr(r, "name", "?"),
-					       ctl_jstr(r, "state", "?"), ctl_jstr(r, "owner", "-"));
+					bool ha = ctl_jbool(r, "ha") ||
+						  !json_object_object_get_ex(r, "ha", NULL);
+
+					printf("%-16s %-10s %-8s %s\n", ctl_jstr(r, "name", "?"),
+					       ctl_jstr(r, "state", "?"), ctl_jstr(r, "owner", "-"),
+					       ha ? "yes" : "no (not highly available)");
 				}
 			}
 		}

@@ -105,6 +105,32 @@ print_drains(json_object *st)
 	}
 }
 
+/* The roles that are not highly available (status .rm.not_ha, policy.h
+ * rule 9), with the reason of one that waits for its node. */
+static void
+not_ha_lines(json_object *st)
+{
+	json_object *rm = NULL, *list = NULL;
+	size_t i;
+
+	if (!json_object_object_get_ex(st, "rm", &rm) ||
+	    !json_object_object_get_ex(rm, "not_ha", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return;
+	for (i = 0; i < json_object_array_length(list); i++) {
+		json_object *r = json_object_array_get_idx(list, i);
+		const char *home = ctl_jstr(r, "home", "");
+
+		if (ctl_jstr(r, "waits", NULL))
+			printf("Role:      %s %s, %s\n", ctl_jstr(r, "role", "?"),
+			       ctl_jstr(r, "state", "?"), ctl_jstr(r, "waits", ""));
+		else
+			printf("Role:      %s %s, not highly available%s%s%s\n",
+			       ctl_jstr(r, "role", "?"), ctl_jstr(r, "state", "?"),
+			       *home ? " (its disks are local to " : "", home, *home ? ")" : "");
+	}
+}
+
 void
 ctl_print_status(json_object *st)
 {
@@ -158,6 +184,7 @@ ctl_print_status(json_object *st)
 	}
 	csv_lines(st);
 	print_drains(st);
+	not_ha_lines(st);
 	printf("Members:   %lld up\n\n", (long long)ctl_jint(st, "members", 0));
 
 	printf("%4s  %-16s %-16s %-8s %s\n", "ID", "NAME", "ADDRESS", "STATE", "");

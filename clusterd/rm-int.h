@@ -228,6 +228,15 @@ void rm_move_queue_why(struct cd_rm *rm, const char *role, const char *node,
 /** Where role would go if it left its owner (cd_policy_pick), into node.
  *  @return 0, -ENOENT (no role, or no node fits), -ENOMEM */
 int rm_move_pick(struct cd_rm *rm, const char *role, char *node, size_t len);
+/** Does role, not highly available, wait for its home (policy.h rule 9,
+ *  cd_policy_waits)? (rm-util.c) @return 1 and the reason in why; 0; -ENOENT
+ *  (no such role); -ENOMEM */
+int rm_role_waits(struct cd_rm *rm, const char *role, char *why, size_t len);
+/** The leader records a role that is not highly available and whose owner
+ *  was fenced as stopped there (owner "", last_owner that node): it waits
+ *  for the node, and starts there once it is readmitted (rule 9), never
+ *  before its readmission through the stale "started". (rm-util.c) */
+void rm_leader_park_not_ha(struct cd_rm *rm, const struct rm_policy_in *pi);
 
 /* rm-restart.c: a planned stop's restart grace. */
 /** Delete this node's restart grace once it is back and leased. */

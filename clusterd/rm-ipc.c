@@ -222,7 +222,7 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		   *target = cd_jstr(args, "target", NULL),
 		   *dfb = cd_jstr(args, "drain_fallback", NULL);
 	enum cd_drain_fallback dfb_v;
-	json_object *cfg, *ops, *pref, *poss, *win = NULL;
+	json_object *cfg, *ops, *pref, *poss, *win = NULL, *ha = NULL;
 	char text[256];
 	int rc;
 
@@ -267,6 +267,17 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 		*out = cd_ipc_message("drain_fallback must be none, quick or restart, not '%s'", dfb);
 		return -CD_E_BAD_VALUE;
 	}
+	/* policy.h rule 9: "ha" false, not highly available; lib/drain.h D10 */
+	if (json_object_object_get_ex(args, "ha", &ha) &&
+	    !json_object_is_type(ha, json_type_boolean)) {
+		*out = cd_ipc_message("ha must be true or false");
+		return -CD_E_BAD_VALUE;
+	}
+	if (ha && !json_object_get_boolean(ha) && dfb && dfb_v != CD_FALLBACK_NONE) {
+		*out = cd_ipc_message("drain_fallback %s needs a highly available role: one with "
+				      "\"ha\": false moves only live", dfb);
+		return -CD_E_BAD_VALUE;
+	}
 	cfg = json_object_new_object();
 	json_object_object_add(cfg, "resources", json_object_new_array());
 	json_object_object_add(cfg, "preferred_owners", pref ? json_object_get(pref) : json_object_new_array());
@@ -275,6 +286,8 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	json_object_object_add(cfg, "target", json_object_new_string(target ? target : "started"));
 	if (dfb)
 		json_object_object_add(cfg, "drain_fallback", json_object_new_string(dfb));
+	json_object_object_add(cfg, "ha",
+			       json_object_new_boolean(!ha || json_object_get_boolean(ha)));
 	if (win) {
 		bool arr = json_object_is_type(win, json_type_array);
 		json_object *h0 = arr ? json_object_array_get_idx(win, 0) : NULL;
@@ -316,6 +329,19 @@ cd_rm_ipc_role_add(struct cd_daemon *d, struct cd_ipc_client *client,
 	return submit(d, client, ops, out);
 }
 
+/* "ha" (absent in the config: true) and, while it waits for its home
+ * (policy.h rule 9), "waits": the reason, into o. */
+static void
+role_ha(struct cd_daemon *d, const char *name, json_object *cfg, json_object *o)
+{
+	char why[CD_POLICY_REASON_MAX];
+	bool ha = cd_jbool(cfg, "ha", true);
+
+	json_object_object_add(o, "ha", json_object_new_boolean(ha));
+	if (!ha && d->rm && rm_role_waits(d->rm, name, why, sizeof(why)) == 1)
+		json_object_object_add(o, "waits", json_object_new_string(why));
+}
+
 static json_object *
 role_summary(struct cd_daemon *d, const char *name, json_object *cfg)
 {
@@ -331,6 +357,7 @@ role_summary(struct cd_daemon *d, const char *name, json_object *cfg)
 			       json_object_get(json_object_object_get(cfg, "preferred_owners")));
 	v = json_object_object_get(cfg, "priority");
 	json_object_object_add(o, "priority", v ? json_object_get(v) : json_object_new_int(0));
+	role_ha(d, name, cfg, o);
 	return o;
 }
 
@@ -366,6 +393,7 @@ cd_rm_ipc_role_show(struct cd_daemon *d, struct cd_ipc_client *client,
 	*out = json_object_new_object();
 	json_object_object_add(*out, "name", json_object_new_string(name));
 	json_object_object_add(*out, "config", json_object_get(cfg));
+	role_ha(d, name, cfg, *out);
 	/* with what changes too often to be replicated (progress) on top */
 	cd_sp_path(prefix, sizeof(prefix), CD_SP_RT_ROLE, name);
 	json_object_object_add(*out, "runtime",
@@ -485,6 +513,13 @@ cd_rm_ipc_role_move(struct cd_daemon *d, struct cd_ipc_client *client,
 	/* VMs move live unless told otherwise (Hyper-V's default). */
 	if (!type)
 		type = vm_role ? "live" : "restart";
+	if (!cd_jbool(cfg, "ha", true) && strcmp(type, "live")) {	/* policy.h rule 9 */
+		*out = cd_ipc_message("role %s is not highly available: its disks are local to "
+				      "the node that runs it, so only a live migration moves it, "
+				      "not a %s move ('clusterctl move %s NODE --live')", name,
+				      type, name);
+		return -CD_E_BAD_ARGS;
+	}
 	rt = cd_sp_get(cd_replica_state(d), CD_SP_RT_ROLE, name);
 	if (rt && !strcmp(json_object_get_string(json_object_object_get(rt, "state")), "migrating")) {
 		*out = cd_ipc_message("role %s is being migrated already", name);

@@ -264,6 +264,8 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 		}
 		rm_ops_guard(ops, r->p.name, r->p.owner, st);
 		cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_OWNER, r->p.name);
+		cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_LAST_OWNER,
+			 r->p.name);	/* policy.h rule 9's home */
 		cd_sp_op(ops, "set", json_object_new_string("starting"), CD_SP_RT_ROLE_STATE,
 			 r->p.name);
 		cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_MOVE_TO, r->p.name);
@@ -284,6 +286,15 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 			json_object_put(ops);	/* after its storage move (smove.h S8) */
 			return;
 		}
+		if (r->p.not_ha && strcmp(r->move_type, "live")) {
+			/* rule 9: its disks are local: only a live migration takes them */
+			cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_MOVE_TO,
+				 r->p.name);
+			cd_sp_op(ops, "set", json_object_new_string("cannot move: not highly "
+				 "available, it moves only live"), CD_SP_RT_ROLE_LAST_ERROR,
+				 r->p.name);
+			break;
+		}
 		if (rm_leader_migrate(rm, r, node)) {
 			json_object_put(ops);
 			return;
@@ -297,6 +308,8 @@ apply_action(struct cd_rm *rm, const struct cd_action *a, const struct cd_pnode 
 				 r->p.name);
 		} else {
 			cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_OWNER,
+				 r->p.name);
+			cd_sp_op(ops, "set", json_object_new_string(node), CD_SP_RT_ROLE_LAST_OWNER,
 				 r->p.name);
 			cd_sp_op(ops, "set", json_object_new_string("starting"),
 				 CD_SP_RT_ROLE_STATE, r->p.name);
@@ -627,6 +640,7 @@ rm_leader_duties(struct cd_rm *rm)
 		admit_moves(rm, &pi, acts, n_acts);
 	for (i = 0; rc >= 0 && i < n_acts; i++)
 		apply_action(rm, &acts[i], pi.nodes);
+	rm_leader_park_not_ha(rm, &pi);		/* policy.h rule 9 */
 	rm_policy_input_free(rm, &pi);
 	free(acts);
 }

@@ -539,6 +539,8 @@ mig_report(struct cd_rm *rm, struct rm_role *r, struct local_role *l,
 	if (switched) {
 		/* The guest runs on the target now: it is the owner. */
 		cd_sp_op(ops, "set", json_object_new_string(r->mig.to), CD_SP_RT_ROLE_OWNER, name);
+		cd_sp_op(ops, "set", json_object_new_string(r->mig.to), CD_SP_RT_ROLE_LAST_OWNER,
+			 name);
 	}
 	if (next == CD_MIG_DONE) {
 		cd_sp_op(ops, "delete", NULL, CD_SP_MIG, name);
@@ -626,12 +628,20 @@ rm_leader_resolve_migrations(struct cd_rm *rm)
 		cd_sp_op(ops, "test", json_object_new_string(r->mig.phase), CD_SP_MIG_PHASE,
 			 r->p.name);
 		if (loss == CD_MIG_LOSS_RECOVER) {
-			/* M8b: the source is gone and fenced: recover on the target (cold). */
+			/* M8b: the source is gone and fenced: recover on the target (cold);
+			 * not HA (policy.h rule 9) only once its send has copied the local
+			 * disks, else it waits stopped for its source, its last owner */
+			bool cold = dst_up && (!r->p.not_ha || ph == CD_MIG_FINISH ||
+					       ph == CD_MIG_CLEANUP);
+
 			cd_sp_op(ops, "delete", NULL, CD_SP_MIG, r->p.name);
-			cd_sp_op(ops, "set", json_object_new_string(dst_up ? r->mig.to : ""),
+			cd_sp_op(ops, "set", json_object_new_string(cold ? r->mig.to : ""),
 				 CD_SP_RT_ROLE_OWNER, r->p.name);
+			if (cold)
+				cd_sp_op(ops, "set", json_object_new_string(r->mig.to),
+					 CD_SP_RT_ROLE_LAST_OWNER, r->p.name);
 			cd_sp_op(ops, "set",
-				 json_object_new_string(dst_up ? "starting" : "stopped"),
+				 json_object_new_string(cold ? "starting" : "stopped"),
 				 CD_SP_RT_ROLE_STATE, r->p.name);
 		} else {
 			/* M8c: the target is gone and fenced: the source takes the guest back. */

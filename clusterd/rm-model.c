@@ -110,6 +110,8 @@ load_role(struct rm_role *role, const char *name, json_object *cfg,
 		role->p.window_end = (unsigned)json_object_get_int(json_object_array_get_idx(win, 1)) % 24;
 	}
 	role->p.memory_mib = (uint64_t)cd_jint(cfg, "memory_mib", 0);
+	/* policy.h rule 9; roles of states before "ha" existed are HA */
+	role->p.not_ha = !cd_jbool(cfg, "ha", true);
 
 	if (json_object_object_get_ex(cfg, "resources", &list) &&
 	    json_object_is_type(list, json_type_array)) {
@@ -130,6 +132,8 @@ load_role(struct rm_role *role, const char *name, json_object *cfg,
 
 		role->has_runtime = true;
 		snprintf(role->p.owner, sizeof(role->p.owner), "%s", cd_jstr(rt, "owner", ""));
+		snprintf(role->p.last_owner, sizeof(role->p.last_owner), "%s",
+			 cd_jstr(rt, "last_owner", ""));
 		role->p.state = rm_role_state_parse(cd_jstr(rt, "state", "stopped"));
 		snprintf(role->p.move_to, sizeof(role->p.move_to), "%s", cd_jstr(rt, "move_to", ""));
 		snprintf(role->move_type, sizeof(role->move_type), "%s", cd_jstr(rt, "move_type", ""));

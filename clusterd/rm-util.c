@@ -199,6 +199,102 @@ refusal_reason(struct cd_rm *rm, json_object *ops, int err, char *buf, size_t le
 	cd_state_clear(&trial);
 }
 
+int
+rm_role_waits(struct cd_rm *rm, const char *role, char *why, size_t len)
+{
+	struct rm_role *r = rm_model_role(&rm->model, role);
+	struct rm_policy_in pi;
+	int rc;
+
+	if (!r)
+		return -ENOENT;
+	if (!r->p.not_ha)
+		return 0;
+	rc = rm_policy_input(rm, &pi, false);
+	if (rc == 0)
+		rc = cd_policy_waits(&pi.in, (size_t)(r - rm->model.roles), why, len);
+	rm_policy_input_free(rm, &pi);
+	return rc;
+}
+
+/* Does p run (not stopped) on an up owner? */
+static bool
+owner_up(const struct rm_policy_in *pi, const struct cd_prole *p)
+{
+	size_t i;
+
+	for (i = 0; p->state != CD_ROLE_STOPPED && i < pi->in.n_nodes; i++) {
+		if (!strcmp(pi->nodes[i].name, p->owner))
+			return pi->nodes[i].state == CD_PNODE_UP;
+	}
+	return false;
+}
+
+void
+rm_leader_park_not_ha(struct cd_rm *rm, const struct rm_policy_in *pi)
+{
+	size_t i, k;
+
+	for (i = 0; i < rm->model.n_roles; i++) {
+		const struct rm_role *r = &rm->model.roles[i];
+		json_object *ops;
+
+		if (!r->p.not_ha || r->mig.active || r->p.state == CD_ROLE_STOPPED ||
+		    !r->p.owner[0] || rm_inflight_has(rm, r->p.name))
+			continue;
+		for (k = 0; k < pi->in.n_nodes && strcmp(pi->nodes[k].name, r->p.owner); k++)
+			;
+		if (k == pi->in.n_nodes || pi->nodes[k].state != CD_PNODE_DOWN_FENCED)
+			continue;
+		ops = json_object_new_array();
+		rm_ops_guard(ops, r->p.name, r->p.owner, rm_role_state_str(r->p.state));
+		cd_sp_op(ops, "set", json_object_new_string(""), CD_SP_RT_ROLE_OWNER, r->p.name);
+		cd_sp_op(ops, "set", json_object_new_string(r->p.owner), CD_SP_RT_ROLE_LAST_OWNER,
+			 r->p.name);
+		cd_sp_op(ops, "set", json_object_new_string("stopped"), CD_SP_RT_ROLE_STATE,
+			 r->p.name);
+		cd_notice("rm: role %s: not highly available: stopped with fenced %s, waits for it",
+			  r->p.name, r->p.owner);
+		rm_submit_role_ops(rm, r->p.name, ops, true);
+	}
+}
+
+/* The roles that are not highly available (policy.h rule 9), for status:
+ * [{"role", "home", "state", "waits"}], "waits" only while one waits. */
+static json_object *
+not_ha_json(struct cd_rm *rm)
+{
+	json_object *arr = json_object_new_array();
+	char why[CD_POLICY_REASON_MAX];
+	struct rm_policy_in pi;
+	size_t i, n = 0;
+
+	for (i = 0; i < rm->model.n_roles; i++)
+		n += rm->model.roles[i].p.not_ha;
+	if (!n || rm_policy_input(rm, &pi, false) < 0)
+		return arr;
+	for (i = 0; i < rm->model.n_roles; i++) {
+		const struct cd_prole *p = &pi.roles[i];
+		json_object *o;
+
+		if (!p->not_ha)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "role", json_object_new_string(p->name));
+		json_object_object_add(o, "home", json_object_new_string(p->owner[0] ? p->owner :
+									 p->last_owner));
+		json_object_object_add(o, "state", json_object_new_string(cd_sp_str(
+			cd_replica_state(rm->d), "stopped", CD_SP_RT_ROLE_STATE, p->name)));
+		/* a run's cost per role: only for one that may wait */
+		if (p->target_started && !owner_up(&pi, p) &&
+		    cd_policy_waits(&pi.in, i, why, sizeof(why)) == 1)
+			json_object_object_add(o, "waits", json_object_new_string(why));
+		json_object_array_add(arr, o);
+	}
+	rm_policy_input_free(rm, &pi);
+	return arr;
+}
+
 json_object *
 cd_rm_status(struct cd_daemon *d)
 {
@@ -222,6 +318,7 @@ cd_rm_status(struct cd_daemon *d)
 		json_object_object_add(o, "refused_what", json_object_new_string(rm->refused_what));
 		json_object_object_add(o, "refused_at", json_object_new_int64(rm->refused_at));
 	}
+	json_object_object_add(o, "not_ha", not_ha_json(rm));
 	return o;
 }
 

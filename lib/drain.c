@@ -95,11 +95,12 @@ future_free(struct future *f)
 	free(f->roles);
 }
 
-/* D7: the next way to try after how failed, or -1 when the policy allows none. */
+/* D7: the next way to try after how failed, or -1 when the policy allows
+ * none (D10: none for a role that is not highly available). */
 static int
-next_how(const struct cd_drain_role *d)
+next_how(const struct cd_prole *r, const struct cd_drain_role *d)
 {
-	if (!d->migratable)
+	if (!d->migratable || r->not_ha)
 		return -1;
 	if (d->how == CD_DRAIN_LIVE && d->fallback >= CD_FALLBACK_QUICK)
 		return CD_DRAIN_QUICK;
@@ -197,7 +198,7 @@ follow(struct plan *pl, int dn, size_t ri, int owner)
 	/* back on the node: its load is here, not on the recorded target */
 	snprintf(pl->f.roles[ri].owner, sizeof(pl->f.roles[ri].owner), "%s", r->owner);
 	if (d->step == CD_DSTEP_MOVING) {	/* D7 */
-		nh = next_how(d);
+		nh = next_how(r, d);
 		if (nh >= 0) {
 			queue(pl, dn, ri, (enum cd_drain_how)nh, 1);
 			return;
@@ -299,6 +300,14 @@ cd_drain_plan(const struct cd_drain_input *in, struct cd_drain_act *out, size_t 
 		    owner != here) {
 			if (r->state != CD_ROLE_STOPPED)
 				pl.busy[dn] = true;
+			continue;
+		}
+		if (r->not_ha && !d->migratable) {	/* D10 */
+			struct cd_drain_act *a = emit(&pl, CD_DRAIN_FAIL, owner, (int)ri);
+
+			if (a)
+				snprintf(a->reason, sizeof(a->reason), "not highly available: it "
+					 "moves only live, and it is no VM");
 			continue;
 		}
 		queue(&pl, owner, ri, d->migratable ? CD_DRAIN_LIVE : CD_DRAIN_COLD, 1);

@@ -46,6 +46,10 @@
  *      queued or moving and its node owns no role but failed ones. A
  *      finished drain stays recorded (the node stays paused) until
  *      'node resume'.
+ * D10. A role that is not highly available (policy.h rule 9: its disks are
+ *      local to its node) leaves only by live migration: its fallback is
+ *      none whatever its configuration says (D7), and one that is no VM
+ *      (not migratable) FAILS at once ("it moves only live").
  *
  * Admission of migrations (cd_mig_admit), for every move the leader would
  * start as a live or quick migration (drains, 'clusterctl move',

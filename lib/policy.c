@@ -5,7 +5,7 @@
  * A run validates the input, emits a FENCE per lost unfenced node, then
  * decides the roles in priority order (higher first, then by name) in three
  * passes, each decision seeing the load left by the earlier ones:
- *   pass 1  rules 1-6: leave alone, STOP, START (placement), RESTART/STOP;
+ *   pass 1  rules 1-6, 9: leave alone, STOP, START (placement), RESTART/STOP;
  *   pass 2  rule 7: the administrator's moves;
  *   pass 3  rule 8: failback.
  * Actions come out in decision order, so when max cuts the list short the
@@ -61,6 +61,10 @@
  *    type for it, so the engine emits nothing (as the header says); the
  *    caller sees a role with target STARTED that got no action.
  *  - Besides 0, -E2BIG and -EINVAL, a run can return -ENOMEM (scratch).
+ *  - Rule 9's home is the owner while there is one (also a lost one: the
+ *    disks went down with it), else last_owner; one no input node has is
+ *    waited for like a down node. A not-HA role starts on its home even when
+ *    a move was asked; the request is decided once it runs (a live move).
  */
 #include "policy.h"
 
@@ -72,6 +76,7 @@
 #include <string.h>
 
 #define NO_NODE		(-1)
+#define GONE_NODE	(-2)	/* rule 9: a home that no input node has */
 #define MAX_HOUR	23u
 
 /* Why a node is not a valid placement for a role (rule 5's conditions). */
@@ -269,7 +274,7 @@ check_role(const struct cd_policy_input *in, const struct cd_prole *role,
 	size_t i;
 
 	if (!name_ok(role->name) || !role->name[0] || !name_ok(role->owner) ||
-	    !name_ok(role->move_to) ||
+	    !name_ok(role->move_to) || !name_ok(role->last_owner) ||
 	    role->n_preferred > CD_POLICY_MAX_OWNERS ||
 	    role->n_possible > CD_POLICY_MAX_OWNERS ||
 	    (unsigned)role->state > CD_ROLE_FAILED ||
@@ -418,13 +423,41 @@ choose(const struct run *r, const struct cd_prole *role, const char **how)
 	return preferred_or_least(r, role, NO_NODE, how);
 }
 
+/* Rule 9: role ri's home (owner, else last owner), NO_NODE or GONE_NODE. */
+static int
+home(const struct run *r, size_t ri)
+{
+	const char *last = r->in->roles[ri].last_owner;
+
+	if (r->owner[ri] != NO_NODE || !last[0])
+		return r->owner[ri];
+	return node_index(r->in, last) == NO_NODE ? GONE_NODE : node_index(r->in, last);
+}
+
+static const char *
+home_name(const struct cd_prole *role)
+{
+	return role->owner[0] ? role->owner : role->last_owner;
+}
+
+/* Rule 9: does role ri (not HA, with a home) wait for its home? */
+static bool
+waits(const struct run *r, size_t ri, int h)
+{
+	return h == GONE_NODE || (h != NO_NODE && fit(r, &r->in->roles[ri], h) != FIT_OK);
+}
+
 static void
 start(struct run *r, size_t ri)
 {
 	const struct cd_prole *role = &r->in->roles[ri];
-	const char *how = "";
-	int n = choose(r, role, &how);
+	const char *how = "not highly available: its home";
+	int n = role->not_ha ? home(r, ri) : NO_NODE;
 
+	if (waits(r, ri, n))
+		return;		/* rule 9: waits for its home */
+	if (n == NO_NODE)
+		n = choose(r, role, &how);
 	if (n == NO_NODE)
 		return;		/* stays stopped; retried next run */
 	place_on(r, role, n);
@@ -446,8 +479,9 @@ recover(struct run *r, size_t ri)
 
 	if (banned(role, o))
 		emit(r, CD_ACT_STOP, (int)ri, o,
-		     "failed on %s: %u failures reached threshold %u: stop, fail over",
-		     node_name(r, o), f, t);
+		     "failed on %s: %u failures reached threshold %u: stop, %s",
+		     node_name(r, o), f, t, role->not_ha ?
+		     "wait there (not highly available)" : "fail over");
 	else if (t == 0)
 		emit(r, CD_ACT_RESTART, (int)ri, o, "failed on %s: restart (no threshold)",
 		     node_name(r, o));
@@ -517,6 +551,11 @@ move_verdict(const struct run *r, size_t ri, const char *to, int *node, char *wh
 		snprintf(why, len, "cannot move to %s: unknown node", to);
 		return CD_ACT_REFUSE_MOVE;
 	}
+	if (role->not_ha && !runs(r, ri) && home(r, ri) != NO_NODE && n != home(r, ri)) {
+		snprintf(why, len, "cannot move to %s: not highly available, it moves only "
+			 "live, while it runs on %s", to, home_name(role));	/* rule 9 */
+		return CD_ACT_REFUSE_MOVE;
+	}
 	if (n == r->owner[ri] && runs(r, ri)) {
 		snprintf(why, len, "cannot move to %s: already runs there", to);
 		return CD_ACT_REFUSE_MOVE;
@@ -579,8 +618,8 @@ failback(struct run *r, size_t ri)
 	int o = r->owner[ri];
 	size_t i, rank = pref_rank(role, node_name(r, o));
 
-	if (!failback_now(role, r->in->hour))
-		return;
+	if (role->not_ha || !failback_now(role, r->in->hour))
+		return;					/* rule 9: no failback */
 	for (i = 0; i < rank; i++) {
 		int n = node_index(r->in, role->preferred[i]);
 
@@ -720,6 +759,41 @@ cd_policy_pick(const struct cd_policy_input *in, size_t role)
 		base_load(&r);
 		n = preferred_or_least(&r, &in->roles[role], r.owner[role], &how);
 		rc = n == NO_NODE ? -ENOENT : n;
+	}
+	free(scratch);
+	return rc;
+}
+
+/* Rule 9 ahead of a run, with its reason (the text status shows). */
+int
+cd_policy_waits(const struct cd_policy_input *in, size_t role, char *why, size_t len)
+{
+	static const char *const reason[] = {
+		[FIT_DOWN] = "",
+		[FIT_PAUSED] = "; it is paused",
+		[FIT_NOT_POSSIBLE] = "; it is not a possible owner",
+		[FIT_BANNED] = "; banned there after failures",
+		[FIT_NO_ROOM] = "; no room there",
+	};
+	struct run r = { .in = in };
+	void *scratch = NULL;
+	int rc, h;
+
+	if (!in || role >= in->n_roles)
+		return -EINVAL;
+	rc = setup(&r, &scratch);
+	if (rc == 0) {
+		const struct cd_prole *p = &in->roles[role];
+
+		base_load(&r);
+		h = p->not_ha ? home(&r, role) : NO_NODE;
+		rc = p->target_started && !runs(&r, role) && waits(&r, role, h);
+		if (rc && why && len && h == GONE_NODE)
+			snprintf(why, len, "not highly available: waits for %s, no longer a "
+				 "node (its disks are local there)", home_name(p));
+		else if (rc && why && len)
+			snprintf(why, len, "not highly available: waits for %s (its disks are "
+				 "local there%s)", home_name(p), reason[fit(&r, p, h)]);
 	}
 	free(scratch);
 	return rc;

@@ -34,6 +34,17 @@
  *     node, with failback IMMEDIATE, or WINDOW and the current hour inside
  *     [window_start, window_end) (wrapping past midnight): MOVE to the most
  *     preferred valid node.
+ *  9. A role that is not highly available (not_ha: its disks are local to
+ *     the node that runs it) runs only on its home: its owner, or when it
+ *     has none its last owner. Rules 2 and 5 start it on its home only, once
+ *     that is a valid placement (rule 5's conditions); until then it stays
+ *     stopped and waits (cd_policy_waits gives the reason). One with no home
+ *     (it never ran) is placed by rule 5. Rule 6 restarts it on its owner
+ *     below the threshold; at the threshold it is stopped there and waits
+ *     for the ban to end (it never fails over). Rule 7 moves it only while
+ *     it runs (the caller moves it live, never quick or by a restart); a
+ *     move of it stopped is refused unless to its home. Rule 8 never fails
+ *     it back (a failback is a restart elsewhere).
  */
 #ifndef CLUSTERD_POLICY_H
 #define CLUSTERD_POLICY_H
@@ -87,8 +98,12 @@ struct cd_prole {
 	enum cd_failback failback;
 	unsigned window_start, window_end;	/* hours 0..23, for WINDOW */
 	uint64_t memory_mib;	/* declared load; 0 = none */
+	bool not_ha;		/* rule 9: not highly available (config "ha" false) */
 	/* runtime */
 	char owner[CD_POLICY_NAME_MAX];	/* "" when it runs nowhere */
+	/* rule 9's home when owner is "": the node it last ran on ("" when it
+	   never ran); a name no input node has is no error (it waits) */
+	char last_owner[CD_POLICY_NAME_MAX];
 	enum cd_role_state state;
 	char move_to[CD_POLICY_NAME_MAX];	/* "" unless a move was asked */
 	/*
@@ -153,6 +168,17 @@ int cd_policy_move_check(const struct cd_policy_input *in, size_t role, const ch
  *         -ENOMEM
  */
 int cd_policy_pick(const struct cd_policy_input *in, size_t role);
+
+/**
+ * Rule 9 for one role ahead of a run: does it wait for its home? True for a
+ * role not highly available, with target STARTED, that runs nowhere (or on
+ * a lost node) and whose home is not a valid placement now.
+ * @param role index into in->roles
+ * @param why  the reason, "not highly available: waits for NODE (its disks
+ *             are local there)" and why NODE does not fit; may be NULL
+ * @return 1 (waits); 0 (does not); -EINVAL; -ENOMEM
+ */
+int cd_policy_waits(const struct cd_policy_input *in, size_t role, char *why, size_t len);
 
 /** Name of an action type for logs and JSON ("fence", "start", ...). */
 const char *cd_action_str(enum cd_action_type t);

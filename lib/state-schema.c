@@ -48,6 +48,8 @@ static const struct cd_sp_row rows[CD_SP__COUNT] = {
 	ROW(CD_SP_RT_ROLE, "runtime.roles.%s", 1, CD_SPT_OBJECT, "one role's runtime"),
 	ROW(CD_SP_RT_ROLE_OWNER, "runtime.roles.%s.owner", 1, CD_SPT_STRING,
 	    "the node running the role, \"\" for none"),
+	ROW(CD_SP_RT_ROLE_LAST_OWNER, "runtime.roles.%s.last_owner", 1, CD_SPT_STRING,
+	    "the node the role last ran on (its home when not highly available)"),
 	ROW(CD_SP_RT_ROLE_STATE, "runtime.roles.%s.state", 1, CD_SPT_STRING,
 	    "the role's state (stopped, starting, started, ...)"),
 	ROW(CD_SP_RT_ROLE_MOVE_TO, "runtime.roles.%s.move_to", 1, CD_SPT_STRING,

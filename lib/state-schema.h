@@ -28,8 +28,11 @@
  *                                            "priority", "failover_threshold",
  *                                            "failover_period_s", "failback",
  *                                            "failback_window", "memory_mib",
- *                                            "drain_fallback", "target"}
- *                                            (clusterd/rm-model.h, lib/drain.h)
+ *                                            "drain_fallback", "target", "ha"}
+ *                                            (clusterd/rm-model.h, lib/drain.h;
+ *                                            "ha": false for a role that is
+ *                                            not highly available, policy.h
+ *                                            rule 9; absent means true)
  *  config.roles.%s.target               ""  started|stopped: what the operator wants
  *  config.roles.%s.resources            []  the role's resource ids, start order
  *  config.resources                     {}  resources by id
@@ -42,6 +45,8 @@
  *  runtime.roles                        {}  roles' runtime by name
  *  runtime.roles.%s                     {}  the members below
  *  runtime.roles.%s.owner               ""  the node running it ("" for none)
+ *  runtime.roles.%s.last_owner          ""  the node it last ran on, set with
+ *                                            every owner (policy.h rule 9)
  *  runtime.roles.%s.state               ""  stopped|starting|started|stopping|
  *                                            failed|migrating
  *  runtime.roles.%s.move_to             ""  a requested move's target node
@@ -139,6 +144,7 @@ enum cd_sp {
 	CD_SP_RT_ROLES,
 	CD_SP_RT_ROLE,
 	CD_SP_RT_ROLE_OWNER,
+	CD_SP_RT_ROLE_LAST_OWNER,
 	CD_SP_RT_ROLE_STATE,
 	CD_SP_RT_ROLE_MOVE_TO,
 	CD_SP_RT_ROLE_MOVE_TYPE,

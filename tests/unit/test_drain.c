@@ -1,5 +1,5 @@
 /*
- * test_drain.c - node drain planning (D1-D9) and migration admission
+ * test_drain.c - node drain planning (D1-D10) and migration admission
  * (A1-A5) of lib/drain.c: tables of cases written as text, error paths, and
  * a randomized simulation of 16 nodes x 200 VMs draining two nodes at once
  * under limits, with failing and refused moves.
@@ -8,9 +8,10 @@
  * [finished]" (drain: the node is being drained; finished: its drain is
  * recorded done). Roles, ';'-separated: "NAME [on=NODE] [state=S]
  * [target=stopped] [prio=N] [mem=MIB] [pref=A,B] [poss=A,B] [move=NODE]
- * [vm] [fb=none|quick|restart] [mig=FROM>TO] [rec=NODE:STEP:TO:HOW:TRIES]
- * [err=TEXT]". Expected actions, ';'-separated, in order: "queue ROLE NODE
- * HOW TRIES", "done ROLE NODE|-", "fail ROLE ~TEXT", "finish NODE".
+ * [vm] [noha] [fb=none|quick|restart] [mig=FROM>TO]
+ * [rec=NODE:STEP:TO:HOW:TRIES] [err=TEXT]" (noha: not highly available).
+ * Expected actions, ';'-separated, in order: "queue ROLE NODE HOW TRIES",
+ * "done ROLE NODE|-", "fail ROLE ~TEXT", "finish NODE".
  *
  * Admission cases. "FROM>TO KIND" for running migrations and candidates
  * (KIND live or quick; candidates "ROLE:FROM>TO KIND [prio=N] [mem=M]"),
@@ -158,8 +159,9 @@ parse_role(struct world *w, char *spec)
 	while ((tok = strtok_r(NULL, " ", &save))) {
 		char *v = strchr(tok, '=');
 
-		if (!strcmp(tok, "vm")) {
-			d->migratable = true;
+		if (!strcmp(tok, "vm") || !strcmp(tok, "noha")) {
+			d->migratable |= tok[0] == 'v';
+			r->not_ha |= tok[0] == 'n';
 			continue;
 		}
 		CU_ASSERT_PTR_NOT_NULL_FATAL(v);
@@ -414,6 +416,29 @@ static void
 test_plan(void)
 {
 	run_cases(plan_cases, N_ELEMS(plan_cases));
+}
+
+static const struct dcase noha_cases[] = {
+	{ "D10: a not-HA VM goes live like any VM",
+	  "n1 drain; n2", "a on=n1 vm noha", "queue a n2 live 1" },
+	{ "D10: live failed, fallback quick: failed all the same",
+	  "n1 drain; n2", "a on=n1 vm noha fb=quick err=copy_failed rec=n1:moving:n2:live:1",
+	  "fail a ~copy_failed; finish n1" },
+	{ "D10: live failed, fallback restart: failed all the same",
+	  "n1 drain; n2", "a on=n1 vm noha fb=restart rec=n1:moving:n2:live:1",
+	  "fail a ~its move failed; finish n1" },
+	{ "D10: refused: queued again live",
+	  "n1 drain; n2; n3 paused", "a on=n1 vm noha fb=restart rec=n1:queued:n3:live:1",
+	  "queue a n2 live 2" },
+	{ "D10: not a VM: failed at once, never cold",
+	  "n1 drain; n2", "a on=n1 noha; b on=n1",
+	  "fail a ~it moves only live; queue b n2 cold 1" },
+};
+
+static void
+test_plan_not_ha(void)
+{
+	run_cases(noha_cases, N_ELEMS(noha_cases));
 }
 
 static void
@@ -877,6 +902,7 @@ test_simulation(void)
 
 static CU_TestInfo drain_tests[] = {
 	{ "D1-D9: plans", test_plan },
+	{ "D10: roles that are not highly available", test_plan_not_ha },
 	{ "plan: -EINVAL, -E2BIG", test_plan_errors },
 	{ "A1-A5: admission", test_admit },
 	{ "admission: reasons, -EINVAL", test_admit_reasons_and_errors },

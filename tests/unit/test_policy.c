@@ -8,8 +8,9 @@
  * [unfenced|fenced]" (default id: position + 1, state up). Roles, ';'-
  * separated: "NAME [on=NODE] [state=stopped|starting|started|stopping|
  * failed] [target=stopped] [prio=N] [pref=A,B] [poss=A,B] [mem=MIB]
- * [thr=N] [fail=NODE:N,...] [fb=never|immediate|S-E] [move=NODE]"
- * (on= alone means started). Expected actions, ';'-separated, as a set:
+ * [thr=N] [fail=NODE:N,...] [fb=never|immediate|S-E] [move=NODE] [ha=no]
+ * [last=NODE]" (on= alone means started; ha=no: not highly available,
+ * last=: its last owner). Expected actions, ';'-separated, as a set:
  * "fence NODE", "start|stop|restart|move ROLE NODE", "refuse ROLE [~TEXT]"
  * (TEXT: a substring of the reason).
  */
@@ -190,6 +191,10 @@ parse_role(struct world *w, char *spec)
 			parse_failback(r, v);
 		else if (strcmp(t, "move") == 0)
 			copy_name(r->move_to, v);
+		else if (strcmp(t, "ha") == 0)
+			r->not_ha = strcmp(v, "no") == 0;
+		else if (strcmp(t, "last") == 0)
+			copy_name(r->last_owner, v);
 		else
 			CU_FAIL_FATAL("bad role token");
 	}
@@ -825,6 +830,103 @@ test_rule8_failback(void)
 	RUN_TABLE(failback_cases);
 }
 
+/* ---- rule 9: roles that are not highly available ---- */
+
+static const struct pcase noha_cases[] = {
+	{ "owner fenced: no start elsewhere", "n1; n2 fenced", "r1 on=n2 ha=no", 0, "" },
+	{ "failed on a fenced owner: waits too", "n1; n2 fenced",
+	  "r1 on=n2 state=failed ha=no pref=n1", 0, "" },
+	{ "owner lost: fence, nothing else", "n1; n2 unfenced", "r1 on=n2 ha=no", 0, "fence n2" },
+	{ "owner back: start there, not on the preferred", "n1; n2",
+	  "r1 ha=no last=n2 pref=n1", 0, "start r1 n2 ~not highly available" },
+	{ "stopped record keeps its owner: start there", "n1; n2",
+	  "r1 on=n2 state=stopped ha=no pref=n1", 0, "start r1 n2" },
+	{ "first start placed as usual: preferred", "n1; n2", "r1 ha=no pref=n2", 0,
+	  "start r1 n2" },
+	{ "first start placed as usual: least loaded", "n1; n2", "r0 on=n1; r1 ha=no", 0,
+	  "start r1 n2" },
+	{ "home paused: waits", "n1; n2 paused", "r1 ha=no last=n2", 0, "" },
+	{ "home full: waits", "n1; n2 mem=1000", "r0 on=n2 mem=600; r1 ha=no last=n2 mem=600",
+	  0, "" },
+	{ "home no longer a node: waits", "n1", "r1 ha=no last=n9", 0, "" },
+	{ "failure on the owner: restart there", "n1; n2",
+	  "r1 on=n1 state=failed ha=no thr=3 fail=n1:1", 0, "restart r1 n1" },
+	{ "threshold on the owner: stop, no failover", "n1; n2",
+	  "r1 on=n1 state=failed ha=no thr=2 fail=n1:2", 0, "stop r1 n1 ~wait there" },
+	{ "stopped after the threshold: waits for the ban to end", "n1; n2",
+	  "r1 ha=no last=n1 thr=2 fail=n1:2", 0, "" },
+	{ "ban over: start on its home", "n1; n2", "r1 ha=no last=n1 thr=2 fail=n1:1", 0,
+	  "start r1 n1" },
+	{ "no failback", "n1; n2", "r1 on=n2 ha=no pref=n1 fb=immediate", 0, "" },
+	{ "running: a requested move is done (live, by the caller)", "n1; n2",
+	  "r1 on=n1 ha=no move=n2", 0, "move r1 n2" },
+	{ "stopped with a move asked: starts on its home", "n1; n2",
+	  "r1 ha=no last=n1 move=n2", 0, "start r1 n1" },
+	{ "target stopped: stop on its owner", "n1; n2", "r1 on=n1 ha=no target=stopped", 0,
+	  "stop r1 n1" },
+	{ "negative: an HA role with a last owner fails over", "n1; n2 fenced",
+	  "r1 on=n2 last=n2", 0, "start r1 n1" },
+	{ "negative: an HA role ignores its last owner", "n1; n2", "r1 last=n2 pref=n1", 0,
+	  "start r1 n1" },
+};
+
+static void
+test_rule9_not_ha(void)
+{
+	RUN_TABLE(noha_cases);
+}
+
+/* cd_policy_move_check and cd_policy_waits for roles that are not HA. */
+static void
+test_rule9_checks(void)
+{
+	static const struct {
+		const char *nodes, *roles, *to;
+		int move_rc, waits;
+		const char *why;	/* of the refusal, then of the wait */
+	} cases[] = {
+		{ "n1; n2 fenced; n3", "r1 on=n2 ha=no", "n3", -EPERM, 1,
+		  "not highly available: waits for n2 (its disks are local there)" },
+		{ "n1; n2 paused", "r1 ha=no last=n2", "n1", -EPERM, 1,
+		  "not highly available: waits for n2 (its disks are local there; it is paused)" },
+		{ "n1", "r1 ha=no last=gone", "n1", -EPERM, 1,
+		  "not highly available: waits for gone, no longer a node" },
+		{ "n1; n2", "r1 ha=no last=n1 thr=1 fail=n1:1", "n2", -EPERM, 1, "banned there" },
+		{ "n1; n2", "r1 on=n1 ha=no", "n2", 0, 0, NULL },
+		{ "n1; n2", "r1 ha=no last=n1", "n1", 0, 0, NULL },
+		{ "n1; n2", "r1 ha=no", "n2", 0, 0, NULL },
+		{ "n1; n2 fenced", "r1 on=n2 state=stopped ha=no target=stopped", "n2", -EPERM, 0,
+		  NULL },
+		{ "n1; n2 fenced", "r1 on=n2", "n1", 0, 0, NULL },
+	};
+	char why[CD_POLICY_REASON_MAX];
+	struct world w;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(cases); i++) {
+		int rc;
+
+		build(&w, cases[i].nodes, cases[i].roles, 0);
+		rc = cd_policy_move_check(&w.in, 0, cases[i].to, why, sizeof(why));
+		if (rc != cases[i].move_rc)
+			printf("\n  case %zu: move rc %d: %s", i, rc, why);
+		CU_ASSERT_EQUAL(rc, cases[i].move_rc);
+		if (rc == -EPERM && cases[i].waits)
+			CU_ASSERT_PTR_NOT_NULL(strstr(why, "it moves only live"));
+		why[0] = '\0';
+		rc = cd_policy_waits(&w.in, 0, why, sizeof(why));
+		if (rc != cases[i].waits || (cases[i].why && !strstr(why, cases[i].why)))
+			printf("\n  case %zu: waits %d: '%s'", i, rc, why);
+		CU_ASSERT_EQUAL(rc, cases[i].waits);
+		if (cases[i].why)
+			CU_ASSERT_PTR_NOT_NULL(strstr(why, cases[i].why));
+	}
+	CU_ASSERT_EQUAL(cd_policy_waits(&w.in, 1, why, sizeof(why)), -EINVAL);
+	CU_ASSERT_EQUAL(cd_policy_waits(NULL, 0, why, sizeof(why)), -EINVAL);
+	build(&w, "n1", "r1 on=nx ha=no", 0);
+	CU_ASSERT_EQUAL(cd_policy_waits(&w.in, 0, NULL, 0), -EINVAL);
+}
+
 /* ---- errors ---- */
 
 static void
@@ -923,6 +1025,12 @@ m_unterminated_move(struct world *w)
 	memset(w->roles[0].move_to, 'a', CD_POLICY_NAME_MAX);
 }
 
+static void
+m_unterminated_last(struct world *w)
+{
+	memset(w->roles[1].last_owner, 'a', CD_POLICY_NAME_MAX);
+}
+
 static const struct {
 	const char *name;
 	mutate_fn mutate;
@@ -949,6 +1057,7 @@ static const struct {
 	{ "unterminated role name", m_unterminated_role },
 	{ "unterminated preferred name", m_unterminated_pref },
 	{ "unterminated move_to", m_unterminated_move },
+	{ "unterminated last_owner", m_unterminated_last },
 };
 
 static void
@@ -1120,6 +1229,7 @@ struct sim {
 	/* Ground truth: the nodes where each role's processes really run. */
 	bool running[SIM_ROLES][SIM_NODES];
 	uint64_t seed;
+	unsigned home_starts;	/* not-HA roles started again on their home */
 };
 
 static unsigned
@@ -1156,6 +1266,7 @@ sim_init(struct sim *s)
 		r->failover_threshold = 2;
 		r->failures = w->failures[i];
 		r->failback = (enum cd_failback)rnd(s, 3);
+		r->not_ha = i % 5 == 0;		/* rule 9: a fifth of them */
 		r->window_start = rnd(s, 24);
 		r->window_end = rnd(s, 24);
 		r->n_preferred = rnd(s, 3);
@@ -1197,8 +1308,14 @@ sim_apply(struct sim *s)
 			CU_ASSERT_EQUAL(w->nodes[a->node].state, CD_PNODE_UP);
 			CU_ASSERT_FALSE(w->nodes[a->node].paused);
 			CU_ASSERT(w->failures[a->role][a->node] < r->failover_threshold);
+			/* Rule 9: never started but on its last owner. */
+			if (r->not_ha && r->last_owner[0]) {
+				CU_ASSERT_STRING_EQUAL(w->nodes[a->node].name, r->last_owner);
+				s->home_starts++;
+			}
 			s->running[a->role][a->node] = true;
 			copy_name(r->owner, w->nodes[a->node].name);
+			copy_name(r->last_owner, r->owner);
 			r->state = CD_ROLE_STARTED;
 			break;
 		case CD_ACT_STOP:
@@ -1212,9 +1329,11 @@ sim_apply(struct sim *s)
 			break;
 		case CD_ACT_MOVE:
 			CU_ASSERT_TRUE(s->running[a->role][owner]);
+			CU_ASSERT(!r->not_ha || r->move_to[0]);	/* no failback (rule 9) */
 			s->running[a->role][owner] = false;
 			s->running[a->role][a->node] = true;
 			copy_name(r->owner, w->nodes[a->node].name);
+			copy_name(r->last_owner, r->owner);
 			r->move_to[0] = '\0';
 			break;
 		case CD_ACT_REFUSE_MOVE:
@@ -1314,6 +1433,7 @@ test_simulation(void)
 	/* The walk did exercise the engine. */
 	CU_ASSERT(actions > 500);
 	CU_ASSERT(fences > 20);
+	CU_ASSERT(s->home_starts > 5);
 	free(s);
 }
 
@@ -1333,11 +1453,13 @@ static CU_TestInfo policy_tests[] = {
 	{ "rule 7: the check agrees with a run", test_move_check_agrees },
 	{ "drain: where a role would go", test_pick },
 	{ "rule 8: failback", test_rule8_failback },
+	{ "rule 9: not highly available", test_rule9_not_ha },
+	{ "rule 9: move check and waiting", test_rule9_checks },
 	{ "-E2BIG keeps a valid prefix", test_e2big },
 	{ "-EINVAL for inconsistent input", test_einval },
 	{ "deterministic", test_deterministic },
 	{ "role order does not matter", test_order_independent },
-	{ "simulation: never twice, fence first", test_simulation },
+	{ "simulation: never twice, fence first, not-HA at home", test_simulation },
 	CU_TEST_INFO_NULL,
 };
 
