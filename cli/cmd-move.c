@@ -55,10 +55,11 @@ field(const char *line, const char *key, char *out, size_t len)
 static void
 progress_bar(const char *name, const char *prog, bool tty)
 {
-	char pct[16], mbps[16], rem[32], dirty[32];
+	char pct[16], mbps[16], rem[32], dirty[32], status[32];
 	int p, i;
 	char bar[31];
 
+	field(prog, "status", status, sizeof(status));
 	field(prog, "percent", pct, sizeof(pct));
 	field(prog, "mbps", mbps, sizeof(mbps));
 	field(prog, "remaining", rem, sizeof(rem));
@@ -71,6 +72,13 @@ progress_bar(const char *name, const char *prog, bool tty)
 	for (i = 0; i < 30; i++)
 		bar[i] = i < p * 30 / 100 ? '#' : '.';
 	bar[30] = '\0';
+	if (!strcmp(status, "disk-mirror")) {	/* shared-nothing: the local disks first */
+		fprintf(stderr, "%s%s: [%s] %3d%%  %s Mbit/s  copying local disks, %.1f MB "
+			"left%s", tty ? "\r" : "", name, bar, p, mbps[0] ? mbps : "?",
+			(double)atoll(rem) / 1e6, tty ? "" : "\n");
+		fflush(stderr);
+		return;
+	}
 	fprintf(stderr, "%s%s: [%s] %3d%%  %s Mbit/s  remaining %.1f MB  dirty %s pages/s%s",
 		tty ? "\r" : "", name, bar, p, mbps[0] ? mbps : "?",
 		(double)atoll(rem) / 1e6, dirty[0] ? dirty : "?", tty ? "" : "\n");

@@ -71,6 +71,20 @@
  * the new image (*switched), else stop the mirror and delete the new image
  * this node created.
  *
+ * Shared-nothing live migration (ABI 7): a VM whose definition has
+ * node-local disks (shared false, vmdef.h) moves live with them. The
+ * target's migrate_prepare creates an empty image of each (never over an
+ * existing file; refused, with the numbers, when its file system lacks the
+ * space) and offers it to the source (the URI it returns says where);
+ * migrate_send copies the disks while the guest runs, then the memory, and
+ * completes the copies while the guest is paused at the switchover, so the
+ * target's guest starts on complete disks; migrate_cancel on the target
+ * deletes the images it created, on the source stops the copies. After
+ * migrate_finish the target's images are the VM's; the source's stop with
+ * migrated_away deletes its own. Quick migration and post-copy refuse such
+ * a VM (its disks cannot follow a state file; post-copy would leave a disk
+ * write on the source after the switch).
+ *
  * probe_host: what this node can run (accelerator, CPU models), cached for
  * the later calls; clusterd runs it once when it starts, so the first VM on
  * a node does not pay for it.
@@ -85,7 +99,7 @@
 #include "migstall.h"
 #include "vmdef.h"
 
-#define CD_HV_ABI_VERSION	6
+#define CD_HV_ABI_VERSION	7
 #define CD_HV_SYMBOL		"cd_hv_plugin"
 #define CD_HV_PREFIX		"libcd-hv-"	/* file name: PREFIX NAME ".so" */
 #define CD_HV_URI_MAX		128
@@ -104,6 +118,11 @@ struct cd_hv_vm {
 	 * cluster's property), for migrate_prepare, migrate_send and
 	 * migrate_cancel alike */
 	enum cd_migpolicy migration_policy;
+	/* ABI 7: this stop ends a live migration its target confirmed
+	 * (clusterd's cleanup step; OCF_RESKEY_CRM_meta_migrate_target set):
+	 * a source left "post-migrate" deletes its copies of the VM's
+	 * node-local disks once its hypervisor process is gone */
+	bool migrated_away;
 };
 
 /** Runtime state of a VM as the hypervisor sees it. */

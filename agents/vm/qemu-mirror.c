@@ -168,8 +168,8 @@ disk_file(struct cd_hv_vm *vm, struct cd_qmp *q, size_t disk, char *buf, size_t 
 }
 
 /* The job's status ("" when there is no such job), error and progress. */
-static int
-job_get(struct cd_hv_vm *vm, struct cd_qmp *q, const char *id, char *status, size_t size,
+int
+cd_qemu_job_get(struct cd_hv_vm *vm, struct cd_qmp *q, const char *id, char *status, size_t size,
 	char *err, size_t err_size, uint64_t *cur, uint64_t *total)
 {
 	json_object *ret, *j;
@@ -196,8 +196,8 @@ job_get(struct cd_hv_vm *vm, struct cd_qmp *q, const char *id, char *status, siz
 	return 0;
 }
 
-static int
-cmd_id(struct cd_qmp *q, const char *cmd, const char *key, const char *val, bool force)
+int
+cd_qemu_cmd_id(struct cd_qmp *q, const char *cmd, const char *key, const char *val, bool force)
 {
 	json_object *a = json_object_new_object();
 	int rc;
@@ -220,19 +220,19 @@ undo_mirror(struct cd_hv_vm *vm, struct cd_qmp *q, size_t disk, const struct mar
 	uint64_t deadline = cd_now_mono_ms() + CANCEL_WAIT_MS;
 	char st[32], err[256];
 
-	if (q && m->job[0] && !job_get(vm, q, m->job, st, sizeof(st), err, sizeof(err),
+	if (q && m->job[0] && !cd_qemu_job_get(vm, q, m->job, st, sizeof(st), err, sizeof(err),
 				       NULL, NULL) && st[0]) {
 		if (strcmp(st, "concluded") && strcmp(st, "null")) {
 			cd_qemu_log(vm, "cancelling mirror job %s (%s)", m->job, st);
-			cmd_id(q, "job-cancel", "id", m->job, false);
+			cd_qemu_cmd_id(q, "job-cancel", "id", m->job, false);
 			while (cd_now_mono_ms() < deadline &&
-			       !job_get(vm, q, m->job, st, sizeof(st), err, sizeof(err), NULL,
+			       !cd_qemu_job_get(vm, q, m->job, st, sizeof(st), err, sizeof(err), NULL,
 					NULL) && st[0] && strcmp(st, "concluded"))
 				cd_qmp_wait_event(q, "JOB_STATUS_CHANGE", 100, NULL);
 		}
-		cmd_id(q, "job-dismiss", "id", m->job, false);
+		cd_qemu_cmd_id(q, "job-dismiss", "id", m->job, false);
 	}
-	if (q && m->node[0] && cmd_id(q, "blockdev-del", "node-name", m->node, false) == 0)
+	if (q && m->node[0] && cd_qemu_cmd_id(q, "blockdev-del", "node-name", m->node, false) == 0)
 		cd_qemu_log(vm, "removed node %s", m->node);
 	delete_created(vm, m);
 	marker_remove(vm, disk);
@@ -241,8 +241,8 @@ undo_mirror(struct cd_hv_vm *vm, struct cd_qmp *q, size_t disk, const struct mar
 /* ---- the new image ---- */
 
 /* Run argv (no shell), wait until it exits or the deadline passes. */
-static int
-run_tool(struct cd_hv_vm *vm, char *const argv[], uint64_t deadline)
+int
+cd_qemu_run_tool(struct cd_hv_vm *vm, char *const argv[], uint64_t deadline)
 {
 	pid_t pid;
 	int st, e;
@@ -342,7 +342,7 @@ create_image(struct cd_hv_vm *vm, const char *source, const char *target, const 
 		snprintf(t_tool, sizeof(t_tool), "%s", tool && *tool ? tool : "qemu-img");
 		snprintf(t_path, sizeof(t_path), "%s", target);
 		snprintf(sz, sizeof(sz), "%" PRIu64, size);
-		if ((rc = run_tool(vm, argv, deadline)))
+		if ((rc = cd_qemu_run_tool(vm, argv, deadline)))
 			return rc;
 	}
 	cd_qemu_log(vm, "created %s (%s, %" PRIu64 " bytes)", target, fmt, size);
@@ -436,7 +436,7 @@ follow(struct cd_hv_vm *vm, struct cd_qmp *q, const struct cd_hv_storage_move *m
 	int rc;
 
 	for (;;) {
-		if ((rc = job_get(vm, q, mk->job, st, sizeof(st), err, sizeof(err), &cur, &total)))
+		if ((rc = cd_qemu_job_get(vm, q, mk->job, st, sizeof(st), err, sizeof(err), &cur, &total)))
 			return rc;
 		if (!st[0])
 			return cd_qemu_fail(vm, -EREMOTEIO, "mirror job %s vanished", mk->job);
@@ -454,7 +454,7 @@ follow(struct cd_hv_vm *vm, struct cd_qmp *q, const struct cd_hv_storage_move *m
 			if (progress)
 				report(progress, opaque, "ready", cur, total, t0);
 			switch_at = cd_now_mono_ms();
-			if ((rc = cmd_id(q, "job-complete", "id", mk->job, false)))
+			if ((rc = cd_qemu_cmd_id(q, "job-complete", "id", mk->job, false)))
 				return cd_qemu_qmp_fail(vm, q, rc);
 			cd_qemu_log(vm, "mirror of disk %zu ready after %" PRIu64 " ms; switching",
 				    m->disk, switch_at - t0);
@@ -528,7 +528,7 @@ cd_qemu_op_storage_move(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
 	if ((rc = add_node(vm, q, k, &mk, fmt)) || (rc = start_mirror(vm, q, m->disk, &mk, m->max_bandwidth)) ||
 	    (rc = follow(vm, q, m, &mk, progress, opaque, cancel, res, t0, deadline)))
 		goto fail;
-	cmd_id(q, "job-dismiss", "id", mk.job, false);
+	cd_qemu_cmd_id(q, "job-dismiss", "id", mk.job, false);
 	if ((rc = disk_file(vm, q, m->disk, inuse, sizeof(inuse), NULL)))
 		goto out;	/* QEMU gone: undo decides, from query-block or nothing */
 	if (strcmp(inuse, m->target)) {

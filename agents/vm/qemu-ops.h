@@ -88,6 +88,10 @@ double cd_qemu_jdouble(json_object *o, const char *key);
 #define CD_QEMU_TLS_DIR		"/etc/clusterd/tls"
 #define CD_QEMU_TLS_ORG		"clusterd"
 #define CD_QEMU_TLS_ENV		"CD_VM_MIGRATION_TLS"
+/* the QOM objects cd_qemu_tls_setup adds (the NBD export of qemu-snm.c
+ * uses them too) */
+#define CD_QEMU_TLS_CREDS	"cd-mig-tls"
+#define CD_QEMU_TLS_AUTHZ	"cd-mig-authz"
 /** TLS unless CD_QEMU_TLS_ENV says false/0/no/off. */
 bool cd_qemu_tls_enabled(void);
 /**
@@ -120,6 +124,69 @@ int cd_qemu_op_storage_undo(struct cd_hv_vm *vm, const struct cd_hv_storage_move
 			    bool *switched, uint32_t timeout_ms);
 int cd_qemu_op_storage_finish(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
 			      uint32_t timeout_ms);
+
+/* Helpers of qemu-mirror.c that qemu-snm.c shares. */
+/** The block job's status into status ("" when there is no such job), its
+ *  error and progress (cur, total may be NULL). @return 0 or QMP's error */
+int cd_qemu_job_get(struct cd_hv_vm *vm, struct cd_qmp *q, const char *id, char *status,
+		    size_t size, char *err, size_t err_size, uint64_t *cur, uint64_t *total);
+/** Run QMP cmd with {key: val} (and force true). @return cd_qmp_cmd's */
+int cd_qemu_cmd_id(struct cd_qmp *q, const char *cmd, const char *key, const char *val,
+		   bool force);
+/** Run argv (no shell) until it exits or the deadline passes.
+ *  @return 0 when it exited 0, else negative with vm->err set */
+int cd_qemu_run_tool(struct cd_hv_vm *vm, char *const argv[], uint64_t deadline);
+
+/*
+ * Shared-nothing live migration (qemu-snm.c; hypervisor.h ABI 7): the
+ * node-local disks of a VM (shared false) travel with it. The target's
+ * migrate_prepare creates empty images and exports them writable over NBD
+ * (on the migration address, TLS as the migration), and says where in its
+ * URI: "tcp:H:P" CD_QEMU_SNM_TAG "H:P". The source's migrate_send mirrors
+ * each local disk into the export (write-blocking, so it converges under
+ * any write load) until all are in sync, then migrates the memory with
+ * pause-before-switchover; at the switchover (guest paused) the mirrors
+ * are completed and their NBD nodes removed, and only then does the target
+ * get the device state. So the target's guest starts on complete disks.
+ */
+#define CD_QEMU_SNM_TAG		";nbd="
+
+/** Target, before QEMU starts: an empty image per local disk at its path
+ *  (never over an existing file; the free space checked, numbers in the
+ *  error), owned by the QEMU user, recorded in the run dir. */
+int cd_qemu_snm_create(struct cd_hv_vm *vm, uint64_t deadline);
+/** Target, QEMU incoming: export the local disks; append the tag and the
+ *  NBD endpoint to uri. */
+int cd_qemu_snm_export(struct cd_hv_vm *vm, struct cd_qmp *q, const char *addr,
+		       char *uri, size_t uri_size);
+/** Target, the guest runs here: stop the NBD server (q NULL: none to
+ *  stop, e.g. before a cold boot on them), keep the images. */
+void cd_qemu_snm_keep(struct cd_hv_vm *vm, struct cd_qmp *q);
+/** Target, its QEMU gone (rollback): delete the images it created. */
+void cd_qemu_snm_drop(struct cd_hv_vm *vm);
+/** Source: uri without the NBD part into mig, the NBD endpoint into nbd
+ *  ("" when there is none). @return 0, -EINVAL (vm->err) when the VM has
+ *  local disks and the target exports none */
+int cd_qemu_snm_split(struct cd_hv_vm *vm, const char *uri, char *mig, size_t mig_size,
+		      char *nbd, size_t nbd_size);
+/** Source: mirror every local disk into the target's export until all are
+ *  in sync, the background copy capped at speed bytes/s (0: no cap; the
+ *  guest's own writes are never held back); progress reports status
+ *  "disk-mirror". On failure the mirrors are undone (cd_qemu_snm_abort)
+ *  before it returns. */
+int cd_qemu_snm_mirror(struct cd_hv_vm *vm, struct cd_qmp *q, const char *nbd,
+		       uint64_t speed, uint64_t deadline, volatile const int *cancel,
+		       cd_hv_progress_fn progress, void *opaque, uint32_t interval,
+		       uint64_t t0, uint64_t *bytes);
+/** Source, the migration in pre-switchover (guest paused): complete the
+ *  mirrors in sync and remove their nodes. */
+int cd_qemu_snm_switchover(struct cd_hv_vm *vm, struct cd_qmp *q, uint64_t deadline);
+/** Source rollback: cancel the mirrors, remove their nodes (best effort;
+ *  nothing to do when none runs). */
+void cd_qemu_snm_abort(struct cd_hv_vm *vm, struct cd_qmp *q);
+/** Source after a completed migration, its QEMU gone: delete its copies of
+ *  the local disks (the target runs the VM on its own). */
+void cd_qemu_snm_delete_source(struct cd_hv_vm *vm);
 
 /* Live-migration safety (qemu-check.c). */
 #include "migmode.h"

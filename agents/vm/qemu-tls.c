@@ -34,8 +34,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TLS_CREDS_ID	"cd-mig-tls"
-#define TLS_AUTHZ_ID	"cd-mig-authz"
+#define TLS_CREDS_ID	CD_QEMU_TLS_CREDS
+#define TLS_AUTHZ_ID	CD_QEMU_TLS_AUTHZ
 
 bool
 cd_qemu_tls_enabled(void)

@@ -109,6 +109,7 @@ qemu_start(struct cd_hv_vm *vm, uint32_t timeout_ms)
 		return cd_qemu_fail(vm, -EEXIST, "a QEMU for %s already runs here",
 				    vm->def->name);
 	cd_qemu_postcopy_unmark(vm);	/* a new boot here: nothing to protect */
+	cd_qemu_snm_keep(vm, NULL);	/* images it boots on are its own, whoever made them */
 	if ((rc = cd_qemu_spawn(vm, NULL, cd_qemu_left_ms(deadline))))
 		return rc;
 	if ((rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))
@@ -130,7 +131,8 @@ int
 cd_qemu_op_stop(struct cd_hv_vm *vm, uint32_t grace_ms, uint32_t timeout_ms)
 {
 	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
-	char state[64] = "";
+	char state[64] = "", role[32];
+	bool moved, have_state;
 	struct cd_qmp *q;
 	pid_t pid;
 	int rc;
@@ -140,9 +142,13 @@ cd_qemu_op_stop(struct cd_hv_vm *vm, uint32_t grace_ms, uint32_t timeout_ms)
 		cd_qemu_clean_run_dir(vm);
 		return 0;
 	}
+	cd_qemu_role_get(vm, role, sizeof(role));
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
-	if (q && !cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS) &&
-	    strcmp(state, "running") == 0 && grace_ms) {
+	have_state = q && !cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS);
+	/* the source of a confirmed migration: its local disks went along */
+	moved = vm->migrated_away && have_state && !strcmp(role, CD_ROLE_MIGRATED) &&
+		!strcmp(state, "postmigrate");
+	if (have_state && strcmp(state, "running") == 0 && grace_ms) {
 		cd_qemu_log(vm, "guest shutdown requested (%u ms)", grace_ms);
 		if (!cd_qmp_cmd(q, "system_powerdown", NULL, -1, QMP_TIMEOUT_MS, NULL) &&
 		    !cd_qemu_wait_gone(pid, cd_qemu_min_ms(grace_ms, cd_qemu_left_ms(deadline)))) {
@@ -155,14 +161,13 @@ cd_qemu_op_stop(struct cd_hv_vm *vm, uint32_t grace_ms, uint32_t timeout_ms)
 	if (q) {
 		cd_qmp_cmd(q, "quit", NULL, -1, QMP_TIMEOUT_MS, NULL);
 		cd_qmp_close(q);
-		if (!cd_qemu_wait_gone(pid, cd_qemu_min_ms(5000, cd_qemu_left_ms(deadline)))) {
-			cd_qemu_clean_run_dir(vm);
-			return 0;
-		}
+		rc = cd_qemu_wait_gone(pid, cd_qemu_min_ms(5000, cd_qemu_left_ms(deadline)));
 	}
-	if ((rc = cd_qemu_kill(vm, pid)))
+	if ((!q || rc) && (rc = cd_qemu_kill(vm, pid)))
 		return cd_qemu_fail(vm, rc, "QEMU pid %d survives SIGKILL", (int)pid);
 	cd_qemu_clean_run_dir(vm);
+	if (moved)
+		cd_qemu_snm_delete_source(vm);
 	return 0;
 }
 
@@ -216,13 +221,24 @@ cd_qemu_op_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr, uint16_
 			return rc;
 	}
 	cd_qemu_postcopy_unmark(vm);	/* the VM comes here anew */
-	if ((rc = cd_qemu_spawn_incoming(vm, cd_qemu_left_ms(deadline))))
+	if (!listen_addr && cd_vmdef_local_disks(vm->def))
+		return cd_qemu_fail(vm, -EINVAL, "%s has node-local disks: a quick "
+				    "migration cannot take them along (move it live)",
+				    vm->def->name);
+	if ((rc = cd_qemu_snm_create(vm, deadline)))	/* its local disks' copies */
 		return rc;
+	if ((rc = cd_qemu_spawn_incoming(vm, cd_qemu_left_ms(deadline)))) {
+		cd_qemu_snm_drop(vm);
+		return rc;
+	}
 	if (!listen_addr)
 		return 0;
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(cd_qemu_left_ms(deadline), QMP_TIMEOUT_MS), &rc);
-	if (!q)
+	if (!q) {
+		cd_qemu_op_stop(vm, 0, QMP_TIMEOUT_MS);
+		cd_qemu_snm_drop(vm);
 		return rc;
+	}
 	if (vm->migration_policy == CD_MIGPOLICY_POSTCOPY) {
 		/* on both sides before the transfer starts (qemu-postcopy.c) */
 		if ((rc = cd_qemu_postcopy_incoming(vm, q)))
@@ -245,11 +261,14 @@ cd_qemu_op_migrate_prepare(struct cd_hv_vm *vm, const char *listen_addr, uint16_
 		rc = cd_qemu_qmp_fail(vm, q, rc);
 		goto out;
 	}
-	rc = incoming_uri(vm, q, listen_addr, port, uri, uri_size);
+	if (!(rc = incoming_uri(vm, q, listen_addr, port, uri, uri_size)))
+		rc = cd_qemu_snm_export(vm, q, listen_addr, uri, uri_size);
 out:
 	cd_qmp_close(q);
-	if (rc)
+	if (rc) {
 		cd_qemu_op_stop(vm, 0, QMP_TIMEOUT_MS);
+		cd_qemu_snm_drop(vm);
+	}
 	return rc;
 }
 
@@ -306,6 +325,7 @@ cancel_outgoing(struct cd_hv_vm *vm, struct cd_qmp *q)
 		cd_qemu_log(vm, "source is %s after the cancel: resuming it", state);
 		cd_qmp_cmd(q, "cont", NULL, -1, QMP_TIMEOUT_MS, NULL);
 	}
+	cd_qemu_snm_abort(vm, q);	/* copies of local disks: stopped */
 }
 
 /* Final statistics; QEMU fills them in shortly after "completed". */
@@ -401,8 +421,9 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	uint64_t deadline = t0 + (o->timeout_ms ? o->timeout_ms : 600000);
 	uint32_t interval = o->progress_interval_ms ? o->progress_interval_ms : 200;
 	uint64_t next_report = 0, switched = 0;
-	char state[64], status[32], why[256];
+	char state[64], status[32], why[256], mig_uri[CD_HV_URI_MAX], nbd[CD_HV_URI_MAX];
 	bool postcopy = vm->migration_policy == CD_MIGPOLICY_POSTCOPY, post = false;
+	uint64_t disk_bytes = 0;
 	struct cd_migstall_cfg scfg = { 0 };
 	struct cd_migstall ms;
 	struct cd_hv_progress p;
@@ -415,6 +436,11 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	memset(res, 0, sizeof(*res));
 	if (!cd_qemu_pid(vm))
 		return cd_qemu_fail(vm, -ENOENT, "%s does not run here", vm->def->name);
+	if ((rc = cd_qemu_snm_split(vm, uri, mig_uri, sizeof(mig_uri), nbd, sizeof(nbd))))
+		return rc;
+	if (nbd[0] && postcopy)
+		return cd_qemu_fail(vm, -EINVAL, "%s has node-local disks, which post-copy "
+				    "cannot move", vm->def->name);
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, QMP_TIMEOUT_MS, &rc);
 	if (!q)
 		return rc;
@@ -437,6 +463,16 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 					       o->downtime_limit_ms, postcopy)) ||
 	    (rc = cd_qemu_tls_setup(vm, q, false)))
 		goto out;
+	/* Local disks: the switchover waits for their copies (qemu-snm.c). */
+	snprintf(why, sizeof(why), "{\"capabilities\":[{\"capability\":"
+		 "\"pause-before-switchover\",\"state\":%s}]}", nbd[0] ? "true" : "false");
+	if ((rc = cd_qmp_cmdf(q, "migrate-set-capabilities", why, QMP_TIMEOUT_MS, NULL))) {
+		rc = cd_qemu_qmp_fail(vm, q, rc);
+		goto out;
+	}
+	if (nbd[0] && (rc = cd_qemu_snm_mirror(vm, q, nbd, o->max_bandwidth, deadline, cancel,
+					       progress, opaque, interval, t0, &disk_bytes)))
+		goto out;
 	scfg.policy = vm->migration_policy;
 	scfg.paused = mode == CD_MIGMODE_PAUSED;
 	scfg.downtime_ms = o->downtime_limit_ms ? o->downtime_limit_ms : 300;
@@ -455,12 +491,12 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 		res->paused_at_ms = cd_now_mono_ms();
 	}
 	args = json_object_new_object();
-	json_object_object_add(args, "uri", json_object_new_string(uri));
+	json_object_object_add(args, "uri", json_object_new_string(mig_uri));
 	rc = cd_qmp_cmd(q, "migrate", args, -1, QMP_TIMEOUT_MS, NULL);
 	json_object_put(args);
 	if (rc) {
 		rc = cd_qemu_qmp_fail(vm, q, rc);
-		if (res->paused_at_ms)
+		if (res->paused_at_ms || nbd[0])
 			cancel_outgoing(vm, q);	/* resumes the guest we paused */
 		goto out;
 	}
@@ -477,6 +513,21 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 			cancel_outgoing(vm, q);
 			rc = cd_qemu_fail(vm, -EREMOTEIO, "migration %s: %s", status, why);
 			break;
+		}
+		if (strcmp(status, "pre-switchover") == 0) {
+			/* guest paused, device state not sent: the local disks'
+			 * copies complete first (pause-before-switchover) */
+			json_object_put(mig);
+			if (!(rc = cd_qemu_snm_switchover(vm, q, deadline)) &&
+			    (rc = cd_qmp_cmdf(q, "migrate-continue",
+					      "{\"state\":\"pre-switchover\"}",
+					      QMP_TIMEOUT_MS, NULL)))
+				rc = cd_qemu_qmp_fail(vm, q, rc);
+			if (rc) {
+				cancel_outgoing(vm, q);
+				break;
+			}
+			continue;
 		}
 		if (progress && cd_now_mono_ms() >= next_report) {
 			cd_qemu_fill_progress(mig, status, cd_now_mono_ms() - t0, &p);
@@ -610,7 +661,8 @@ qemu_migrate_finish(struct cd_hv_vm *vm, struct cd_hv_result *res, uint32_t time
 	if ((rc = cd_qemu_check_target(vm, q, cd_qemu_min_ms(cd_qemu_check_ms(),
 						cd_qemu_left_ms(deadline)))))
 		goto out;
-	rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING);
+	if (!(rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING)))
+		cd_qemu_snm_keep(vm, q);	/* the local disks' copies are its own */
 out:
 	cd_qmp_close(q);
 	if (rc && rc != -EREMOTEIO && !cd_qemu_pid(vm))
@@ -633,13 +685,18 @@ qemu_migrate_cancel(struct cd_hv_vm *vm, uint32_t timeout_ms)
 					     "its switch to post-copy");
 	cd_qemu_role_get(vm, role, sizeof(role));
 	if (!cd_qemu_pid(vm)) {
-		if (strcmp(role, CD_ROLE_INCOMING) == 0)
+		if (strcmp(role, CD_ROLE_INCOMING) == 0) {
 			cd_qemu_clean_run_dir(vm);
+			cd_qemu_snm_drop(vm);
+		}
 		return 0;
 	}
 	if (strcmp(role, CD_ROLE_INCOMING) == 0) {
 		cd_qemu_log(vm, "dropping the incoming copy");
-		return cd_qemu_op_stop(vm, 0, timeout_ms);
+		if ((rc = cd_qemu_op_stop(vm, 0, timeout_ms)))
+			return rc;
+		cd_qemu_snm_drop(vm);	/* after QEMU let go of them */
+		return 0;
 	}
 	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(timeout_ms, QMP_TIMEOUT_MS), &rc);
 	if (!q)
@@ -663,6 +720,10 @@ qemu_migrate_cancel(struct cd_hv_vm *vm, uint32_t timeout_ms)
 		cd_qemu_log(vm, "cancelling the outgoing migration (%s, guest %s)",
 			    status[0] ? status : "none", state);
 		cancel_outgoing(vm, q);
+	} else {
+		/* a send that ended in its disk copy, before the memory: copies
+		 * of local disks that its own rollback did not finish */
+		cd_qemu_snm_abort(vm, q);
 	}
 	rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING);
 out:

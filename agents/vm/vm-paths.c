@@ -97,14 +97,35 @@ vm_state_file(const struct cd_vmdef *def, char *buf, size_t size)
 
 /* ---- confinement (issue 16; rules in vmpolicy.h) ---- */
 
-/* Resolve *path in place (realpath) and check it against the roots (V1). */
+/* realpath of a file that is not there yet: its directory's, and its name
+ * (not "." or ".."). */
+static bool
+resolve_new(const char *path, char *out)
+{
+	char dir[PATH_MAX], dirres[PATH_MAX];
+	const char *base = strrchr(path, '/');
+
+	if (!base || !base[1] || !strcmp(base, "/.") || !strcmp(base, "/..") ||
+	    (size_t)(base - path) >= sizeof(dir))
+		return false;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(base - path), path);
+	if (!realpath(dir[0] ? dir : "/", dirres) ||
+	    strlen(dirres) + strlen(base) >= PATH_MAX)
+		return false;
+	snprintf(out, PATH_MAX, "%s%s", strcmp(dirres, "/") ? dirres : "", base);
+	return true;
+}
+
+/* Resolve *path in place (realpath) and check it against the roots (V1);
+ * a missing file counts when may_be_new (its directory is resolved). */
 static int
-confine_path(char **path, const char *what)
+confine_path(char **path, const char *what, bool may_be_new)
 {
 	char resolved[PATH_MAX], why[512];
 	char *dup;
 
-	if (!realpath(*path, resolved)) {
+	if (!realpath(*path, resolved) &&
+	    !(errno == ENOENT && may_be_new && resolve_new(*path, resolved))) {
 		int e = errno;
 
 		/* Not on this node (a volume not mounted here): others may run it. */
@@ -129,7 +150,7 @@ confine_path(char **path, const char *what)
  * starts nothing.
  */
 int
-vm_confine_check(struct cd_vmdef *d)
+vm_confine_check(struct cd_vmdef *d, bool incoming)
 {
 	char what[48], why[512];
 	int rc;
@@ -139,12 +160,13 @@ vm_confine_check(struct cd_vmdef *d)
 		return vm_fail(OCF_ERR_CONFIGURED, "%s: %s", ocf_param("config"), why);
 	for (size_t i = 0; i < d->n_disks; i++) {
 		snprintf(what, sizeof(what), "disks[%zu].path", i);
-		if ((rc = confine_path(&d->disks[i].path, what)))
+		if ((rc = confine_path(&d->disks[i].path, what,
+				       incoming && !d->disks[i].shared)))
 			return rc;
 	}
-	if (d->kernel && (rc = confine_path(&d->kernel, "kernel")))
+	if (d->kernel && (rc = confine_path(&d->kernel, "kernel", false)))
 		return rc;
-	if (d->initrd && (rc = confine_path(&d->initrd, "initrd")))
+	if (d->initrd && (rc = confine_path(&d->initrd, "initrd", false)))
 		return rc;
 	return OCF_SUCCESS;
 }

@@ -5,6 +5,7 @@
 #ifndef CLUSTERD_VM_PATHS_H
 #define CLUSTERD_VM_PATHS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vmdef.h"
@@ -28,9 +29,11 @@ int vm_state_file(const struct cd_vmdef *def, char *buf, size_t size);
  * Before anything that can start a QEMU of the VM: its files inside the
  * storage roots (vmpolicy.h V1; the paths in @p d are replaced by what was
  * resolved and checked, so QEMU opens exactly that), its extra_args allowed
- * (V2). @return OCF_SUCCESS, or an OCF code with the error line printed
+ * (V2). A node-local disk (shared false) must exist unless @p incoming (a
+ * migration target creates it: its directory is checked instead).
+ * @return OCF_SUCCESS, or an OCF code with the error line printed
  */
-int vm_confine_check(struct cd_vmdef *d);
+int vm_confine_check(struct cd_vmdef *d, bool incoming);
 
 /** The VM's name as clusterd recorded it (parameter vm_name) when it can
  * name a directory; NULL otherwise (Pacemaker passes none). */

@@ -412,6 +412,9 @@ act_stop(struct agent *a)
 	/* keep room for the hard stop after the grace period */
 	if (g + 15000 > budget(a))
 		g = budget(a) > 15000 ? budget(a) - 15000 : 0;
+	/* the cleanup step of a live migration (clusterd and Pacemaker pass the
+	 * peers): a source the target confirmed drops its local disks' copies */
+	a->vm.migrated_away = ocf_param("CRM_meta_migrate_target") != NULL;
 	if (a->plugin.ops->stop(&a->vm, g, budget(a)))
 		return vm_fail(OCF_ERR_GENERIC, "%s: stop failed: %s", a->def->name, a->err);
 	a->plugin.ops->status(&a->vm, &st, 5000);
@@ -777,7 +780,8 @@ run(struct agent *a, const struct action *act)
 	}
 	if (rc)
 		return rc;
-	if (act->starts && ((rc = claim_check(a)) || (rc = vm_confine_check(a->def))))
+	if (act->starts && ((rc = claim_check(a)) ||
+			    (rc = vm_confine_check(a->def, !strcmp(act->name, "migrate_prepare")))))
 		return rc;
 	if (!a->plugin.ops && (rc = load_plugin(a)))
 		return rc;
