@@ -51,6 +51,39 @@ field(const char *line, const char *key, char *out, size_t len)
 	}
 }
 
+/* The agent's prediction of the move (migpredict.h), one line of its own. */
+static void
+prediction_line(const char *name, const char *prog, bool tty)
+{
+	char tot[32], dt[32], conv[8], dirty[32], link[32], from[16], paused[8], why[48];
+
+	field(prog, "predicted_total_ms", tot, sizeof(tot));
+	field(prog, "predicted_downtime_ms", dt, sizeof(dt));
+	field(prog, "predicted_converges", conv, sizeof(conv));
+	field(prog, "dirty_rate", dirty, sizeof(dirty));
+	field(prog, "link_bps", link, sizeof(link));
+	field(prog, "link_from", from, sizeof(from));
+	field(prog, "paused", paused, sizeof(paused));
+	field(prog, "why", why, sizeof(why));
+	fprintf(stderr, "%s", tty ? "\r" : "");
+	if (!strcmp(tot, "-"))
+		fprintf(stderr, "%s: no prediction (%s)\n", name,
+			!strcmp(why, "no-bandwidth-yet") ? "the link's bandwidth is not known "
+			"yet: no migration-bandwidth cap and no earlier move to this node" : why);
+	else if (!strcmp(conv, "0"))
+		fprintf(stderr, "%s: predicted: does not converge by itself (the guest dirties "
+			"%.1f MiB/s, the link carries %.1f MiB/s): throttling or the migration "
+			"policy will have to act\n", name, (double)atoll(dirty) / 1048576,
+			(double)atoll(link) / 1048576);
+	else
+		fprintf(stderr, "%s: predicted: memory transfer %.1f s, downtime %s ms (%s; "
+			"dirty %.1f MiB/s, link %.1f MiB/s from the %s)\n", name,
+			(double)atoll(tot) / 1000, dt, !strcmp(paused, "1") ? "paused mode" :
+			"live pre-copy", (double)atoll(dirty) / 1048576,
+			(double)atoll(link) / 1048576, !strcmp(from, "cap") ? "cap" : "last move");
+	fflush(stderr);
+}
+
 /* "percent=45 mbps=120.3 remaining=80000000 dirty_rate=..." as a bar */
 static void
 progress_bar(const char *name, const char *prog, bool tty)
@@ -60,6 +93,10 @@ progress_bar(const char *name, const char *prog, bool tty)
 	char bar[31];
 
 	field(prog, "status", status, sizeof(status));
+	if (!strcmp(status, "predicted")) {	/* before the transfer (vm-predict.h) */
+		prediction_line(name, prog, tty);
+		return;
+	}
 	field(prog, "percent", pct, sizeof(pct));
 	field(prog, "mbps", mbps, sizeof(mbps));
 	field(prog, "remaining", rem, sizeof(rem));
@@ -196,6 +233,15 @@ print_moved(struct ctl_globals *g, const char *name, const char *node, json_obje
 		       name, ctl_jstr(res, "type", "?"), node, took,
 		       json_object_to_json_string(json_object_object_get(res, "downtime_ms")),
 		       json_object_to_json_string(json_object_object_get(res, "transferred")));
+	if (!g->json && json_object_object_get_ex(res, "predicted_total_ms", NULL))
+		printf("%s: predicted %.1f s and %s ms of downtime; QEMU's transfer took %.1f s, "
+		       "downtime %s ms\n", name,
+		       (double)json_object_get_int64(json_object_object_get(res,
+					"predicted_total_ms")) / 1000,
+		       json_object_to_json_string(json_object_object_get(res,
+					"predicted_downtime_ms")),
+		       (double)json_object_get_int64(json_object_object_get(res, "total_ms")) / 1000,
+		       json_object_to_json_string(json_object_object_get(res, "downtime_ms")));
 	if (!g->json && !strcmp(ctl_jstr(res, "mode", ""), "paused"))
 		printf("%s: live migration ran in paused mode: %s\n", name,
 		       ctl_jstr(res, "mode_why", "live pre-copy is unsafe on this QEMU"));

@@ -189,6 +189,14 @@ struct cd_hv_storage_move {
 
 typedef void (*cd_hv_progress_fn)(void *opaque, const struct cd_hv_progress *p);
 
+/** ABI 7: what a live migration of the VM would be (migrate_estimate). */
+struct cd_hv_estimate {
+	bool paused;		/* migrate_send would pause the guest (migmode.h) */
+	uint64_t dirty_rate;	/* bytes/s the guest dirties, measured now; 0 when
+				   paused (it does not matter then) */
+	uint64_t ram_bytes;	/* guest RAM */
+};
+
 /** Result of a migration, save or restore. */
 struct cd_hv_result {
 	uint64_t total_ms;	/* hypervisor's total time (live) or op time */
@@ -339,6 +347,16 @@ struct cd_hv_ops {
 	 */
 	int (*storage_finish)(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
 			      uint32_t timeout_ms);
+
+	/**
+	 * ABI 7, optional: before a live migration (the source, before
+	 * migrate_send with the same opts), the mode it would run in and the
+	 * guest's dirty rate, measured for about a second where the guest
+	 * runs during the transfer (QEMU's calc-dirty-rate), for the
+	 * prediction of migpredict.h. A failure means no prediction only.
+	 */
+	int (*migrate_estimate)(struct cd_hv_vm *vm, const struct cd_hv_migrate_opts *opts,
+				struct cd_hv_estimate *e, uint32_t timeout_ms);
 };
 
 /** What a plugin exports (the only symbol the agent looks up). */

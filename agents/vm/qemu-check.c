@@ -149,3 +149,52 @@ cd_qemu_check_target(struct cd_hv_vm *vm, struct cd_qmp *q, uint32_t ms)
 			return 0;
 	}
 }
+
+/* ---- the estimate before a live migration (hypervisor.h ABI 7) ---- */
+
+int
+cd_qemu_op_migrate_estimate(struct cd_hv_vm *vm, const struct cd_hv_migrate_opts *o,
+			    struct cd_hv_estimate *e, uint32_t timeout_ms)
+{
+	uint64_t deadline = cd_now_mono_ms() + timeout_ms;
+	char why[96], status[32];
+	json_object *ret;
+	struct cd_qmp *q;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	e->ram_bytes = (uint64_t)vm->def->memory_mib << 20;
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(timeout_ms, QMP_TIMEOUT_MS), &rc);
+	if (!q)
+		return rc;
+	e->paused = cd_qemu_migmode(vm, q, o->dirty_tracking_fixed, why, sizeof(why)) ==
+		    CD_MIGMODE_PAUSED;
+	if (e->paused)
+		goto out;	/* nothing runs during the transfer: no rate to know */
+	/* page sampling (QEMU's default): hashes sampled pages, no dirty log */
+	if ((rc = cd_qmp_cmdf(q, "calc-dirty-rate", "{\"calc-time\":1}", QMP_TIMEOUT_MS, NULL))) {
+		rc = cd_qemu_qmp_fail(vm, q, rc);
+		goto out;
+	}
+	for (;;) {
+		if ((rc = cd_qmp_cmd(q, "query-dirty-rate", NULL, -1, QMP_TIMEOUT_MS, &ret))) {
+			rc = cd_qemu_qmp_fail(vm, q, rc);
+			break;
+		}
+		snprintf(status, sizeof(status), "%s", cd_jstr(ret, "status", ""));
+		if (!strcmp(status, "measured"))
+			e->dirty_rate = (uint64_t)cd_jint(ret, "dirty-rate", 0) << 20;	/* MiB/s */
+		json_object_put(ret);
+		if (!strcmp(status, "measured"))
+			break;
+		if (cd_now_mono_ms() >= deadline) {
+			rc = cd_qemu_fail(vm, -ETIMEDOUT, "the dirty rate was not measured "
+					  "in time (%s)", status);
+			break;
+		}
+		cd_qemu_nap(100);
+	}
+out:
+	cd_qmp_close(q);
+	return rc;
+}

@@ -200,6 +200,10 @@ enum cd_migmode cd_qemu_migmode(struct cd_hv_vm *vm, struct cd_qmp *q,
 /** How long a target is checked after the switchover: CD_QEMU_CHECK_MS
  *  (0..60000), else 2000 ms. */
 uint32_t cd_qemu_check_ms(void);
+/** hypervisor.h migrate_estimate (qemu-check.c). */
+int cd_qemu_op_migrate_estimate(struct cd_hv_vm *vm, const struct cd_hv_migrate_opts *o,
+				struct cd_hv_estimate *e, uint32_t timeout_ms);
+
 /** The first kernel crash line of the VM's console.log, if any. */
 bool cd_qemu_console_crash(const struct cd_hv_vm *vm, char *line, size_t size);
 /**

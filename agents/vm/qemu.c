@@ -759,4 +759,5 @@ const struct cd_hv_ops cd_hv_plugin = {
 	.storage_move = cd_qemu_op_storage_move,
 	.storage_undo = cd_qemu_op_storage_undo,
 	.storage_finish = cd_qemu_op_storage_finish,
+	.migrate_estimate = cd_qemu_op_migrate_estimate,
 };

@@ -45,6 +45,7 @@
 #include "timeutil.h"
 #include "vm-meta.h"
 #include "vm-paths.h"
+#include "vm-predict.h"
 #include "vm-remote.h"
 #include "vm-storage.h"
 #include "vmdef.h"
@@ -474,7 +475,7 @@ print_progress(void *opaque, const struct cd_hv_progress *p)
 }
 
 static void
-print_result(const char *type, const struct cd_hv_result *r)
+print_result(const char *type, const struct cd_hv_result *r, const char *extra)
 {
 	printf("result type=%s total_ms=%" PRIu64 " downtime_ms=%" PRIu64
 	       " setup_ms=%" PRIu64 " transferred=%" PRIu64 " passes=%" PRIu64,
@@ -498,7 +499,7 @@ print_result(const char *type, const struct cd_hv_result *r)
 		for (c = r->mode_why; *c; c++)
 			putchar(*c == ' ' ? '+' : *c);
 	}
-	printf(" agent_ms=%" PRIu64 "\n", cd_now_mono_ms() - agent_t0);
+	printf("%s agent_ms=%" PRIu64 "\n", extra ? extra : "", cd_now_mono_ms() - agent_t0);
 	fflush(stdout);
 }
 
@@ -530,7 +531,8 @@ act_migrate_to(struct agent *a)
 	struct sigaction sa = { .sa_handler = on_signal };
 	long bw = param_long("migration_bandwidth", 0);
 	long dt = param_long("migration_downtime", 300);
-	char own_uri[CD_HV_URI_MAX];
+	char own_uri[CD_HV_URI_MAX], fields[256];
+	struct vm_prediction pred;
 	uint64_t t0 = cd_now_mono_ms(), used;
 	int rc;
 
@@ -562,13 +564,16 @@ act_migrate_to(struct agent *a)
 		o.auto_converge = false;
 	o.downtime_max_ms = env_ms("CD_VM_MIGRATION_DOWNTIME_MAX_MS", CD_MIGSTALL_DOWNTIME_MAX_MS);
 	o.stall_window_ms = env_ms("CD_VM_MIGRATION_STALL_WINDOW_MS", CD_MIGSTALL_WINDOW_MS);
+	o.progress_interval_ms = 200;
+	/* what it will take, before it starts (about a second where the guest
+	 * runs during the transfer: its dirty rate is measured) */
+	vm_predict(a->plugin.ops, &a->vm, &o, target, &pred, 5000);
 	o.timeout_ms = budget(a);
 	if (uri == own_uri) {	/* what the prepare used, and room for a rollback */
 		o.timeout_ms = budget(a) > used + 1000 ? budget(a) - (uint32_t)used : 1000;
 		if (o.timeout_ms > 70000)
 			o.timeout_ms -= 35000;
 	}
-	o.progress_interval_ms = 200;
 	if (a->plugin.ops->migrate_send(&a->vm, uri, &o, print_progress, NULL,
 					&cancel_requested, &res)) {
 		char why[sizeof(a->err)];
@@ -583,7 +588,9 @@ act_migrate_to(struct agent *a)
 		return vm_fail(OCF_ERR_GENERIC, "%s: live migration failed: %s",
 			     a->def->name, why);
 	}
-	print_result("live", &res);
+	vm_predict_learn(&a->vm, target, &res);
+	vm_predict_fields(&pred, fields, sizeof(fields));
+	print_result("live", &res, fields);
 	return OCF_SUCCESS;
 }
 
@@ -622,7 +629,7 @@ act_save(struct agent *a)
 	if (a->plugin.ops->save(&a->vm, path, &res, budget(a)))
 		return vm_fail(OCF_ERR_GENERIC, "%s: save failed: %s", a->def->name, a->err);
 	printf("state_file=%s\n", path);
-	print_result("save", &res);
+	print_result("save", &res, NULL);
 	return OCF_SUCCESS;
 }
 
@@ -637,7 +644,7 @@ act_restore(struct agent *a)
 	if (a->plugin.ops->restore(&a->vm, path, &res, budget(a)))
 		return vm_fail(OCF_ERR_GENERIC, "%s: restore failed: %s", a->def->name,
 			     a->err);
-	print_result("restore", &res);
+	print_result("restore", &res, NULL);
 	return OCF_SUCCESS;
 }
 
