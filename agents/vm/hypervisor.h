@@ -357,6 +357,15 @@ struct cd_hv_ops {
 	 */
 	int (*migrate_estimate)(struct cd_hv_vm *vm, const struct cd_hv_migrate_opts *opts,
 				struct cd_hv_estimate *e, uint32_t timeout_ms);
+	/**
+	 * ABI 7, optional: a start found the VM running here, so this copy is
+	 * the VM (a start is only asked outside a migration: e.g. a target
+	 * whose source was lost after the switchover, which clusterd recovers
+	 * there). Whatever migration role the copy still has ends: a later
+	 * rollback must never drop it as an incoming copy, nor delete the
+	 * node-local images it runs on. 0 also when there is nothing to do.
+	 */
+	int (*adopt)(struct cd_hv_vm *vm, uint32_t timeout_ms);
 };
 
 /** What a plugin exports (the only symbol the agent looks up). */

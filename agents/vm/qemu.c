@@ -732,6 +732,30 @@ out:
 }
 
 static int
+qemu_adopt(struct cd_hv_vm *vm, uint32_t timeout_ms)
+{
+	char role[32], state[64] = "";
+	struct cd_qmp *q;
+	int rc;
+
+	cd_qemu_role_get(vm, role, sizeof(role));
+	if (strcmp(role, CD_ROLE_INCOMING) || cd_qemu_postcopy_marked(vm))
+		return 0;
+	q = cd_qemu_qmp_open(vm, CD_QEMU_QMP_SOCK, cd_qemu_min_ms(timeout_ms, QMP_TIMEOUT_MS), &rc);
+	if (!q)
+		return rc;
+	/* status said "running" and not a post-copy's half copy (hypervisor.h):
+	 * the incoming migration completed and nobody confirmed it */
+	if (!(rc = cd_qemu_run_state(vm, q, state, sizeof(state), QMP_TIMEOUT_MS)) &&
+	    !strcmp(state, "running") && !(rc = cd_qemu_role_set(vm, CD_ROLE_RUNNING))) {
+		cd_qemu_log(vm, "the completed incoming copy is the VM now");
+		cd_qemu_snm_keep(vm, q);
+	}
+	cd_qmp_close(q);
+	return rc;
+}
+
+static int
 qemu_probe_host(struct cd_hv_vm *vm, char *out, size_t out_size, uint32_t timeout_ms)
 {
 	const char *accel = cd_qemu_accel(vm);
@@ -760,4 +784,5 @@ const struct cd_hv_ops cd_hv_plugin = {
 	.storage_undo = cd_qemu_op_storage_undo,
 	.storage_finish = cd_qemu_op_storage_finish,
 	.migrate_estimate = cd_qemu_op_migrate_estimate,
+	.adopt = qemu_adopt,
 };

@@ -373,8 +373,12 @@ act_start(struct agent *a)
 	int rc;
 
 	a->plugin.ops->status(&a->vm, &st, 5000);
-	if (st.state == CD_HV_RUNNING)
+	if (st.state == CD_HV_RUNNING) {
+		/* it is the VM now, whatever migration it came by (hypervisor.h) */
+		if (a->plugin.ops->adopt && a->plugin.ops->adopt(&a->vm, budget(a)))
+			fprintf(stderr, "vm: %s: runs here; %s\n", a->def->name, a->err);
 		return OCF_SUCCESS;
+	}
 	/*
 	 * The half copy of a post-copy whose migration ended without it (its
 	 * source lost and fenced, hypervisor.h): it can never get the rest of
