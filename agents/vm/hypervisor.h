@@ -20,6 +20,8 @@
  *
  * Live migration, one call per side, in this order (DESIGN.md §7):
  *   target migrate_prepare  start paused, listening; returns the URI
+ *   (source migrate_estimate, optional: the mode and the dirty rate for
+ *                           the prediction; ABI 7)
  *   source migrate_send     send; returns once the target has everything and
  *                           the source is paused ("post-migrate")
  *   target migrate_finish   confirm the guest runs on the target (continue

@@ -9,7 +9,9 @@
  *       "CDSW", i, p and a fill that depends on both. After every pass it
  *       reads the whole disk back and checks every block holds that pass:
  *       "DISKW verify ok pass P" or "DISKW BAD block I ..." on stdout
- *       (the console); every 256 writes "DISKW at P I" (the front).
+ *       (the console); every 256 writes "DISKW at P I" (the front); every
+ *       second of writing "DISKW lat N P50 P99 MAX" (the writes of that
+ *       second and their latencies in microseconds; bench/storage-move).
  *   cddiskw verify FILE BLOCKS [P I]   (on the host, the image after the
  *       VM stopped) every block well formed; the passes a wave: blocks
  *       0..k-1 of pass P, k..BLOCKS-1 of pass P-1 (a write lost anywhere
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BS 4096
@@ -61,6 +64,47 @@ check(const unsigned char *b, uint32_t i, uint64_t *p)
 	return memcmp(b, want, BS) ? -1 : 0;
 }
 
+#define LAT_MAX 8192	/* writes kept per second */
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One write's latency; once a second the line of the second's writes. */
+static void
+lat_add(uint32_t us)
+{
+	static uint32_t lat[LAT_MAX];
+	static size_t nl;
+	static uint64_t since;
+	uint64_t t = now_us();
+
+	if (!since)
+		since = t;
+	if (nl < LAT_MAX)
+		lat[nl++] = us;
+	if (t - since < 1000000u)
+		return;
+	qsort(lat, nl, sizeof(lat[0]), cmp_u32);
+	printf("DISKW lat %zu %u %u %u\n", nl, lat[nl / 2], lat[nl * 99 / 100], lat[nl - 1]);
+	fflush(stdout);
+	nl = 0;
+	since = t;
+}
+
 static int
 do_write(const char *dev, uint32_t n)
 {
@@ -77,13 +121,17 @@ do_write(const char *dev, uint32_t n)
 	fflush(stdout);
 	for (p = 1;; p++) {
 		for (i = 0; i < n; i++) {
+			uint64_t t0;
+
 			fill(b, i, p);
+			t0 = now_us();
 			if (pwrite(fd, b, BS, (off_t)i * BS) != BS) {
 				printf("DISKW BAD write block %u pass %" PRIu64 ": %s\n", i, p,
 				       strerror(errno));
 				fflush(stdout);
 				return 1;
 			}
+			lat_add((uint32_t)(now_us() - t0));
 			if (i % 256 == 0) {
 				printf("DISKW at %" PRIu64 " %u\n", p, i);
 				fflush(stdout);
