@@ -8,6 +8,8 @@
 #   make bench-drain  deps + build + bench/drain (node drain under limits of
 #                concurrent live migrations; N=4 alone took 8 min here, so not
 #                in 'make bench'): DRAIN_ARGS="--n 4 --limits 1,2" to change
+#   make bench-storage  deps + build + bench/storage-move (move-storage and
+#                shared-nothing live migration of 1 GiB disks, ~5 min)
 #   make fuzz    deps + build + each fuzz target for 300 s
 #   make faults  deps + build + the randomized fault suite (tests/faults):
 #                SEED=... COUNT=300 NODES=3|4|5 (defaults: a new seed, 300, 3);
@@ -32,7 +34,7 @@ else
 SANITIZE_FLAG = -DCLUSTERD_SANITIZE=OFF
 endif
 
-.PHONY: all deps build test unit labtest demo bench bench-drain fuzz faults clean deb deb-test
+.PHONY: all deps build test unit labtest demo bench bench-drain bench-storage fuzz faults clean deb deb-test
 
 all: build
 
@@ -66,6 +68,9 @@ bench: build
 DRAIN_ARGS ?=
 bench-drain: build
 	@bench/drain/run $(DRAIN_ARGS)
+
+bench-storage: build
+	@bench/storage-move/run
 
 fuzz: build
 	cmake --build $(BUILD) --target fuzz-long
