@@ -55,7 +55,8 @@ field(const char *line, const char *key, char *out, size_t len)
 static void
 prediction_line(const char *name, const char *prog, bool tty)
 {
-	char tot[32], dt[32], conv[8], dirty[32], link[32], from[16], paused[8], why[48];
+	char tot[32], dt[32], conv[8], dirty[32], link[32], from[16], paused[8], why[48],
+	     post[8];
 
 	field(prog, "predicted_total_ms", tot, sizeof(tot));
 	field(prog, "predicted_downtime_ms", dt, sizeof(dt));
@@ -65,6 +66,7 @@ prediction_line(const char *name, const char *prog, bool tty)
 	field(prog, "link_from", from, sizeof(from));
 	field(prog, "paused", paused, sizeof(paused));
 	field(prog, "why", why, sizeof(why));
+	field(prog, "postcopy", post, sizeof(post));
 	fprintf(stderr, "%s", tty ? "\r" : "");
 	if (!strcmp(tot, "-"))
 		fprintf(stderr, "%s: no prediction (%s)\n", name,
@@ -78,7 +80,8 @@ prediction_line(const char *name, const char *prog, bool tty)
 	else
 		fprintf(stderr, "%s: predicted: memory transfer %.1f s, downtime %s ms (%s; "
 			"dirty %.1f MiB/s, link %.1f MiB/s from the %s)\n", name,
-			(double)atoll(tot) / 1000, dt, !strcmp(paused, "1") ? "paused mode" :
+			(double)atoll(tot) / 1000, dt, !strcmp(paused, "1") ?
+			(!strcmp(post, "1") ? "post-copy at once" : "paused mode") :
 			"live pre-copy", (double)atoll(dirty) / 1048576,
 			(double)atoll(link) / 1048576, !strcmp(from, "cap") ? "cap" : "last move");
 	fflush(stderr);

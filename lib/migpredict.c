@@ -30,9 +30,10 @@ cd_migpredict(const struct cd_migpredict_in *in, struct cd_migpredict *out)
 	limit = in->downtime_limit_ms ? in->downtime_limit_ms : 300;
 	if (in->paused) {					/* P3 */
 		out->passes = 1;
-		out->downtime_ms = ms_for(in->ram_bytes, in->link_bps);
 		out->total_ms = in->setup_ms + ms_for(in->disk_bytes, in->link_bps) +
-				out->downtime_ms;		/* P2, P6 */
+				ms_for(in->ram_bytes, in->link_bps);	/* P2, P6 */
+		out->downtime_ms = in->postcopy ? 0 :			/* P7 */
+				   ms_for(in->ram_bytes, in->link_bps);
 		out->converges = true;
 		return 0;
 	}

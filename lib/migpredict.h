@@ -28,6 +28,11 @@
  *  P6. setup_ms (the target's start, agents, state changes: a constant the
  *      caller knows from the node's earlier moves, or 0) is added to the
  *      total, not to the downtime.
+ *  P7. Paused mode under the postcopy policy switches to post-copy at once
+ *      (migstall.h S2): the memory still takes ram / link, but the guest
+ *      runs on the target from the switch: downtime 0 (the switch-over
+ *      itself, tens of ms, is not modelled). A live pre-copy that does not
+ *      converge is still P5: when the stall policy switches is not known.
  */
 #ifndef CLUSTERD_MIGPREDICT_H
 #define CLUSTERD_MIGPREDICT_H
@@ -45,6 +50,7 @@ struct cd_migpredict_in {
 	uint32_t downtime_limit_ms;	/* 0: 300 ms, QEMU's default */
 	uint32_t setup_ms;		/* P6 */
 	bool paused;			/* P3 */
+	bool postcopy;			/* the VM's migration policy is postcopy (P7) */
 };
 
 struct cd_migpredict {

@@ -102,6 +102,7 @@ vm_predict(const struct cd_hv_ops *ops, struct cd_hv_vm *vm, const struct cd_hv_
 	in.link_bps = out->link_bps;
 	in.downtime_limit_ms = o->downtime_limit_ms;
 	in.paused = e.paused;
+	in.postcopy = vm->migration_policy == CD_MIGPOLICY_POSTCOPY;
 	if (!*why) {
 		int rc = cd_migpredict(&in, &out->p);
 
@@ -115,10 +116,10 @@ vm_predict(const struct cd_hv_ops *ops, struct cd_hv_vm *vm, const struct cd_hv_
 	if (out->have)
 		printf("progress percent=0 status=predicted predicted_total_ms=%" PRIu64
 		       " predicted_downtime_ms=%" PRIu64 " predicted_converges=%d dirty_rate=%"
-		       PRIu64 " link_bps=%" PRIu64 " link_from=%s paused=%d\n",
+		       PRIu64 " link_bps=%" PRIu64 " link_from=%s paused=%d postcopy=%d\n",
 		       out->p.total_ms, out->p.downtime_ms, out->p.converges, out->dirty_rate,
 		       out->link_bps, strcmp(out->link_from, "cap") ? "last-move" : "cap",
-		       out->paused);
+		       out->paused, in.postcopy);
 	else
 		printf("progress percent=0 status=predicted predicted_total_ms=- why=%s\n",
 		       why);	/* one token: no-bandwidth-yet, estimate-failed, ... */

@@ -36,7 +36,7 @@ struct vm_prediction {
  * Before migrate_send: estimate, pick the bandwidth, predict, and print one
  * progress line with status=predicted (predicted_total_ms=,
  * predicted_downtime_ms=, predicted_converges=, dirty_rate=, link_bps=,
- * link_from=cap|last-move, paused=; "predicted_total_ms=- why=TOKEN" when
+ * link_from=cap|last-move, paused=, postcopy=; "predicted_total_ms=- why=TOKEN" when
  * there is none: no-bandwidth-yet, estimate-failed, no-estimate-op). Never
  * fails the move: at worst there is no prediction.
  */

@@ -54,6 +54,12 @@ static const struct pcase {
 	{ "P5 dirtying faster than the link",
 	  { .ram_bytes = 256 * MiB, .link_bps = 16 * MiB, .dirty_bps = 64 * MiB },
 	  0, { .converges = false } },
+	{ "P7 paused mode with the postcopy policy: no pause but the switch",
+	  { .ram_bytes = 256 * MiB, .link_bps = 16 * MiB, .paused = true, .postcopy = true },
+	  0, { .total_ms = 16000, .downtime_ms = 0, .passes = 1, .converges = true } },
+	{ "P7 does not apply to a live pre-copy that does not converge (P5)",
+	  { .ram_bytes = 256 * MiB, .link_bps = 16 * MiB, .dirty_bps = 64 * MiB, .postcopy = true },
+	  0, { .converges = false } },
 	{ "P5 paused mode converges whatever the guest dirties",
 	  { .ram_bytes = 256 * MiB, .link_bps = 16 * MiB, .dirty_bps = 64 * MiB, .paused = true },
 	  0, { .total_ms = 16000, .downtime_ms = 16000, .passes = 1, .converges = true } },
@@ -81,7 +87,7 @@ test_table(void)
 }
 
 static CU_TestInfo tests[] = {
-	{ "prediction table (P1-P6)", test_table },
+	{ "prediction table (P1-P7)", test_table },
 	CU_TEST_INFO_NULL,
 };
 
