@@ -130,7 +130,9 @@ cd_qemu_set_migration_params(struct cd_hv_vm *vm, struct cd_qmp *q, bool auto_co
 		     uint64_t bandwidth, uint32_t downtime_ms, bool postcopy)
 {
 	json_object *args, *caps, *c;
-	static const char *const off[] = { "xbzrle", "compress" };
+	/* pause-before-switchover: only a shared-nothing live migration turns
+	 * it on (qemu-snm.c), after this; a save must never stop in it */
+	static const char *const off[] = { "xbzrle", "compress", "pause-before-switchover" };
 	size_t i;
 	int rc;
 

@@ -463,10 +463,12 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 					       o->downtime_limit_ms, postcopy)) ||
 	    (rc = cd_qemu_tls_setup(vm, q, false)))
 		goto out;
-	/* Local disks: the switchover waits for their copies (qemu-snm.c). */
-	snprintf(why, sizeof(why), "{\"capabilities\":[{\"capability\":"
-		 "\"pause-before-switchover\",\"state\":%s}]}", nbd[0] ? "true" : "false");
-	if ((rc = cd_qmp_cmdf(q, "migrate-set-capabilities", why, QMP_TIMEOUT_MS, NULL))) {
+	/* Local disks: the switchover waits for their copies (qemu-snm.c);
+	 * cd_qemu_set_migration_params turned it off for every other case. */
+	if (nbd[0] && (rc = cd_qmp_cmdf(q, "migrate-set-capabilities",
+					"{\"capabilities\":[{\"capability\":"
+					"\"pause-before-switchover\",\"state\":true}]}",
+					QMP_TIMEOUT_MS, NULL))) {
 		rc = cd_qemu_qmp_fail(vm, q, rc);
 		goto out;
 	}
