@@ -240,6 +240,21 @@ undo_mirror(struct cd_hv_vm *vm, struct cd_qmp *q, size_t disk, const struct mar
 
 /* ---- the new image ---- */
 
+/* qemu-img create -f qcow2 (CD_QEMU_IMG names another qemu-img). */
+int
+cd_qemu_qcow2_create(struct cd_hv_vm *vm, const char *path, uint64_t size, uint64_t deadline)
+{
+	const char *tool = getenv("CD_QEMU_IMG");
+	char t_tool[PATH_MAX], t_path[PATH_MAX], sz[32], a1[] = "create", a2[] = "-q",
+	     a3[] = "-f", a4[] = "qcow2";
+	char *argv[] = { t_tool, a1, a2, a3, a4, t_path, sz, NULL };
+
+	snprintf(t_tool, sizeof(t_tool), "%s", tool && *tool ? tool : "qemu-img");
+	snprintf(t_path, sizeof(t_path), "%s", path);
+	snprintf(sz, sizeof(sz), "%" PRIu64, size);
+	return cd_qemu_run_tool(vm, argv, deadline);
+}
+
 /* Run argv (no shell), wait until it exits or the deadline passes. */
 int
 cd_qemu_run_tool(struct cd_hv_vm *vm, char *const argv[], uint64_t deadline)
@@ -297,7 +312,6 @@ create_image(struct cd_hv_vm *vm, const char *source, const char *target, const 
 {
 	struct stat src, st, proc;
 	char procdir[32];
-	char sz[32];
 	int fd, rc;
 
 	if (stat(source, &src) < 0)
@@ -333,18 +347,8 @@ create_image(struct cd_hv_vm *vm, const char *source, const char *target, const 
 		return rc;
 	}
 	close(fd);
-	if (!strcmp(fmt, "qcow2")) {
-		const char *tool = getenv("CD_QEMU_IMG");
-		char t_tool[PATH_MAX], t_path[PATH_MAX], a1[] = "create", a2[] = "-q", a3[] = "-f",
-		     a4[] = "qcow2";
-		char *argv[] = { t_tool, a1, a2, a3, a4, t_path, sz, NULL };
-
-		snprintf(t_tool, sizeof(t_tool), "%s", tool && *tool ? tool : "qemu-img");
-		snprintf(t_path, sizeof(t_path), "%s", target);
-		snprintf(sz, sizeof(sz), "%" PRIu64, size);
-		if ((rc = cd_qemu_run_tool(vm, argv, deadline)))
-			return rc;
-	}
+	if (!strcmp(fmt, "qcow2") && (rc = cd_qemu_qcow2_create(vm, target, size, deadline)))
+		return rc;
 	cd_qemu_log(vm, "created %s (%s, %" PRIu64 " bytes)", target, fmt, size);
 	return 0;
 }

@@ -133,6 +133,10 @@ int cd_qemu_job_get(struct cd_hv_vm *vm, struct cd_qmp *q, const char *id, char 
 /** Run QMP cmd with {key: val} (and force true). @return cd_qmp_cmd's */
 int cd_qemu_cmd_id(struct cd_qmp *q, const char *cmd, const char *key, const char *val,
 		   bool force);
+/** qemu-img create -f qcow2 PATH SIZE ($CD_QEMU_IMG overrides the tool).
+ *  @return 0, else negative with vm->err set */
+int cd_qemu_qcow2_create(struct cd_hv_vm *vm, const char *path, uint64_t size,
+			 uint64_t deadline);
 /** Run argv (no shell) until it exits or the deadline passes.
  *  @return 0 when it exited 0, else negative with vm->err set */
 int cd_qemu_run_tool(struct cd_hv_vm *vm, char *const argv[], uint64_t deadline);

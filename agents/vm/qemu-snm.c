@@ -127,7 +127,6 @@ create_one(struct cd_hv_vm *vm, size_t i, const struct cd_vmdisk *k,
 	   const struct passwd *pw, uint64_t deadline)
 {
 	struct stat st;
-	char sz[32];
 	int fd, rc;
 
 	if ((rc = space_for(vm, i, k)))
@@ -152,18 +151,9 @@ create_one(struct cd_hv_vm *vm, size_t i, const struct cd_vmdisk *k,
 		return rc;
 	}
 	close(fd);
-	if (!strcmp(k->format, "qcow2")) {
-		const char *tool = getenv("CD_QEMU_IMG");
-		char t_tool[PATH_MAX], t_path[PATH_MAX], a1[] = "create", a2[] = "-q",
-		     a3[] = "-f", a4[] = "qcow2";
-		char *argv[] = { t_tool, a1, a2, a3, a4, t_path, sz, NULL };
-
-		snprintf(t_tool, sizeof(t_tool), "%s", tool && *tool ? tool : "qemu-img");
-		snprintf(t_path, sizeof(t_path), "%s", k->path);
-		snprintf(sz, sizeof(sz), "%" PRIu64, k->size);
-		if ((rc = cd_qemu_run_tool(vm, argv, deadline)))
-			return rc;
-	}
+	if (!strcmp(k->format, "qcow2") &&
+	    (rc = cd_qemu_qcow2_create(vm, k->path, k->size, deadline)))
+		return rc;
 	cd_qemu_log(vm, "created the incoming copy of disk %zu: %s (%s, %" PRIu64
 		    " bytes)", i, k->path, k->format, k->size);
 	return 0;
