@@ -125,6 +125,38 @@ int cd_qemu_op_storage_undo(struct cd_hv_vm *vm, const struct cd_hv_storage_move
 int cd_qemu_op_storage_finish(struct cd_hv_vm *vm, const struct cd_hv_storage_move *m,
 			      uint32_t timeout_ms);
 
+/*
+ * Links (qemu-link.c): the source connects the migration stream and each
+ * disk copy's NBD connection itself and hands them to QEMU (getfd), so
+ * each has a bound on silence. QEMU 7.2 has none on its own sockets: a
+ * migration network that drops packets (no RST) would hold a paused
+ * guest, or a write-blocking mirror's guest writes, until TCP gives up
+ * (about 15 minutes). Data the target leaves unacknowledged for
+ * CD_QEMU_LINK_SILENCE_MS (an idle link is probed as long) breaks the
+ * connection; QEMU then fails the migration or the copy and the move
+ * rolls back with the guest running here. A target that is slow but
+ * alive acknowledges (zero-window probes included) and is not cut.
+ */
+#define CD_QEMU_LINK_SILENCE_MS	15000
+#define CD_QEMU_LINK_MIG_FD	"cd-mig-conn"	/* the migration stream's fd name */
+/** "H:P" or "[H6]:P" into host and port. @return 0, -EINVAL (vm->err) */
+int cd_qemu_link_endpoint(struct cd_hv_vm *vm, const char *ep, char *host, size_t hsize,
+			  char *port, size_t psize);
+/** A TCP connection to host:port (connect bounded by the deadline and
+ *  10 s) with the silence bound. @return the fd (the caller's), else
+ *  negative with vm->err set */
+int cd_qemu_link_connect(struct cd_hv_vm *vm, const char *host, const char *port,
+			 uint64_t deadline);
+/** cd_qemu_link_connect, then the fd into QEMU under fdname (getfd; this
+ *  process's copy is closed). @return 0, else negative with vm->err set */
+int cd_qemu_link_getfd(struct cd_hv_vm *vm, struct cd_qmp *q, const char *host,
+		       const char *port, const char *fdname, uint64_t deadline);
+/** The URI to give QEMU's migrate for uri: "tcp:H:P" becomes
+ *  "fd:" CD_QEMU_LINK_MIG_FD over a connection made here; any other
+ *  scheme is copied. @return 0, else negative with vm->err set */
+int cd_qemu_link_uri(struct cd_hv_vm *vm, struct cd_qmp *q, const char *uri, char *out,
+		     size_t out_size, uint64_t deadline);
+
 /* Helpers of qemu-mirror.c that qemu-snm.c shares. */
 /** The block job's status into status ("" when there is no such job), its
  *  error and progress (cur, total may be NULL). @return 0 or QMP's error */
@@ -152,6 +184,8 @@ int cd_qemu_run_tool(struct cd_hv_vm *vm, char *const argv[], uint64_t deadline)
  * pause-before-switchover; at the switchover (guest paused) the mirrors
  * are completed and their NBD nodes removed, and only then does the target
  * get the device state. So the target's guest starts on complete disks.
+ * Each NBD connection is the source's own (cd_qemu_link_getfd): with a
+ * write-blocking mirror the guest's own writes wait for the target.
  */
 #define CD_QEMU_SNM_TAG		";nbd="
 

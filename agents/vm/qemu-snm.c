@@ -371,38 +371,24 @@ cd_qemu_snm_split(struct cd_hv_vm *vm, const char *uri, char *mig, size_t mig_si
 	return 0;
 }
 
-/* "H:P" or "[H6]:P" into host and port. */
-static int
-endpoint(struct cd_hv_vm *vm, const char *nbd, char *host, size_t hsize, char *port,
-	 size_t psize)
-{
-	const char *colon = strrchr(nbd, ':');
-	size_t n;
-
-	if (!colon || !colon[1])
-		return cd_qemu_fail(vm, -EINVAL, "disk copy: bad endpoint '%s'", nbd);
-	n = (size_t)(colon - nbd);
-	if (nbd[0] == '[' && n >= 2 && nbd[n - 1] == ']')
-		snprintf(host, hsize, "%.*s", (int)(n - 2), nbd + 1);
-	else
-		snprintf(host, hsize, "%.*s", (int)n, nbd);
-	snprintf(port, psize, "%s", colon + 1);
-	return 0;
-}
-
 static int
 add_nbd_node(struct cd_hv_vm *vm, struct cd_qmp *q, size_t i, const char *host,
-	     const char *port)
+	     const char *port, uint64_t deadline)
 {
 	const char *peer = getenv("OCF_RESKEY_CRM_meta_migrate_target");
-	json_object *a = json_object_new_object(), *srv = json_object_new_object();
-	char node[32], name[32];
+	json_object *a, *srv;
+	char node[32], name[32], fdname[32];
+	int rc;
 
 	snprintf(node, sizeof(node), "cd-snm-nbd%zu", i);
 	snprintf(name, sizeof(name), "cd-snm-disk%zu", i);
-	json_object_object_add(srv, "type", json_object_new_string("inet"));
-	json_object_object_add(srv, "host", json_object_new_string(host));
-	json_object_object_add(srv, "port", json_object_new_string(port));
+	snprintf(fdname, sizeof(fdname), "cd-snm-conn%zu", i);
+	if ((rc = cd_qemu_link_getfd(vm, q, host, port, fdname, deadline)))
+		return rc;
+	a = json_object_new_object();
+	srv = json_object_new_object();
+	json_object_object_add(srv, "type", json_object_new_string("fd"));
+	json_object_object_add(srv, "str", json_object_new_string(fdname));
 	json_object_object_add(a, "driver", json_object_new_string("nbd"));
 	json_object_object_add(a, "node-name", json_object_new_string(node));
 	json_object_object_add(a, "server", srv);
@@ -479,16 +465,18 @@ cd_qemu_snm_mirror(struct cd_hv_vm *vm, struct cd_qmp *q, const char *nbd,
 	*bytes = 0;
 	if (!n)
 		return 0;
-	if ((rc = endpoint(vm, nbd, host, sizeof(host), port, sizeof(port))))
+	if ((rc = cd_qemu_link_endpoint(vm, nbd, host, sizeof(host), port, sizeof(port))))
 		return rc;
 	cd_qemu_snm_abort(vm, q);	/* what an earlier, killed attempt left */
 	for (size_t i = 0; i < vm->def->n_disks; i++) {
 		if (vm->def->disks[i].shared)
 			continue;
-		if ((rc = add_nbd_node(vm, q, i, host, port)) || (rc = start_job(vm, q, i, speed)))
+		if ((rc = add_nbd_node(vm, q, i, host, port, deadline)) ||
+		    (rc = start_job(vm, q, i, speed)))
 			goto fail;
 	}
-	cd_qemu_log(vm, "copying %zu local disk(s) to %s:%s", n, host, port);
+	cd_qemu_log(vm, "copying %zu local disk(s) to %s:%s (the copy fails when the "
+		    "target is silent for %u s)", n, host, port, CD_QEMU_LINK_SILENCE_MS / 1000);
 	for (;;) {
 		if ((rc = poll_jobs(vm, q, &ready, &cur, &total)))
 			goto fail;

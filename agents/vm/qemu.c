@@ -422,6 +422,7 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	uint32_t interval = o->progress_interval_ms ? o->progress_interval_ms : 200;
 	uint64_t next_report = 0, switched = 0;
 	char state[64], status[32], why[256], mig_uri[CD_HV_URI_MAX], nbd[CD_HV_URI_MAX];
+	char link_uri[CD_HV_URI_MAX];
 	bool postcopy = vm->migration_policy == CD_MIGPOLICY_POSTCOPY, post = false;
 	uint64_t disk_bytes = 0;
 	struct cd_migstall_cfg scfg = { 0 };
@@ -492,8 +493,14 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 		}
 		res->paused_at_ms = cd_now_mono_ms();
 	}
+	/* our own connection, bounded on silence (qemu-ops.h "Links") */
+	if ((rc = cd_qemu_link_uri(vm, q, mig_uri, link_uri, sizeof(link_uri), deadline))) {
+		if (res->paused_at_ms || nbd[0])
+			cancel_outgoing(vm, q);	/* resumes the guest we paused */
+		goto out;
+	}
 	args = json_object_new_object();
-	json_object_object_add(args, "uri", json_object_new_string(mig_uri));
+	json_object_object_add(args, "uri", json_object_new_string(link_uri));
 	rc = cd_qmp_cmd(q, "migrate", args, -1, QMP_TIMEOUT_MS, NULL);
 	json_object_put(args);
 	if (rc) {
