@@ -117,9 +117,10 @@ resolve_new(const char *path, char *out)
 }
 
 /* Resolve *path in place (realpath) and check it against the roots (V1);
- * a missing file counts when may_be_new (its directory is resolved). */
+ * a missing file counts when may_be_new (its directory is resolved). hint:
+ * what to say after a missing file's error (NULL: nothing). */
 static int
-confine_path(char **path, const char *what, bool may_be_new)
+confine_path(char **path, const char *what, bool may_be_new, const char *hint)
 {
 	char resolved[PATH_MAX], why[512];
 	char *dup;
@@ -130,7 +131,8 @@ confine_path(char **path, const char *what, bool may_be_new)
 
 		/* Not on this node (a volume not mounted here): others may run it. */
 		return vm_fail(e == ENOENT ? OCF_ERR_INSTALLED : OCF_ERR_CONFIGURED,
-			     "%s: %s: %s", what, *path, strerror(e));
+			     "%s: %s: %s%s", what, *path, strerror(e),
+			     e == ENOENT && hint ? hint : "");
 	}
 	if (cd_vmpolicy_path_check(resolved, vm_storage_roots(), why, sizeof(why)))
 		return vm_fail(OCF_ERR_CONFIGURED, "%s: %s%s%s", what, why,
@@ -147,7 +149,11 @@ confine_path(char **path, const char *what, bool may_be_new)
 /*
  * Before anything that can start a QEMU of the VM: its files inside the
  * storage roots (V1), its extra_args allowed (V2). A refused definition
- * starts nothing.
+ * starts nothing. Incoming (migrate_prepare): a node-local disk (shared
+ * false) may be missing, the move copies it; a shared disk this node
+ * cannot see refuses the move. Whether a disk is node-local is declared,
+ * never guessed from a missing file: a volume that is only not mounted
+ * here would otherwise get a second, private copy of the disk.
  */
 int
 vm_confine_check(struct cd_vmdef *d, bool incoming)
@@ -161,12 +167,15 @@ vm_confine_check(struct cd_vmdef *d, bool incoming)
 	for (size_t i = 0; i < d->n_disks; i++) {
 		snprintf(what, sizeof(what), "disks[%zu].path", i);
 		if ((rc = confine_path(&d->disks[i].path, what,
-				       incoming && !d->disks[i].shared)))
+				       incoming && !d->disks[i].shared,
+				       incoming ? " (this node cannot see the disk: if it "
+				       "lives on its node only, declare it \"shared\": "
+				       "false and a live move copies it)" : NULL)))
 			return rc;
 	}
-	if (d->kernel && (rc = confine_path(&d->kernel, "kernel", false)))
+	if (d->kernel && (rc = confine_path(&d->kernel, "kernel", false, NULL)))
 		return rc;
-	if (d->initrd && (rc = confine_path(&d->initrd, "initrd", false)))
+	if (d->initrd && (rc = confine_path(&d->initrd, "initrd", false, NULL)))
 		return rc;
 	return OCF_SUCCESS;
 }
