@@ -21,8 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SYSLOG_PATH "/dev/log"
-
 /* A change on its way; outlives the trail if clusterd stops first. */
 struct flush_token {
 	struct cd_audit *a;	/* NULL once the trail is gone */
@@ -37,12 +35,14 @@ struct cd_audit {
 	bool retry_armed;
 	bool job_armed;		/* a flush is scheduled on the loop */
 	uint64_t dropped;		/* queue overflow, not yet logged */
-	int log_fd;			/* to /dev/log; -1: not open */
+	int log_fd;			/* to log_path; -1: not open */
+	char log_path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "": none */
 };
 
 /* ---- syslog ---- */
 
-/* Send one line to /dev/log with our tag. @return 0, or -1: no syslog here */
+/* Send one line to the syslog socket with our tag.
+ * @return 0, or -1: no syslog here */
 static int
 syslog_line(struct cd_audit *a, int prio, const char *line)
 {
@@ -50,11 +50,13 @@ syslog_line(struct cd_audit *a, int prio, const char *line)
 	char buf[1024];
 	int n;
 
+	if (!a->log_path[0])
+		return -1;
 	if (a->log_fd < 0) {
 		a->log_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (a->log_fd < 0)
 			return -1;
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", SYSLOG_PATH);
+		memcpy(sa.sun_path, a->log_path, sizeof(a->log_path));
 		if (connect(a->log_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 			close(a->log_fd);
 			a->log_fd = -1;
@@ -294,6 +296,24 @@ flush(struct cd_audit *a)
 
 /* ---- the API ---- */
 
+/* The syslog socket: CD_AUDIT_SOCKET_ENV, else CD_AUDIT_SOCKET. One that
+ * does not fit a socket address is refused: the lines go to our own log. */
+static void
+set_log_path(struct cd_audit *a)
+{
+	const char *env = getenv(CD_AUDIT_SOCKET_ENV);
+	const char *path = env && *env ? env : CD_AUDIT_SOCKET;
+
+	if (strlen(path) >= sizeof(a->log_path)) {
+		cd_err("audit: %s: socket path longer than %zu bytes: audit lines go "
+		       "to this log", CD_AUDIT_SOCKET_ENV, sizeof(a->log_path) - 1);
+		return;
+	}
+	snprintf(a->log_path, sizeof(a->log_path), "%s", path);
+	if (env && *env)
+		cd_notice("audit: syslog socket %s (%s)", path, CD_AUDIT_SOCKET_ENV);
+}
+
 struct cd_audit *
 cd_audit_new(struct cd_daemon *d)
 {
@@ -303,6 +323,7 @@ cd_audit_new(struct cd_daemon *d)
 		return NULL;
 	a->d = d;
 	a->log_fd = -1;
+	set_log_path(a);
 	a->queue = json_object_new_array();
 	if (!a->queue) {
 		free(a);

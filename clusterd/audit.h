@@ -12,8 +12,13 @@
  * Where it goes:
  *  - syslog, once, on the node that received it, with the stable tag
  *    CD_AUDIT_TAG (facility authpriv; notice, warning when refused),
- *    through /dev/log; where there is no /dev/log (the lab) the line goes
- *    to clusterd's own log instead, prefixed "clusterd-audit: ";
+ *    through the datagram socket CD_AUDIT_SOCKET, or the one named by the
+ *    environment variable CD_AUDIT_SOCKET_ENV (the lab's per-node
+ *    rsyslog). When the socket is not there, or a send fails (syslog gone
+ *    or restarted, its queue full), the line goes to clusterd's own log
+ *    instead, prefixed "clusterd-audit: ", never lost and never in both.
+ *    A failed send closes the socket and the next line connects anew: of
+ *    the lines after a syslog restart, at most the first goes to our log;
  *  - the replicated state, so that every node can show it: each node owns
  *    runtime.audit.<its node id>, an array of its last CD_AUDIT_KEEP
  *    requests, oldest first (lib/state-schema.h). Entries are queued and
@@ -39,6 +44,8 @@
 #include <json-c/json.h>
 
 #define CD_AUDIT_TAG		"clusterd-audit"
+#define CD_AUDIT_SOCKET		"/dev/log"
+#define CD_AUDIT_SOCKET_ENV	"CLUSTERD_AUDIT_SYSLOG_SOCKET"
 #define CD_AUDIT_KEEP		40	/* entries per node in the state */
 #define CD_AUDIT_QUEUE_MAX	64	/* waiting to be written */
 #define CD_AUDIT_TEXT_MAX	160

@@ -4,6 +4,7 @@
  * (hooks.h), starts the core and the subsystems, and stops them in the
  * order written in stop_all().
  */
+#include "audit.h"
 #include "daemonize.h"
 #include "daemon.h"
 #include "exec.h"
@@ -63,6 +64,14 @@ usage(FILE *f)
 "                         the cgroup2 mount's /clusterd)\n"
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n"
+"\n"
+"Environment:\n"
+"  OCF_ROOT               the resource agents' tree (default /usr/lib/ocf)\n"
+"  " CD_AUDIT_SOCKET_ENV "\n"
+"                         syslog socket of the audit trail (tag " CD_AUDIT_TAG ",\n"
+"                         default " CD_AUDIT_SOCKET "); where it is missing, audit lines\n"
+"                         go to clusterd's own log. clusterd's own syslog\n"
+"                         (without -f) stays /dev/log\n"
 "\n"
 "Signals: SIGTERM/SIGINT leave the cluster cleanly and exit.\n");
 }
