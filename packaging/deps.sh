@@ -12,7 +12,7 @@ libcmap-dev libcfg-dev libqb-dev libjson-c-dev libiscsi-dev libiscsi-bin libcuni
 tgt iproute2 util-linux procps openssh-server openssh-client jq python3 iputils-ping
 libxml2-dev libxml2-utils resource-agents pacemaker pacemaker-cli-utils
 qemu-system-x86 qemu-utils busybox-static cpio xz-utils curl
-libfuse3-dev fuse3 chromium libgnutls28-dev gnutls-bin tcpdump nftables
+libfuse3-dev fuse3 chromium libgnutls28-dev gnutls-bin tcpdump nftables rsyslog
 "
 if [ "${1:-}" = deb ]; then
     PKGS="$PKGS debhelper dpkg-dev lintian man-db bash-completion"
