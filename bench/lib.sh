@@ -1,6 +1,5 @@
-# bench/lib.sh - sourced by benchmarks that run a lab: the binaries they
-# measure. (bench/migration/run and bench/drain/run still carry their own
-# copies of this; new benchmarks source it.)
+# bench/lib.sh - sourced by the benchmarks that run a lab (bench/migration,
+# bench/drain, bench/storage-move): the binaries they measure.
 #
 # bench_binaries: with ASAN=0 builds clusterd, clusterctl and the agents as
 # RelWithDebInfo without sanitizers in $REL (BENCH_REL_DIR, default
