@@ -117,37 +117,71 @@ cd_qemu_link_connect(struct cd_hv_vm *vm, const char *host, const char *port,
 	return fd;
 }
 
-int
-cd_qemu_link_getfd(struct cd_hv_vm *vm, struct cd_qmp *q, const char *host,
-		   const char *port, const char *fdname, uint64_t deadline)
+/* The fd into QEMU under fdname; ours stays open (*keep) or is closed. */
+static int
+give_fd(struct cd_hv_vm *vm, struct cd_qmp *q, int fd, const char *fdname, int *keep)
 {
-	json_object *a;
-	int fd, rc;
+	json_object *a = json_object_new_object();
+	int rc;
 
-	if ((fd = cd_qemu_link_connect(vm, host, port, deadline)) < 0)
-		return fd;
-	a = json_object_new_object();
 	json_object_object_add(a, "fdname", json_object_new_string(fdname));
 	rc = cd_qmp_cmd(q, "getfd", a, fd, QMP_TIMEOUT_MS, NULL);
 	json_object_put(a);
-	close(fd);	/* QEMU has its own copy */
+	if (keep && !rc)
+		*keep = fd;
+	else
+		close(fd);
 	return rc ? cd_qemu_qmp_fail(vm, q, rc) : 0;
 }
 
 int
+cd_qemu_link_getfd(struct cd_hv_vm *vm, struct cd_qmp *q, const char *host,
+		   const char *port, const char *fdname, uint64_t deadline)
+{
+	int fd;
+
+	if ((fd = cd_qemu_link_connect(vm, host, port, deadline)) < 0)
+		return fd;
+	return give_fd(vm, q, fd, fdname, NULL);
+}
+
+int
 cd_qemu_link_uri(struct cd_hv_vm *vm, struct cd_qmp *q, const char *uri, char *out,
-		 size_t out_size, uint64_t deadline)
+		 size_t out_size, uint64_t deadline, int *keep)
 {
 	char host[256], port[16];
-	int rc;
+	int fd, rc;
 
+	if (keep)
+		*keep = -1;
 	if (strncmp(uri, "tcp:", 4) != 0) {	/* exec:, unix:, fd: as they are */
 		snprintf(out, out_size, "%s", uri);
 		return 0;
 	}
-	if ((rc = cd_qemu_link_endpoint(vm, uri + 4, host, sizeof(host), port, sizeof(port))) ||
-	    (rc = cd_qemu_link_getfd(vm, q, host, port, CD_QEMU_LINK_MIG_FD, deadline)))
+	if ((rc = cd_qemu_link_endpoint(vm, uri + 4, host, sizeof(host), port, sizeof(port))))
+		return rc;
+	if ((fd = cd_qemu_link_connect(vm, host, port, deadline)) < 0)
+		return fd;
+	if ((rc = give_fd(vm, q, fd, CD_QEMU_LINK_MIG_FD, keep)))
 		return rc;
 	snprintf(out, out_size, "fd:%s", CD_QEMU_LINK_MIG_FD);
 	return 0;
+}
+
+void
+cd_qemu_link_relax(struct cd_hv_vm *vm, int fd)
+{
+	unsigned int off = 0;
+	int no = 0;
+
+	if (fd < 0)
+		return;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &off, sizeof(off)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &no, sizeof(no)) < 0)
+		cd_qemu_log(vm, "post-copy: cannot lift the link's silence bound: %s",
+			    strerror(errno));
+	else
+		cd_qemu_log(vm, "post-copy: the migration link waits for TCP now, not "
+			    "%u s of silence (the guest runs on the target)",
+			    CD_QEMU_LINK_SILENCE_MS / 1000);
 }

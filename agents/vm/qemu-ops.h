@@ -152,10 +152,17 @@ int cd_qemu_link_connect(struct cd_hv_vm *vm, const char *host, const char *port
 int cd_qemu_link_getfd(struct cd_hv_vm *vm, struct cd_qmp *q, const char *host,
 		       const char *port, const char *fdname, uint64_t deadline);
 /** The URI to give QEMU's migrate for uri: "tcp:H:P" becomes
- *  "fd:" CD_QEMU_LINK_MIG_FD over a connection made here; any other
- *  scheme is copied. @return 0, else negative with vm->err set */
+ *  "fd:" CD_QEMU_LINK_MIG_FD over a connection made here; keep non-NULL:
+ *  this process keeps its fd of it there (the caller closes it; -1 for
+ *  another scheme, which is copied). @return 0, else negative with vm->err
+ *  set */
 int cd_qemu_link_uri(struct cd_hv_vm *vm, struct cd_qmp *q, const char *uri, char *out,
-		     size_t out_size, uint64_t deadline);
+		     size_t out_size, uint64_t deadline, int *keep);
+/** Post-copy: lift the silence bound of the migration's connection (fd
+ *  from cd_qemu_link_uri; -1: nothing). The guest runs on the target and
+ *  a broken link loses it, so a link that comes back before TCP gives up
+ *  must be waited for, not cut after 15 s. */
+void cd_qemu_link_relax(struct cd_hv_vm *vm, int fd);
 
 /* Helpers of qemu-mirror.c that qemu-snm.c shares. */
 /** The block job's status into status ("" when there is no such job), its

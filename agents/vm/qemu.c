@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hypervisor.h"
 #include "jsonget.h"
@@ -423,6 +424,7 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	uint64_t next_report = 0, switched = 0;
 	char state[64], status[32], why[256], mig_uri[CD_HV_URI_MAX], nbd[CD_HV_URI_MAX];
 	char link_uri[CD_HV_URI_MAX];
+	int link_fd = -1;	/* our copy of the migration's connection */
 	bool postcopy = vm->migration_policy == CD_MIGPOLICY_POSTCOPY, post = false;
 	uint64_t disk_bytes = 0;
 	struct cd_migstall_cfg scfg = { 0 };
@@ -494,7 +496,8 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 		res->paused_at_ms = cd_now_mono_ms();
 	}
 	/* our own connection, bounded on silence (qemu-ops.h "Links") */
-	if ((rc = cd_qemu_link_uri(vm, q, mig_uri, link_uri, sizeof(link_uri), deadline))) {
+	if ((rc = cd_qemu_link_uri(vm, q, mig_uri, link_uri, sizeof(link_uri), deadline,
+				   postcopy ? &link_fd : NULL))) {
 		if (res->paused_at_ms || nbd[0])
 			cancel_outgoing(vm, q);	/* resumes the guest we paused */
 		goto out;
@@ -565,6 +568,8 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	}
 	/* From the switch on: complete, or the VM is lost (never resumed here). */
 	if (!rc && post)
+		cd_qemu_link_relax(vm, link_fd);
+	if (!rc && post)
 		rc = cd_qemu_postcopy_wait(vm, q, deadline, cancel, progress, opaque, t0,
 					   interval, &switched);
 	if (rc)
@@ -594,6 +599,8 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 	}
 	rc = cd_qemu_role_set(vm, CD_ROLE_MIGRATED);
 out:
+	if (link_fd >= 0)
+		close(link_fd);
 	cd_qmp_close(q);
 	return rc;
 }
