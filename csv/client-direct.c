@@ -34,6 +34,8 @@ struct cl_dlease {
 	struct cl_dlease *next;	/* dg.all */
 	int refs;		/* under dg.lock: recall threads using it */
 	uint64_t rbytes, wbytes;	/* done directly (for the log at close) */
+	uint64_t wredir;		/* writes it could not take directly (a hole,
+					 * an unwritten extent, no usable lease) */
 	bool times;		/* C7: direct writes since the last times update */
 	uint64_t times_ms;	/* C7: when the last update was asked for */
 };
@@ -376,9 +378,10 @@ cl_direct_free(struct cl_dlease *d)
 	id = drop(d);
 	if (id)
 		send_return(id);
-	if (d->rbytes || d->wbytes)
+	if (d->rbytes || d->wbytes || d->wredir)
 		fprintf(stderr, "csv-client %s: a file closed: %" PRIu64 " bytes read and %" PRIu64
-			" bytes written directly on the LUN\n", dg.volume, d->rbytes, d->wbytes);
+			" bytes written directly on the LUN, %" PRIu64 " bytes written through "
+			"the coordinator\n", dg.volume, d->rbytes, d->wbytes, d->wredir);
 	pthread_rwlock_destroy(&d->io);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -707,6 +710,8 @@ direct_io(struct cl_dlease *d, const struct cl_direct_ops *ops, char *buf, size_
 	ok = d->id && !d->recalled && d->epoch == cl_epoch() &&
 	     csv_dl_usable(d->sent_ms, d->dur_ms, now) &&		/* C1 */
 	     csv_dl_direct_ok(d->map, d->n, off, len);			/* C3 */
+	if (!ok && write)
+		d->wredir += len;
 	pthread_mutex_unlock(&d->lock);
 	rc = ok ? lun_io(d, write, buf, len, off) : -EAGAIN;
 	if (rc == 0)
