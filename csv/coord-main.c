@@ -4,13 +4,15 @@
  *
  *   csv-coord --name volume1 --device PATH --listen ADDR:PORT
  *             [--fs ext4|xfs] [--mount DIR] [--authkey FILE] [--ready FILE]
- *             [--fenced-file FILE] [--grace-ms MS]
+ *             [--fenced-file FILE] [--grace-ms MS] [--lease-ms MS]
+ *             [--retry-keep-ms MS]
  *
  * It mounts the device in a mount namespace of its own (nobody else on the
  * node sees the mount; it goes when the process goes), then serves until
  * SIGTERM/SIGINT, then unmounts cleanly. --ready is written once it serves.
  */
 #include "coord.h"
+#include "csv-reqrec.h"
 #include "error.h"
 
 #include <arpa/inet.h>
@@ -43,6 +45,7 @@ static const char usage[] =
 "usage: csv-coord --name NAME --device PATH --listen ADDR:PORT [--fs ext4|xfs]\n"
 "                 [--mount DIR] [--authkey FILE] [--ready FILE]\n"
 "                 [--fenced-file FILE] [--grace-ms MS] [--lease-ms MS]\n"
+"                 [--retry-keep-ms MS]\n"
 "Coordinator of a cluster shared volume: mounts PATH (a block device: the\n"
 "open-iscsi/multipath device, or the device of the role's disk agent) in a\n"
 "private mount namespace and serves the CSV protocol on ADDR:PORT (TLS with\n"
@@ -56,12 +59,15 @@ static const char usage[] =
 "its blocks on the LUN themselves; blocks move or are freed only once the\n"
 "file's leases were returned or expired. Offered when PATH is a whole block\n"
 "device (its offsets are the LUN's).\n"
+"Namespace operations leave a record on the volume so that a client's retry\n"
+"on the next coordinator gets the first attempt's answer; records are kept\n"
+"--retry-keep-ms ms (default 1200000; longer than the clients' --timeout).\n"
 "Exit status 3: the volume failed (EIO/EROFS: fenced, path or holder lost);\n"
 "the request that met it got no reply, so clients retry elsewhere.\n";
 
 struct opts {
 	const char *name, *device, *listen, *fs, *mount, *authkey, *ready, *fenced;
-	long grace_ms, lease_ms;
+	long grace_ms, lease_ms, keep_ms;
 };
 
 static int
@@ -78,13 +84,15 @@ parse(int argc, char **argv, struct opts *o)
 		{ "fenced-file", required_argument, NULL, 'F' },
 		{ "grace-ms", required_argument, NULL, 'g' },
 		{ "lease-ms", required_argument, NULL, 'L' },
+		{ "retry-keep-ms", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ .fs = "ext4", .authkey = CSV_DEFAULT_AUTHKEY,
-			    .grace_ms = CSV_GRACE_DEFAULT_MS, .lease_ms = CSV_DL_DURATION_MS };
+			    .grace_ms = CSV_GRACE_DEFAULT_MS, .lease_ms = CSV_DL_DURATION_MS,
+			    .keep_ms = CSV_RQ_KEEP_DEFAULT_MS };
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->name = optarg; break;
@@ -97,12 +105,13 @@ parse(int argc, char **argv, struct opts *o)
 		case 'F': o->fenced = optarg; break;
 		case 'g': o->grace_ms = atol(optarg); break;
 		case 'L': o->lease_ms = atol(optarg); break;
+		case 'K': o->keep_ms = atol(optarg); break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: return -EINVAL;
 		}
 	}
 	if (!o->name || !o->device || !o->listen || optind != argc || o->grace_ms < 0 ||
-	    o->lease_ms <= 2 * CSV_DL_MARGIN_MS || o->lease_ms > 600000 ||
+	    o->lease_ms <= 2 * CSV_DL_MARGIN_MS || o->lease_ms > 600000 || o->keep_ms <= 0 ||
 	    (strcmp(o->fs, "ext4") != 0 && strcmp(o->fs, "xfs") != 0))
 		return -EINVAL;
 	return 0;
@@ -251,6 +260,12 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "csv-coord %s: %s on the volume: %s\n", o.name, COORD_RESERVED,
 			strerror(-rc));
+		return rc == -EIO || rc == -EROFS ? COORD_EXIT_LOST : 1;
+	}
+	rc = coord_req_init(&co, (uint64_t)o.keep_ms);
+	if (rc < 0) {
+		fprintf(stderr, "csv-coord %s: %s/%s on the volume: %s\n", o.name, COORD_RESERVED,
+			CSV_RQ_DIR, strerror(-rc));
 		return rc == -EIO || rc == -EROFS ? COORD_EXIT_LOST : 1;
 	}
 	co.lease_ms = (uint64_t)o.lease_ms;

@@ -3,10 +3,12 @@
  * coord.h): every path is resolved beneath the mount's fd without symlinks.
  */
 #include "coord.h"
+#include "csv-reqrec.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +21,7 @@
 #include <unistd.h>
 
 #define RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV)
-/* flags a client may ask for in OPEN/CREATE */
-#define OPEN_FLAGS (O_ACCMODE | O_TRUNC | O_EXCL | O_DIRECT | O_DSYNC | O_SYNC | \
-		    O_NOATIME | O_DIRECTORY)
+#define OPEN_FLAGS COORD_OPEN_FLAGS
 
 int
 coord_path_ok(const char *path)
@@ -47,8 +47,8 @@ coord_path_ok(const char *path)
 	return 0;
 }
 
-static int
-open_beneath(struct coord *co, const char *rel, int flags, mode_t mode)
+int
+coord_open_beneath(struct coord *co, const char *rel, int flags, mode_t mode)
 {
 	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = mode,
 				.resolve = RESOLVE };
@@ -58,17 +58,17 @@ open_beneath(struct coord *co, const char *rel, int flags, mode_t mode)
 }
 
 /* The node at path itself (a trailing symlink included), as an O_PATH fd. */
-static int
-node_fd(struct coord *co, const char *path)
+int
+coord_node_fd(struct coord *co, const char *path)
 {
 	int rc = coord_path_ok(path);
 
-	return rc < 0 ? rc : open_beneath(co, path + 1, O_PATH | O_NOFOLLOW, 0);
+	return rc < 0 ? rc : coord_open_beneath(co, path + 1, O_PATH | O_NOFOLLOW, 0);
 }
 
 /* The parent directory of path as an O_PATH fd; its last component in leaf. */
-static int
-parent_fd(struct coord *co, const char *path, const char **leaf)
+int
+coord_parent_fd(struct coord *co, const char *path, const char **leaf)
 {
 	char dir[CSV_PATH_MAX + 1];
 	const char *slash;
@@ -82,11 +82,11 @@ parent_fd(struct coord *co, const char *path, const char **leaf)
 	memcpy(dir, path + 1, (size_t)(slash - path));
 	dir[slash - path > 0 ? slash - path - 1 : 0] = '\0';
 	*leaf = slash + 1;
-	return open_beneath(co, dir, O_PATH | O_DIRECTORY, 0);
+	return coord_open_beneath(co, dir, O_PATH | O_DIRECTORY, 0);
 }
 
-static void
-proc_path(char *buf, size_t len, int fd)
+void
+coord_proc_path(char *buf, size_t len, int fd)
 {
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
@@ -108,8 +108,8 @@ fill_attr(struct csv_attr *a, const struct stat *st)
 	a->ctime = (struct csv_time){ st->st_ctim.tv_sec, (uint32_t)st->st_ctim.tv_nsec };
 }
 
-static int
-stat_fd(int fd, struct csv_attr *a)
+int
+coord_stat_fd(int fd, struct csv_attr *a)
 {
 	struct stat st;
 
@@ -119,8 +119,8 @@ stat_fd(int fd, struct csv_attr *a)
 	return 0;
 }
 
-static int
-stat_at(int dirfd, const char *leaf, struct csv_attr *a)
+int
+coord_stat_at(int dirfd, const char *leaf, struct csv_attr *a)
 {
 	struct stat st;
 
@@ -170,8 +170,8 @@ coord_fh_dup(struct coord *co, uint64_t fh, int *fd)
  * (coord_move_begin: the file's direct-I/O leases end first); fd was
  * opened without it.
  */
-static int
-open_trunc(struct coord *co, int fd)
+int
+coord_open_trunc(struct coord *co, int fd)
 {
 	struct coord_move mv;
 	struct stat st;
@@ -190,8 +190,8 @@ open_trunc(struct coord *co, int fd)
 }
 
 /* Strip O_TRUNC from flags for open_trunc (kept for read-only opens). */
-static bool
-trunc_later(int *flags)
+bool
+coord_trunc_later(int *flags)
 {
 	if (!(*flags & O_TRUNC) || (*flags & O_ACCMODE) == O_RDONLY)
 		return false;
@@ -216,8 +216,8 @@ coord_fh_direct(struct coord *co, uint64_t fh)
 }
 
 /* Register fd (taken over) as a new handle; its number, or 0 on ENOMEM. */
-static uint64_t
-fh_add(struct coord *co, int fd, int flags, uint64_t client)
+uint64_t
+coord_fh_add(struct coord *co, int fd, int flags, uint64_t client)
 {
 	struct coord_fh *n;
 	uint64_t fh = 0;
@@ -368,7 +368,7 @@ lock_fd(struct coord *co, uint64_t client, uint64_t owner, int fhfd, int fhflags
 		}
 	}
 	pthread_mutex_unlock(&co->lock);
-	proc_path(proc, sizeof(proc), fhfd);
+	coord_proc_path(proc, sizeof(proc), fhfd);
 	fd = open(proc, (fhflags & O_ACCMODE) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -444,7 +444,7 @@ do_readdir(struct coord *co, const struct csv_msg *q, struct csv_msg *r, void **
 		return -EINVAL;
 	if ((rc = coord_path_ok(q->path)) < 0)
 		return rc;
-	fd = open_beneath(co, q->path + 1, O_RDONLY | O_DIRECTORY, 0);
+	fd = coord_open_beneath(co, q->path + 1, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;
 	*buf = malloc(cap);
@@ -486,97 +486,26 @@ out:
 
 /* ---- the dispatcher ---- */
 
+/* LISTXATTR without the coordinator's names (R8 of lib/csv-reqrec.h). */
 static int
-do_create(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv_msg *r)
+list_xattr(const char *proc, const struct csv_msg *q, struct csv_msg *r, void **buf)
 {
-	const char *leaf;
-	int pfd, fd, rc = 0;
-	int flags = (int)(q->oflags & OPEN_FLAGS);
-	bool trunc = trunc_later(&flags);
+	size_t want = q->len > CSV_MAX_DATA ? CSV_MAX_DATA : q->len;
+	ssize_t n;
 
-	pfd = parent_fd(co, q->path, &leaf);
-	if (pfd < 0)
-		return pfd;
-	switch (q->op) {
-	case CSV_OP_CREATE:
-		fd = openat(pfd, leaf, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-			    q->mode & 07777);
-		if (fd < 0) {
-			rc = -errno;
-			break;
-		}
-		if ((trunc && (rc = open_trunc(co, fd)) < 0) ||
-		    fchown(fd, q->uid, q->gid) < 0 || (rc = stat_fd(fd, &r->attr)) < 0) {
-			rc = rc ? rc : -errno;
-			close(fd);
-			break;
-		}
-		r->fh = fh_add(co, fd, flags, client);
-		if (!r->fh)
-			rc = -ENOMEM;
-		break;
-	case CSV_OP_MKDIR:
-		if (mkdirat(pfd, leaf, q->mode & 07777) < 0)
-			rc = -errno;
-		break;
-	case CSV_OP_MKNOD:
-		if (mknodat(pfd, leaf, q->mode, (dev_t)q->rdev) < 0)
-			rc = -errno;
-		break;
-	case CSV_OP_SYMLINK:
-		if (symlinkat(q->path2, pfd, leaf) < 0)
-			rc = -errno;
-		break;
-	}
-	if (rc == 0 && q->op != CSV_OP_CREATE) {
-		if (fchownat(pfd, leaf, q->uid, q->gid, AT_SYMLINK_NOFOLLOW) < 0)
-			rc = -errno;
-		else
-			rc = stat_at(pfd, leaf, &r->attr);
-	}
-	close(pfd);
-	return rc;
-}
-
-static int
-do_two_paths(struct coord *co, const struct csv_msg *q, struct csv_msg *r)
-{
-	const char *l1, *l2;
-	int p1, p2, rc = 0;
-
-	p1 = parent_fd(co, q->path, &l1);
-	if (p1 < 0)
-		return p1;
-	p2 = parent_fd(co, q->path2, &l2);
-	if (p2 < 0) {
-		close(p1);
-		return p2;
-	}
-	if (q->op == CSV_OP_RENAME) {
-		if (renameat2(p1, l1, p2, l2, q->oflags) < 0)
-			rc = -errno;
-	} else if (linkat(p1, l1, p2, l2, 0) < 0) {
-		rc = -errno;
-	} else {
-		rc = stat_at(p2, l2, &r->attr);
-	}
-	close(p1);
-	close(p2);
-	return rc;
-}
-
-static int
-do_remove(struct coord *co, const struct csv_msg *q)
-{
-	const char *leaf;
-	int pfd = parent_fd(co, q->path, &leaf), rc = 0;
-
-	if (pfd < 0)
-		return pfd;
-	if (unlinkat(pfd, leaf, q->op == CSV_OP_RMDIR ? AT_REMOVEDIR : 0) < 0)
-		rc = -errno;
-	close(pfd);
-	return rc;
+	*buf = malloc(XATTR_LIST_MAX);
+	if (!*buf)
+		return -ENOMEM;
+	n = listxattr(proc, *buf, XATTR_LIST_MAX);
+	if (n < 0)
+		return -errno;
+	n = (ssize_t)csv_rq_xattr_filter(*buf, (size_t)n);
+	if (want && (size_t)n > want)
+		return -ERANGE;
+	r->len = (uint64_t)n;
+	r->data = want ? *buf : NULL;
+	r->datalen = want ? (uint32_t)n : 0;
+	return 0;
 }
 
 /* Ops on the node at path (or on handle fh when given). */
@@ -588,13 +517,13 @@ do_node(struct coord *co, const struct csv_msg *q, struct csv_msg *r, void **buf
 	ssize_t n;
 	int fd, rc = 0;
 
-	fd = q->fh ? fh_get(co, q->fh, NULL) : node_fd(co, q->path);
+	fd = q->fh ? fh_get(co, q->fh, NULL) : coord_node_fd(co, q->path);
 	if (fd < 0)
 		return fd;
-	proc_path(proc, sizeof(proc), fd);
+	coord_proc_path(proc, sizeof(proc), fd);
 	switch (q->op) {
 	case CSV_OP_GETATTR:
-		rc = stat_fd(fd, &r->attr);
+		rc = coord_stat_fd(fd, &r->attr);
 		break;
 	case CSV_OP_READLINK:
 		n = readlinkat(fd, "", target, sizeof(target) - 1);
@@ -634,21 +563,26 @@ do_node(struct coord *co, const struct csv_msg *q, struct csv_msg *r, void **buf
 		rc = access(proc, q->mode) < 0 ? -errno : 0;
 		break;
 	case CSV_OP_SETXATTR:
-		rc = setxattr(proc, q->name, q->data, q->datalen, (int)q->oflags) < 0 ? -errno : 0;
-		break;
 	case CSV_OP_REMOVEXATTR:
-		rc = removexattr(proc, q->name) < 0 ? -errno : 0;
+		if (csv_rq_xattr_hidden(q->name)) {
+			rc = -EPERM;	/* R8: the coordinator's (lib/csv-reqrec.h) */
+			break;
+		}
+		rc = (q->op == CSV_OP_SETXATTR ?
+		      setxattr(proc, q->name, q->data, q->datalen, (int)q->oflags) :
+		      removexattr(proc, q->name)) < 0 ? -errno : 0;
 		break;
 	case CSV_OP_GETXATTR:
-	case CSV_OP_LISTXATTR:
+		if (csv_rq_xattr_hidden(q->name)) {
+			rc = -ENODATA;	/* R8 */
+			break;
+		}
 		*buf = malloc(q->len ? (q->len > CSV_MAX_DATA ? CSV_MAX_DATA : q->len) : 1);
 		if (!*buf) {
 			rc = -ENOMEM;
 			break;
 		}
-		n = q->op == CSV_OP_GETXATTR ?
-		    getxattr(proc, q->name, *buf, q->len > CSV_MAX_DATA ? CSV_MAX_DATA : q->len) :
-		    listxattr(proc, *buf, q->len > CSV_MAX_DATA ? CSV_MAX_DATA : q->len);
+		n = getxattr(proc, q->name, *buf, q->len > CSV_MAX_DATA ? CSV_MAX_DATA : q->len);
 		if (n < 0) {
 			rc = -errno;
 			break;
@@ -656,6 +590,9 @@ do_node(struct coord *co, const struct csv_msg *q, struct csv_msg *r, void **buf
 		r->len = (uint64_t)n;
 		r->data = q->len ? *buf : NULL;
 		r->datalen = q->len ? (uint32_t)n : 0;
+		break;
+	case CSV_OP_LISTXATTR:
+		rc = list_xattr(proc, q, r, buf);
 		break;
 	}
 	close(fd);
@@ -666,21 +603,21 @@ static int
 do_open(struct coord *co, uint64_t client, const struct csv_msg *q, struct csv_msg *r)
 {
 	int flags = (int)(q->oflags & OPEN_FLAGS & ~O_EXCL), fd, rc;
-	bool trunc = trunc_later(&flags);
+	bool trunc = coord_trunc_later(&flags);
 
 	if ((rc = coord_path_ok(q->path)) < 0)
 		return rc;
-	fd = open_beneath(co, q->path + 1, flags | O_NOFOLLOW, 0);
+	fd = coord_open_beneath(co, q->path + 1, flags | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return fd;
-	rc = trunc ? open_trunc(co, fd) : 0;
+	rc = trunc ? coord_open_trunc(co, fd) : 0;
 	if (rc == 0)
-		rc = stat_fd(fd, &r->attr);
+		rc = coord_stat_fd(fd, &r->attr);
 	if (rc < 0) {
 		close(fd);
 		return rc;
 	}
-	r->fh = fh_add(co, fd, flags, client);
+	r->fh = coord_fh_add(co, fd, flags, client);
 	return r->fh ? 0 : -ENOMEM;
 }
 
@@ -824,13 +761,13 @@ coord_exec(struct coord *co, uint64_t client, const struct csv_msg *q,
 	case CSV_OP_MKDIR:
 	case CSV_OP_SYMLINK:
 	case CSV_OP_CREATE:
-		return do_create(co, client, q, r);
+		return coord_ns_create(co, client, q, r);
 	case CSV_OP_UNLINK:
 	case CSV_OP_RMDIR:
-		return do_remove(co, q);
+		return coord_ns_remove(co, client, q);
 	case CSV_OP_RENAME:
 	case CSV_OP_LINK:
-		return do_two_paths(co, q, r);
+		return coord_ns_two(co, client, q, r);
 	case CSV_OP_OPEN:
 		return do_open(co, client, q, r);
 	case CSV_OP_RELEASE:

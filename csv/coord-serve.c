@@ -249,6 +249,7 @@ execute(struct coord_req *r)
 		return;
 	}
 	memset(&rep, 0, sizeof(rep));
+	coord_crash(cc->co, COORD_CRASH_BEFORE, &r->msg);	/* test only */
 	rc = coord_exec(cc->co, cc->client, &r->msg, &rep, &buf);
 	if (rc == -EIO || rc == -EROFS) {
 		/*
@@ -265,6 +266,7 @@ execute(struct coord_req *r)
 			csv_op_name(r->msg.op), strerror(-rc));
 		_exit(COORD_EXIT_LOST);
 	}
+	coord_crash(cc->co, COORD_CRASH_AFTER, &r->msg);	/* test only */
 	rep.op = r->msg.op;
 	rep.id = r->msg.id;
 	rep.flags = CSV_F_REPLY;
@@ -592,6 +594,7 @@ coord_serve(struct coord *co, volatile int *stop)
 	int i, fd;
 
 	co->push = push;
+	coord_req_start(co);
 	for (i = 0; i < COORD_WORKERS; i++) {
 		if (pthread_create(&t, NULL, worker, NULL) != 0)
 			return -EAGAIN;

@@ -11,6 +11,10 @@
  *                  the per-client reply cache that answers retried requests
  *   coord-ops.c    the operations, each with *at() calls relative to the
  *                  mount's directory fd; paths never leave the volume
+ *   coord-ns.c     the namespace operations (create, mkdir, mknod,
+ *                  symlink, link, unlink, rmdir, rename) with their
+ *                  records on the volume (lib/csv-reqrec.h R1-R8), so a
+ *                  retry on a new coordinator gets the first attempt's answer
  *   coord-grace.c  the lock record, the grace period after a coordinator
  *                  change and the fenced nodes
  *   coord-lease.c  direct I/O (issue 15): extent maps under leases, recalls
@@ -107,10 +111,25 @@
  * cache (the last COORD_CACHE such requests) is answered from the cache,
  * not executed again; a retry that overtakes its original (still
  * executing on a worker when the client reconnected) waits for its reply.
+ * A new coordinator has no cache: a namespace operation is made so that it
+ * leaves its own record on the volume, in the journal transaction of the
+ * rename that shows its result (coord-ns.c, lib/csv-reqrec.h R1-R8:
+ * COORD_RESERVED/req/r-CLIENT-ID entries, whiteouts, and the xattr
+ * trusted.csv.req), and a retry (CSV_F_RETRY) is resolved from it: done
+ * (success), never shown (executed), or not this request's (its EEXIST or
+ * ENOENT is real). Records are pruned after --retry-keep-ms.
+ *
+ * Test-only fault injection: CSV_COORD_CRASH=POINT:OP:NAME (read at
+ * start, only when set) makes the coordinator SIGKILL itself at POINT
+ * (before: before executing; mid: in the middle of a namespace operation,
+ * after its first step; after: executed, before the reply) of the first
+ * request of op OP (csv_op_name: create, mkdir, unlink, rename...) whose
+ * path's last component is NAME. tests/csv/test-csv-retry uses it.
  */
 #ifndef CLUSTERD_CSV_COORD_H
 #define CLUSTERD_CSV_COORD_H
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -128,6 +147,12 @@
 #define COORD_RESERVED		".clusterd-csv"	/* the coordinator's directory */
 #define COORD_TICK_MS		200	/* grace bound and fenced-file checks */
 #define COORD_MAX_FENCED	64
+/* flags a client may ask for in OPEN/CREATE */
+#define COORD_OPEN_FLAGS	(O_ACCMODE | O_TRUNC | O_EXCL | O_DIRECT | O_DSYNC | O_SYNC | \
+				 O_NOATIME | O_DIRECTORY)
+
+/* CSV_COORD_CRASH's points (test only) */
+enum { COORD_CRASH_NONE, COORD_CRASH_BEFORE, COORD_CRASH_MID, COORD_CRASH_AFTER };
 
 struct coord_cached {
 	uint64_t id;
@@ -199,6 +224,15 @@ struct coord {
 	/* push m (CSV_F_PUSH, id 0) to client's current connection: 0,
 	 * -ENOTCONN or the send's error; set by coord_serve (coord-serve.c) */
 	int (*push)(struct coord *co, uint64_t client, const struct csv_msg *m);
+
+	/* coord-ns.c: records of namespace operations (lib/csv-reqrec.h) */
+	pthread_rwlock_t ns_lock;	/* creations shared; removals, renames exclusive */
+	bool rq_on;			/* records made (R5: the volume can hold them) */
+	int reqfd;			/* COORD_RESERVED/req, O_DIRECTORY */
+	uint64_t rq_keep_ms;		/* --retry-keep-ms (R6) */
+	int crash_point;		/* CSV_COORD_CRASH (test only) */
+	unsigned crash_op;
+	char crash_name[CSV_NAME_MAX + 1];
 };
 
 /* A mover in progress (coord_move_begin .. coord_move_end). */
@@ -243,6 +277,51 @@ void coord_forget_client(struct coord *co, uint64_t client);
 
 /** Close every handle and lock and forget every client (at exit). */
 void coord_clear(struct coord *co);
+
+/* coord-ops.c's helpers for coord-ns.c: path resolution beneath the mount
+ * (negative errno or an fd the caller closes), attributes, handles. */
+int coord_open_beneath(struct coord *co, const char *rel, int flags, mode_t mode);
+int coord_node_fd(struct coord *co, const char *path);
+int coord_parent_fd(struct coord *co, const char *path, const char **leaf);
+void coord_proc_path(char *buf, size_t len, int fd);
+int coord_stat_fd(int fd, struct csv_attr *a);
+int coord_stat_at(int dirfd, const char *leaf, struct csv_attr *a);
+/** Register fd (taken over, closed on failure) as client's handle; 0 on ENOMEM. */
+uint64_t coord_fh_add(struct coord *co, int fd, int flags, uint64_t client);
+/** O_TRUNC as a mover (leases recalled first); see coord_trunc_later. */
+int coord_open_trunc(struct coord *co, int fd);
+/** Strip O_TRUNC from *flags for coord_open_trunc (kept for read-only opens). */
+bool coord_trunc_later(int *flags);
+
+/* ---- coord-ns.c ---- */
+
+/**
+ * At start, after coord_grace_init: COORD_RESERVED/req, the probe of
+ * RENAME_WHITEOUT and trusted xattrs (without them no records: R5), a
+ * first prune, CSV_COORD_CRASH.
+ * @return 0; -errno when the directory cannot be made (-EIO/-EROFS: lost)
+ */
+int coord_req_init(struct coord *co, uint64_t keep_ms);
+
+/** Start the pruner thread (R6, every 10 s). */
+void coord_req_start(struct coord *co);
+
+/** One pass of R6 over COORD_RESERVED/req. */
+void coord_req_prune(struct coord *co);
+
+/** CREATE, MKDIR, MKNOD, SYMLINK (and LINK) of client. @return 0 or -errno */
+int coord_ns_create(struct coord *co, uint64_t client, const struct csv_msg *q,
+		    struct csv_msg *r);
+
+/** UNLINK, RMDIR of client. @return 0 or -errno */
+int coord_ns_remove(struct coord *co, uint64_t client, const struct csv_msg *q);
+
+/** RENAME, LINK of client. @return 0 or -errno */
+int coord_ns_two(struct coord *co, uint64_t client, const struct csv_msg *q,
+		 struct csv_msg *r);
+
+/** CSV_COORD_CRASH (test only): SIGKILL itself when q matches at point. */
+void coord_crash(struct coord *co, int point, const struct csv_msg *q);
 
 /* ---- coord-grace.c ---- */
 

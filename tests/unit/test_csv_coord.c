@@ -41,7 +41,8 @@ suite_init(void)
 		return -1;
 	co.mntfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	co.fh_gen = 7ull << 32;
-	if (pthread_mutex_init(&co.lock, NULL) || co.mntfd < 0 || coord_grace_init(&co) < 0)
+	if (pthread_mutex_init(&co.lock, NULL) || co.mntfd < 0 || coord_grace_init(&co) < 0 ||
+	    coord_req_init(&co, 60000) < 0 || !co.rq_on)
 		return -1;
 	/* an empty volume: no lock record, no grace */
 	return co.grace.active ? -1 : 0;
@@ -54,6 +55,7 @@ suite_clean(void)
 
 	coord_forget_client(&co, 1);
 	coord_clear(&co);
+	close(co.reqfd);
 	close(co.resfd);
 	close(co.mntfd);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -118,8 +120,10 @@ static void
 req(unsigned op, const char *path)
 {
 	memset(&q, 0, sizeof(q));
+	static uint64_t ids;
+
 	q.op = (uint16_t)op;
-	q.id = 1;
+	q.id = ++ids;		/* unique, as a client's (namespace records) */
 	q.uid = getuid();	/* creations chown to these: no root needed */
 	q.gid = getgid();
 	snprintf(q.path, sizeof(q.path), "%s", path);
