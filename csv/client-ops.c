@@ -614,12 +614,16 @@ cl_readlink(const char *path, char *buf, size_t size)
 	return rc;
 }
 
-/* Creations: a retried EEXIST on a new coordinator is checked (client.h). */
+/*
+ * Creations. A retry on a new coordinator is resolved there from the
+ * operation's record on the volume (lib/csv-reqrec.h R4, R7): its EEXIST
+ * is real.
+ */
 static int
 make(unsigned op, const char *path, mode_t mode, dev_t rdev, const char *target)
 {
 	struct fuse_context *ctx = fuse_get_context();
-	struct call *c = call_new(op, path), *st;
+	struct call *c = call_new(op, path);
 	int rc;
 
 	if (!c)
@@ -631,14 +635,6 @@ make(unsigned op, const char *path, mode_t mode, dev_t rdev, const char *target)
 	if (target)
 		snprintf(c->q.path2, sizeof(c->q.path2), "%s", target);
 	rc = call_run(c);
-	if (rc == -EEXIST && c->moved && (st = call_new(CSV_OP_GETATTR, path))) {
-		/* the first attempt made it if the node is what we asked for */
-		if (call_run(st) == 0 && (st->r.attr.mode & S_IFMT) ==
-		    (op == CSV_OP_MKDIR ? S_IFDIR : op == CSV_OP_SYMLINK ? S_IFLNK :
-		     (mode & S_IFMT)) && st->r.attr.uid == ctx->uid)
-			rc = 0;
-		call_free(st);
-	}
 	call_free(c);
 	return rc;
 }
@@ -661,7 +657,7 @@ cl_symlink(const char *target, const char *path)
 	return make(CSV_OP_SYMLINK, path, 0, 0, target);
 }
 
-/* Removals: a retried ENOENT on a new coordinator means the first one did it. */
+/* Removals: a retry's ENOENT is real, as a creation's EEXIST (make). */
 static int
 removal(unsigned op, const char *path)
 {
@@ -671,8 +667,6 @@ removal(unsigned op, const char *path)
 	if (!c)
 		return -ENOMEM;
 	rc = call_run(c);
-	if (rc == -ENOENT && c->moved)
-		rc = 0;
 	call_free(c);
 	return rc;
 }
@@ -692,7 +686,7 @@ cl_rmdir(const char *path)
 static int
 cl_rename(const char *from, const char *to, unsigned int flags)
 {
-	struct call *c = call_new(CSV_OP_RENAME, from), *st;
+	struct call *c = call_new(CSV_OP_RENAME, from);
 	int rc;
 
 	if (!c)
@@ -700,12 +694,7 @@ cl_rename(const char *from, const char *to, unsigned int flags)
 	snprintf(c->q.path2, sizeof(c->q.path2), "%s", to);
 	c->q.oflags = flags;
 	cl_wb_drain_all();	/* a file shows up under its new name with its data */
-	rc = call_run(c);
-	if (rc == -ENOENT && c->moved && (st = call_new(CSV_OP_GETATTR, to))) {
-		if (call_run(st) == 0)
-			rc = 0;
-		call_free(st);
-	}
+	rc = call_run(c);	/* a retry's ENOENT is real (make) */
 	call_free(c);
 	if (rc == 0)
 		renamed(from, to);
@@ -722,9 +711,7 @@ cl_link(const char *from, const char *to)
 		return -ENOMEM;
 	snprintf(c->q.path2, sizeof(c->q.path2), "%s", to);
 	cl_wb_drain_all();
-	rc = call_run(c);
-	if (rc == -EEXIST && c->moved)
-		rc = 0;
+	rc = call_run(c);	/* a retry's EEXIST is real (make) */
 	call_free(c);
 	return rc;
 }
@@ -926,16 +913,9 @@ cl_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	c->q.uid = ctx->uid;
 	c->q.gid = ctx->gid;
 	cl_wb_drain_all();	/* O_TRUNC after writes still behind */
+	/* a retry's EEXIST is real: the coordinator answers a create its
+	 * first attempt made with a handle on that file (make) */
 	rc = call_run(c);
-	if (rc == -EEXIST && c->moved && (fi->flags & O_EXCL)) {
-		/* our own first attempt created it on the old coordinator */
-		call_free(c);
-		c = call_new(CSV_OP_OPEN, path);
-		if (!c)
-			return -ENOMEM;
-		c->q.oflags = (uint32_t)fi->flags & ~(uint32_t)(O_EXCL | O_TRUNC);
-		rc = call_run(c);
-	}
 	if (rc == 0)
 		rc = opened(c, fi, (uint32_t)fi->flags, path);
 	call_free(c);

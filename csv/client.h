@@ -29,11 +29,14 @@
  * next connection, until it gets a reply or --timeout seconds passed since
  * it was first sent (then -EIO). Applications see a pause, not an error.
  * The same coordinator answers a retried non-idempotent request from its
- * reply cache (coord.h). A new coordinator (another epoch) has no cache:
- * cl_call reports the epoch change in rep->flags' place (*moved = true) and
- * client-ops.c reads a retried create/mkdir/link/symlink's EEXIST and an
- * unlink/rmdir/rename's ENOENT as the first attempt's success when the
- * result on the volume is the one that attempt would have left.
+ * reply cache (coord.h). A new coordinator (another epoch) has no cache
+ * but the records the namespace operations leave on the volume
+ * (lib/csv-reqrec.h R1-R8): it answers a retried create, mkdir, mknod,
+ * symlink, link, unlink, rmdir or rename as its first attempt was answered
+ * (done: success; never shown: executed now), so the client reports every
+ * answer as it comes: a retry's EEXIST or ENOENT is real (R7). cl_call
+ * still says when a request moved (*moved: a handle of the old coordinator
+ * is reopened).
  *
  * Handles: every open file has a client handle (FUSE fi->fh) holding the
  * coordinator's handle and the epoch it belongs to; after a coordinator
