@@ -5,9 +5,10 @@
  * coordinator, after a crash and journal replay, is answered as its first
  * attempt was; the records' pruning; the test-only crash points.
  *
- * Lock (co->ns_lock): creations take it shared; removals and renames
- * exclusive, so that what a removal checked (the victim's type, an empty
- * directory) and the node a rename tagged are still what it renames.
+ * Lock (co->ns_lock): recorded creations take it shared; recorded
+ * removals and renames exclusive, so that what a removal checked (the
+ * victim's type, an empty directory) and the node a rename tagged are
+ * still what it renames. A removed file's blocks are freed after it.
  */
 #include "coord.h"
 #include "csv-reqrec.h"
@@ -452,20 +453,34 @@ dir_empty(int dirfd, const char *name)
 	return rc;
 }
 
-/* R2's end: RECORD (the victim) becomes a whiteout, the victim goes. */
+/*
+ * R2's end: RECORD (the victim) becomes a whiteout, the victim moves on to
+ * "x-CLIENT-ID". @return true when the victim is there, for remove_victim
+ */
+static bool
+remove_finish(struct coord *co, const char *rec)
+{
+	char victim[CSV_RQ_NAME_LEN + 1];
+
+	memcpy(victim, rec, sizeof(victim));
+	victim[0] = 'x';
+	if (renameat2(co->reqfd, rec, co->reqfd, victim, RENAME_WHITEOUT) < 0) {
+		/* the victim stays the record until pruned (R6) */
+		fprintf(stderr, "csv-coord %s: %s: %s; kept until pruned\n", co->name, rec,
+			strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Delete R2's victim, after ns_lock (a large file's blocks take time). */
 static void
-remove_finish(struct coord *co, const char *rec, uint64_t client, uint64_t id)
+remove_victim(struct coord *co, uint64_t client, uint64_t id)
 {
 	char victim[CSV_RQ_NAME_LEN + 1];
 	int rc;
 
 	rq_name(victim, 'x', client, id);
-	if (renameat2(co->reqfd, rec, co->reqfd, victim, RENAME_WHITEOUT) < 0) {
-		/* the victim stays the record until pruned (R6) */
-		fprintf(stderr, "csv-coord %s: %s: %s; kept until pruned\n", co->name, rec,
-			strerror(errno));
-		return;
-	}
 	if ((rc = rm_entry(co->reqfd, victim)) < 0 && rc != -ENOENT)
 		fprintf(stderr, "csv-coord %s: %s: %s; deleted when pruned\n", co->name, victim,
 			strerror(-rc));
@@ -473,7 +488,7 @@ remove_finish(struct coord *co, const char *rec, uint64_t client, uint64_t id)
 
 static int
 remove_recorded(struct coord *co, uint64_t client, const struct csv_msg *q, int pfd,
-		const char *leaf)
+		const char *leaf, bool *victim)
 {
 	char rec[CSV_RQ_NAME_LEN + 1];
 	enum csv_rq_act act = CSV_RQ_EXEC;
@@ -492,7 +507,7 @@ remove_recorded(struct coord *co, uint64_t client, const struct csv_msg *q, int 
 		if (act == CSV_RQ_DONE)
 			return 0;
 		if (act == CSV_RQ_FINISH) {
-			remove_finish(co, rec, client, q->id);
+			*victim = remove_finish(co, rec);
 			return 0;
 		}
 		/* the errors unlinkat would give, before anything moves */
@@ -512,7 +527,7 @@ remove_recorded(struct coord *co, uint64_t client, const struct csv_msg *q, int 
 		/* its RECORD is taken (a retry without CSV_F_RETRY): R4 */
 	}
 	coord_crash(co, COORD_CRASH_MID, q);
-	remove_finish(co, rec, client, q->id);
+	*victim = remove_finish(co, rec);
 	return 0;
 }
 
@@ -520,17 +535,22 @@ int
 coord_ns_remove(struct coord *co, uint64_t client, const struct csv_msg *q)
 {
 	const char *leaf;
+	bool victim = false;
 	int pfd, rc;
 
 	pfd = coord_parent_fd(co, q->path, &leaf);
 	if (pfd < 0)
 		return pfd;
-	pthread_rwlock_wrlock(&co->ns_lock);
-	if (!co->rq_on || csv_rq_kind(q->op, q->oflags, q->id) == CSV_RQ_PLAIN)
+	if (!co->rq_on || csv_rq_kind(q->op, q->oflags, q->id) == CSV_RQ_PLAIN) {
+		/* the kernel checks and removes in one step: no lock needed */
 		rc = unlinkat(pfd, leaf, q->op == CSV_OP_RMDIR ? AT_REMOVEDIR : 0) < 0 ? -errno : 0;
-	else
-		rc = remove_recorded(co, client, q, pfd, leaf);
-	pthread_rwlock_unlock(&co->ns_lock);
+	} else {
+		pthread_rwlock_wrlock(&co->ns_lock);
+		rc = remove_recorded(co, client, q, pfd, leaf, &victim);
+		pthread_rwlock_unlock(&co->ns_lock);
+		if (victim)
+			remove_victim(co, client, q->id);
+	}
 	close(pfd);
 	return rc;
 }
