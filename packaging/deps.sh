@@ -13,6 +13,7 @@ tgt iproute2 util-linux procps openssh-server openssh-client jq python3 iputils-
 libxml2-dev libxml2-utils resource-agents pacemaker pacemaker-cli-utils
 qemu-system-x86 qemu-utils busybox-static cpio xz-utils curl
 libfuse3-dev fuse3 chromium libgnutls28-dev gnutls-bin tcpdump nftables rsyslog
+fio
 "
 if [ "${1:-}" = deb ]; then
     PKGS="$PKGS debhelper dpkg-dev lintian man-db bash-completion"
