@@ -10,6 +10,9 @@
 #                in 'make bench'): DRAIN_ARGS="--n 4 --limits 1,2" to change
 #   make bench-storage  deps + build + bench/storage-move (move-storage and
 #                shared-nothing live migration of 1 GiB disks, ~5 min)
+#   make bench-csv-vm  deps + build + bench/csv-vm alone (fio in a guest on a
+#                CSV, coordinator node against another; also in 'make bench'):
+#                CSV_VM_ARGS="--skip redirected" to change
 #   make fuzz    deps + build + each fuzz target for 300 s
 #   make faults  deps + build + the randomized fault suite (tests/faults):
 #                SEED=... COUNT=300 NODES=3|4|5 (defaults: a new seed, 300, 3);
@@ -34,7 +37,7 @@ else
 SANITIZE_FLAG = -DCLUSTERD_SANITIZE=OFF
 endif
 
-.PHONY: all deps build test unit labtest demo bench bench-drain bench-storage fuzz faults clean deb deb-test
+.PHONY: all deps build test unit labtest demo bench bench-drain bench-storage bench-csv-vm fuzz faults clean deb deb-test
 
 all: build
 
@@ -64,6 +67,7 @@ bench: build
 	@bench/quorum/run
 	@bench/migration/run
 	@bench/csv/run
+	@bench/csv-vm/run
 
 DRAIN_ARGS ?=
 bench-drain: build
@@ -71,6 +75,10 @@ bench-drain: build
 
 bench-storage: build
 	@bench/storage-move/run
+
+CSV_VM_ARGS ?=
+bench-csv-vm: build
+	@bench/csv-vm/run $(CSV_VM_ARGS)
 
 fuzz: build
 	cmake --build $(BUILD) --target fuzz-long
