@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 
 #define CSV_AGENT	"ocf:clusterd:csv"
+#define CSV_PORT0	"7401"	/* the first volume's port; each volume has its own */
 #define ROLE_PREFIX	"csv-"
 #define MOUNT_ROOT	"/clusterstorage"
 #define START_WAIT_S	180
@@ -54,6 +55,9 @@ static const char help[] =
 "or last MiB) unless --format, which erases it. NAME defaults to the first\n"
 "free volumeN. move is a planned coordinator change (open files see a pause);\n"
 "remove stops the volume and refuses while files are open unless --force.\n"
+"--port: the coordinator's TCP port on the cluster address; each volume has\n"
+"its own (two volumes may be coordinated by one node), by default the first\n"
+"one from 7401 no other volume uses.\n"
 "--direct: files opened O_DIRECT (QEMU cache=none) are read and overwritten\n"
 "straight on the LUN by every node under the coordinator's extent maps and\n"
 "leases (issue 15); show lists per node \"direct\" or \"redirected: REASON\".\n";
@@ -419,6 +423,23 @@ wait_role(struct ctl_conn *c, const char *role, const char *want, int secs, json
 	return rc;
 }
 
+/* The volume whose coordinator listens on port (its csv resource's
+ * params.port, "7401" when it has none), else NULL. */
+static const char *
+port_user(json_object *doc, int port)
+{
+	json_object *rscs = path_get(doc, "config", "resources", NULL);
+
+	if (!rscs)
+		return NULL;
+	json_object_object_foreach(rscs, id, r) {
+		if (strcmp(ctl_jstr(r, "agent", ""), CSV_AGENT) == 0 &&
+		    atoi(ctl_jstr(path_get(r, "params", NULL, NULL), "port", CSV_PORT0)) == port)
+			return id;
+	}
+	return NULL;
+}
+
 static int
 csv_add(struct ctl_globals *g, int argc, char **argv)
 {
@@ -431,7 +452,7 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 	};
 	const char *name = NULL, *fs = "ext4", *url;
 	bool direct = false;
-	char vname[64], role[80], lunid[80], why[256], port[16] = "7401";
+	char vname[64], role[80], lunid[80], why[256], port[16] = "";
 	int64_t pv;
 	json_object *all = NULL, *doc = NULL, *luns = NULL, *sl = NULL, *params, *shown = NULL;
 	struct ctl_conn *c;
@@ -502,6 +523,18 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 		rc = CTL_EXIT_FAILED;
 		goto out;
 	}
+	/* Each volume's coordinator listens on a port of its own: two volumes
+	 * coordinated by one node must not collide. */
+	if (port[0] && port_user(doc, atoi(port))) {
+		fprintf(stderr, "clusterctl csv add: port %s is volume %s's: choose another "
+			"(or leave --port out: the first free one from " CSV_PORT0 ")\n", port,
+			port_user(doc, atoi(port)));
+		rc = CTL_EXIT_USAGE;
+		goto out;
+	}
+	for (int p = atoi(CSV_PORT0); !port[0] && p < atoi(CSV_PORT0) + 1000; p++)
+		if (!port_user(doc, p))
+			snprintf(port, sizeof(port), "%d", p);
 	rc = lun_check(url, format);
 	if (rc == 1) {
 		fprintf(stderr, "clusterctl csv add: %s holds data (its first or last MiB is not "
