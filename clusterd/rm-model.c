@@ -152,6 +152,7 @@ void
 rm_model_free(struct rm_model *m)
 {
 	free(m->roles);
+	json_object_put(m->doc);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -194,14 +195,17 @@ rm_model_load(struct rm_model *m, const struct cd_state *st)
 {
 	json_object *roles, *resources, *rt_roles, *nodes, *rt_nodes, *luns;
 	struct rm_role *keep = m->roles;
+	json_object *old_doc = m->doc;	/* dropped once nothing points into it */
 	size_t cap = m->cap_roles;
 	int rc = 0;
 
 	memset(m, 0, sizeof(*m));
 	m->roles = keep;
 	m->cap_roles = cap;
+	json_object_put(old_doc);
 	if (!st || !st->doc)
 		return 0;
+	m->doc = json_object_get(st->doc);
 	snprintf(m->cluster_name, sizeof(m->cluster_name), "%s", cd_state_cluster_name(st));
 	roles = cd_sp_get(st, CD_SP_ROLES);
 	resources = cd_sp_get(st, CD_SP_RESOURCES);

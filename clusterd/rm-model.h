@@ -28,7 +28,7 @@
 struct rm_rsc {
 	char id[RM_NAME_MAX];
 	char agent[128];		/* ocf:PROVIDER:TYPE */
-	json_object *params;		/* borrowed from the state document */
+	json_object *params;		/* in the model's document (doc) */
 	uint32_t monitor_interval_ms;	/* 0: no recurring monitor */
 	uint32_t start_timeout_ms, stop_timeout_ms, monitor_timeout_ms;
 };
@@ -71,6 +71,10 @@ struct rm_lun {
 #define RM_DISK_AGENT	"ocf:clusterd:disk"	/* its param lun: a data LUN */
 
 struct rm_model {
+	/* The state document the model was loaded from, referenced: a
+	 * change replaces the replica's document (state.c copies it), and
+	 * the model's params point into this one until the next load. */
+	json_object *doc;
 	size_t n_roles, cap_roles;
 	struct rm_role *roles;		/* grown as needed; kept between loads */
 	size_t n_nodes;
@@ -86,8 +90,11 @@ struct rm_model {
 };
 
 /**
- * Parse the state into m (borrowing params from the document). m must be
- * zeroed before the first load; rm_model_free releases it.
+ * Parse the state into m; m holds a reference to the state's document
+ * until the next load or rm_model_free (an operation that completes
+ * between a change and the next load reads params from it, never from
+ * freed memory). m must be zeroed before the first load; rm_model_free
+ * releases it.
  * @return 0 or -ENOMEM (then m holds the roles that fitted)
  */
 int rm_model_load(struct rm_model *m, const struct cd_state *st);
