@@ -117,16 +117,17 @@ cd_qemu_link_connect(struct cd_hv_vm *vm, const char *host, const char *port,
 	return fd;
 }
 
-/* The fd into QEMU under fdname; ours stays open (*keep) or is closed. */
+/* A connection to host:port handed to QEMU under fdname; this process's
+ * copy stays open in *keep (keep non-NULL) or is closed. */
 static int
-give_fd(struct cd_hv_vm *vm, struct cd_qmp *q, int fd, const char *fdname, int *keep)
+connect_give(struct cd_hv_vm *vm, struct cd_qmp *q, const char *host, const char *port,
+	     const char *fdname, uint64_t deadline, int *keep)
 {
-	json_object *a = json_object_new_object();
-	int rc;
+	int fd, rc;
 
-	json_object_object_add(a, "fdname", json_object_new_string(fdname));
-	rc = cd_qmp_cmd(q, "getfd", a, fd, QMP_TIMEOUT_MS, NULL);
-	json_object_put(a);
+	if ((fd = cd_qemu_link_connect(vm, host, port, deadline)) < 0)
+		return fd;
+	rc = cd_qmp_getfd(q, fd, fdname, QMP_TIMEOUT_MS);
 	if (keep && !rc)
 		*keep = fd;
 	else
@@ -138,11 +139,7 @@ int
 cd_qemu_link_getfd(struct cd_hv_vm *vm, struct cd_qmp *q, const char *host,
 		   const char *port, const char *fdname, uint64_t deadline)
 {
-	int fd;
-
-	if ((fd = cd_qemu_link_connect(vm, host, port, deadline)) < 0)
-		return fd;
-	return give_fd(vm, q, fd, fdname, NULL);
+	return connect_give(vm, q, host, port, fdname, deadline, NULL);
 }
 
 int
@@ -150,7 +147,7 @@ cd_qemu_link_uri(struct cd_hv_vm *vm, struct cd_qmp *q, const char *uri, char *o
 		 size_t out_size, uint64_t deadline, int *keep)
 {
 	char host[256], port[16];
-	int fd, rc;
+	int rc;
 
 	if (keep)
 		*keep = -1;
@@ -158,11 +155,8 @@ cd_qemu_link_uri(struct cd_hv_vm *vm, struct cd_qmp *q, const char *uri, char *o
 		snprintf(out, out_size, "%s", uri);
 		return 0;
 	}
-	if ((rc = cd_qemu_link_endpoint(vm, uri + 4, host, sizeof(host), port, sizeof(port))))
-		return rc;
-	if ((fd = cd_qemu_link_connect(vm, host, port, deadline)) < 0)
-		return fd;
-	if ((rc = give_fd(vm, q, fd, CD_QEMU_LINK_MIG_FD, keep)))
+	if ((rc = cd_qemu_link_endpoint(vm, uri + 4, host, sizeof(host), port, sizeof(port))) ||
+	    (rc = connect_give(vm, q, host, port, CD_QEMU_LINK_MIG_FD, deadline, keep)))
 		return rc;
 	snprintf(out, out_size, "fd:%s", CD_QEMU_LINK_MIG_FD);
 	return 0;

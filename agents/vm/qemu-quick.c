@@ -65,7 +65,6 @@ cd_qemu_op_save(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 	char state[64], tmp[4200];
 	struct cd_qmp *q;
 	struct stat sb;
-	json_object *args;
 	int fd = -1, rc, was_running;
 	pid_t pid;
 
@@ -96,11 +95,7 @@ cd_qemu_op_save(struct cd_hv_vm *vm, const char *path, struct cd_hv_result *res,
 	t_stop = cd_now_mono_ms();
 	if ((rc = cd_qmp_cmd(q, "stop", NULL, -1, QMP_TIMEOUT_MS, NULL)))
 		goto fail_resume;
-	args = json_object_new_object();
-	json_object_object_add(args, "fdname", json_object_new_string(STATE_FD_NAME));
-	rc = cd_qmp_cmd(q, "getfd", args, fd, QMP_TIMEOUT_MS, NULL);
-	json_object_put(args);
-	if (rc)
+	if ((rc = cd_qmp_getfd(q, fd, STATE_FD_NAME, QMP_TIMEOUT_MS)))
 		goto fail_resume;
 	rc = cd_qmp_cmdf(q, "migrate", "{\"uri\":\"fd:" STATE_FD_NAME "\"}",
 			 QMP_TIMEOUT_MS, NULL);
@@ -289,16 +284,12 @@ out:
 static int
 incoming_from_fd(struct cd_hv_vm *vm, struct cd_qmp *q, int fd)
 {
-	json_object *args;
 	int rc;
 
 	cd_qmp_cmdf(q, "migrate-set-capabilities",
 		    "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}",
 		    QMP_TIMEOUT_MS, NULL);
-	args = json_object_new_object();
-	json_object_object_add(args, "fdname", json_object_new_string(STATE_FD_NAME));
-	rc = cd_qmp_cmd(q, "getfd", args, fd, QMP_TIMEOUT_MS, NULL);
-	json_object_put(args);
+	rc = cd_qmp_getfd(q, fd, STATE_FD_NAME, QMP_TIMEOUT_MS);
 	if (!rc)
 		rc = cd_qmp_cmdf(q, "migrate-incoming", "{\"uri\":\"fd:" STATE_FD_NAME "\"}",
 				 QMP_TIMEOUT_MS, NULL);

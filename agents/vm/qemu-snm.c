@@ -294,12 +294,10 @@ cd_qemu_snm_export(struct cd_hv_vm *vm, struct cd_qmp *q, const char *addr, char
 		return 0;
 	if ((fd = listen_any(vm, addr, &port)) < 0)
 		return fd;
-	a = json_object_new_object();
-	json_object_object_add(a, "fdname", json_object_new_string(SNM_FD_NAME));
-	rc = qmp_do(vm, q, "getfd", a, fd);
+	rc = cd_qmp_getfd(q, fd, SNM_FD_NAME, QMP_TIMEOUT_MS);
 	close(fd);	/* QEMU has its own copy */
 	if (rc)
-		return rc;
+		return cd_qemu_qmp_fail(vm, q, rc);
 	a = json_object_new_object();
 	sa = json_object_new_object();
 	data = json_object_new_object();

@@ -567,11 +567,11 @@ qemu_migrate_send(struct cd_hv_vm *vm, const char *uri,
 		cd_qemu_wait_migration_event(q, 50);
 	}
 	/* From the switch on: complete, or the VM is lost (never resumed here). */
-	if (!rc && post)
+	if (!rc && post) {
 		cd_qemu_link_relax(vm, link_fd);
-	if (!rc && post)
 		rc = cd_qemu_postcopy_wait(vm, q, deadline, cancel, progress, opaque, t0,
 					   interval, &switched);
+	}
 	if (rc)
 		goto out;
 	done_at = cd_now_mono_ms();

@@ -377,6 +377,18 @@ cd_qmp_cmdf(struct cd_qmp *q, const char *cmd, const char *args_json,
 	return rc;
 }
 
+int
+cd_qmp_getfd(struct cd_qmp *q, int fd, const char *fdname, uint32_t timeout_ms)
+{
+	json_object *args = json_object_new_object();
+	int rc;
+
+	json_object_object_add(args, "fdname", json_object_new_string(fdname));
+	rc = cd_qmp_cmd(q, "getfd", args, fd, timeout_ms, NULL);
+	json_object_put(args);
+	return rc;
+}
+
 /* Take the first pending event named name; 1 if found. */
 static int
 take_event(struct cd_qmp *q, const char *name, json_object **data)

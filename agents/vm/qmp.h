@@ -107,6 +107,12 @@ struct cd_qmp *cd_qmp_connect(const char *path, uint32_t timeout_ms,
 int cd_qmp_cmd(struct cd_qmp *q, const char *cmd, json_object *args,
 	       int send_fd, uint32_t timeout_ms, json_object **ret);
 
+/**
+ * "getfd": pass fd to QEMU under fdname (QEMU keeps its own copy; the
+ * caller still owns fd). @return as cd_qmp_cmd
+ */
+int cd_qmp_getfd(struct cd_qmp *q, int fd, const char *fdname, uint32_t timeout_ms);
+
 /** As cd_qmp_cmd with arguments given as a JSON text (NULL for none). */
 int cd_qmp_cmdf(struct cd_qmp *q, const char *cmd, const char *args_json,
 		uint32_t timeout_ms, json_object **ret);
