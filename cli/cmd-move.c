@@ -92,8 +92,8 @@ static void
 progress_bar(const char *name, const char *prog, bool tty)
 {
 	char pct[16], mbps[16], rem[32], dirty[32], status[32];
-	int p, i;
-	char bar[31];
+	int p;
+	char bar[CTL_BAR_WIDTH + 1];
 
 	field(prog, "status", status, sizeof(status));
 	if (!strcmp(status, "predicted")) {	/* before the transfer (vm-predict.h) */
@@ -109,9 +109,7 @@ progress_bar(const char *name, const char *prog, bool tty)
 		p = 0;
 	if (p > 100)
 		p = 100;
-	for (i = 0; i < 30; i++)
-		bar[i] = i < p * 30 / 100 ? '#' : '.';
-	bar[30] = '\0';
+	ctl_progress_bar(bar, p);
 	if (!strcmp(status, "disk-mirror")) {	/* shared-nothing: the local disks first */
 		fprintf(stderr, "%s%s: [%s] %3d%%  %s Mbit/s  copying local disks, %.1f MB "
 			"left%s", tty ? "\r" : "", name, bar, p, mbps[0] ? mbps : "?",

@@ -96,13 +96,10 @@ bar(const char *name, long disk, const char *prog, bool tty)
 {
 	long long pct = field(prog, "percent"), done = field(prog, "transferred"),
 		  total = field(prog, "total");
-	char b[31];
-	int i;
+	char b[CTL_BAR_WIDTH + 1];
 
 	pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
-	for (i = 0; i < 30; i++)
-		b[i] = i < pct * 30 / 100 ? '#' : '.';
-	b[30] = '\0';
+	ctl_progress_bar(b, (int)pct);
 	fprintf(stderr, "%s%s disk %ld: [%s] %3lld%%  %.1f of %.1f MB%s", tty ? "\r" : "", name,
 		disk, b, pct, (double)(done > 0 ? done : 0) / 1e6,
 		(double)(total > 0 ? total : 0) / 1e6, tty ? "" : "\n");

@@ -98,14 +98,12 @@ prealloc_progress(void *opaque, uint64_t done, uint64_t size)
 {
 	struct prealloc_view *v = opaque;
 	int pct = size ? (int)(done * 100 / size) : 100;
-	char bar[31];
+	char bar[CTL_BAR_WIDTH + 1];
 
 	if (!v->tty || pct == v->last_pct)
 		return;
 	v->last_pct = pct;
-	for (int i = 0; i < 30; i++)
-		bar[i] = i < pct * 30 / 100 ? '#' : '.';
-	bar[30] = '\0';
+	ctl_progress_bar(bar, pct);
 	fprintf(stderr, "\r%s: preallocating disk %zu [%s] %3d%%", v->name, v->disk, bar, pct);
 	fflush(stderr);
 }

@@ -145,6 +145,10 @@ int ctl_move_role(struct ctl_globals *g, const char *name, const char *node,
 void ctl_resource_table(json_object *resources);
 
 /* Output helpers (output.c). */
+#define CTL_BAR_WIDTH	30
+/** The progress bar of pct percent (clamped to 0..100): CTL_BAR_WIDTH
+ *  characters, '#' done and '.' to do, into bar (NUL-terminated). */
+void ctl_progress_bar(char bar[CTL_BAR_WIDTH + 1], int pct);
 void ctl_print_json(json_object *o);
 /** A JSON value as text: strings bare, the rest as JSON, NULL as "-". */
 const char *ctl_jtext(json_object *v);

@@ -10,6 +10,15 @@
 #include <time.h>
 
 void
+ctl_progress_bar(char bar[CTL_BAR_WIDTH + 1], int pct)
+{
+	pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
+	for (int i = 0; i < CTL_BAR_WIDTH; i++)
+		bar[i] = i < pct * CTL_BAR_WIDTH / 100 ? '#' : '.';
+	bar[CTL_BAR_WIDTH] = '\0';
+}
+
+void
 ctl_print_json(json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o,
