@@ -150,6 +150,49 @@ exec_cgroup_release(const char *rsc_id)
 		cd_debug("rsc %s: empty cgroup %s removed after the stop", rsc_id, path);
 }
 
+static int
+rsc_path(const char *rsc_id, char *path, size_t len)
+{
+	if (!cg.contained || !rsc_id || !name_ok(rsc_id))
+		return -ENOENT;
+	snprintf(path, len, "%s/%s", cg.roles, rsc_id);
+	return 0;
+}
+
+int
+exec_cgroup_populated(const char *rsc_id)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	int rc;
+
+	if (rsc_path(rsc_id, path, sizeof(path)) < 0)
+		return 0;
+	rc = cd_cgroup_populated(path);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int
+exec_cgroup_kill(const char *rsc_id)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	int pop, n, rc;
+
+	if (rsc_path(rsc_id, path, sizeof(path)) < 0)
+		return 0;
+	pop = cd_cgroup_populated(path);
+	if (pop == -ENOENT || pop == 0)
+		return 0;
+	n = cd_cgroup_count(path);
+	rc = cd_cgroup_kill(path);
+	if (rc < 0) {
+		cd_err("rsc %s: cannot kill the processes of the cgroup %s: %s", rsc_id,
+		       path, strerror(-rc));
+		return rc;
+	}
+	/* a count that raced with the last exits still means "was populated" */
+	return n > 0 ? n : 1;
+}
+
 /* ---- spawning into a cgroup ---- */
 
 /* The child, between clone and execve: async-signal-safe calls only. */

@@ -23,6 +23,8 @@
 #define EXEC_READ_BUDGET	(256 * 1024)	/* per wake-up, keeps the loop fair */
 #define EXEC_DRAIN_BUDGET	(4 * 1024 * 1024) /* after exit */
 #define EXEC_REAP_WAIT_MS	2000		/* cd_exec_free's bound */
+#define EXEC_SWEEP_WAIT_MS	5000		/* a stop's leftovers: SIGKILL -> gone */
+#define EXEC_SWEEP_TICK_MS	10
 
 /* An operation as requested, copied: also the template of a recurring monitor. */
 struct op_spec {
@@ -62,6 +64,16 @@ struct exec_op {
 	uint64_t started_ns;
 	qb_loop_timer_handle timeout_timer, kill_timer;
 	bool timeout_armed, kill_armed;
+	/*
+	 * Sweeping: a stop ended ok while processes its resource's agents
+	 * started were still in the resource's cgroup. They were SIGKILLed
+	 * (cgroup.kill); the agent is reaped (pid -1) and the op stays the
+	 * resource's running one until the cgroup is empty (exec.c).
+	 */
+	bool sweeping, sweep_armed;
+	int end_rc, end_sig;
+	uint64_t end_ms, sweep_start_ms;
+	qb_loop_timer_handle sweep_timer;
 };
 
 /* Everything of one resource (or, for agent-level actions, of one agent). */
@@ -118,6 +130,17 @@ struct exec_child {
 int exec_cgroup_open(const char *rsc_id);
 /** After a stop: remove the resource's cgroup if it is empty. */
 void exec_cgroup_release(const char *rsc_id);
+/**
+ * SIGKILL every process in the resource's cgroup at once (cgroup.kill: also
+ * what forks meanwhile). Does not wait: see exec_cgroup_populated().
+ * @return how many processes it held (> 0: killed); 0 when it is empty, does
+ *         not exist or agents are not contained; -errno when it cannot be
+ *         read or killed (logged)
+ */
+int exec_cgroup_kill(const char *rsc_id);
+/** @return 1 while the resource's cgroup holds a process; 0 when it is
+ *  empty, gone or not contained; -errno */
+int exec_cgroup_populated(const char *rsc_id);
 /**
  * Start c inside the cgroup cgfd (as posix_spawn would: own process group,
  * stdin /dev/null, no other fds, default signals, cwd "/").

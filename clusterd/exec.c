@@ -108,8 +108,8 @@ op_deliver(struct exec_op *op, int rc, bool timed_out, int sig,
 
 static void rsc_arm_monitor(struct exec_rsc *r);
 
-void
-exec_op_ended(struct exec_op *op, int rc, int sig, uint64_t duration_ms)
+static void
+op_finish(struct exec_op *op, int rc, int sig, uint64_t duration_ms)
 {
 	struct exec_rsc *r = op->rsc;
 
@@ -125,6 +125,82 @@ exec_op_ended(struct exec_op *op, int rc, int sig, uint64_t duration_ms)
 	exec_op_free(op);
 	rsc_kick(r);
 	rsc_maybe_free(r);
+}
+
+/*
+ * A stop's leftovers (exec.h "Containment"): SIGKILLed at the stop's end;
+ * the stop is done when the resource's cgroup is empty, or fails when it is
+ * not after EXEC_SWEEP_WAIT_MS (a process that SIGKILL does not end: stuck
+ * in the kernel on I/O). The kill is repeated on every tick: cheap, and it
+ * also ends what a stuck process may still fork when it wakes.
+ */
+static void
+on_sweep_timer(void *data)
+{
+	struct exec_op *op = data;
+	struct exec_rsc *r = op->rsc;
+	uint64_t waited = cd_now_mono_ms() - op->sweep_start_ms;
+	int pop = exec_cgroup_populated(op->spec.rsc_id);
+
+	op->sweep_armed = false;
+	if (pop != 0 && waited < EXEC_SWEEP_WAIT_MS) {
+		(void)exec_cgroup_kill(op->spec.rsc_id);
+		if (exec_timer_add(r->ex, EXEC_SWEEP_TICK_MS, op, on_sweep_timer,
+				   &op->sweep_timer) == 0) {
+			op->sweep_armed = true;
+			return;
+		}
+	}
+	if (pop != 0) {
+		cd_err("%s %s: processes of the resource are still in its cgroup %" PRIu64
+		       " ms after SIGKILL: the stop fails (they may still use what the "
+		       "resource holds)", r->kind, r->key, waited);
+		snprintf(op->last_err, sizeof(op->last_err), "processes of the resource "
+			 "survived SIGKILL in its cgroup %s/%s", cd_exec_cgroup_root(), r->key);
+		op_finish(op, OCF_ERR_GENERIC, op->end_sig, op->end_ms + waited);
+		return;
+	}
+	cd_notice("%s %s: its cgroup is empty %" PRIu64 " ms after the kill: stop done",
+		  r->kind, r->key, waited);
+	op_finish(op, op->end_rc, op->end_sig, op->end_ms + waited);
+}
+
+void
+exec_op_ended(struct exec_op *op, int rc, int sig, uint64_t duration_ms)
+{
+	struct exec_rsc *r = op->rsc;
+	int n;
+
+	/*
+	 * A successful stop means nothing of the resource runs here any more,
+	 * also what its agents daemonized without the stop knowing (a start
+	 * cancelled before it wrote its pidfile; a stop that missed a child):
+	 * the cgroup's leftovers are killed before the result is delivered.
+	 */
+	if (rc == OCF_SUCCESS && op->spec.rsc_id && strcmp(op->spec.action, "stop") == 0 &&
+	    (n = exec_cgroup_kill(op->spec.rsc_id)) != 0) {
+		op->pid = -1;		/* reaped: never signalled again */
+		op->sweeping = true;
+		op->end_rc = n > 0 ? rc : OCF_ERR_GENERIC;
+		op->end_sig = sig;
+		op->end_ms = duration_ms;
+		op->sweep_start_ms = cd_now_mono_ms();
+		if (n > 0)
+			cd_warn("%s %s: stop ok, but %d process(es) its agents started are "
+				"still in its cgroup: SIGKILL to them; the stop is done "
+				"when the cgroup is empty", r->kind, r->key, n);
+		else
+			snprintf(op->last_err, sizeof(op->last_err), "cannot kill the "
+				 "processes of the resource's cgroup: %s", strerror(-n));
+		if (n > 0 && exec_timer_add(r->ex, EXEC_SWEEP_TICK_MS, op, on_sweep_timer,
+					    &op->sweep_timer) == 0) {
+			op->sweep_armed = true;
+			return;
+		}
+		op_finish(op, OCF_ERR_GENERIC, sig, duration_ms);
+		return;
+	}
+	op_finish(op, rc, sig, duration_ms);
 }
 
 /* An op that could not start after all (queued, or a recurring monitor). */
@@ -222,8 +298,8 @@ on_sigchld(int32_t sig, void *data)
 	while (again) {
 		again = false;
 		qb_list_for_each_entry(r, &ex->rscs, list) {
-			if (r->running && r->running->pidfd < 0 &&
-			    exec_op_try_reap(r->running)) {
+			if (r->running && !r->running->sweeping &&
+			    r->running->pidfd < 0 && exec_op_try_reap(r->running)) {
 				again = true;
 				break;
 			}
@@ -314,11 +390,16 @@ cd_exec_free(struct cd_exec *ex)
 		return;
 	/* SIGKILL everything first, then reap: one bounded wait in all. */
 	qb_list_for_each_entry(r, &ex->rscs, list) {
-		if (r->running)
+		if (r->running && !r->running->sweeping)
 			killpg(r->running->pid, SIGKILL);
 	}
 	qb_list_for_each_entry_safe(r, rn, &ex->rscs, list) {
-		if (r->running) {
+		if (r->running && r->running->sweeping) {
+			/* the kill was sent; what is left is the guard's */
+			if (r->running->sweep_armed)
+				qb_loop_timer_del(ex->loop, r->running->sweep_timer);
+			exec_op_free(r->running);
+		} else if (r->running) {
 			cd_info("%s %s: %s killed: executor shutting down", r->kind,
 				r->key, r->running->spec.action);
 			exec_op_abandon(r->running, deadline);
@@ -444,7 +525,8 @@ cd_exec_cancel(struct cd_exec *ex, const char *rsc_id)
 			r->monitor->action);
 		rsc_monitor_clear(r);
 	}
-	if (r->running && !r->running->cancelled) {
+	/* a sweeping stop has ended its agent; its result comes as it is */
+	if (r->running && !r->running->cancelled && !r->running->sweeping) {
 		r->running->cancelled = true;
 		cd_info("%s %s: cancelling %s: SIGKILL to process group %d", r->kind,
 			r->key, r->running->spec.action, (int)r->running->pid);
@@ -467,6 +549,21 @@ cd_exec_cancel(struct cd_exec *ex, const char *rsc_id)
 	r->pin--;
 	rsc_kick(r);
 	rsc_maybe_free(r);
+}
+
+void
+cd_exec_abort(struct cd_exec *ex, const char *rsc_id)
+{
+	struct exec_rsc *r = ex && rsc_id ? rsc_find(ex, rsc_id) : NULL;
+	int n;
+
+	/* The cgroup first: the agent dies with it, and nothing it forks
+	 * between the two calls escapes. */
+	n = rsc_id ? exec_cgroup_kill(rsc_id) : 0;
+	if (n > 0)
+		cd_info("rsc %s: SIGKILL to the %d process(es) in its cgroup%s", rsc_id, n,
+			r && r->running ? " (the running agent and what it started)" : "");
+	cd_exec_cancel(ex, rsc_id);
 }
 
 bool

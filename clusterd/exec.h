@@ -58,8 +58,16 @@
  *   (they must run also after the lease lapsed, when the guard kills
  *   whatever appears in the roles cgroup: a stop to end what the guard
  *   cannot kill, an IP address or a mount, a probe to say "not running";
- *   they leave nothing running). A successful stop
- *   removes R's cgroup if it is empty. Without cgroup2, or when R's
+ *   they leave nothing running).
+ * - A stop's OCF_SUCCESS means nothing of R runs on this node any more:
+ *   when the stop agent exits 0 while processes are still in R's cgroup
+ *   (started by R's agents and not ended by the stop: a daemon whose start
+ *   was cancelled before it wrote its pidfile), they are SIGKILLed through
+ *   cgroup.kill, a warning names how many, and done is called when the
+ *   cgroup is empty; if it is not empty 5 s after the kill (a process
+ *   stuck in the kernel) the stop fails instead: rc OCF_ERR_GENERIC,
+ *   error_line says why. A successful stop removes R's cgroup when it is
+ *   empty. Without cgroup2, or when R's
  *   cgroup cannot be made, agents run uncontained: an error is logged
  *   once and cd_exec_cgroup_problem() says why.
  */
@@ -160,6 +168,16 @@ void cd_exec_monitor_stop(struct cd_exec *ex, const char *rsc_id);
  * signal 9), and the recurring monitor is stopped.
  */
 void cd_exec_cancel(struct cd_exec *ex, const char *rsc_id);
+
+/**
+ * cd_exec_cancel(), and first SIGKILL to every process in the resource's
+ * cgroup: also what its agents daemonized (a writer or a QEMU a cancelled
+ * start had begun before it wrote its pidfile). For a resource that must
+ * not run here any more; a migration step that is given up calls
+ * cd_exec_cancel(), since the resource keeps running. Uncontained: the
+ * same as cd_exec_cancel().
+ */
+void cd_exec_abort(struct cd_exec *ex, const char *rsc_id);
 
 /** True when an operation of this resource is running or queued. */
 bool cd_exec_busy(struct cd_exec *ex, const char *rsc_id);

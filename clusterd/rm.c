@@ -235,14 +235,22 @@ begin_stop(struct cd_rm *rm, struct local_role *l, const char *why)
 	size_t i;
 
 	rm_monitors_stop(rm, l);
-	/* A start in progress is abandoned: kill it, then stop everything,
-	 * the one being started included: killing its agent's process group
-	 * does not end what it daemonized already, only its stop does. */
+	/*
+	 * A start in progress is abandoned: kill it with everything it began
+	 * (its resource's cgroup: a daemon that has not written its pidfile
+	 * yet would escape both the process group and the stop), then stop
+	 * everything, the one being started included (what the cgroup cannot
+	 * hold: an address, a mount). The others only lose their monitors.
+	 */
 	if (l->op == L_STARTING && r) {
 		if (l->idx >= 0 && (size_t)l->idx < r->n_rsc)
 			l->running |= 1u << l->idx;
-		for (i = 0; i < r->n_rsc; i++)
-			cd_exec_cancel(rm->exec, r->rsc[i].id);
+		for (i = 0; i < r->n_rsc; i++) {
+			if ((int)i == l->idx)
+				cd_exec_abort(rm->exec, r->rsc[i].id);
+			else
+				cd_exec_cancel(rm->exec, r->rsc[i].id);
+		}
 	}
 	l->op = L_STOPPING;
 	l->then_start = false;

@@ -352,6 +352,15 @@ static const struct {
 	  "#!/bin/sh\n"
 	  "setsid sleep 60 </dev/null >/dev/null 2>&1 &\n"
 	  "echo $! >\"$OCF_RESKEY_out\"\n" },
+	/* A start that has daemonized a child (in its own session, out of the
+	 * agent's process group) and still waits, as hbwriter or a QEMU
+	 * start do before their pidfile is written. */
+	{ "bg_hang",
+	  "#!/bin/sh\n"
+	  "setsid sleep 60 </dev/null >/dev/null 2>&1 &\n"
+	  "echo $! >\"$OCF_RESKEY_out.tmp\"\n"
+	  "mv \"$OCF_RESKEY_out.tmp\" \"$OCF_RESKEY_out\"\n"
+	  "sleep 1000\n" },
 	{ "badinterp", "#!/nonexistent/interpreter\nexit 0\n" },
 	{ "noexec", "#!/bin/sh\nexit 0\n" },
 };
@@ -1356,6 +1365,106 @@ test_contained_daemon(void)
 	waiter_reset(&w);
 }
 
+/* Start bg_hang as rsc and return its daemon's pid once it is written. */
+static pid_t
+start_bg_hang(const char *rsc, const char *pidfile, struct waiter *w)
+{
+	json_object *p = params_of("out", pidfile, NULL, NULL);
+	uint64_t end = cd_now_mono_ms() + 10000;
+	char *text = NULL;
+	pid_t pid = 0;
+
+	unlink(pidfile);
+	if (run_op(ex, rsc, "ocf:t:bg_hang", "start", p, 30000, w) == 0) {
+		while (!(text = slurp(pidfile)) && cd_now_mono_ms() < end)
+			run_loop(NULL, 0, 10);
+	}
+	if (text)
+		pid = (pid_t)atoi(text);
+	free(text);
+	json_object_put(p);
+	return pid;
+}
+
+/*
+ * Fault run seed 120715: a start cancelled after its agent daemonized a
+ * writer but before the pidfile: SIGKILL to the agent's process group
+ * missed the writer, the stop found no pidfile and said ok, and the
+ * writer ran on while the role started elsewhere. cd_exec_abort() kills
+ * the resource's cgroup.
+ */
+static void
+test_abort_kills_daemon(void)
+{
+	struct waiter w = { 0 };
+	char path[600];
+	struct rec *r;
+	pid_t pid;
+
+	if (cg_skip())
+		return;
+	pid = start_bg_hang("ab1", tpath("ab1.pid"), &w);
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_FALSE(pid_dead(pid));
+	cd_exec_abort(ex, "ab1");
+	CU_ASSERT_FATAL(run_loop(&w, 1, 5000));
+	CU_ASSERT_STRING_EQUAL(w.r[0].action, "start");
+	CU_ASSERT_EQUAL(w.r[0].rc, OCF_ERR_GENERIC);
+	CU_ASSERT_EQUAL(w.r[0].sig, SIGKILL);
+	CU_ASSERT_TRUE(wait_dead(pid, 2000));
+	/* then the stop: nothing left to kill, no warning, cgroup removed */
+	r = run_sync(ex, "ab1", "ocf:t:rc", "stop", NULL, 5000, &w);
+	CU_ASSERT(r && r->rc == 0);
+	snprintf(path, sizeof(path), "%s/roles/ab1", cg_root);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	cd_exec_abort(ex, "nobody");	/* harmless */
+	waiter_reset(&w);
+}
+
+/* cd_exec_cancel() leaves the resource's processes (a migration given up:
+ * the VM runs on); the stop that follows kills what it did not end, and
+ * says ok only once the cgroup is empty. */
+static void
+test_stop_sweeps_cgroup(void)
+{
+	struct waiter w = { 0 };
+	json_object *p;
+	char path[600];
+	struct rec *r;
+	pid_t pid;
+
+	if (cg_skip())
+		return;
+	pid = start_bg_hang("sw1", tpath("sw1.pid"), &w);
+	CU_ASSERT_FATAL(pid > 0);
+	cd_exec_cancel(ex, "sw1");
+	CU_ASSERT_FATAL(run_loop(&w, 1, 5000));
+	CU_ASSERT_EQUAL(w.r[0].sig, SIGKILL);
+	snprintf(path, sizeof(path), "%s/roles/sw1", cg_root);
+	CU_ASSERT_FALSE(pid_dead(pid));		/* the daemon survived the cancel */
+	CU_ASSERT_EQUAL(cd_cgroup_count(path), 1);
+	/* the stop agent does nothing (no pidfile): still its result waits */
+	r = run_sync(ex, "sw1", "ocf:t:rc", "stop", NULL, 5000, &w);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(r->rc, OCF_SUCCESS);
+	CU_ASSERT_TRUE(pid_dead(pid));		/* already when the result came */
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	/* a failed stop is not swept: its failure is the rm's to handle */
+	pid = start_bg_hang("sw2", tpath("sw2.pid"), &w);
+	CU_ASSERT_FATAL(pid > 0);
+	cd_exec_cancel(ex, "sw2");
+	CU_ASSERT_FATAL(run_loop(&w, 3, 5000));
+	p = params_of("code", "1", NULL, NULL);
+	r = run_sync(ex, "sw2", "ocf:t:rc", "stop", p, 5000, &w);
+	json_object_put(p);
+	CU_ASSERT(r && r->rc == OCF_ERR_GENERIC);
+	CU_ASSERT_FALSE(pid_dead(pid));
+	snprintf(path, sizeof(path), "%s/roles/sw2", cg_root);
+	CU_ASSERT_EQUAL(cd_cgroup_kill(path), 0);
+	CU_ASSERT_TRUE(wait_dead(pid, 2000));
+	waiter_reset(&w);
+}
+
 /* Exec errors still come back at once (as from posix_spawn). */
 static void
 test_contained_exec_error(void)
@@ -1375,6 +1484,8 @@ test_contained_exec_error(void)
 
 static CU_TestInfo cg_tests[] = {
 	{ "a daemonized child stays in the cgroup", test_contained_daemon },
+	{ "abort: a cancelled start's daemon is killed", test_abort_kills_daemon },
+	{ "stop ok only once the cgroup is empty", test_stop_sweeps_cgroup },
 	{ "environment built from the request, contained", test_environment },
 	{ "rc 0-7 passed through, contained", test_rc_passthrough },
 	{ "exec errors at once, contained", test_contained_exec_error },
