@@ -76,6 +76,7 @@ renew(struct cd_hb *hb, uint64_t t0)
 	struct cd_daemon *d = hb->d;
 	uint64_t until = t0 + cd_hb_lease_ms(d), now = cd_now_mono_ms();
 	bool was_valid = cd_hb_lease_valid(d);
+	bool was_start_ok = cd_hb_lease_start_ok(d);
 
 	if (!cd_membership_majority(&d->mship) || !cd_replica_state(d) ||
 	    !cd_replica_state(d)->doc)
@@ -90,6 +91,8 @@ renew(struct cd_hb *hb, uint64_t t0)
 		cd_notice("lease: renewed again before it lapsed");
 		hb->failing_noted = false;
 		cd_hooks_lease_changed(d);
+	} else if (was_valid && !was_start_ok) {
+		cd_hooks_lease_changed(d);	/* L7: starts that waited may go */
 	}
 	if (!was_valid) {
 		if (hb->lapse_noted)
@@ -178,6 +181,12 @@ bool
 cd_hb_lease_valid(struct cd_daemon *d)
 {
 	return d->hb && d->hb->until_ms > cd_now_mono_ms();
+}
+
+bool
+cd_hb_lease_start_ok(struct cd_daemon *d)
+{
+	return d->hb && d->hb->until_ms >= cd_now_mono_ms() + cd_hb_lease_ms(d) / 2;
 }
 
 bool

@@ -43,6 +43,8 @@ void cd_hb_confchg(struct cd_daemon *d, const uint32_t *members, size_t n);
 
 /** The lease is valid now: local roles may start. */
 bool cd_hb_lease_valid(struct cd_daemon *d);
+/** At least half of the lease is left: a role may start (lease.h L7). */
+bool cd_hb_lease_start_ok(struct cd_daemon *d);
 /** The lease was valid in this process and has lapsed since. */
 bool cd_hb_lease_lapsed(struct cd_daemon *d);
 /**

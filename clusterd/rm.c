@@ -431,14 +431,17 @@ self_fence(struct cd_rm *rm, const char *why)
 /*
  * Roles start only under a valid self-fencing lease (lib/lease.h): should
  * this node be cut off, clusterd-guard then kills them by the deadline the
- * rest of the cluster waits for. Heartbeat.c reconciles when it renews.
+ * rest of the cluster waits for; and only with half of it left (L7), not
+ * just before L6 stops them again. Heartbeat.c reconciles when a renewal
+ * makes either true.
  */
 static bool
 may_start(struct cd_rm *rm, const char *role)
 {
-	if (cd_hb_lease_valid(rm->d))
+	if (cd_hb_lease_start_ok(rm->d))
 		return true;
-	cd_debug("rm: role %s waits for the self-fencing lease", role);
+	cd_debug("rm: role %s waits for the self-fencing lease (%s)", role,
+		 cd_hb_lease_valid(rm->d) ? "less than half of it left" : "not held");
 	return false;
 }
 

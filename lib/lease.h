@@ -47,6 +47,10 @@
  *     file, a mount) is stopped by the agents' stop actions before the
  *     lease lapses. (A renewal comes every lease/8 or so and counts from a
  *     heartbeat sent one delivery earlier: 3/8 leaves room for jitter.)
+ * L7  A node starts a role only while at least half of its lease is left:
+ *     a start begun just above L6's mark would be abandoned at once (and
+ *     whatever it began killed), so it waits for the next renewal, which
+ *     a node that hears a majority gets within lease/8 or so.
  */
 #ifndef CLUSTERD_LEASE_H
 #define CLUSTERD_LEASE_H
