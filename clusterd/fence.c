@@ -21,7 +21,7 @@
 /* Registrations read at once (64 nodes with a disk holder, a fence key and
  * 4 direct-I/O sessions each are 384); a LUN holding more is an error here,
  * never a silent partial fence or a wrong "we were fenced". */
-#define FENCE_MAX_KEYS	1024
+#define FENCE_MAX_KEYS	2048	/* 64 nodes x (16 direct sessions + holder + fence) */
 
 enum job_type { JOB_SET_LUNS, JOB_SET_DATA_LUNS, JOB_REGISTER, JOB_FENCE, JOB_CHECK };
 

@@ -9,9 +9,10 @@
 #include "disk.h"
 
 /* Registrations read at once: 64 nodes with a disk holder, a fence key and
- * 4 direct-I/O sessions each (csv/client-direct.h) are 384. More than this
- * are preempted in several passes (take) or reported (check). */
-#define MAX_KEYS	1024
+ * CL_DIRECT_SESSIONS (16) direct-I/O sessions each (csv/client-direct.h)
+ * are 1152. More than this are preempted in several passes (take) or
+ * reported (check). */
+#define MAX_KEYS	2048
 #define TAKE_PASSES	8
 
 /* tgt sends RESERVATIONS RELEASED to the wrong nexuses (REPORT 2.4): a
