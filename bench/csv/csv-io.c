@@ -25,8 +25,9 @@
  * incarnation); session 0 also reserves the LUN (Write Exclusive -
  * Registrants Only), as a volume's coordinator does, so every write goes
  * through the same reservation check. Keys are removed at the end.
- * Writes on a file end with one fdatasync inside the timed interval; a LUN
- * write is WRITE(16) without FUA (lib/pr.h has no SYNCHRONIZE CACHE).
+ * Writes end durable inside the timed interval, alike on every path: a file
+ * with one fdatasync, the LUN with one SYNCHRONIZE CACHE (WRITE(16) without
+ * FUA, then the LU's cache flushed, what a direct CSV client's fsync sends).
  *
  * meta: in a new directory under DIR, creates N empty files (open O_CREAT |
  * O_EXCL + close), stats each, unlinks each; one thread, ops/s per phase.
@@ -143,6 +144,16 @@ static const char *
 target_strerror(const struct target *t, int err)
 {
 	return t->iscsi ? cd_pr_strerror(err) : strerror(-err);
+}
+
+/* Make the writes so far durable: fdatasync, or SYNCHRONIZE CACHE (one
+ * session: it flushes the whole logical unit's cache). */
+static int
+target_sync(struct target *t)
+{
+	if (t->iscsi)
+		return cd_pr_sync_cache(t->pr[0]);
+	return fdatasync(t->fd) < 0 ? -errno : 0;
 }
 
 static int
@@ -350,8 +361,8 @@ run_one(const struct opts *o, struct target *t, int wl, int qd)
 		pthread_join(s[i].th, NULL);
 	if (rc == 0)
 		rc = atomic_load(&r.err);
-	if (rc == 0 && r.write && !t->iscsi && fdatasync(t->fd) < 0)
-		rc = -errno;
+	if (rc == 0 && r.write)
+		rc = target_sync(t);
 	secs = (double)(now_ns() - t0) / 1e9;
 	if (rc < 0) {
 		fprintf(stderr, "csv-io %s: %s qd %d: %s\n", t->label, WL_NAMES[wl], qd,
@@ -399,8 +410,8 @@ fill(const struct opts *o, struct target *t)
 
 		rc = target_io(t, 0, true, buf, len, off);
 	}
-	if (rc == 0 && !t->iscsi && fdatasync(t->fd) < 0)
-		rc = -errno;
+	if (rc == 0)
+		rc = target_sync(t);
 	free(buf);
 	if (rc < 0) {
 		fprintf(stderr, "csv-io %s: fill: %s\n", t->label, target_strerror(t, rc));
