@@ -41,7 +41,8 @@
 
 static const char help[] =
 "Usage: clusterctl csv add iscsi://HOST[:PORT]/TARGET/LUN [--name NAME]\n"
-"                          [--fs ext4|xfs] [--format] [--port PORT] [--direct]\n"
+"                          [--fs ext4|xfs] [--format] [--port PORT]\n"
+"                          [--direct|--redirected]\n"
 "                          [--json]\n"
 "       clusterctl csv list [--json]\n"
 "       clusterctl csv show NAME [--json]\n"
@@ -58,9 +59,10 @@ static const char help[] =
 "--port: the coordinator's TCP port on the cluster address; each volume has\n"
 "its own (two volumes may be coordinated by one node), by default the first\n"
 "one from 7401 no other volume uses.\n"
-"--direct: files opened O_DIRECT (QEMU cache=none) are read and overwritten\n"
-"straight on the LUN by every node under the coordinator's extent maps and\n"
-"leases (issue 15); show lists per node \"direct\" or \"redirected: REASON\".\n";
+"--direct (the default): files opened O_DIRECT (QEMU cache=none) are read and\n"
+"overwritten straight on the LUN by every node under the coordinator's extent\n"
+"maps and leases; --redirected: every byte goes through the coordinator. show\n"
+"lists per node \"direct\" or \"redirected: REASON\".\n";
 
 /* ---- shared look-ups ---- */
 
@@ -447,11 +449,11 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' }, { "fs", required_argument, NULL, 'f' },
 		{ "format", no_argument, NULL, 'F' }, { "port", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
-		{ "direct", no_argument, NULL, 'D' },
+		{ "direct", no_argument, NULL, 'D' }, { "redirected", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = NULL, *fs = "ext4", *url;
-	bool direct = false;
+	bool direct = true;
 	char vname[64], role[80], lunid[80], why[256], port[16] = "";
 	int64_t pv;
 	json_object *all = NULL, *doc = NULL, *luns = NULL, *sl = NULL, *params, *shown = NULL;
@@ -466,6 +468,7 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 		case 'f': fs = optarg; break;
 		case 'F': format = true; break;
 		case 'D': direct = true; break;
+		case 'R': direct = false; break;
 		case 'p':
 			if (cd_valid_int("--port", optarg, 1, 65535, &pv, why, sizeof(why)) ||
 			    snprintf(port, sizeof(port), "%" PRId64, pv) < 0) {
@@ -566,8 +569,8 @@ csv_add(struct ctl_globals *g, int argc, char **argv)
 		json_object_object_add(params, "fs", json_object_new_string(fs));
 		json_object_object_add(params, "port", json_object_new_string(port));
 		json_object_object_add(params, "format", json_object_new_string("true"));
-		if (direct)
-			json_object_object_add(params, "direct", json_object_new_string("true"));
+		json_object_object_add(params, "direct",
+				       json_object_new_string(direct ? "true" : "false"));
 		rc = add_rsc(c, vname, CSV_AGENT, role, params, 2000);
 	}
 	if (rc == CTL_EXIT_OK) {

@@ -68,7 +68,7 @@ static const char meta_data[] =
 "      <content type=\"boolean\" default=\"false\"/>\n"
 "    </parameter>\n"
 "    <parameter name=\"direct\">\n"
-"      <longdesc lang=\"en\">Direct I/O (clusterctl csv add --direct): the csv-client clusterd runs on each node reads and overwrites the written blocks of files opened O_DIRECT (QEMU cache=none) straight on this LUN, through its own session registered under its node's key, under extent-map leases from the coordinator; everything else goes through the coordinator. Read by clusterd; the coordinator offers direct I/O whenever its device is the whole LUN.</longdesc>\n"
+"      <longdesc lang=\"en\">Direct I/O (clusterctl csv add sets it: true unless --redirected; absent: false, as on volumes added before it was the default): the csv-client clusterd runs on each node reads and overwrites the written blocks of files opened O_DIRECT (QEMU cache=none) straight on this LUN, through its own session registered under its node's key, under extent-map leases from the coordinator; everything else goes through the coordinator. Read by clusterd; the coordinator offers direct I/O whenever its device is the whole LUN.</longdesc>\n"
 "      <shortdesc lang=\"en\">Direct I/O from every node</shortdesc>\n"
 "      <content type=\"boolean\" default=\"false\"/>\n"
 "    </parameter>\n"
