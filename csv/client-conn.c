@@ -412,9 +412,10 @@ send_ping(struct csv_conn *c)
 }
 
 /*
- * After a lost connection: connect again without waiting for a request, so
- * that an idle client reaches a new coordinator too and says RECLAIM_DONE
- * there (its grace would otherwise wait for it until the bound).
+ * After a lost connection (and at the start, cl_conn_start): connect
+ * without waiting for a request, so that an idle client reaches a new
+ * coordinator too and says RECLAIM_DONE there (its grace would otherwise
+ * wait for it until the bound).
  */
 static void *
 reconnector(void *arg)
@@ -430,6 +431,19 @@ reconnector(void *arg)
 	g.reconnector = false;
 	pthread_mutex_unlock(&g.lock);
 	return NULL;
+}
+
+void
+cl_conn_start(void)
+{
+	pthread_t t;
+
+	pthread_mutex_lock(&g.lock);
+	if (!g.c && !g.reconnector && pthread_create(&t, NULL, reconnector, NULL) == 0) {
+		pthread_detach(t);
+		g.reconnector = true;
+	}
+	pthread_mutex_unlock(&g.lock);
 }
 
 static void *

@@ -1452,6 +1452,7 @@ cl_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = 0;
 	cfg->direct_io = 1;
 	cfg->hard_remove = 0;	/* open-unlinked files keep a path to reopen by */
+	cl_conn_start();	/* connected before the first request needs it */
 	return NULL;
 }
 

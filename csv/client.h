@@ -123,6 +123,15 @@ struct cl_opts {
 
 /** Start the connection machinery (no connection is made yet). */
 int cl_conn_init(const struct cl_opts *o);
+/**
+ * Connect now, in the background (the reconnector thread: a try every
+ * 100 ms until connected), so a mount nothing has used yet is connected
+ * too: `clusterctl csv show` then says "reconnecting" only for a client
+ * that lost its coordinator, and the first request pays no handshake.
+ * Call once the mount is up (FUSE init); requests connect by themselves
+ * anyway.
+ */
+void cl_conn_start(void);
 
 /**
  * Send req (op and fields set; id and flags are set here) and wait for its
