@@ -16,7 +16,8 @@
  * workers, so a busy coordinator still answers; a link cut without EOF is
  * noticed after CL_PING_MS * CL_PING_MISSES of silence.
  *
- * Reconnection: the first connection is made by the first request; after
+ * Reconnection: the first connection is made as soon as the mount is up
+ * (cl_conn_start, from FUSE init), or by a request that comes first; after
  * a connection is lost a thread connects again at once, requests or not
  * (an idle client must reach a new coordinator to end its lock grace).
  *
