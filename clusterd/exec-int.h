@@ -71,7 +71,7 @@ struct exec_op {
 	 * resource's running one until the cgroup is empty (exec.c).
 	 */
 	bool sweeping, sweep_armed;
-	int end_rc, end_sig;
+	int end_sig;
 	uint64_t end_ms, sweep_start_ms;
 	qb_loop_timer_handle sweep_timer;
 };

@@ -162,7 +162,7 @@ on_sweep_timer(void *data)
 	}
 	cd_notice("%s %s: its cgroup is empty %" PRIu64 " ms after the kill: stop done",
 		  r->kind, r->key, waited);
-	op_finish(op, op->end_rc, op->end_sig, op->end_ms + waited);
+	op_finish(op, OCF_SUCCESS, op->end_sig, op->end_ms + waited);
 }
 
 void
@@ -177,28 +177,27 @@ exec_op_ended(struct exec_op *op, int rc, int sig, uint64_t duration_ms)
 	 * cancelled before it wrote its pidfile; a stop that missed a child):
 	 * the cgroup's leftovers are killed before the result is delivered.
 	 */
-	if (rc == OCF_SUCCESS && op->spec.rsc_id && strcmp(op->spec.action, "stop") == 0 &&
-	    (n = exec_cgroup_kill(op->spec.rsc_id)) != 0) {
+	n = rc == OCF_SUCCESS && op->spec.rsc_id && strcmp(op->spec.action, "stop") == 0 ?
+	    exec_cgroup_kill(op->spec.rsc_id) : 0;
+	if (n < 0) {
+		snprintf(op->last_err, sizeof(op->last_err), "cannot kill the processes "
+			 "of the resource's cgroup: %s", strerror(-n));
+		rc = OCF_ERR_GENERIC;
+	} else if (n > 0) {
+		cd_warn("%s %s: stop ok, but %d process(es) its agents started are still "
+			"in its cgroup: SIGKILL to them; the stop is done when the cgroup "
+			"is empty", r->kind, r->key, n);
 		op->pid = -1;		/* reaped: never signalled again */
 		op->sweeping = true;
-		op->end_rc = n > 0 ? rc : OCF_ERR_GENERIC;
 		op->end_sig = sig;
 		op->end_ms = duration_ms;
 		op->sweep_start_ms = cd_now_mono_ms();
-		if (n > 0)
-			cd_warn("%s %s: stop ok, but %d process(es) its agents started are "
-				"still in its cgroup: SIGKILL to them; the stop is done "
-				"when the cgroup is empty", r->kind, r->key, n);
-		else
-			snprintf(op->last_err, sizeof(op->last_err), "cannot kill the "
-				 "processes of the resource's cgroup: %s", strerror(-n));
-		if (n > 0 && exec_timer_add(r->ex, EXEC_SWEEP_TICK_MS, op, on_sweep_timer,
-					    &op->sweep_timer) == 0) {
+		if (exec_timer_add(r->ex, EXEC_SWEEP_TICK_MS, op, on_sweep_timer,
+				   &op->sweep_timer) == 0) {
 			op->sweep_armed = true;
 			return;
 		}
-		op_finish(op, OCF_ERR_GENERIC, sig, duration_ms);
-		return;
+		rc = OCF_ERR_GENERIC;
 	}
 	op_finish(op, rc, sig, duration_ms);
 }

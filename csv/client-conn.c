@@ -433,16 +433,23 @@ reconnector(void *arg)
 	return NULL;
 }
 
-void
-cl_conn_start(void)
+/* The reconnector thread, unless it runs or a connection is up (g.lock held). */
+static void
+reconnector_start(void)
 {
 	pthread_t t;
 
-	pthread_mutex_lock(&g.lock);
 	if (!g.c && !g.reconnector && pthread_create(&t, NULL, reconnector, NULL) == 0) {
 		pthread_detach(t);
 		g.reconnector = true;
 	}
+}
+
+void
+cl_conn_start(void)
+{
+	pthread_mutex_lock(&g.lock);
+	reconnector_start();
 	pthread_mutex_unlock(&g.lock);
 }
 
@@ -499,16 +506,11 @@ reader(void *arg)
 	csv_conn_shutdown(c);
 	pthread_mutex_lock(&g.lock);
 	if (g.c == ref) {
-		pthread_t t;
-
 		g.c = NULL;
 		conn_put(ref);
 		fprintf(stderr, "csv-client %s: connection to the coordinator lost; "
 			"reconnecting\n", g.o->volume);
-		if (!g.reconnector && pthread_create(&t, NULL, reconnector, NULL) == 0) {
-			pthread_detach(t);
-			g.reconnector = true;
-		}
+		reconnector_start();
 	}
 	conn_put(ref);
 	wake_all();
