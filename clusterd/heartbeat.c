@@ -36,6 +36,9 @@ struct cd_hb {
 	uint64_t ticks;
 	struct peer_seen peer[CD_MAX_NODES];
 	size_t n_peer;
+	/* per node ever heard, kept when it leaves (L5b) */
+	struct { uint32_t id; uint64_t at_ms; } heard[CD_MAX_NODES];
+	size_t n_heard;
 };
 
 uint32_t
@@ -52,6 +55,23 @@ cd_hb_lease_ms(struct cd_daemon *d)
 	return cd_lease_effective_ms(ms, d->totem_token_ms, d->totem_consensus_ms);
 }
 
+/* L5b: the peer's clusterd was heard (or joined) now. */
+static void
+note_heard(struct cd_hb *hb, uint32_t id, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < hb->n_heard && hb->heard[i].id != id; i++)
+		;
+	if (i == hb->n_heard) {
+		if (hb->n_heard >= CD_MAX_NODES)
+			return;
+		hb->n_heard++;
+		hb->heard[i].id = id;
+	}
+	hb->heard[i].at_ms = now;
+}
+
 static struct peer_seen *
 peer_get(struct cd_hb *hb, uint32_t id, bool create)
 {
@@ -65,6 +85,7 @@ peer_get(struct cd_hb *hb, uint32_t id, bool create)
 		return NULL;
 	hb->peer[hb->n_peer].id = id;
 	hb->peer[hb->n_peer].at_ms = cd_now_mono_ms();
+	note_heard(hb, id, hb->peer[hb->n_peer].at_ms);
 	hb->peer[hb->n_peer].stale = false;
 	return &hb->peer[hb->n_peer++];
 }
@@ -139,6 +160,7 @@ cd_hb_delivered(struct cd_daemon *d, uint32_t nodeid)
 	p = peer_get(hb, nodeid, true);
 	if (p) {
 		p->at_ms = cd_now_mono_ms();
+		note_heard(hb, nodeid, p->at_ms);
 		if (p->stale) {
 			p->stale = false;
 			cd_notice("lease: node %" PRIu32 "'s clusterd is heard again", nodeid);
@@ -202,6 +224,19 @@ cd_hb_lease_failing(struct cd_daemon *d)
 
 	return hb && hb->ever_valid &&
 	       cd_now_mono_ms() + cd_hb_lease_ms(d) * 3 / 8 >= hb->until_ms;
+}
+
+uint64_t
+cd_hb_peer_heard_ms(struct cd_daemon *d, uint32_t nodeid)
+{
+	struct cd_hb *hb = d->hb;
+	size_t i;
+
+	for (i = 0; hb && i < hb->n_heard; i++) {
+		if (hb->heard[i].id == nodeid)
+			return hb->heard[i].at_ms;
+	}
+	return 0;
 }
 
 bool

@@ -55,6 +55,12 @@ bool cd_hb_lease_lapsed(struct cd_daemon *d);
 bool cd_hb_lease_failing(struct cd_daemon *d);
 /** L4: the peer's clusterd is in the group but silent for over a lease. */
 bool cd_hb_peer_stale(struct cd_daemon *d, uint32_t nodeid);
+/**
+ * L5b: when a message of the peer's clusterd was last delivered here or
+ * it last joined the group (monotonic ms; 0: never). Kept after it leaves:
+ * a loss counts from no earlier than this.
+ */
+uint64_t cd_hb_peer_heard_ms(struct cd_daemon *d, uint32_t nodeid);
 /** The lease length in force (ms). */
 uint32_t cd_hb_lease_ms(struct cd_daemon *d);
 

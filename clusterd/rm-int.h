@@ -133,6 +133,8 @@ struct lost_node {
 	uint32_t id;
 	uint64_t at_ms;
 	bool fencing;		/* a fence of it is running */
+	uint32_t fence_failures;	/* failed fences in a row */
+	uint64_t fence_retry_ms;	/* no new fence before (monotonic ms) */
 };
 
 struct mon_ctx;		/* a recurring monitor's context (rm.c) */
@@ -174,6 +176,7 @@ struct cd_rm {
 	bool node_change_inflight;
 	qb_loop_timer_handle delay_timer;
 	bool delay_armed;
+	uint64_t delay_due_ms;	/* when the armed delay timer fires */
 	qb_loop_timer_handle mig_retry_timer;	/* rm-migrate.c: resend reports */
 	bool mig_retry_armed;
 	qb_loop_timer_handle smove_retry_timer;	/* rm-storage.c: resend reports */

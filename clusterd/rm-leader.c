@@ -25,6 +25,9 @@
 
 #define RECOVERY_DELAY_MS_DEFAULT	100
 #define MAX_FENCE_RECORDS		50
+/* a failed fence is retried after 100 ms, doubling up to 3.2 s */
+#define FENCE_RETRY_MIN_MS		100
+#define FENCE_RETRY_MAX_MS		3200
 
 /* ---- leader duties ---- */
 
@@ -44,9 +47,12 @@ lost_get(struct cd_rm *rm, uint32_t id)
 static uint64_t
 recovery_at(struct cd_rm *rm, const struct lost_node *ln)
 {
-	/* L5a: not before this node entered its majority; a planned stop
-	 * may have recorded a longer lease (rm-restart.c) */
-	uint64_t lost = cd_lease_lost_since(ln->at_ms, rm->majority_since_ms);
+	/* L5a: not before this node entered its majority; L5b: nor before
+	 * it last heard the node (it may have come back and gone again
+	 * unseen); a planned stop may have recorded a longer lease
+	 * (rm-restart.c) */
+	uint64_t lost = cd_lease_lost_since(ln->at_ms, rm->majority_since_ms,
+					    cd_hb_peer_heard_ms(rm->d, ln->id));
 	uint64_t at = cd_lease_recovery_at(lost, rm_node_lease_ms(rm, ln->id));
 	uint64_t delay = (uint64_t)rm_prop_int(rm, "recovery-delay-ms",
 					       RECOVERY_DELAY_MS_DEFAULT);
@@ -79,6 +85,9 @@ rm_track_lost(struct cd_rm *rm)
 		}
 	}
 }
+
+static void
+arm_delay_timer(struct cd_rm *rm, uint64_t ms);
 
 struct fence_ctx {
 	struct cd_rm *rm;
@@ -122,9 +131,18 @@ fence_done(void *ctx, int err, const char *detail)
 	if (ln)
 		ln->fencing = false;
 	if (err) {
+		uint64_t wait = cd_backoff_ms(ln ? ++ln->fence_failures : 1,
+					      FENCE_RETRY_MIN_MS, FENCE_RETRY_MAX_MS);
+
+		if (ln)
+			ln->fence_retry_ms = cd_now_mono_ms() + wait;
 		cd_err("fence: node %s NOT fenced: %s; its roles stay where they are "
-		       "until fencing succeeds (retrying)", fc->node, detail);
+		       "until fencing succeeds (retrying in %" PRIu64 " ms)", fc->node, detail,
+		       wait);
+		arm_delay_timer(rm, wait);
 	} else {
+		if (ln)
+			ln->fence_failures = 0;
 		cd_notice("fence: node %s fenced on %zu cluster LUN(s) and %zu data LUN(s)",
 			  fc->node, cd_fence_n_luns(rm->fence), cd_fence_n_data_luns(rm->fence));
 		record_fence(rm, fc->node, fc->incarnation,
@@ -143,6 +161,10 @@ do_fence(struct cd_rm *rm, const struct rm_node_rt *victim)
 
 	if ((ln && ln->fencing) || rm_inflight_has(rm, "@fence"))
 		return;
+	if (ln && cd_now_mono_ms() < ln->fence_retry_ms) {
+		arm_delay_timer(rm, ln->fence_retry_ms - cd_now_mono_ms());
+		return;
+	}
 	if (cd_fence_n_luns(rm->fence) + cd_fence_n_data_luns(rm->fence) == 0) {
 		cd_warn("fence: node %s lost; no cluster LUNs to fence it on: "
 			"relying on its self-fencing", victim->name);
@@ -228,9 +250,6 @@ count_failures(json_object *failures, const char *node, uint32_t period_s)
 	}
 	return n;
 }
-
-static void
-arm_delay_timer(struct cd_rm *rm, uint64_t ms);
 
 /* Translate one action into a guarded change. */
 static void
@@ -699,12 +718,19 @@ delay_timer_fn(void *data)
 	rm_schedule_reconcile(rm);
 }
 
+/* One timer for every wait of the leader: the earliest wins. */
 static void
 arm_delay_timer(struct cd_rm *rm, uint64_t ms)
 {
-	if (rm->delay_armed)
-		return;
+	uint64_t due = cd_now_mono_ms() + ms;
+
+	if (rm->delay_armed) {
+		if (rm->delay_due_ms <= due)
+			return;
+		qb_loop_timer_del(rm->d->loop, rm->delay_timer);
+	}
 	rm->delay_armed = true;
+	rm->delay_due_ms = due;
 	qb_loop_timer_add(rm->d->loop, QB_LOOP_HIGH, (ms + 1) * QB_TIME_NS_IN_MSEC,
 			  rm, delay_timer_fn, &rm->delay_timer);
 }

@@ -74,9 +74,12 @@ cd_lease_peer_stale(uint64_t last_ms, uint64_t now_ms, uint32_t lease_ms)
 }
 
 uint64_t
-cd_lease_lost_since(uint64_t seen_lost_ms, uint64_t majority_since_ms)
+cd_lease_lost_since(uint64_t seen_lost_ms, uint64_t majority_since_ms,
+		    uint64_t last_heard_ms)
 {
-	return seen_lost_ms > majority_since_ms ? seen_lost_ms : majority_since_ms;
+	uint64_t t = seen_lost_ms > majority_since_ms ? seen_lost_ms : majority_since_ms;
+
+	return last_heard_ms > t ? last_heard_ms : t;	/* L5b */
 }
 
 uint64_t

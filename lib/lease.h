@@ -6,7 +6,7 @@
  * the node's roles may run; when it lapses, the guard kills them. clusterd
  * renews it from what CPG delivers, never from its own idea of the quorum,
  * so a clusterd that is hung, stopped or cut off before its corosync notices
- * stops renewing by itself. The rules, cited as L1..L5 in
+ * stops renewing by itself. The rules, cited as L1..L7 in
  * clusterd/heartbeat.c and clusterd/rm-leader.c:
  *
  * L1  Every clusterd multicasts a HEARTBEAT every lease/8, stamped with its
@@ -42,6 +42,12 @@
  *     the loss was learnt and the moment this node last entered a
  *     majority view (cd_lease_lost_since()): from then on no majority
  *     without this node exists, and the peer is in none.
+ * L5b T is also no earlier than the last moment this node heard the peer's
+ *     clusterd or saw it join the group, whenever the loss was first seen:
+ *     a peer that came back (its clusterd restarted, renewed its lease) and
+ *     was lost again counts from the second loss, also when this node
+ *     learnt the return and the new loss in one go (a stall of this node
+ *     queued both) and never saw the peer as up in between.
  * L6  A node with less than 3/8 of its lease left stops its roles itself
  *     (clusterd), so that what the guard cannot kill (an IP address, a
  *     file, a mount) is stopped by the agents' stop actions before the
@@ -109,10 +115,13 @@ uint32_t cd_lease_effective_ms(uint32_t configured_ms, uint32_t token_ms,
 bool cd_lease_peer_stale(uint64_t last_ms, uint64_t now_ms, uint32_t lease_ms);
 
 /**
- * L5a: the T of L5 for a peer seen lost at seen_lost_ms by a node that
- * entered its current majority view at majority_since_ms.
+ * L5a, L5b: the T of L5 for a peer first seen lost at seen_lost_ms and
+ * last heard (or seen joining) at last_heard_ms (0: never) by a node that
+ * entered its current majority view at majority_since_ms: the latest of
+ * the three.
  */
-uint64_t cd_lease_lost_since(uint64_t seen_lost_ms, uint64_t majority_since_ms);
+uint64_t cd_lease_lost_since(uint64_t seen_lost_ms, uint64_t majority_since_ms,
+			     uint64_t last_heard_ms);
 
 /** L5: when the roles of a node lost at lost_ms may start elsewhere. */
 uint64_t cd_lease_recovery_at(uint64_t lost_ms, uint32_t lease_ms);
