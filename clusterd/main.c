@@ -248,11 +248,20 @@ guard_status(struct cd_daemon *d)
  */
 static uint64_t lease_until_ms;
 
+/*
+ * The guard's deadline only moves forward in one clusterd process: a
+ * planned stop extends it for the restart grace (rm-restart.c), and the
+ * heartbeats that still renew the normal lease until clusterd is gone must
+ * not bring it back (they did: the guard then killed the roles of a
+ * restart slower than the lease).
+ */
 static void
 lease_to_guard(struct cd_daemon *d, uint64_t deadline_ms)
 {
 	int rc;
 
+	if (deadline_ms <= lease_until_ms)
+		return;
 	lease_until_ms = deadline_ms;
 	rc = cd_guard_renew(d->guard, deadline_ms);
 	if (rc < 0 && rc != -ENOTCONN)

@@ -108,10 +108,20 @@ add_disks(struct argv *a, const struct cd_vmdef *d)
 		const struct cd_vmdisk *k = &d->disks[i];
 		char suffix[160];
 
-		/* aio=native needs O_DIRECT, i.e. cache=none or directsync */
+		/*
+		 * aio=native needs O_DIRECT, i.e. cache=none or directsync.
+		 * file.auto-read-only=off: -drive turns it on, so QEMU reopens
+		 * the image by path whenever a block job changes who writes it
+		 * (a mirror's cancel: read-only, then read-write again). QEMU
+		 * opened the image as root before -runas; reopened as
+		 * clusterd-qemu, an image it may not write (the administrator's,
+		 * root 0644) fails, and QEMU 7.2 aborts on that error (the VM
+		 * died on `vm move-storage --cancel`). Off, the file stays open
+		 * read-write as it was opened.
+		 */
 		snprintf(suffix, sizeof(suffix),
-			 ",format=%s,if=none,id=disk%zu,cache=%s%s", k->format, i,
-			 k->cache, strcmp(k->cache, "none") == 0 ||
+			 ",format=%s,if=none,id=disk%zu,cache=%s%s,file.auto-read-only=off",
+			 k->format, i, k->cache, strcmp(k->cache, "none") == 0 ||
 			 strcmp(k->cache, "directsync") == 0 ? ",aio=native" : "");
 		add(a, "-drive");
 		add_path_opt(a, "file=", k->path, suffix);

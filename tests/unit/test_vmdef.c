@@ -332,9 +332,9 @@ test_argv(void)
 	CU_ASSERT(argv_find(argv, "-D", "/run/clusterd/vm/web1/qemu.log") > 0);
 	/* commas in a path are doubled inside an option string */
 	CU_ASSERT(argv_find(argv, "-drive", "file=/cs/v1/my,,disk.img,format=raw,if=none,"
-		  "id=disk0,cache=none,aio=native") > 0);
+		  "id=disk0,cache=none,aio=native,file.auto-read-only=off") > 0);
 	CU_ASSERT(argv_find(argv, "-drive", "file=/cs/v1/b.qcow2,format=qcow2,if=none,"
-		  "id=disk1,cache=writeback") > 0);
+		  "id=disk1,cache=writeback,file.auto-read-only=off") > 0);
 	CU_ASSERT(argv_find(argv, "-device", "virtio-blk-pci,drive=disk0,bootindex=1") > 0);
 	CU_ASSERT(argv_find(argv, "-device", "ide-hd,drive=disk1") > 0);
 	CU_ASSERT(argv_find(argv, "-netdev", "tap,id=net0,fd=9,vhost=off") > 0);
