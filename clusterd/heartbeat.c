@@ -36,9 +36,9 @@ struct cd_hb {
 	uint64_t ticks;
 	struct peer_seen peer[CD_MAX_NODES];
 	size_t n_peer;
-	/* per node ever heard, kept when it leaves (L5b) */
-	struct { uint32_t id; uint64_t at_ms; } heard[CD_MAX_NODES];
-	size_t n_heard;
+	/* peers that left: when they were last heard (L5b) */
+	struct { uint32_t id; uint64_t at_ms; } left[CD_MAX_NODES];
+	size_t n_left;
 };
 
 uint32_t
@@ -55,21 +55,21 @@ cd_hb_lease_ms(struct cd_daemon *d)
 	return cd_lease_effective_ms(ms, d->totem_token_ms, d->totem_consensus_ms);
 }
 
-/* L5b: the peer's clusterd was heard (or joined) now. */
+/* L5b: a peer leaves the group; when it was last heard is kept. */
 static void
-note_heard(struct cd_hb *hb, uint32_t id, uint64_t now)
+remember_left(struct cd_hb *hb, uint32_t id, uint64_t at_ms)
 {
 	size_t i;
 
-	for (i = 0; i < hb->n_heard && hb->heard[i].id != id; i++)
+	for (i = 0; i < hb->n_left && hb->left[i].id != id; i++)
 		;
-	if (i == hb->n_heard) {
-		if (hb->n_heard >= CD_MAX_NODES)
+	if (i == hb->n_left) {
+		if (hb->n_left >= CD_MAX_NODES)
 			return;
-		hb->n_heard++;
-		hb->heard[i].id = id;
+		hb->n_left++;
+		hb->left[i].id = id;
 	}
-	hb->heard[i].at_ms = now;
+	hb->left[i].at_ms = at_ms;
 }
 
 static struct peer_seen *
@@ -85,7 +85,6 @@ peer_get(struct cd_hb *hb, uint32_t id, bool create)
 		return NULL;
 	hb->peer[hb->n_peer].id = id;
 	hb->peer[hb->n_peer].at_ms = cd_now_mono_ms();
-	note_heard(hb, id, hb->peer[hb->n_peer].at_ms);
 	hb->peer[hb->n_peer].stale = false;
 	return &hb->peer[hb->n_peer++];
 }
@@ -160,7 +159,6 @@ cd_hb_delivered(struct cd_daemon *d, uint32_t nodeid)
 	p = peer_get(hb, nodeid, true);
 	if (p) {
 		p->at_ms = cd_now_mono_ms();
-		note_heard(hb, nodeid, p->at_ms);
 		if (p->stale) {
 			p->stale = false;
 			cd_notice("lease: node %" PRIu32 "'s clusterd is heard again", nodeid);
@@ -190,10 +188,12 @@ cd_hb_confchg(struct cd_daemon *d, const uint32_t *members, size_t n)
 
 		for (j = 0; j < n; j++)
 			in = in || members[j] == hb->peer[i].id;
-		if (in)
+		if (in) {
 			i++;
-		else
+		} else {
+			remember_left(hb, hb->peer[i].id, hb->peer[i].at_ms);
 			hb->peer[i] = hb->peer[--hb->n_peer];
+		}
 	}
 	for (j = 0; j < n; j++)
 		peer_get(hb, members[j], true);
@@ -230,11 +230,14 @@ uint64_t
 cd_hb_peer_heard_ms(struct cd_daemon *d, uint32_t nodeid)
 {
 	struct cd_hb *hb = d->hb;
+	struct peer_seen *p = hb ? peer_get(hb, nodeid, false) : NULL;
 	size_t i;
 
-	for (i = 0; hb && i < hb->n_heard; i++) {
-		if (hb->heard[i].id == nodeid)
-			return hb->heard[i].at_ms;
+	if (p)
+		return p->at_ms;
+	for (i = 0; hb && i < hb->n_left; i++) {
+		if (hb->left[i].id == nodeid)
+			return hb->left[i].at_ms;
 	}
 	return 0;
 }
